@@ -1,0 +1,150 @@
+"""Import throughput: the spreadsheet import service against a plain PostgreSQL COPY of the same file.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coalition .venv/bin/python bench/import.py [--rows 100000]
+
+Works in a scratch database (``<name>_bench_import``, created and migrated here, dropped afterwards unless
+``--keep``), so the figures never touch real data. It writes one CSV of organisations (companies with
+websites, NGOs without, 1 % bad rows, and 1 % of rows matching records that already exist), then:
+
+1. imports it through ``members.imports.import_run`` — the path staff uploads and the Celery task take:
+   parsing, natural-key matching, validation, history records, chunked commits;
+2. loads the same file with ``COPY … FROM STDIN (FORMAT csv)`` into a scratch table of text columns:
+   the floor of what PostgreSQL can ingest, with no matching or validation at all.
+
+Both figures are printed in rows per second.
+"""
+
+import argparse
+import csv
+import io
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+COLUMNS = ["name", "kind", "country", "sector", "website", "description", "listed_publicly"]
+
+
+def build_csv(rows: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for i in range(rows):
+        if i % 100 == 99:  # a bad row: unknown kind
+            writer.writerow(
+                [f"Unclassified body {i}", "spaceship", "", "", f"https://bad{i}.example.org", "", ""]
+            )
+        elif i % 10 == 0:  # an NGO without a website: matched by name
+            writer.writerow([f"Soil Carbon Alliance {i}", "ngo", "BR", "civil_society", "", "", "no"])
+        else:
+            writer.writerow(
+                [
+                    f"Removal Works {i}",
+                    "company",
+                    "CH",
+                    "technology",
+                    f"https://www.removals{i}.example.net/",
+                    "Direct air capture and storage",
+                    "yes",
+                ]
+            )
+    return out.getvalue().encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            "Set DATABASE_URL to a PostgreSQL server (the bench creates its own scratch database there)."
+        )
+    import psycopg2
+
+    parts = urlsplit(url)
+    scratch = f"{parts.path.lstrip('/') or 'coalition'}_bench_import"
+    # CREATE/DROP DATABASE from the maintenance database: the named one need not exist.
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        cursor.execute(f'CREATE DATABASE "{scratch}"')
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{scratch}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
+    os.environ.setdefault("DJANGO_ENV", "test")
+    os.environ["REDIS_URL"] = ""  # nothing here needs a broker
+
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", verbosity=0)
+        from members.imports import import_run
+        from members.models import Organisation
+
+        content = build_csv(args.rows)
+        # 1 % of the file's rows already exist (under older names), so matching is exercised too.
+        Organisation.objects.bulk_create(
+            [
+                Organisation(
+                    name=f"Old name {i}",
+                    kind="company",
+                    website=f"https://removals{i}.example.net",
+                    website_domain=f"removals{i}.example.net",
+                )
+                for i in range(1, args.rows, 100)
+                if i % 10 and i % 100 != 99
+            ]
+        )
+        existing = Organisation.objects.count()
+        print(f"{args.rows:,} rows ({len(content) / 1e6:.1f} MB CSV), {existing:,} matching records exist")
+
+        started = time.perf_counter()
+        outcome = import_run(resource="organisations", content=content, fmt="csv", source_name="bench.csv")
+        service_seconds = time.perf_counter() - started
+        print(
+            f"import service : {args.rows / service_seconds:9,.0f} rows/s  ({service_seconds:6.1f} s; "
+            f"{outcome.created:,} created, {outcome.updated:,} updated, {outcome.error_rows:,} row errors)"
+        )
+
+        with connection.cursor() as cursor:
+            raw = cursor.connection
+            with raw.cursor() as pg:
+                pg.execute("CREATE TABLE bench_copy (" + ", ".join(f"{c} text" for c in COLUMNS) + ")")
+                raw.commit()
+                started = time.perf_counter()
+                pg.copy_expert(
+                    "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)", io.BytesIO(content)
+                )
+                raw.commit()
+                copy_seconds = time.perf_counter() - started
+                pg.execute("SELECT count(*) FROM bench_copy")
+                copied = pg.fetchone()[0]
+        print(
+            f"plain COPY     : {copied / copy_seconds:9,.0f} rows/s  ({copy_seconds:6.2f} s; {copied:,} rows)"
+        )
+        print(f"COPY is {service_seconds / copy_seconds:,.0f}× faster; it does no matching or validation.")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,474 @@
+"""Admin for campaigns, targets, events and participants. Every change goes through ``services``."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from members.admin_export import CoalitionExportMixin
+from members.models import MembershipTier
+
+from . import charts, selectors, services
+from .models import Campaign, Event, EventParticipant, Target
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+# --- Campaigns ----------------------------------------------------------------------------------------------
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = list(services.CAMPAIGN_FIELDS)
+
+    def clean(self):
+        data = super().clean()
+        start, deadline = data.get("start_date"), data.get("deadline")
+        if start and deadline and deadline < start:
+            self.add_error("deadline", "The deadline must not be before the start date.")
+        return data
+
+    def validate_constraints(self):
+        # The deadline rule is reported on its field by clean(); skip the duplicate non-field message.
+        if "deadline" not in self.errors:
+            super().validate_constraints()
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+    can_delete = False
+    fields = ["organisation_link", "stage", "stage_changed_at", "owner", "next_action", "next_action_due"]
+    readonly_fields = ["organisation_link", "stage", "stage_changed_at"]
+    ordering = ["organisation__name"]
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # targets are added one by one on the target page, or in bulk
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation", "owner")
+
+    @admin.display(description="Organisation")
+    def organisation_link(self, obj: Target) -> str:
+        return obj.organisation.name
+
+
+class TargetsAddForm(forms.Form):
+    filter = forms.ChoiceField(choices=list(services.TARGET_FILTERS.items()), widget=forms.RadioSelect)
+    tier = forms.ModelChoiceField(
+        queryset=MembershipTier.objects.all(), required=False, help_text="For “current members of a tier”."
+    )
+    countries = forms.CharField(
+        required=False,
+        help_text="For “a list of countries”: ISO 3166 codes separated by commas or spaces, e.g. DK, PA, FI.",
+    )
+
+
+@admin.register(Campaign)
+class CampaignAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    form = CampaignForm
+    list_display = [
+        "name",
+        "status",
+        "deadline",
+        "days_left",
+        "owner",
+        "progress_bar",
+        "committed",
+    ]
+    list_filter = ["status", "owner"]
+    search_fields = ["name", "objective"]
+    date_hierarchy = "deadline"
+    inlines = [TargetInline]
+    readonly_fields = ["progress_panel"]
+    actions = ["add_countries_without_net_negative"]
+    fieldsets = [
+        (None, {"fields": ["name", "status", "owner", "start_date", "deadline", "objective", "description"]}),
+        (
+            "The ask (a commitment that counts as success)",
+            {
+                "fields": ["ask_kind", "ask_min_status", "ask_target_year", "ask_in_ndc"],
+                "description": "When a target records a commitment that satisfies the ask, it moves to "
+                "“committed” with the commitment linked. Net negative also satisfies an ask for net zero "
+                "or neutrality; “must be in the NDC” accepts the NDC or a stronger status (law, achieved).",
+            },
+        ),
+        ("Progress", {"fields": ["progress_panel"]}),
+    ]
+
+    def get_queryset(self, request):
+        return selectors.campaigns_with_progress(super().get_queryset(request).select_related("owner"))
+
+    @admin.display(description="Days to deadline", ordering="deadline")
+    def days_left(self, obj: Campaign) -> str:
+        days = selectors.campaign_progress(campaign=obj).days_to_deadline
+        return f"in {days} days" if days >= 0 else f"{-days} days ago"
+
+    @admin.display(description="Targets by stage")
+    def progress_bar(self, obj: Campaign) -> str:
+        return charts.stacked_bar(selectors.campaign_progress(campaign=obj))
+
+    @admin.display(description="Committed")
+    def committed(self, obj: Campaign) -> str:
+        p = selectors.campaign_progress(campaign=obj)
+        return f"{p.committed}/{p.total} ({p.share_committed:.0%})" if p.total else "–"
+
+    @admin.display(description="Progress")
+    def progress_panel(self, obj: Campaign) -> str:
+        if not obj.pk:
+            return "Save the campaign, then add targets."
+        progress = selectors.campaign_progress(campaign=obj)
+        chart = charts.committed_chart(
+            points=selectors.campaign_committed_over_time(campaign=obj),
+            total=progress.total,
+            start=obj.start_date,
+            deadline=obj.deadline,
+            today=timezone.localdate(),
+        )
+        add_url = reverse("admin:campaigns_campaign_add_targets", args=[obj.pk])
+        days = progress.days_to_deadline
+        when = f"{days} days to the deadline" if days >= 0 else f"the deadline passed {-days} days ago"
+        return format_html(
+            "<p><strong>{} of {} targets committed ({})</strong>, {}. "
+            '<a class="button" href="{}">Add targets in bulk</a></p>{}<div style="margin-top:12px">{}</div>',
+            progress.committed,
+            progress.total,
+            f"{progress.share_committed:.0%}",
+            when,
+            add_url,
+            charts.stage_bars(progress),
+            chart,
+        )
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in services.CAMPAIGN_FIELDS if name in form.cleaned_data
+        }
+        if change:
+            services.campaign_update(campaign=obj, by=request.user, **fields)
+        else:
+            form.instance = services.campaign_create(by=request.user, **fields)
+            obj.pk = form.instance.pk
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Target:
+            return super().save_formset(request, form, formset, change)
+        with transaction.atomic():
+            for inline_form in formset.forms:
+                if inline_form.has_changed() and inline_form.instance.pk:
+                    data = {k: inline_form.cleaned_data[k] for k in inline_form.changed_data}
+                    services.target_update(target=inline_form.instance, by=request.user, **data)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/add-targets/",
+                self.admin_site.admin_view(self.add_targets_view),
+                name="campaigns_campaign_add_targets",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_targets_view(self, request, pk: int):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_change_permission(request, campaign):
+            return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[pk]))
+        form = TargetsAddForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            tier = form.cleaned_data["tier"]
+            codes = form.cleaned_data["countries"].replace(",", " ").split()
+            try:
+                added = services.targets_add_from_filter(
+                    campaign=campaign,
+                    filter=form.cleaned_data["filter"],
+                    tier=tier.pk if tier else None,
+                    countries=codes,
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                self.message_user(request, f"{added} new targets added to “{campaign}”.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": campaign,
+            "title": f"Add targets to “{campaign}”",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/add_targets.html", context)
+
+    @admin.action(description="Add countries without a net-negative commitment as targets")
+    def add_countries_without_net_negative(self, request, queryset):
+        for campaign in queryset:
+            added = services.targets_add_from_filter(
+                campaign=campaign, filter=services.FILTER_COUNTRIES_WITHOUT_NET_NEGATIVE, by=request.user
+            )
+            self.message_user(request, f"{campaign}: {added} new targets.", messages.SUCCESS)
+
+
+# --- Targets ------------------------------------------------------------------------------------------------
+
+
+class TargetForm(forms.ModelForm):
+    move_to = forms.ChoiceField(
+        label="Move to stage",
+        choices=[("", "– keep the current stage –"), *Target.Stage.choices],
+        required=False,
+    )
+    stage_note = forms.CharField(label="Why (kept in the history)", required=False, widget=forms.Textarea)
+
+    class Meta:
+        model = Target
+        fields = ["campaign", "organisation", "owner", "next_action", "next_action_due", "notes"]
+
+
+def _move_action(stage: str):
+    def move(modeladmin, request, queryset):
+        moved = 0
+        with transaction.atomic():
+            for target in queryset:
+                if target.stage != stage:
+                    services.target_move(
+                        target=target, stage=stage, by=request.user, note="Moved from the list"
+                    )
+                    moved += 1
+        modeladmin.message_user(request, f"{moved} targets moved to {Target.Stage(stage).label.lower()}.")
+
+    move.__name__ = f"move_to_{stage}"
+    return admin.action(description=f"Move selected targets to {Target.Stage(stage).label.lower()}")(move)
+
+
+@admin.register(Target)
+class TargetAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    form = TargetForm
+    list_display = [
+        "organisation",
+        "campaign",
+        "stage",
+        "owner",
+        "next_action",
+        "next_action_due",
+        "commitment",
+    ]
+    list_filter = ["campaign", "stage", "owner"]
+    list_select_related = ["organisation", "campaign", "owner", "commitment__organisation"]
+    search_fields = ["organisation__name", "next_action", "notes"]
+    raw_id_fields = ["organisation"]
+    readonly_fields = ["stage", "stage_changed_at", "commitment", "timeline"]
+    actions = [_move_action(stage) for stage in Target.Stage.values]
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["campaign", "organisation", "owner", "next_action", "next_action_due", "notes"]
+        if obj is None:
+            return [(None, {"fields": main})]
+        return [
+            (None, {"fields": main}),
+            ("Stage", {"fields": ["stage", "stage_changed_at", "commitment", "move_to", "stage_note"]}),
+            ("Timeline", {"fields": ["timeline"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "campaign", "organisation"] if obj else self.readonly_fields
+
+    @admin.display(description="Stage changes and actions, newest first")
+    def timeline(self, obj: Target) -> str:
+        entries = selectors.target_timeline(target=obj)
+        if not entries:
+            return "–"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((f"{e.at:%d %b %Y %H:%M}", e.title, e.detail, e.by) for e in entries),
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>What</th><th>Detail</th><th>By</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        editable = {k: data[k] for k in ("owner", "next_action", "next_action_due", "notes") if k in data}
+        if not change:
+            form.instance = services.target_add(
+                campaign=data["campaign"], organisation=data["organisation"], by=request.user, **editable
+            )
+            obj.pk = form.instance.pk
+            return
+        services.target_update(target=obj, by=request.user, **editable)
+        if data.get("move_to"):
+            services.target_move(
+                target=obj, stage=data["move_to"], by=request.user, note=data.get("stage_note", "")
+            )
+
+
+# --- Events -------------------------------------------------------------------------------------------------
+
+
+class ParticipantInlineForm(forms.ModelForm):
+    class Meta:
+        model = EventParticipant
+        fields = ["organisation", "contact", "role", "response"]
+
+    def clean(self):
+        data = super().clean()
+        org, contact = data.get("organisation"), data.get("contact")
+        if org and contact and contact.organisation_id != org.pk:
+            self.add_error("contact", f"{contact.name} is not a contact of {org}.")
+        return data
+
+
+class ParticipantInline(admin.TabularInline):
+    model = EventParticipant
+    form = ParticipantInlineForm
+    extra = 1
+    fields = ["organisation", "contact", "role", "response", "invited_at", "attended"]
+    readonly_fields = ["invited_at", "attended"]
+    raw_id_fields = ["organisation", "contact"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation", "contact")
+
+
+class EventForm(forms.ModelForm):
+    class Meta:
+        model = Event
+        fields = list(services.EVENT_FIELDS)
+
+    def clean(self):
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends < starts:
+            self.add_error("ends_at", "The end must not be before the start.")
+        if not data.get("location") and not data.get("online_url"):
+            self.add_error("location", "Give a place or an online link.")
+        return data
+
+    def validate_constraints(self):
+        if "ends_at" not in self.errors:
+            super().validate_constraints()
+
+
+@admin.register(Event)
+class EventAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    form = EventForm
+    list_display = [
+        "title",
+        "kind",
+        "starts_at",
+        "location",
+        "campaign",
+        "participants",
+        "accepted",
+        "attended",
+    ]
+    list_filter = ["kind", "campaign"]
+    search_fields = ["title", "location", "description"]
+    date_hierarchy = "starts_at"
+    inlines = [ParticipantInline]
+    actions = ["send_invitations", "mark_accepted_attended"]
+
+    def get_queryset(self, request):
+        return selectors.events_for_list()
+
+    @admin.display(description="Participants", ordering="n_participants")
+    def participants(self, obj: Event) -> int:
+        return obj.n_participants
+
+    @admin.display(description="Accepted", ordering="n_accepted")
+    def accepted(self, obj: Event) -> int:
+        return obj.n_accepted
+
+    @admin.display(description="Attended", ordering="n_attended")
+    def attended(self, obj: Event) -> int:
+        return obj.n_attended
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in services.EVENT_FIELDS if name in form.cleaned_data
+        }
+        if change:
+            services.event_update(event=obj, by=request.user, **fields)
+        else:
+            form.instance = services.event_create(by=request.user, **fields)
+            obj.pk = form.instance.pk
+
+    @admin.action(description="Send invitations (to participants not invited yet)")
+    def send_invitations(self, request, queryset):
+        for event in queryset:
+            result = services.event_invitations_send(event=event, by=request.user)
+            level = messages.SUCCESS if result["queued"] else messages.WARNING
+            skipped = f"; {result['skipped']} without a contact email" if result["skipped"] else ""
+            self.message_user(
+                request, f"{event.title}: {result['queued']} invitations queued{skipped}.", level
+            )
+
+    @admin.action(description="Mark participants who accepted as attended")
+    def mark_accepted_attended(self, request, queryset):
+        participants = EventParticipant.objects.filter(
+            event__in=queryset, response=EventParticipant.Response.ACCEPTED, attended=False
+        )
+        count = services.participants_mark_attended(participants=list(participants), by=request.user)
+        self.message_user(
+            request, f"{count} participants marked attended; their attendance joined the history."
+        )
+
+
+@admin.register(EventParticipant)
+class EventParticipantAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    form = ParticipantInlineForm
+    list_display = ["organisation", "contact", "event", "role", "response", "invited_at", "attended"]
+    list_filter = ["role", "response", "attended", "event"]
+    list_select_related = ["organisation", "contact", "event"]
+    search_fields = ["organisation__name", "contact__name", "contact__email", "event__title"]
+    raw_id_fields = ["event", "organisation", "contact"]
+    actions = ["send_invitation", "mark_attended"]
+
+    def get_fields(self, request, obj=None):
+        return ["event", "organisation", "contact", "role", "response"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["fields"] = ["event", "organisation", "contact", "role", "response"]
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            fields = {k: data[k] for k in ("organisation", "contact", "role", "response")}
+            services.participant_update(participant=obj, by=request.user, **fields)
+        else:
+            form.instance = services.participant_add(
+                event=data["event"],
+                organisation=data["organisation"],
+                contact=data.get("contact"),
+                role=data["role"],
+                response=data["response"],
+                by=request.user,
+            )
+            obj.pk = form.instance.pk
+
+    @admin.action(description="Send the invitation")
+    def send_invitation(self, request, queryset):
+        sent = sum(services.participant_invite(participant=p, by=request.user) for p in queryset)
+        self.message_user(request, f"{sent} invitations queued (participants without an email are skipped).")
+
+    @admin.action(description="Mark attended")
+    def mark_attended(self, request, queryset):
+        count = services.participants_mark_attended(participants=list(queryset), by=request.user)
+        self.message_user(
+            request, f"{count} participants marked attended; their attendance joined the history."
+        )

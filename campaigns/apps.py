@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class CampaignsConfig(AppConfig):
+    name = "campaigns"
+    verbose_name = "Campaigns and events"
+
+    def ready(self) -> None:
+        from coalition import hooks
+
+        from . import selectors, services
+
+        # A commitment recorded through the members services may answer a campaign's ask.
+        hooks.register("commitment_recorded", services.on_commitment_recorded)
+        hooks.register("progress_items", selectors.progress_items)
+        # Targets and participations follow an organisation merged into another.
+        hooks.register("organisations_merged", services.organisations_merge_campaign_rows)
+        hooks.register("contacts_merged", services.contacts_merge_participations)

@@ -1,0 +1,34 @@
+"""API plumbing shared by all apps: the exception handler that turns every expected failure into a 4xx."""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import BadToken, InvalidTransition
+
+log = logging.getLogger(__name__)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, InvalidTransition):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, BadToken):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        data = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        # Serializers check the constraints they can; this is the net for a race or a check they missed.
+        log.info("integrity error answered as 400: %s", exc)
+        return Response(
+            {
+                "detail": "This conflicts with an existing record or breaks a rule of the data. "
+                "Check for a duplicate (same country, email or current membership) and try again."
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,193 @@
+"""Figures for the staff dashboard. Each function runs a fixed number of queries whatever the data size."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from members.models import Commitment, Membership, Organisation
+
+MEMBER_STATUSES = (Membership.Status.ACTIVE, Membership.Status.GRACE)
+
+
+def month_ends(*, months: int, today: date | None = None) -> list[date]:
+    today = today or timezone.localdate()
+    ends = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        ends.append(date(year, month, calendar.monthrange(year, month)[1]))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    ends.reverse()
+    ends[-1] = today  # the current month counts up to today
+    return ends
+
+
+def members_over_time(*, months: int = 12, today: date | None = None) -> dict:
+    """Members at each month end, by kind of organisation. One query."""
+    ends = month_ends(months=months, today=today)
+    aggregates = {
+        f"m{i}": Count(
+            "id",
+            filter=Q(joined_on__lte=end)
+            & ~Q(status=Membership.Status.PENDING)
+            # Current members count from the day they joined; former ones until their end date (a
+            # withdrawal with no end date is not counted back in time, rather than counted for ever).
+            & (Q(status__in=MEMBER_STATUSES) | Q(end_date__gte=end)),
+        )
+        for i, end in enumerate(ends)
+    }
+    rows = (
+        Membership.objects.values("organisation__kind").annotate(**aggregates).order_by("organisation__kind")
+    )
+    labels = dict(Organisation.Kind.choices)
+    series = [
+        {
+            "name": labels.get(row["organisation__kind"], row["organisation__kind"]),
+            "values": [row[f"m{i}"] for i in range(len(ends))],
+        }
+        for row in rows
+    ]
+    return {"labels": [e.strftime("%b %Y") for e in ends], "series": series}
+
+
+def commitments_by_kind() -> list[tuple[str, int]]:
+    labels = dict(Commitment.Kind.choices)
+    rows = Commitment.objects.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
+    return [(labels.get(r["kind"], r["kind"]), r["n"]) for r in rows]
+
+
+def commitments_by_target_year() -> list[tuple[str, int]]:
+    rows = (
+        Commitment.objects.filter(target_year__isnull=False)
+        .values("target_year")
+        .annotate(n=Count("id"))
+        .order_by("target_year")
+    )
+    return [(str(r["target_year"]), r["n"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class Share:
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.part / self.whole, 1) if self.whole else 0.0
+
+
+def members_with_net_negative_targets() -> Share:
+    """Share of current members (active or grace) with a net-negative commitment. One query."""
+    figures = Organisation.objects.filter(memberships__status__in=MEMBER_STATUSES).aggregate(
+        whole=Count("id", distinct=True),
+        part=Count("id", distinct=True, filter=Q(commitments__kind=Commitment.Kind.NET_NEGATIVE)),
+    )
+    return Share(part=figures["part"], whole=figures["whole"])
+
+
+def memberships_needing_attention(*, within_days: int = 30, limit: int = 10) -> list[Membership]:
+    """Memberships in grace, or active and ending within ``within_days``, soonest first."""
+    today = timezone.localdate()
+    return list(
+        Membership.objects.filter(
+            Q(status=Membership.Status.GRACE)
+            | Q(status=Membership.Status.ACTIVE, end_date__lte=today + timedelta(days=within_days))
+        )
+        .select_related("organisation", "tier")
+        .order_by("end_date")[:limit]
+    )
+
+
+# --- Enquiries, campaigns, newsletters (the dashboard is the one place that reads every app) -------------
+
+
+def enquiry_funnel() -> list[tuple[str, int]]:
+    from members.enquiry_selectors import enquiries_per_stage
+    from members.models import Enquiry
+
+    labels = dict(Enquiry.Status.choices)
+    return [(labels[status], n) for status, n in enquiries_per_stage().items()]
+
+
+def enquiry_median_days(*, days: int = 365) -> float | None:
+    from members.enquiry_selectors import enquiry_median_days_to_decision
+
+    today = timezone.localdate()
+    return enquiry_median_days_to_decision(start=today - timedelta(days=days), end=today)
+
+
+def enquiries_waiting(*, limit: int = 10) -> list:
+    from members.models import Enquiry
+
+    return list(
+        Enquiry.objects.filter(status__in=Enquiry.OPEN_STATUSES)
+        .select_related("assignee")
+        .order_by("last_activity_at")[:limit]
+    )
+
+
+def campaign_progress_rows(*, limit: int = 8) -> list[tuple]:
+    from campaigns.models import Campaign
+    from campaigns.selectors import campaign_progress, campaigns_with_progress
+
+    campaigns = campaigns_with_progress(
+        Campaign.objects.exclude(status=Campaign.Status.CANCELLED).order_by("-deadline")
+    )[:limit]
+    return [(c, campaign_progress(campaign=c)) for c in campaigns]
+
+
+def targets_overdue(*, limit: int = 10) -> list:
+    from campaigns.models import Target
+
+    return list(
+        Target.objects.filter(next_action_due__lt=timezone.localdate())
+        .exclude(stage__in=["committed", "declined"])
+        .select_related("campaign", "organisation", "owner")
+        .order_by("next_action_due")[:limit]
+    )
+
+
+def subscribers_over_time(*, months: int = 12, today: date | None = None) -> dict:
+    """Confirmed subscribers at each month end. One query."""
+    from newsletters.models import Subscriber
+
+    ends = month_ends(months=months, today=today)
+    aggregates = {
+        f"m{i}": Count(
+            "id",
+            filter=Q(confirmed_at__date__lte=end)
+            & (Q(status=Subscriber.Status.CONFIRMED) | Q(status_changed_at__date__gt=end)),
+        )
+        for i, end in enumerate(ends)
+    }
+    row = Subscriber.objects.aggregate(**aggregates)
+    return {"labels": [e.strftime("%b %Y") for e in ends], "values": [row[f"m{i}"] for i in range(len(ends))]}
+
+
+def recent_sends(*, limit: int = 5) -> list:
+    """The latest newsletters sent: delivered, failed, and how many recipients since bounced,
+    complained or unsubscribed. One query."""
+    from newsletters.models import Delivery, Newsletter, Subscriber
+
+    return list(
+        Newsletter.objects.filter(started_at__isnull=False)
+        .annotate(
+            delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.SENT)),
+            failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+            bounced=Count(
+                "deliveries",
+                filter=Q(
+                    deliveries__subscriber__status__in=[
+                        Subscriber.Status.BOUNCED,
+                        Subscriber.Status.COMPLAINED,
+                    ]
+                ),
+            ),
+            unsubscribed=Count(
+                "deliveries", filter=Q(deliveries__subscriber__status=Subscriber.Status.UNSUBSCRIBED)
+            ),
+        )
+        .order_by("-started_at")[:limit]
+    )

@@ -1,0 +1,119 @@
+"""Rendering and queueing of transactional email.
+
+A message is three templates: ``emails/<name>.subject.txt``, ``emails/<name>.txt`` and
+``emails/<name>.html`` (the HTML one may extend ``emails/base.html``); CSS is inlined for mail clients.
+"""
+
+import base64
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from .models import OutboundEmail
+
+log = logging.getLogger(__name__)
+
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def email_context(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "coalition_name": settings.COALITION_NAME,
+        "coalition_short_name": settings.COALITION_SHORT_NAME,
+        "coalition_address": settings.COALITION_ADDRESS,
+        "site_url": settings.SITE_URL,
+        **(extra or {}),
+    }
+
+
+def email_render(*, template: str, context: dict[str, Any]) -> RenderedEmail:
+    ctx = email_context(context)
+    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", ctx).split())
+    text = render_to_string(f"emails/{template}.txt", ctx).strip() + "\n"
+    html = _inliner.inline(render_to_string(f"emails/{template}.html", ctx))
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
+def attachment(*, filename: str, mimetype: str, content: bytes) -> dict[str, str]:
+    return {"filename": filename, "mimetype": mimetype, "content_b64": base64.b64encode(content).decode()}
+
+
+def email_queue(
+    *,
+    kind: str,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    reply_to: str = "",
+) -> OutboundEmail:
+    """Record an email to send once the current transaction commits.
+
+    With a ``dedupe_key`` a second call for the same key returns the first row and queues nothing, so
+    "send the welcome once" holds even if the calling service runs twice.
+    """
+    if dedupe_key:
+        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+    rendered = email_render(template=template, context=context)
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                kind=kind,
+                to=to,
+                reply_to=reply_to,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                headers=headers or {},
+                attachments=attachments or [],
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        # A concurrent call with the same key won the race.
+        return OutboundEmail.objects.get(dedupe_key=dedupe_key)
+    from .tasks import enqueue_after_commit, outbox_send_task
+
+    enqueue_after_commit(outbox_send_task, email.pk)
+    return email
+
+
+def outbound_message(email: OutboundEmail, *, connection=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers=email.headers or None,
+        connection=connection,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    for item in email.attachments:
+        message.attach(item["filename"], base64.b64decode(item["content_b64"]), item["mimetype"])
+    return message
+
+
+def smtp_connection():
+    return get_connection(fail_silently=False)

@@ -1,0 +1,362 @@
+"""Staff search across organisations, contacts, enquiries and whatever other apps contribute.
+
+One entry point, :func:`search_everything`. On PostgreSQL each kind is one query that combines
+full-text search (``SearchVector``/``SearchQuery``, config "simple": names are not English prose) with
+pg_trgm similarity, so a typo still finds its record ("Danmark" finds Denmark, "Finnland" Finland).
+Candidates come from a few capped, index-backed lists (``members/migrations/0004_public_search_trgm``)
+and only they are scored, so the cost stays bounded as the tables grow (``bench/search.py`` measures it).
+Elsewhere (SQLite in development) a plain ``icontains`` search stands in.
+
+Other apps add their own results through the ``search`` hook, so this module does not import them::
+
+    # newsletters/apps.py, in NewslettersConfig.ready()
+    from coalition import hooks
+    from .search import subscriber_search_hits
+    hooks.register("search", subscriber_search_hits)
+
+A collector is called as ``collector(query=..., limit=...)`` and returns a list of dicts (or
+:class:`SearchHit`) with the keys of :class:`SearchHit`; ``kind`` names the group ("subscribers") and
+``permission`` the Django permission a staff user needs to see the hit ("newsletters.view_subscriber").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from functools import lru_cache, reduce
+from operator import and_, or_
+from typing import Any
+
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
+from django.db import connection
+from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest, Upper
+from django.urls import NoReverseMatch, reverse
+from django_countries import countries
+
+from coalition import hooks
+from members.models import Contact, Enquiry, Organisation
+
+MIN_QUERY_LENGTH = 2
+MAX_QUERY_LENGTH = 100
+# How close a country's name must be to the query (pg_trgm's measure, computed here in Python): 0.4 lets a
+# one-letter typo in a seven-letter name through ("Danmark" ~ "Denmark" = 0.45) and keeps noise out.
+COUNTRY_SIMILARITY = 0.4
+MAX_COUNTRIES = 5
+# Rows taken from each index-backed candidate list on PostgreSQL (see _pg_filter_and_score).
+CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class SearchFields:
+    """Which columns of a model are searched, and how."""
+
+    title: str  # what a hit is called; an exact match ranks first
+    text: tuple[str, ...]  # searched for the text (substring) and by full text
+    fuzzy: tuple[str, ...]  # also forgiving typos (trigram word similarity): names, not emails or domains
+
+
+ORGANISATION_FIELDS = SearchFields(title="name", text=("name", "website_domain"), fuzzy=("name",))
+CONTACT_FIELDS = SearchFields(title="name", text=("name", "email"), fuzzy=("name",))
+ENQUIRY_FIELDS = SearchFields(
+    title="organisation_name",
+    text=("organisation_name", "contact_name", "email"),
+    fuzzy=("organisation_name", "contact_name"),
+)
+
+CORE_KINDS = {
+    "organisations": "members.view_organisation",
+    "contacts": "members.view_contact",
+    "enquiries": "members.view_enquiry",
+}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # the group it is shown in: "organisations", "contacts", "enquiries", "subscribers", ...
+    title: str
+    detail: str = ""
+    url: str = ""
+    score: float = 0.0
+    permission: str = ""  # Django permission needed to see it; empty: any staff user
+
+    @classmethod
+    def from_collected(cls, item: SearchHit | dict[str, Any]) -> SearchHit:
+        if isinstance(item, SearchHit):
+            return item
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in item.items() if k in known}
+        data["score"] = float(data.get("score") or 0.0)
+        return cls(**data)
+
+
+def search_everything(
+    *, query: str, limit: int = 20, user=None, backend: str | None = None
+) -> dict[str, list[SearchHit]]:
+    """The best ``limit`` hits of each kind for ``query``, best first, grouped by kind.
+
+    ``user``: leave out what this staff user may not view (and do not query for it).
+    ``backend``: "postgresql" or "fallback"; by default PostgreSQL search when the database is PostgreSQL.
+    One query per kind, whatever the size of the tables.
+    """
+    query = normalise_query(query)
+    if backend is None:
+        backend = "postgresql" if connection.vendor == "postgresql" else "fallback"
+    if backend not in ("postgresql", "fallback"):
+        raise ValueError(f"Unknown search backend {backend!r}")
+    results: dict[str, list[SearchHit]] = {kind: [] for kind in CORE_KINDS}
+    if len(query) < MIN_QUERY_LENGTH:
+        return results
+
+    def allowed(permission: str) -> bool:
+        return user is None or not permission or user.has_perm(permission)
+
+    postgres = backend == "postgresql"
+    codes = matching_countries(query)
+    if allowed(CORE_KINDS["organisations"]):
+        results["organisations"] = _organisation_hits(query, limit, postgres, codes)
+    if allowed(CORE_KINDS["contacts"]):
+        results["contacts"] = _contact_hits(query, limit, postgres)
+    if allowed(CORE_KINDS["enquiries"]):
+        results["enquiries"] = _enquiry_hits(query, limit, postgres)
+
+    collected: dict[str, list[SearchHit]] = {}
+    for item in hooks.collect("search", query=query, limit=limit, postgres=postgres):
+        hit = SearchHit.from_collected(item)
+        if allowed(hit.permission):
+            collected.setdefault(hit.kind, []).append(hit)
+    for kind, hits in collected.items():
+        results.setdefault(kind, []).extend(sorted(hits, key=lambda h: -h.score)[:limit])
+    return results
+
+
+def normalise_query(query: str) -> str:
+    return " ".join((query or "").split())[:MAX_QUERY_LENGTH]
+
+
+# --- Countries ------------------------------------------------------------------------------------------
+# Organisations store an ISO code; the name a person types is matched here against django-countries' names
+# so "Danmark" also finds every organisation in Denmark, on any database, in the same single query.
+
+
+def _trigrams(text: str) -> set[str]:
+    """pg_trgm's trigrams: per alphanumeric word, lower-cased, padded with two spaces before, one after."""
+    out: set[str] = set()
+    for word in re.findall(r"\w+", text.lower()):
+        padded = f"  {word} "
+        out.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return out
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    return _jaccard(_trigrams(a), _trigrams(b))
+
+
+def _jaccard(ta: set[str], tb: set[str]) -> float:
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+@lru_cache(maxsize=1)
+def _country_index() -> tuple[tuple[str, str, tuple[str, ...], tuple[frozenset[str], ...]], ...]:
+    """Per country: code, lower-case name, its words, and the trigrams of the name and of each word."""
+    index = []
+    for code, name in countries:
+        lowered = str(name).lower()
+        words = tuple(re.findall(r"\w+", lowered))
+        grams = (frozenset(_trigrams(lowered)), *(frozenset(_trigrams(w)) for w in words))
+        index.append((code, lowered, words, grams))
+    return tuple(index)
+
+
+def matching_countries(query: str) -> dict[str, float]:
+    """ISO codes of the countries whose name is like ``query``, with how alike (0–1), best first."""
+    q = query.lower().strip()
+    if len(q) < MIN_QUERY_LENGTH:
+        return {}
+    query_grams = _trigrams(q)
+    scored: dict[str, float] = {}
+    for code, name, words, grams in _country_index():
+        if q in (code.lower(), name):
+            score = 1.0
+        else:
+            score = max(_jaccard(query_grams, g) for g in grams)
+            if len(q) >= 3 and any(w.startswith(q) for w in words):
+                score = max(score, 0.6)
+        if score >= COUNTRY_SIMILARITY:
+            scored[code] = score
+    best = sorted(scored.items(), key=lambda item: -item[1])[:MAX_COUNTRIES]
+    return dict(best)
+
+
+# --- Query building ------------------------------------------------------------------------------------
+
+
+def _pg_filter_and_score(
+    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str]
+) -> tuple[QuerySet, Q, Any]:
+    """Candidates and score for PostgreSQL.
+
+    Scoring a row costs several trigram and text-search function calls, and a common word ("carbon" in
+    a carbon-removal CRM) matches thousands of rows, so the score must not run on every match. The
+    candidates are a union of small index-backed lists, each capped at ``CANDIDATES`` rows: the exact
+    title, names containing a word like the query (``%>``, trigram word similarity: typos), fields
+    containing the text (``LIKE``), full-text matches, and the organisations of a matching country (the
+    country's own record first). Whole-string similarity (``%``) is left out of the candidates: the
+    index cannot narrow it much, and re-checking thousands of rows cost more than every other list
+    together; it still counts in the score, and typos in a short country name are caught by
+    ``matching_countries``. Every list comes from an index (B-tree for the exact title, GIN for the
+    rest, from ``members/migrations/0004_public_search_trgm``, whose expressions match these exactly) and
+    stops at its cap, so the work is bounded whatever the table size; only the candidates are scored.
+    """
+    text_fields, title_field = fields.text, fields.title
+    vector = SearchVector(*text_fields, config="simple")
+    search_query = SearchQuery(query, search_type="websearch", config="simple")
+    base = qs.model._default_manager.order_by().alias(
+        document=vector, **{f"upper_{f}": Upper(f) for f in text_fields}
+    )
+    # The exact title in its usual casings, from the title's B-tree index: a trigram index answers
+    # equality only by re-checking every row that shares the query's trigrams.
+    casings = sorted({query, query.lower(), query.upper(), query.title(), query.capitalize()})
+    conditions = [Q(**{f"{title_field}__in": casings}), Q(document=search_query)]
+    conditions += [Q(**{f"upper_{f}__trigram_word_similar": query}) for f in fields.fuzzy]
+    conditions += [Q(**{f"{f}__icontains": query}) for f in text_fields]
+    branches = [base.filter(c).values("pk")[:CANDIDATES] for c in conditions]
+    if country_codes:
+        branches.append(
+            base.filter(country__in=country_codes)
+            .alias(is_country=Case(When(kind=Organisation.Kind.COUNTRY, then=Value(0)), default=Value(1)))
+            .order_by("is_country")
+            .values("pk")[:CANDIDATES]
+        )
+    # Every candidate met one of the conditions, so nothing else needs filtering; the outer query reads
+    # the candidates by primary key.
+    condition = Q(pk__in=branches[0].union(*branches[1:]))
+    similarity = Greatest(
+        *[TrigramSimilarity(f, query) for f in text_fields],
+        *[TrigramWordSimilarity(query, f) for f in text_fields],
+    )
+    score = (
+        similarity
+        + SearchRank(vector, search_query)
+        + Case(When(**{f"{title_field}__iexact": query}, then=Value(1.0)), default=Value(0.0))
+    )
+    return qs, condition, score
+
+
+def _fallback_filter_and_score(
+    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str]
+) -> tuple[QuerySet, Q, Any]:
+    """Any database: every word of the query appears in one of the fields; exact and prefix rank first."""
+    text_fields, title_field = fields.text, fields.title
+    words = query.split()
+    condition = reduce(and_, [reduce(or_, [Q(**{f"{f}__icontains": w}) for f in text_fields]) for w in words])
+    if country_codes:
+        condition |= Q(country__in=country_codes)
+    score = Case(
+        When(**{f"{title_field}__iexact": query}, then=Value(2.0)),
+        When(**{f"{title_field}__istartswith": query}, then=Value(1.5)),
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+    return qs, condition, score
+
+
+def ranked(
+    qs: QuerySet,
+    query: str,
+    limit: int,
+    postgres: bool,
+    fields: SearchFields,
+    country_scores: dict[str, float] | None = None,
+) -> QuerySet:
+    build = _pg_filter_and_score if postgres else _fallback_filter_and_score
+    qs, condition, score = build(qs, query, fields, list(country_scores or {}))
+    if country_scores:
+        # The record of the country itself counts fully, an organisation based there half: "Danmark" puts
+        # Denmark first, then the organisations in Denmark, on either backend.
+        score = score + Case(
+            *[
+                When(country=code, kind=Organisation.Kind.COUNTRY, then=Value(s))
+                for code, s in country_scores.items()
+            ],
+            *[When(country=code, then=Value(s / 2)) for code, s in country_scores.items()],
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    return qs.filter(condition).annotate(score=score).order_by("-score", fields.title, "pk")[:limit]
+
+
+def _admin_url(obj) -> str:
+    # The admin is the staff's place to open a record; an unregistered model simply has no link.
+    try:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _join(parts: Iterable[str]) -> str:
+    return " · ".join(p for p in parts if p)
+
+
+def _organisation_hits(query: str, limit: int, postgres: bool, codes: dict[str, float]) -> list[SearchHit]:
+    qs = Organisation.objects.only("name", "kind", "country", "website_domain")
+    rows = ranked(qs, query, limit, postgres, ORGANISATION_FIELDS, codes)
+    return [
+        SearchHit(
+            kind="organisations",
+            title=o.name,
+            detail=_join([o.get_kind_display(), o.country.name if o.country else "", o.website_domain]),
+            url=_admin_url(o),
+            score=float(o.score),
+            permission=CORE_KINDS["organisations"],
+        )
+        for o in rows
+    ]
+
+
+def _contact_hits(query: str, limit: int, postgres: bool) -> list[SearchHit]:
+    qs = Contact.objects.select_related("organisation").only(
+        "name", "email", "job_title", "organisation__name"
+    )
+    rows = ranked(qs, query, limit, postgres, CONTACT_FIELDS)
+    return [
+        SearchHit(
+            kind="contacts",
+            title=c.name,
+            detail=_join([c.email, c.job_title, c.organisation.name]),
+            url=_admin_url(c),
+            score=float(c.score),
+            permission=CORE_KINDS["contacts"],
+        )
+        for c in rows
+    ]
+
+
+def _enquiry_hits(query: str, limit: int, postgres: bool) -> list[SearchHit]:
+    qs = Enquiry.objects.only("organisation_name", "contact_name", "email", "status", "created_at")
+    rows = ranked(qs, query, limit, postgres, ENQUIRY_FIELDS)
+    return [
+        SearchHit(
+            kind="enquiries",
+            title=e.organisation_name,
+            detail=_join(
+                [e.contact_name, e.email, e.get_status_display(), f"received {e.created_at:%d %b %Y}"]
+            ),
+            url=_admin_url(e),
+            score=float(e.score),
+            permission=CORE_KINDS["enquiries"],
+        )
+        for e in rows
+    ]
+
+
+__all__ = ["SearchHit", "matching_countries", "search_everything", "trigram_similarity"]

@@ -1,0 +1,115 @@
+"""Writes for the shared outbox."""
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .emails import outbound_message
+from .models import OutboundEmail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A claim older than this belongs to a worker that died mid-send; the email is tried again
+# (at most the messages in flight at the crash can be sent twice).
+STALE_CLAIM = timedelta(minutes=15)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def _due(now) -> Q:
+    """Pending and not waiting for a retry: the one definition the claim and the sweep share."""
+    return Q(status=OutboundEmail.Status.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def outbox_claim(*, email_id: int) -> OutboundEmail | None:
+    """Atomically move one due email to ``sending``; None if another worker has it or it is done."""
+    now = timezone.now()
+    claimed = OutboundEmail.objects.filter(_due(now), pk=email_id).update(
+        status=OutboundEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    return OutboundEmail.objects.get(pk=email_id)
+
+
+def outbox_send(*, email_id: int, connection=None) -> bool:
+    """Send one outbox email if it is due. Returns True if this call sent it."""
+    email = outbox_claim(email_id=email_id)
+    if email is None:
+        return False
+    try:
+        outbound_message(email, connection=connection).send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        # The address itself is refused: permanent, retrying would not help.
+        _outbox_fail(email, error=repr(exc), permanent=True)
+        return False
+    except smtplib.SMTPResponseException as exc:
+        _outbox_fail(email, error=repr(exc), permanent=500 <= exc.smtp_code < 600)
+        return False
+    except (OSError, smtplib.SMTPException) as exc:
+        _outbox_fail(email, error=repr(exc), permanent=False)
+        return False
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def _outbox_fail(email: OutboundEmail, *, error: str, permanent: bool) -> None:
+    log.warning("email %s to %s failed (attempt %s): %s", email.pk, email.to, email.attempts, error)
+    if permanent or email.attempts >= MAX_ATTEMPTS:
+        OutboundEmail.objects.filter(pk=email.pk).update(status=OutboundEmail.Status.FAILED, last_error=error)
+    else:
+        OutboundEmail.objects.filter(pk=email.pk).update(
+            status=OutboundEmail.Status.PENDING,
+            next_attempt_at=timezone.now() + _backoff(email.attempts),
+            last_error=error,
+        )
+
+
+@transaction.atomic
+def outbox_release_stale_claims() -> int:
+    cutoff = timezone.now() - STALE_CLAIM
+    return OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, claimed_at__lt=cutoff).update(
+        status=OutboundEmail.Status.PENDING, next_attempt_at=None
+    )
+
+
+def outbox_due_ids(*, limit: int = 500) -> list[int]:
+    return list(
+        OutboundEmail.objects.filter(_due(timezone.now()))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def outbox_resend(*, email_ids: list[int]) -> int:
+    """Give failed emails a fresh round of attempts and queue them after commit.
+
+    Only emails that are ``failed`` now are touched (a conditional update), so pressing "send again"
+    twice, or on an email that is pending or was sent meanwhile, queues nothing more. Returns how many
+    emails were queued.
+    """
+    from .tasks import enqueue_after_commit, outbox_send_task
+
+    failed = list(
+        OutboundEmail.objects.select_for_update()
+        .filter(pk__in=email_ids, status=OutboundEmail.Status.FAILED)
+        .values_list("pk", flat=True)
+    )
+    OutboundEmail.objects.filter(pk__in=failed).update(
+        status=OutboundEmail.Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None
+    )
+    for email_id in failed:
+        enqueue_after_commit(outbox_send_task, email_id)
+    return len(failed)

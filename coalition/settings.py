@@ -1,0 +1,331 @@
+"""Coalition CRM settings, read from the environment.
+
+With no variables set this runs the embedded default: a SQLite file under ``var/``, Celery tasks run
+in-process, email written to files under ``var/mail/``. ``DATABASE_URL``, ``REDIS_URL`` and
+``EMAIL_URL`` switch to PostgreSQL, Redis (broker and cache, with real workers) and SMTP.
+``DJANGO_ENV=production`` refuses to start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
+"""
+
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development, test or production, not {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+
+if PRODUCTION:
+    # No fallbacks in production: a missing value must stop the process, not weaken it.
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production needs SECRET_KEY (50+ random characters, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
+        )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production needs ALLOWED_HOSTS: the host names the site answers to, "
+            "comma-separated (e.g. ALLOWED_HOSTS=crm.example.org)."
+        )
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production-0123456789")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
+
+# The address people reach the site at; used to build absolute links in emails. In production it
+# defaults to HTTPS on the first allowed host.
+SITE_URL = env.str(
+    "SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
+COALITION_NAME = env.str("COALITION_NAME", default="Group of Negative Emitters")
+COALITION_SHORT_NAME = env.str("COALITION_SHORT_NAME", default="GONE")
+COALITION_ADDRESS = env.str(
+    "COALITION_ADDRESS", default="Secretariat, Asiatisk Plads 2, 1448 Copenhagen, Denmark"
+)
+# Where notifications for the secretariat go (new enquiries, reminders without an assignee).
+SECRETARIAT_EMAIL = env.str("SECRETARIAT_EMAIL", default="secretariat@example.org")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_countries",
+    "django_celery_beat",
+    "simple_history",
+    "import_export",
+    "anymail",
+    "coalition",
+    "members",
+    "campaigns",
+    "newsletters",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "coalition.urls"
+WSGI_APPLICATION = "coalition.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "coalition.context_processors.coalition",
+            ],
+        },
+    },
+]
+
+VAR_DIR.mkdir(exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: broker and cache -------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A dead Redis must not hang a request: throttles fail open quickly (see coalition.throttles).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_TASK_ALWAYS_EAGER = False
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CELERY_BROKER_URL = "memory://"
+    # Embedded default: tasks run in-process when they are queued (after commit).
+    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_TASK_EAGER_PROPAGATES = False
+
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
+# Tasks are idempotent, so a task lost with its worker is run again rather than dropped.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An unacknowledged task is redelivered after this many seconds; it must exceed the longest task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Fail fast when the broker is down: the database row is the record of pending work and a
+# periodic sweep queues it again (coalition.tasks.outbox_sweep).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "coalition.tasks.outbox_sweep", "schedule": 60.0},
+    "memberships-recompute-statuses": {
+        "task": "members.tasks.memberships_recompute_statuses_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "enquiry-reminders": {
+        "task": "members.tasks.enquiry_reminders_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+}
+
+# --- Email ---------------------------------------------------------------------------------------------
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(environ.Env.email_url_config(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{COALITION_NAME} <no-reply@example.org>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# --- Auth, i18n, static ------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "/dashboard/"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+# --- API -----------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["coalition.permissions.StaffModelPermissions"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "coalition.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        # Public endpoints only; staff endpoints are not throttled.
+        "enquiries": env.str("THROTTLE_ENQUIRIES", default="5/hour"),
+        "subscriptions": env.str("THROTTLE_SUBSCRIPTIONS", default="10/hour"),
+        "public": env.str("THROTTLE_PUBLIC", default="60/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coalition CRM API",
+    "DESCRIPTION": "Members, commitments, enquiries, campaigns and newsletters of a climate coalition.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, so the schema validates without warnings.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "members.models.Organisation.Kind",
+        "CommitmentKindEnum": "members.models.Commitment.Kind",
+        "EngagementKindEnum": "members.models.Engagement.Kind",
+        "MembershipStatusEnum": "members.models.Membership.Status",
+        "CommitmentStatusEnum": "members.models.Commitment.Status",
+        "CommitmentUsageEnum": "members.models.Commitment.Usage",
+        "EnquiryStatusEnum": "members.models.Enquiry.Status",
+        "CountryCodeEnum": "django_countries.countries",
+    },
+}
+
+# --- Membership enquiries ------------------------------------------------------------------------------
+# Open enquiries untouched for more than this many days are in the assignee's (or secretariat's) digest.
+ENQUIRY_REMINDER_DAYS = env.int("ENQUIRY_REMINDER_DAYS", default=5)
+# How long the status link in an applicant's emails keeps working.
+ENQUIRY_STATUS_LINK_MAX_AGE_DAYS = env.int("ENQUIRY_STATUS_LINK_MAX_AGE_DAYS", default=180)
+# Who hears of new enquiries: addresses and/or staff groups as "group:<name>" (comma-separated).
+ENQUIRY_SECRETARIAT_RECIPIENTS = env.list("ENQUIRY_SECRETARIAT_RECIPIENTS", default=[SECRETARIAT_EMAIL])
+
+# Minimum seconds between rendering a public form and its submission (bots are faster).
+SPAM_MIN_FORM_SECONDS = env.float("SPAM_MIN_FORM_SECONDS", default=3.0)
+
+# --- Production hardening ------------------------------------------------------------------------------
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
+    CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"https://{h}" for h in ALLOWED_HOSTS])
+    # Behind SSL redirect, the load balancer's health check must still answer.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Newsletters -----------------------------------------------------------------------------------------
+# Messages per second across ALL workers (a token bucket in Redis), whatever the number of workers.
+NEWSLETTER_RATE_LIMIT = env.float("NEWSLETTER_RATE_LIMIT", default=20.0)
+# Deliveries per batch task, and per claim (the claim is the most a killed worker can leave in doubt).
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=500)
+NEWSLETTER_CLAIM_SIZE = env.int("NEWSLETTER_CLAIM_SIZE", default=20)
+# Sent rows are marked in groups of this many: the most a killed worker process can send twice.
+NEWSLETTER_MARK_EVERY = env.int("NEWSLETTER_MARK_EVERY", default=5)
+# Batches of one newsletter dispatched at once (more only helps with more worker processes).
+NEWSLETTER_PARALLEL_BATCHES = env.int("NEWSLETTER_PARALLEL_BATCHES", default=4)
+# A claim or batch without progress for this long belongs to a dead worker; the sweep takes it back.
+NEWSLETTER_STALE_SECONDS = env.int("NEWSLETTER_STALE_SECONDS", default=600)
+# Transient SMTP failures are retried with backoff this many times before a delivery is failed.
+NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=5)
+NEWSLETTER_CONFIRM_MAX_AGE_DAYS = env.int("NEWSLETTER_CONFIRM_MAX_AGE_DAYS", default=7)
+# Keep the sign-up IP address in the consent record (off by default: data minimisation).
+NEWSLETTER_RECORD_IP = env.bool("NEWSLETTER_RECORD_IP", default=False)
+# Soft bounces (mailbox full, temporary failures) before an address is suppressed.
+NEWSLETTER_SOFT_BOUNCE_LIMIT = env.int("NEWSLETTER_SOFT_BOUNCE_LIMIT", default=3)
+NEWSLETTER_FROM_EMAIL = env.str("NEWSLETTER_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The provider whose tracking webhook reports bounces and complaints (django-anymail's ESP name).
+NEWSLETTER_TRACKING_ESP = env.str("NEWSLETTER_TRACKING_ESP", default="postmark").lower()
+# Anymail webhooks are authenticated with HTTP basic auth "user:password" (set the same in the
+# provider's webhook URL: https://user:password@crm.example.org/anymail/postmark/tracking/).
+ANYMAIL = {
+    "WEBHOOK_SECRET": (
+        env.str("ANYMAIL_WEBHOOK_SECRET")
+        if PRODUCTION
+        else env.str("ANYMAIL_WEBHOOK_SECRET", default="anymail:dev-only-webhook-secret")
+    ),
+}
+CELERY_BEAT_SCHEDULE["newsletters-sweep"] = {
+    "task": "newsletters.tasks.newsletters_sweep_task",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["newsletters-progress-update-draft"] = {
+    "task": "newsletters.tasks.progress_update_draft_task",
+    "schedule": crontab(day_of_month=1, hour=6, minute=30),
+}
+# Empty: the default queue. Set (and run a worker with -Q <name>) to keep bulk sends off the queue that
+# carries transactional email.
+NEWSLETTER_CELERY_QUEUE = env.str("NEWSLETTER_CELERY_QUEUE", default="")

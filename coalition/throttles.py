@@ -1,0 +1,48 @@
+"""Rate limits for public endpoints, shared by DRF views and plain Django form views.
+
+They fail open: if the cache (Redis) is unreachable a request is let through rather than lost, since
+honeypot and timing checks still apply and losing an applicant is worse than a burst of spam.
+"""
+
+import logging
+
+from rest_framework.throttling import SimpleRateThrottle
+
+log = logging.getLogger(__name__)
+
+
+class PublicRateThrottle(SimpleRateThrottle):
+    """Per-IP limit for one scope; set ``throttle_scope`` on the view or pass ``scope``."""
+
+    def __init__(self, scope: str | None = None) -> None:
+        if scope:
+            self.scope = scope
+        super().__init__()
+
+    def allow_request(self, request, view) -> bool:
+        if view is not None and getattr(view, "throttle_scope", None):
+            self.scope = view.throttle_scope
+            self.rate = self.get_rate()
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - any cache failure
+            log.warning("rate limit cache unavailable; letting request through", exc_info=True)
+            return True
+
+    def get_rate(self):
+        if not getattr(self, "scope", None):
+            self.scope = "public"
+        return super().get_rate()
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def throttle_check(request, *, scope: str) -> int | None:
+    """For form views: None if allowed, else the seconds to wait (for ``Retry-After``)."""
+    throttle = PublicRateThrottle(scope)
+    if throttle.allow_request(request, None):
+        return None
+    wait = throttle.wait()
+    return max(1, int(wait or 1))

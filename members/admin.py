@@ -1,0 +1,492 @@
+"""Admin for secretariat staff: organisations with their people, memberships, commitments and history.
+
+Writes that have a service go through it (so hooks run and rules hold in one place): new memberships
+through ``membership_start``, commitments through ``commitment_create``/``commitment_update``, new
+engagements through ``engagement_create``. Changelists annotate or join what they display, so a page
+of 100 rows costs the same few queries as a page of 5.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django_countries.filters import CountryFilter
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
+from .admin_export import CoalitionExportMixin
+from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from .selectors import organisation_timeline
+from .services import commitment_create, commitment_update, engagement_create, membership_start
+
+# How many timeline entries the organisation page shows; the full record stays in each object's history.
+TIMELINE_LIMIT = 200
+
+
+def _current_membership(field: str) -> Subquery:
+    current = Membership.objects.filter(
+        organisation=OuterRef("pk"), status__in=Membership.CURRENT_STATUSES
+    ).values(field)[:1]
+    return Subquery(current)
+
+
+def _model_fields(obj, *, exclude: tuple[str, ...]) -> dict[str, Any]:
+    """The editable column values of an unsaved instance, to hand to a ``*_create`` service."""
+    return {
+        f.name: getattr(obj, f.name)
+        for f in obj._meta.concrete_fields
+        if f.editable and not f.primary_key and f.name not in exclude
+    }
+
+
+def _adopt(obj, saved) -> None:
+    """Point the admin's unsaved instance at the row a service created, so the admin's own
+    follow-up work (many-to-many fields, the log entry, the redirect) applies to that row."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+# --- List filters ----------------------------------------------------------------------------------------
+
+
+class CurrentMembershipStatusFilter(admin.SimpleListFilter):
+    title = "current membership status"
+    parameter_name = "membership_status"
+
+    def lookups(self, request, model_admin):
+        return [*((s.value, s.label) for s in Membership.CURRENT_STATUSES), ("none", "No current membership")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.exclude(memberships__status__in=Membership.CURRENT_STATUSES)
+        if value:
+            return queryset.filter(memberships__status=value)
+        return queryset
+
+
+class CurrentTierFilter(admin.SimpleListFilter):
+    title = "current membership tier"
+    parameter_name = "tier"
+
+    def lookups(self, request, model_admin):
+        return list(MembershipTier.objects.values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                memberships__tier_id=self.value(), memberships__status__in=Membership.CURRENT_STATUSES
+            )
+        return queryset
+
+
+# --- Bulk actions with a small form ----------------------------------------------------------------------
+
+
+class EngagementActionForm(forms.Form):
+    kind = forms.ChoiceField(choices=Engagement.Kind.choices)
+    occurred_at = forms.DateTimeField(
+        initial=timezone.now, help_text="Date and time, e.g. 2025-11-12 14:00 (UTC)."
+    )
+    summary = forms.CharField(max_length=300)
+    details = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class MembershipActionForm(forms.Form):
+    tier = forms.ModelChoiceField(queryset=MembershipTier.objects.all())
+    start_date = forms.DateField(initial=timezone.localdate, help_text="e.g. 2025-01-01")
+
+
+def _action_form_page(
+    modeladmin, request: HttpRequest, queryset: QuerySet, *, form, title: str, action: str
+) -> TemplateResponse:
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "queryset": queryset,
+        "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/members/action_form.html", context)
+
+
+# --- Inlines on the organisation page --------------------------------------------------------------------
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ("name", "email", "phone", "job_title", "is_primary")
+
+
+class MembershipInline(admin.TabularInline):
+    """Read-only here: a membership is opened with its own form (which applies the tier's rules)."""
+
+    model = Membership
+    extra = 0
+    fields = ("tier", "status", "joined_on", "start_date", "end_date", "status_override")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    ordering = ("-start_date",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("tier")
+
+
+class CommitmentInline(admin.TabularInline):
+    model = Commitment
+    extra = 0
+    fields = ("kind", "title", "target_year", "reduction_percent", "baseline_year", "status", "is_interim")
+    show_change_link = True
+
+
+class EngagementInline(admin.TabularInline):
+    model = Engagement
+    extra = 0
+    fields = ("occurred_at", "kind", "summary")
+    show_change_link = True
+    ordering = ("-occurred_at",)
+
+
+# --- Model admins ----------------------------------------------------------------------------------------
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "country",
+        "sector",
+        "current_membership",
+        "website_domain",
+        "listed_publicly",
+    )
+    list_filter = (
+        "kind",
+        ("country", CountryFilter),
+        "sector",
+        CurrentMembershipStatusFilter,
+        CurrentTierFilter,
+        "listed_publicly",
+    )
+    search_fields = ("name", "website_domain", "contacts__name", "contacts__email")
+    readonly_fields = ("website_domain", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "country", "sector", "website", "website_domain")}),
+        ("Profile", {"fields": ("description", "listed_publicly")}),
+        ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+    inlines = (ContactInline, MembershipInline, CommitmentInline, EngagementInline)
+    # The organisation page adds its timeline under the form; exports run from the list instead.
+    change_form_template = "admin/members/organisation/change_form.html"
+    show_change_form_export = False
+    actions = ("record_engagement", "start_membership")
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                current_status=_current_membership("status"),
+                current_tier=_current_membership("tier__name"),
+            )
+        )
+
+    @admin.display(description="current membership", ordering="current_status")
+    def current_membership(self, obj: Organisation) -> str:
+        if not obj.current_status:
+            return "–"
+        return f"{obj.current_tier} ({Membership.Status(obj.current_status).label})"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        organisation = self.get_object(request, object_id)
+        if organisation is not None:
+            extra_context["timeline"] = organisation_timeline(organisation=organisation, limit=TIMELINE_LIMIT)
+            extra_context["timeline_limit"] = TIMELINE_LIMIT
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Commitment:
+            self._save_commitments(request, form.instance, formset)
+        elif formset.model is Engagement:
+            self._save_engagements(form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    @staticmethod
+    def _save_commitments(request, organisation: Organisation, formset) -> None:
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for obj in instances:
+            if obj.pk:
+                commitment_update(commitment=obj, by=request.user)
+            else:
+                fields = _model_fields(obj, exclude=("organisation",))
+                saved = commitment_create(organisation=organisation, by=request.user, **fields)
+                _adopt(obj, saved)
+        formset.save_m2m()
+
+    @staticmethod
+    def _save_engagements(organisation: Organisation, formset) -> None:
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for obj in instances:
+            if obj.pk:
+                obj.save()
+            else:
+                saved = engagement_create(
+                    organisation=organisation,
+                    kind=obj.kind,
+                    summary=obj.summary,
+                    occurred_at=obj.occurred_at,
+                    details=obj.details,
+                )
+                _adopt(obj, saved)
+        formset.save_m2m()
+
+    @admin.action(description="Record an engagement with the selected organisations", permissions=["change"])
+    def record_engagement(self, request, queryset) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = EngagementActionForm(request.POST)
+            if form.is_valid():
+                for organisation in queryset:
+                    engagement_create(organisation=organisation, staff=[request.user], **form.cleaned_data)
+                self.message_user(request, f"Engagement recorded for {queryset.count()} organisation(s).")
+                return None
+        else:
+            form = EngagementActionForm()
+        return _action_form_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            title="Record an engagement",
+            action="record_engagement",
+        )
+
+    @admin.action(description="Start a membership for the selected organisations", permissions=["change"])
+    def start_membership(self, request, queryset) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = MembershipActionForm(request.POST)
+            if form.is_valid():
+                already = set(
+                    Membership.objects.filter(
+                        organisation__in=queryset, status__in=Membership.CURRENT_STATUSES
+                    ).values_list("organisation_id", flat=True)
+                )
+                started = 0
+                for organisation in queryset:
+                    if organisation.pk in already:
+                        continue
+                    membership_start(organisation=organisation, by=request.user, **form.cleaned_data)
+                    started += 1
+                self.message_user(request, f"Membership started for {started} organisation(s).")
+                if already:
+                    self.message_user(
+                        request,
+                        f"{len(already)} organisation(s) skipped: they already have a current membership.",
+                        messages.WARNING,
+                    )
+                return None
+        else:
+            form = MembershipActionForm()
+        return _action_form_page(
+            self, request, queryset, form=form, title="Start a membership", action="start_membership"
+        )
+
+
+@admin.register(Contact)
+class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    list_display = ("name", "organisation", "email", "job_title", "is_primary")
+    list_filter = ("is_primary", "organisation__kind", ("organisation__country", CountryFilter))
+    search_fields = ("name", "email", "organisation__name")
+    autocomplete_fields = ("organisation",)
+    list_select_related = ("organisation",)
+
+
+@admin.register(MembershipTier)
+class MembershipTierAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "annual_fee",
+        "currency",
+        "period_months",
+        "grace_days",
+        "starts_pending",
+        "open_to_applicants",
+        "sort_order",
+    )
+    list_filter = ("open_to_applicants", "starts_pending")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class MembershipAddForm(forms.ModelForm):
+    """Opening a membership: dates and status follow from the tier (``membership_start``)."""
+
+    start_date = forms.DateField(initial=timezone.localdate)
+
+    class Meta:
+        model = Membership
+        fields = ("organisation", "tier", "start_date")
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation = cleaned.get("organisation")
+        if (
+            organisation
+            and Membership.objects.filter(
+                organisation=organisation, status__in=Membership.CURRENT_STATUSES
+            ).exists()
+        ):
+            raise forms.ValidationError(
+                f"{organisation} already has a current membership. Open it and change or end it first."
+            )
+        return cleaned
+
+
+@admin.register(Membership)
+class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+    list_display = (
+        "organisation",
+        "tier",
+        "status",
+        "joined_on",
+        "start_date",
+        "end_date",
+        "status_override",
+    )
+    list_filter = (
+        "status",
+        "tier",
+        "status_override",
+        "organisation__kind",
+        ("organisation__country", CountryFilter),
+    )
+    search_fields = ("organisation__name", "organisation__website_domain")
+    autocomplete_fields = ("organisation",)
+    list_select_related = ("organisation", "tier")
+    date_hierarchy = "start_date"
+    history_list_display = ("status", "tier", "start_date", "end_date", "status_override")
+    change_fields = (
+        "organisation",
+        "tier",
+        "status",
+        "joined_on",
+        "start_date",
+        "end_date",
+        "status_override",
+        "override_reason",
+        "notes",
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = MembershipAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return MembershipAddForm.Meta.fields if obj is None else self.change_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("organisation", "joined_on") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        saved = membership_start(
+            organisation=form.cleaned_data["organisation"],
+            tier=form.cleaned_data["tier"],
+            start_date=form.cleaned_data["start_date"],
+            by=request.user,
+        )
+        _adopt(obj, saved)
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+    list_display = (
+        "organisation",
+        "kind",
+        "target_year",
+        "reduction_percent",
+        "baseline_year",
+        "status",
+        "is_interim",
+        "announced_on",
+    )
+    list_filter = (
+        "kind",
+        "status",
+        "is_interim",
+        "organisation__kind",
+        ("organisation__country", CountryFilter),
+        "organisation__sector",
+    )
+    search_fields = ("organisation__name", "title")
+    autocomplete_fields = ("organisation",)
+    list_select_related = ("organisation",)
+    history_list_display = ("kind", "status", "target_year", "reduction_percent")
+    fieldsets = (
+        (None, {"fields": ("organisation", "kind", "title", "status", "is_interim")}),
+        (
+            "Target",
+            {"fields": ("target_year", "reduction_percent", "baseline_year", "baseline_emissions_mtco2e")},
+        ),
+        ("Coverage", {"fields": ("gases", "scope", "uses_removals", "uses_offsets")}),
+        ("Source", {"fields": ("announced_on", "source_url", "notes")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            commitment_update(commitment=obj, by=request.user)
+            return
+        fields = _model_fields(obj, exclude=("organisation",))
+        saved = commitment_create(organisation=obj.organisation, by=request.user, **fields)
+        _adopt(obj, saved)
+
+
+@admin.register(Engagement)
+class EngagementAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    list_display = ("occurred_at", "organisation", "kind", "summary")
+    list_filter = (
+        "kind",
+        "organisation__kind",
+        ("organisation__country", CountryFilter),
+        "occurred_at",
+    )
+    search_fields = ("summary", "organisation__name", "contacts__name")
+    autocomplete_fields = ("organisation", "contacts", "staff")
+    list_select_related = ("organisation",)
+    date_hierarchy = "occurred_at"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Contacts and staff are many-to-many: the admin sets them on the created row right after this.
+        saved = engagement_create(
+            organisation=obj.organisation,
+            kind=obj.kind,
+            summary=obj.summary,
+            occurred_at=obj.occurred_at,
+            details=obj.details,
+        )
+        _adopt(obj, saved)

@@ -1,0 +1,466 @@
+"""Importing spreadsheets (CSV, XLSX): the registry of importable resources, previews and runs.
+
+Other apps plug their own resources in from ``AppConfig.ready``::
+
+    from members.imports import importable_register
+    importable_register("subscribers", resource_class=SubscriberResource, label="Subscribers")
+
+A resource is a ``members.resources.CoalitionResource``: it matches rows to existing records by a natural
+key (``match``), names that key (``row_key``) so repeated keys inside one file are reported instead of
+imported twice, and loads what it needs per chunk (``prepare``).
+
+Every import, preview or real, goes through ``_process_chunk`` in chunks of ``CHUNK_ROWS`` rows. A job
+(``ImportJob``) commits each chunk together with its counters, so ``processed_rows`` is both the progress
+bar and the place a re-delivered task resumes from: running the task twice imports nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+import tablib
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.utils import timezone
+from import_export.formats import base_formats
+from import_export.results import RowResult
+
+from .models import ImportJob
+from .resources import CoalitionResource, CommitmentResource, ContactResource, OrganisationResource
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 500
+#: Files up to this many rows are previewed and imported during the request; larger ones by a worker.
+INLINE_MAX_ROWS = getattr(settings, "IMPORT_INLINE_MAX_ROWS", 200)
+MAX_UPLOAD_BYTES = getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+PREVIEW_ROWS = 100
+#: A job keeps this many row errors (the count stays exact): enough to fix a file, small enough to store.
+MAX_STORED_ERRORS = 5000
+
+
+# --- Registry --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Importable:
+    name: str
+    resource_class: type[CoalitionResource]
+    label: str
+    help_text: str = ""
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self.resource_class._meta.model
+
+    def permissions(self) -> list[str]:
+        opts = self.model._meta
+        return [f"{opts.app_label}.add_{opts.model_name}", f"{opts.app_label}.change_{opts.model_name}"]
+
+    def allowed(self, user) -> bool:
+        return bool(user and user.is_active and user.is_staff and user.has_perms(self.permissions()))
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.column_name for f in self.resource_class().get_import_fields() if not f.readonly]
+
+
+_importables: dict[str, Importable] = {}
+
+
+def importable_register(
+    name: str, *, resource_class: type[CoalitionResource], label: str, help_text: str = ""
+) -> None:
+    _importables[name] = Importable(
+        name=name, resource_class=resource_class, label=label, help_text=help_text
+    )
+
+
+def importable_get(name: str) -> Importable:
+    try:
+        return _importables[name]
+    except KeyError:
+        raise ValidationError({"resource": [f"Nothing called “{name}” can be imported."]}) from None
+
+
+def importables_for(user) -> list[Importable]:
+    """What ``user`` may import: add and change permission on the target model."""
+    return [spec for spec in _importables.values() if spec.allowed(user)]
+
+
+def importable_for_model(model: type[models.Model]) -> Importable | None:
+    return next((spec for spec in _importables.values() if spec.model is model), None)
+
+
+importable_register(
+    "organisations",
+    resource_class=OrganisationResource,
+    label="Organisations",
+    help_text="Matched by country code (countries), website domain or name.",
+)
+importable_register(
+    "contacts",
+    resource_class=ContactResource,
+    label="Contacts",
+    help_text="Matched by organisation and email (or name when there is no email).",
+)
+importable_register(
+    "commitments",
+    resource_class=CommitmentResource,
+    label="Commitments",
+    help_text="Matched by organisation, kind, target year and interim or final.",
+)
+
+
+# --- Reading files ---------------------------------------------------------------------------------------
+
+
+def import_format_of(filename: str) -> str:
+    suffix = PurePath(filename or "").suffix.lower()
+    if suffix == ".csv":
+        return ImportJob.Format.CSV
+    if suffix == ".xlsx":
+        return ImportJob.Format.XLSX
+    raise ValidationError({"file": ["Upload a .csv or .xlsx file."]})
+
+
+def _header(value: Any) -> str:
+    return "_".join(str(value or "").strip().lower().split())
+
+
+def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.Dataset:
+    """Parse a file into a dataset with normalised headers; a ValidationError says what is wrong."""
+    try:
+        if fmt == ImportJob.Format.CSV:
+            try:
+                text = content.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = content.decode("cp1252", errors="replace")
+            dataset = base_formats.CSV().create_dataset(text)
+        elif fmt == ImportJob.Format.XLSX:
+            dataset = base_formats.XLSX().create_dataset(content)
+        else:
+            raise ValidationError({"file": [f"Unknown file format “{fmt}”."]})
+    except ValidationError:
+        raise
+    except Exception as error:  # noqa: BLE001 - csv/openpyxl raise many kinds of error on a broken file
+        raise ValidationError({"file": [f"The file could not be read as {fmt.upper()}: {error}"]}) from error
+    if not dataset.headers:
+        raise ValidationError({"file": ["The file is empty: it needs a header row and at least one row."]})
+    dataset.headers = [_header(h) for h in dataset.headers]
+    missing = [c for c in importable.resource_class.required_columns if c not in dataset.headers]
+    if missing:
+        expected = ", ".join(importable.columns)
+        raise ValidationError(
+            {"file": [f"The file has no {', '.join(missing)} column; expected: {expected}."]}
+        )
+    # Spreadsheets often end with empty rows; they are not rows anyone meant to import.
+    keep = [i for i, data in enumerate(dataset) if any(str(v or "").strip() for v in data)]
+    if len(keep) != len(dataset):
+        cleaned = tablib.Dataset(headers=dataset.headers)
+        for i in keep:
+            cleaned.append(dataset[i])
+        dataset = cleaned
+    if not len(dataset):
+        raise ValidationError({"file": ["The file has a header row but no rows to import."]})
+    return dataset
+
+
+def sheet_row(index: int) -> int:
+    """The row number a person sees in a spreadsheet for data row ``index`` (0-based): header is row 1."""
+    return index + 2
+
+
+def within_file_duplicates(
+    resource: CoalitionResource, dataset: tablib.Dataset
+) -> dict[int, tuple[str, str]]:
+    """Rows repeating a key of an earlier row in the same file: {1-based data row: (field, reason)}."""
+    seen: dict[str, int] = {}
+    duplicates: dict[int, tuple[str, str]] = {}
+    for index, row in enumerate(dataset.dict):
+        key = resource.row_key(row)
+        if key is None:
+            continue
+        if key in seen:
+            duplicates[index + 1] = (
+                resource.key_field(row),
+                f"The {key} already appears on row {sheet_row(seen[key])} of this file.",
+            )
+        else:
+            seen[key] = index
+    return duplicates
+
+
+# --- Processing ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+@dataclass
+class ImportOutcome:
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    error_rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: ImportOutcome) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.skipped += other.skipped
+        self.error_rows += other.error_rows
+        self.errors.extend(other.errors)
+        self.preview.extend(other.preview[: max(0, PREVIEW_ROWS - len(self.preview))])
+
+
+_ACTIONS = {
+    RowResult.IMPORT_TYPE_NEW: "new",
+    RowResult.IMPORT_TYPE_UPDATE: "update",
+    RowResult.IMPORT_TYPE_SKIP: "unchanged",
+    RowResult.IMPORT_TYPE_INVALID: "error",
+    RowResult.IMPORT_TYPE_ERROR: "error",
+}
+
+
+class _RetryWithSavepoints(Exception):
+    pass
+
+
+def _process_chunk(
+    *,
+    importable: Importable,
+    dataset: tablib.Dataset,
+    start: int,
+    end: int,
+    dry_run: bool,
+    by=None,
+    source_name: str = "",
+    duplicates: dict[int, tuple[str, str]],
+    preview_room: int = 0,
+) -> ImportOutcome:
+    """Import data rows ``start``..``end`` (0-based, end exclusive) in the caller's transaction."""
+    chunk = tablib.Dataset(headers=dataset.headers)
+    for index in range(start, end):
+        chunk.append(dataset[index])
+    # Rows are written in a savepoint of the caller's transaction (rolled back for a preview). First
+    # without a savepoint per row, which halves the queries; if the database refuses a row, that attempt
+    # is rolled back and the chunk runs again with a savepoint per row, so the bad row fails alone.
+    for savepoints in (False, True):
+        resource = importable.resource_class(
+            by=by, source_name=source_name, duplicate_rows=duplicates, row_offset=start, savepoints=savepoints
+        )
+        try:
+            with transaction.atomic():
+                result = resource.import_data(
+                    chunk, dry_run=False, use_transactions=False, raise_errors=False
+                )
+                if resource.transaction_broken:
+                    raise _RetryWithSavepoints
+                if dry_run:
+                    transaction.set_rollback(True)
+        except _RetryWithSavepoints:
+            continue
+        break
+    outcome = ImportOutcome(total_rows=end - start)
+    for error in result.base_errors:
+        outcome.errors.append(RowError(row=0, field="", message=str(error.error)))
+    rows_by_number: dict[int, list[RowError]] = {}
+    for invalid in result.invalid_rows:
+        number = sheet_row(start + invalid.number - 1)
+        for name, messages in invalid.error_dict.items():
+            for message in messages:
+                rows_by_number.setdefault(number, []).append(
+                    RowError(row=number, field="" if name == NON_FIELD_ERRORS else name, message=str(message))
+                )
+    for number, errors in result.row_errors():
+        row_number = sheet_row(start + number - 1)
+        for error in errors:
+            rows_by_number.setdefault(row_number, []).append(
+                RowError(row=row_number, field="", message=str(error.error))
+            )
+    for number in sorted(rows_by_number):
+        outcome.errors.extend(rows_by_number[number])
+    outcome.error_rows = len(rows_by_number)
+    totals = result.totals
+    outcome.created = totals[RowResult.IMPORT_TYPE_NEW]
+    outcome.updated = totals[RowResult.IMPORT_TYPE_UPDATE]
+    outcome.skipped = totals[RowResult.IMPORT_TYPE_SKIP]
+    for offset, row_result in enumerate(result.rows[:preview_room]):
+        outcome.preview.append(
+            {
+                "row": sheet_row(start + offset),
+                "action": _ACTIONS.get(row_result.import_type, row_result.import_type),
+                "record": row_result.object_repr or "",
+            }
+        )
+    return outcome
+
+
+def _run_in_memory(*, resource: str, content: bytes, fmt: str, dry_run: bool, by, source_name: str):
+    importable = importable_get(resource)
+    dataset = dataset_read(content=content, fmt=fmt, importable=importable)
+    duplicates = within_file_duplicates(importable.resource_class(), dataset)
+    outcome = ImportOutcome(total_rows=len(dataset))
+    for start in range(0, len(dataset), CHUNK_ROWS):
+        with transaction.atomic():
+            outcome.add(
+                _process_chunk(
+                    importable=importable,
+                    dataset=dataset,
+                    start=start,
+                    end=min(start + CHUNK_ROWS, len(dataset)),
+                    dry_run=dry_run,
+                    by=by,
+                    source_name=source_name,
+                    duplicates=duplicates,
+                    preview_room=PREVIEW_ROWS - len(outcome.preview),
+                )
+            )
+    return outcome
+
+
+def import_preview(*, resource: str, content: bytes, fmt: str, by=None) -> ImportOutcome:
+    """Dry run: what importing the file would do, row by row, and every row's errors. Writes nothing."""
+    return _run_in_memory(resource=resource, content=content, fmt=fmt, dry_run=True, by=by, source_name="")
+
+
+def import_run(*, resource: str, content: bytes, fmt: str, by=None, source_name: str = "") -> ImportOutcome:
+    """Import the file now, chunk by chunk (each chunk commits): good rows are written, bad rows reported."""
+    return _run_in_memory(
+        resource=resource, content=content, fmt=fmt, dry_run=False, by=by, source_name=source_name
+    )
+
+
+# --- Jobs: previews and imports with a progress bar ----------------------------------------------------
+
+
+@transaction.atomic
+def import_job_create(*, resource: str, upload, by) -> ImportJob:
+    """Store an uploaded file as a preview job, after checking it can be read and has the columns needed."""
+    importable = importable_get(resource)
+    if not importable.allowed(by):
+        raise ValidationError({"resource": [f"You may not import {importable.label.lower()}."]})
+    fmt = import_format_of(upload.name)
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": [f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."]})
+    content = upload.read()
+    dataset = dataset_read(content=content, fmt=fmt, importable=importable)
+    job = ImportJob(
+        resource=resource,
+        format=fmt,
+        original_name=PurePath(upload.name).name[:255],
+        dry_run=True,
+        total_rows=len(dataset),
+        created_by=by,
+    )
+    job.file.save(f"{resource}.{fmt}", ContentFile(content), save=False)
+    job.save()
+    return job
+
+
+def import_job_start(*, job: ImportJob) -> ImportJob:
+    """Process a queued job: during the request if small, else on a worker once this transaction commits."""
+    from coalition.tasks import enqueue_after_commit
+
+    from .import_tasks import import_job_process_task
+
+    if job.total_rows <= INLINE_MAX_ROWS:
+        return import_job_process(job_id=job.pk)
+    enqueue_after_commit(import_job_process_task, job.pk)
+    return job
+
+
+@transaction.atomic
+def import_job_confirm(*, job: ImportJob, by) -> ImportJob:
+    """Turn a finished preview into the real import of the same file."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if not job.dry_run or job.status != ImportJob.Status.DONE:
+        raise ValidationError("Only a finished preview can be imported.")
+    if not importable_get(job.resource).allowed(by):
+        raise ValidationError(f"You may not import {job.resource}.")
+    job.dry_run = False
+    job.status = ImportJob.Status.QUEUED
+    job.processed_rows = job.created_count = job.updated_count = job.skipped_count = job.error_count = 0
+    job.errors, job.preview, job.failure = [], [], ""
+    job.started_at = job.finished_at = None
+    job.save()
+    return job
+
+
+def import_job_process(*, job_id: int) -> ImportJob:
+    """Work through a job chunk by chunk. Idempotent: it resumes after the last committed chunk."""
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        return job
+    try:
+        importable = importable_get(job.resource)
+        with job.file.open("rb") as handle:
+            content = handle.read()
+        dataset = dataset_read(content=content, fmt=job.format, importable=importable)
+    except (ValidationError, OSError) as error:
+        message = "; ".join(getattr(error, "messages", [str(error)]))
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, failure=message, finished_at=timezone.now()
+        )
+        return ImportJob.objects.get(pk=job_id)
+    duplicates = within_file_duplicates(importable.resource_class(), dataset)
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), total_rows=len(dataset)
+    )
+    while True:
+        with transaction.atomic():
+            # The lock serialises two deliveries of the same task: each chunk is taken exactly once.
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.status != ImportJob.Status.RUNNING:
+                return job
+            start = job.processed_rows
+            if start >= len(dataset):
+                job.status = ImportJob.Status.DONE
+                job.finished_at = timezone.now()
+                job.save(update_fields=["status", "finished_at", "updated_at"])
+                return job
+            end = min(start + CHUNK_ROWS, len(dataset))
+            try:
+                with transaction.atomic():
+                    outcome = _process_chunk(
+                        importable=importable,
+                        dataset=dataset,
+                        start=start,
+                        end=end,
+                        dry_run=job.dry_run,
+                        by=job.created_by,
+                        source_name=job.original_name,
+                        duplicates=duplicates,
+                        preview_room=PREVIEW_ROWS - len(job.preview),
+                    )
+            except Exception as error:  # noqa: BLE001 - a bug must fail the job visibly, not loop forever
+                log.exception("import job %s failed at row %s", job_id, sheet_row(start))
+                job.status = ImportJob.Status.FAILED
+                job.failure = f"Stopped at row {sheet_row(start)}: {error}"
+                job.finished_at = timezone.now()
+                job.save()
+                return job
+            job.processed_rows = end
+            job.created_count += outcome.created
+            job.updated_count += outcome.updated
+            job.skipped_count += outcome.skipped
+            job.error_count += outcome.error_rows
+            room = max(0, MAX_STORED_ERRORS - len(job.errors))
+            job.errors = job.errors + [e.as_dict() for e in outcome.errors[:room]]
+            job.preview = job.preview + outcome.preview
+            job.save()

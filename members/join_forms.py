@@ -1,0 +1,164 @@
+"""Public forms: the join form and the two forms of the enquiry status page."""
+
+from django import forms
+from django_countries import countries
+
+from coalition.antispam import SpamProtectedForm
+
+from .enquiry_services import APPLICANT_FIELDS, TARGET_YEAR_MAX, TARGET_YEAR_MIN, enquiry_validate
+from .models import Commitment, Enquiry, MembershipTier, Organisation
+
+TEXT_LIMIT = Enquiry._meta.get_field("motivation").max_length  # 5000
+
+
+def _limit(name: str) -> int:
+    return Enquiry._meta.get_field(name).max_length
+
+
+def _length_message(limit: int) -> dict[str, str]:
+    return {"max_length": f"Please shorten this to at most {limit} characters (it has %(show_value)d)."}
+
+
+class JoinForm(SpamProtectedForm):
+    """The application to join. Limits come from the model, cross-field rules from the enquiry service,
+    so the form and the API accept exactly the same applications."""
+
+    organisation_name = forms.CharField(
+        label="Organisation or country name",
+        max_length=_limit("organisation_name"),
+        error_messages={"required": "Please give the name of your organisation or country."}
+        | _length_message(_limit("organisation_name")),
+    )
+    organisation_kind = forms.ChoiceField(
+        label="What kind of organisation is it?",
+        choices=[("", "Choose one")] + list(Organisation.Kind.choices),
+        error_messages={"required": "Please choose what kind of organisation it is."},
+    )
+    country = forms.ChoiceField(
+        label="Country",
+        required=False,
+        choices=[("", "Choose a country")] + list(countries),
+        help_text="Required for a country, region or city.",
+    )
+    website = forms.URLField(
+        label="Website",
+        required=False,
+        max_length=_limit("website"),
+        assume_scheme="https",
+        error_messages={"invalid": "Please enter a web address such as https://example.org."}
+        | _length_message(_limit("website")),
+    )
+    contact_name = forms.CharField(
+        label="Your name",
+        max_length=_limit("contact_name"),
+        error_messages={"required": "Please tell us your name."} | _length_message(_limit("contact_name")),
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=_limit("email"),
+        error_messages={
+            "required": "Please give an email address we can reply to.",
+            "invalid": "Please enter an email address like name@example.org.",
+        }
+        | _length_message(_limit("email")),
+    )
+    job_title = forms.CharField(
+        label="Your job title",
+        required=False,
+        max_length=_limit("job_title"),
+        error_messages=_length_message(_limit("job_title")),
+    )
+    motivation = forms.CharField(
+        label="Why do you want to join?",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Please tell us briefly why you want to join."}
+        | _length_message(TEXT_LIMIT),
+    )
+    intended_commitments = forms.CharField(
+        label="What do you intend to commit to?",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example: net negative emissions by 2045, or a removal target.",
+        error_messages=_length_message(TEXT_LIMIT),
+    )
+    target_kind = forms.ChoiceField(
+        label="Kind of target (optional)",
+        required=False,
+        choices=[("", "No specific target yet")] + list(Commitment.Kind.choices),
+    )
+    target_year = forms.IntegerField(
+        label="Target year (optional)",
+        required=False,
+        min_value=TARGET_YEAR_MIN,
+        max_value=TARGET_YEAR_MAX,
+        error_messages={
+            "invalid": "Please enter a year such as 2050.",
+            "min_value": f"The target year must be between {TARGET_YEAR_MIN} and {TARGET_YEAR_MAX}.",
+            "max_value": f"The target year must be between {TARGET_YEAR_MIN} and {TARGET_YEAR_MAX}.",
+        },
+    )
+    requested_tier = forms.ModelChoiceField(
+        label="Membership you are asking for",
+        required=False,
+        queryset=MembershipTier.objects.filter(open_to_applicants=True),
+        empty_label="Not sure yet",
+        error_messages={"invalid_choice": "Please choose one of the memberships offered."},
+    )
+    consent_to_contact = forms.BooleanField(
+        label="I agree that the secretariat may contact me about this enquiry.",
+        error_messages={
+            "required": "Please agree to be contacted: we cannot process your enquiry otherwise."
+        },
+    )
+    wants_updates = forms.BooleanField(
+        label="Send me occasional updates on the coalition's work (you will be asked to confirm by email).",
+        required=False,
+    )
+
+    list_publicly = forms.BooleanField(
+        label="List our organisation in the public member directory once we are accepted.",
+        required=False,
+    )
+
+    field_order = list(APPLICANT_FIELDS)
+
+    # Let phones offer the right keyboard and autofill.
+    AUTOCOMPLETE = {
+        "organisation_name": "organization",
+        "country": "country",
+        "website": "url",
+        "contact_name": "name",
+        "email": "email",
+        "job_title": "organization-title",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, token in self.AUTOCOMPLETE.items():
+            self.fields[name].widget.attrs["autocomplete"] = token
+        self.fields["target_year"].widget.attrs.update({"inputmode": "numeric", "placeholder": "e.g. 2050"})
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, message in enquiry_validate(cleaned).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="Your answer",
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Please write your answer."} | _length_message(TEXT_LIMIT),
+    )
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Yes, withdraw our enquiry to join.",
+        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
+    )

@@ -1,0 +1,266 @@
+"""Public pages: the member directory and the commitments tracker (table, chart, CSV and JSON).
+
+Reads come from ``public_selectors``; this module validates filters, lays out the charts and streams the
+downloads. Each page runs two queries whatever the number of members.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from coalition.throttles import throttle_check
+
+from . import public_selectors as selectors
+from .models import Commitment
+
+DIRECTORY_PAGE_SIZE = 50
+TRACKER_PAGE_SIZE = 50
+
+
+# --- Filters --------------------------------------------------------------------------------------------
+
+
+class DirectoryFilterForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of member", required=False)
+    country = forms.ChoiceField(label="Country", required=False)
+
+    def __init__(self, *args, facets: selectors.DirectoryFacets, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "All kinds"), *facets.kinds]
+        self.fields["country"].choices = [("", "All countries"), *facets.countries]
+
+
+class TrackerFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind of target", required=False, choices=[("", "All kinds"), *Commitment.Kind.choices]
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *Commitment.Status.choices]
+    )
+
+
+def _clean_filters(form: forms.Form) -> dict[str, str]:
+    """The valid filters; a bad value is reported on the form and otherwise ignored."""
+    form.is_valid()
+    cleaned = getattr(form, "cleaned_data", {})
+    return {name: cleaned.get(name) or "" for name in form.fields if name not in form.errors}
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _querystring(params: dict[str, str]) -> str:
+    """The filters as a query string for pagination and download links (without ``page``)."""
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+# --- Charts ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    y: int
+    width: float
+
+
+CHART_WIDTH = 320  # SVG units; the chart scales to its container
+CHART_ROW = 48  # a label line and a bar
+CHART_FIGURE_ROOM = 52  # after the longest bar, for its figure
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A horizontal bar chart drawn as inline SVG, the label above each bar so it stays legible when
+    the chart shrinks to a phone's width. The template gives the same figures as a table."""
+
+    id: str
+    title: str
+    description: str
+    dimension: str  # what each bar stands for, the first column of the table
+    bars: list[Bar]
+    width: int = CHART_WIDTH
+    row_height: int = CHART_ROW
+
+    @property
+    def height(self) -> int:
+        return max(self.row_height, len(self.bars) * self.row_height)
+
+
+def bar_chart(
+    *, id: str, title: str, description: str, dimension: str, rows: Iterable[tuple[str, int]]
+) -> BarChart:
+    rows = list(rows)
+    peak = max((value for _, value in rows), default=0) or 1
+    area = CHART_WIDTH - CHART_FIGURE_ROOM
+    bars = [
+        Bar(label=label, value=value, y=i * CHART_ROW, width=round(area * value / peak, 1))
+        for i, (label, value) in enumerate(rows)
+    ]
+    return BarChart(id=id, title=title, description=description, dimension=dimension, bars=bars)
+
+
+# --- Pages ----------------------------------------------------------------------------------------------
+
+
+@require_GET
+def member_directory(request: HttpRequest) -> HttpResponse:
+    facets = selectors.member_directory_facets()
+    form = DirectoryFilterForm(request.GET or None, facets=facets)
+    filters = _clean_filters(form) if request.GET else {"kind": "", "country": ""}
+    page = selectors.counted_page(
+        selectors.member_directory(**filters), number=_page_number(request), per_page=DIRECTORY_PAGE_SIZE
+    )
+    if page.number > 1 and not page.rows:
+        raise Http404("There is no such page of the member directory.")
+    return render(
+        request,
+        "members/public/directory.html",
+        {
+            "form": form,
+            "page": page,
+            "filtered": any(filters.values()),
+            "querystring": _querystring(filters),
+            "nav": "members",
+        },
+    )
+
+
+@require_GET
+def commitments_tracker(request: HttpRequest) -> HttpResponse:
+    form = TrackerFilterForm(request.GET or None)
+    filters = _clean_filters(form) if request.GET else {"kind": "", "status": ""}
+    qs = selectors.commitments_tracker(**filters)
+    figures = selectors.commitment_figures(qs)
+    page = selectors.counted_page(qs, number=_page_number(request), per_page=TRACKER_PAGE_SIZE)
+    if page.number > 1 and not page.rows:
+        raise Http404("There is no such page of the commitments tracker.")
+    by_kind = bar_chart(
+        id="chart-kind",
+        title="Commitments by kind of target",
+        description="Number of members' commitments for each kind of target.",
+        dimension="Kind of target",
+        rows=[(label, n) for _, label, n in figures.by_kind],
+    )
+    by_year = bar_chart(
+        id="chart-year",
+        title="Commitments by target year",
+        description="Number of members' commitments due in each target year.",
+        dimension="Target year",
+        rows=[(str(year) if year else "No target year", n) for year, n in figures.by_target_year],
+    )
+    return render(
+        request,
+        "members/public/commitments.html",
+        {
+            "form": form,
+            "page": page,
+            "figures": figures,
+            "charts": [by_kind, by_year],
+            "filtered": any(filters.values()),
+            "querystring": _querystring(filters),
+            "nav": "commitments",
+        },
+    )
+
+
+# --- Downloads ------------------------------------------------------------------------------------------
+
+
+def _download_filters(request: HttpRequest) -> dict[str, str] | HttpResponse:
+    wait = throttle_check(request, scope="public")
+    if wait is not None:
+        response = HttpResponse(
+            "Too many downloads from your address; please try again shortly.\n",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    form = TrackerFilterForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return HttpResponse(
+            f"Unknown filter value ({problems})\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    return {name: form.cleaned_data.get(name) or "" for name in form.fields}
+
+
+class _Echo:
+    """A file-like object whose ``write`` hands the line back, so ``csv.writer`` can feed a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    # A spreadsheet would run a cell starting with "=" as a formula; the quote keeps it text.
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else value
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(selectors.EXPORT_FIELDS)
+    for row in rows:
+        yield writer.writerow([_csv_cell(row[name]) for name in selectors.EXPORT_FIELDS])
+
+
+@require_GET
+def commitments_csv(request: HttpRequest) -> HttpResponse:
+    filters = _download_filters(request)
+    if isinstance(filters, HttpResponse):
+        return filters
+    rows = selectors.commitment_export_rows(selectors.commitments_tracker(**filters))
+    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="commitments.csv"'
+    return response
+
+
+def _json_value(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    head = {"coalition": settings.COALITION_NAME, "generated_at": timezone.now().isoformat()}
+    yield json.dumps(head, cls=DjangoJSONEncoder)[:-1] + ', "commitments": ['
+    for i, row in enumerate(rows):
+        prefix = "," if i else ""
+        yield prefix + "\n" + json.dumps({k: _json_value(v) for k, v in row.items()}, cls=DjangoJSONEncoder)
+    yield "\n]}\n"
+
+
+@require_GET
+def commitments_json(request: HttpRequest) -> HttpResponse:
+    filters = _download_filters(request)
+    if isinstance(filters, HttpResponse):
+        return filters
+    rows = selectors.commitment_export_rows(selectors.commitments_tracker(**filters))
+    response = StreamingHttpResponse(_json_chunks(rows), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="commitments.json"'
+    return response

@@ -1,0 +1,653 @@
+"""django-import-export resources for organisations, contacts and commitments.
+
+Every resource matches a row to an existing record by a natural key instead of creating a duplicate:
+
+- organisation: the ISO country code for a country record; else the website domain; else the normalised
+  name (only among records without a different website, so "Acme" at acme.com never swallows "Acme" at
+  acme.co.uk);
+- contact: (organisation, email), or (organisation, normalised name) when the row has no email;
+- commitment: (organisation, kind, target year, interim or final).
+
+Contacts and commitments name their organisation in one ``organisation`` column holding a country code,
+a website (or bare domain) or a name. Lookups are loaded once per chunk of rows (a few queries per chunk,
+not per row), and rows repeating a key already seen earlier in the same file are reported as errors
+(``row_key``), so a file can never create two records for one organisation.
+
+Cells are forgiving where a person would be: choices accept their code or label in any case, countries
+their code or English name, websites may omit ``https://``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
+from django_countries import countries
+from import_export import fields, resources, widgets
+
+from . import services
+from .models import Commitment, Contact, Organisation, website_domain
+
+
+def normalise_name(value: str) -> str:
+    """Case- and whitespace-insensitive form of a name, for matching."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets hand back 2050.0 for 2050
+    return str(value).strip()
+
+
+# --- Widgets -------------------------------------------------------------------------------------------
+
+
+class ChoiceWidget(widgets.Widget):
+    """A choice cell: its code or its label, in any case. Blank gives ``default``."""
+
+    def __init__(self, choices: Iterable[tuple[str, str]], *, noun: str, default: str = "") -> None:
+        super().__init__()
+        self.choices = list(choices)
+        self.noun = noun
+        self.default = default
+        self.lookup = {}
+        for value, label in self.choices:
+            self.lookup[str(value).casefold()] = value
+            self.lookup[str(label).casefold()] = value
+
+    def clean(self, value, row=None, **kwargs):
+        text = _text(value)
+        if not text:
+            return self.default
+        try:
+            return self.lookup[text.casefold()]
+        except KeyError:
+            codes = ", ".join(str(v) for v, _ in self.choices)
+            raise ValueError(f"“{text}” is not a known {self.noun}; use one of: {codes}.") from None
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+class CountryWidget(widgets.Widget):
+    """An ISO 3166 code (``DK``) or an English country name (``Denmark``)."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = _text(value)
+        if not text:
+            return ""
+        if len(text) == 2 and text.upper() in countries:
+            return text.upper()
+        code = countries.by_name(text)
+        if code:
+            return code
+        raise ValueError(f"“{text}” is not an ISO 3166 country code or country name.")
+
+    def render(self, value, obj=None, **kwargs):
+        return getattr(value, "code", value) or ""
+
+
+class WebsiteWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = _text(value)
+        if text and "://" not in text:
+            text = f"https://{text}"
+        return text
+
+    def render(self, value, obj=None, **kwargs):
+        return value or ""
+
+
+class TextWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        return _text(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+class EmailWidget(widgets.Widget):
+    """Emails are stored in lower case (a database constraint), so they are compared that way too."""
+
+    def clean(self, value, row=None, **kwargs):
+        return _text(value).lower()
+
+    def render(self, value, obj=None, **kwargs):
+        return value or ""
+
+
+class YesNoWidget(widgets.BooleanWidget):
+    """Booleans as people type them: yes/no, true/false, 1/0, x; blank is no."""
+
+    TRUE = {"1", "true", "yes", "y", "x", "interim"}
+    FALSE = {"", "0", "false", "no", "n", "final"}
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        text = _text(value).casefold()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValueError(f"“{_text(value)}” is not yes or no.")
+
+    def render(self, value, obj=None, **kwargs):
+        return "yes" if value else "no"
+
+
+class OrganisationWidget(widgets.Widget):
+    """The ``organisation`` column of contacts and commitments, resolved through the resource's index."""
+
+    def __init__(self, resource: OrganisationReferenceMixin) -> None:
+        super().__init__()
+        self.resource = resource
+
+    def clean(self, value, row=None, **kwargs):
+        text = _text(value)
+        if not text:
+            raise ValueError("Name the organisation (country code, website or name).")
+        organisation = self.resource.org_index.resolve(text)
+        if organisation is None:
+            raise ValueError(f"No organisation matches “{text}” by country code, website domain or name.")
+        return organisation
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
+
+
+# --- Organisation lookups, loaded once per chunk -------------------------------------------------------
+
+
+class OrganisationIndex:
+    """Existing organisations by country code, website domain and normalised name, for a set of keys."""
+
+    def __init__(self) -> None:
+        self.by_country: dict[str, Organisation] = {}
+        self.by_domain: dict[str, Organisation] = {}
+        self.by_name: dict[str, list[Organisation]] = {}
+
+    @staticmethod
+    def reference_kind(text: str) -> tuple[str, str]:
+        """How an ``organisation`` cell names an organisation: ("country"|"domain"|"name", key)."""
+        if len(text) == 2 and text.isalpha() and text.upper() in countries:
+            return "country", text.upper()
+        if " " not in text and "." in text:
+            return "domain", website_domain(text)
+        return "name", normalise_name(text)
+
+    def load(self, *, codes: Iterable[str] = (), domains: Iterable[str] = (), names: Iterable[str] = ()):
+        codes, domains, names = set(codes) - {""}, set(domains) - {""}, set(names) - {""}
+        condition = Q(pk__in=[])
+        if codes:
+            condition |= Q(kind=Organisation.Kind.COUNTRY, country__in=codes)
+        if domains:
+            condition |= Q(website_domain__in=domains)
+        if names:
+            condition |= Q(normalised__in=names)
+        if not (codes or domains or names):
+            return self
+        queryset = (
+            Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(condition).order_by("pk")
+        )
+        for organisation in queryset:
+            if organisation.kind == Organisation.Kind.COUNTRY and organisation.country:
+                self.by_country.setdefault(organisation.country.code, organisation)
+            if organisation.website_domain:
+                self.by_domain.setdefault(organisation.website_domain, organisation)
+            self.by_name.setdefault(normalise_name(organisation.name), []).append(organisation)
+        return self
+
+    def match(self, *, kind: str, country: str, domain: str, name: str) -> Organisation | None:
+        """The record an organisation row stands for, by the precedence in the module docstring."""
+        if kind == Organisation.Kind.COUNTRY and country:
+            return self.by_country.get(country)
+        if domain and domain in self.by_domain:
+            return self.by_domain[domain]
+        for candidate in self.by_name.get(name, []):
+            if not domain or not candidate.website_domain or candidate.website_domain == domain:
+                return candidate
+        return None
+
+    def resolve(self, text: str) -> Organisation | None:
+        how, key = self.reference_kind(text)
+        if how == "country":
+            return self.by_country.get(key) or (self.by_name.get(normalise_name(text)) or [None])[0]
+        if how == "domain":
+            return self.by_domain.get(key)
+        return (self.by_name.get(key) or [None])[0]
+
+
+# --- Base resource -------------------------------------------------------------------------------------
+
+
+class CoalitionResource(resources.ModelResource):
+    """Shared behaviour: natural-key matching, in-file duplicate errors, history, safe saves."""
+
+    #: Columns a file must have (checked before any row is read).
+    required_columns: tuple[str, ...] = ()
+    #: The column a repeated key is reported against.
+    key_column: str = ""
+
+    def __init__(
+        self,
+        *,
+        by=None,
+        source_name: str = "",
+        duplicate_rows: dict[int, tuple[str, str]] | None = None,
+        row_offset: int = 0,
+        savepoints: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.savepoints = savepoints
+        self.transaction_broken = False
+        self.by = by
+        self.source_name = source_name
+        self.duplicate_rows = duplicate_rows or {}
+        self.row_offset = row_offset
+
+    # Keys and matching -------------------------------------------------------------------------------
+
+    def row_key(self, row: dict[str, Any]) -> str | None:
+        """The natural key of a row (None if it cannot be computed: the row will fail validation)."""
+        raise NotImplementedError
+
+    def prepare(self, dataset) -> None:
+        """Load whatever ``match`` needs for the rows of ``dataset`` (a chunk), in a few queries."""
+
+    def match(self, row: dict[str, Any]):
+        raise NotImplementedError
+
+    def get_instance(self, instance_loader, row):
+        return self.match(row)
+
+    # Hooks of the import workflow --------------------------------------------------------------------
+
+    def before_import(self, dataset, **kwargs):
+        self.prepare(dataset)
+
+    def before_import_row(self, row, **kwargs):
+        for key, value in list(row.items()):
+            if isinstance(value, str):
+                row[key] = value.strip()
+        duplicate = self.duplicate_rows.get(self.row_offset + kwargs.get("row_number", 0))
+        if duplicate:
+            field, message = duplicate
+            raise ValidationError({field: [message]})
+
+    def after_import(self, dataset, result, **kwargs):
+        # ModelResource resets the id sequence here; ids are never imported, so there is nothing to reset.
+        return None
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        # Field validation here; unique and check constraints are left to the database, which enforces
+        # them anyway (do_instance_save turns a violation into the constraint's message). Django would
+        # otherwise spend a query per constraint per row checking them first.
+        errors = dict(import_validation_errors or {})
+        # Choice cells were already checked by their widgets; re-checking the 250 country choices per row
+        # is most of the validation time.
+        checked = [
+            f.attribute for f in self.fields.values() if isinstance(f.widget, ChoiceWidget | CountryWidget)
+        ]
+        try:
+            instance.full_clean(
+                exclude=[*errors, *checked], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def do_instance_save(self, instance, is_create):
+        if self.by is not None:
+            instance._history_user = self.by
+        instance._change_reason = f"Imported from {self.source_name}" if self.source_name else "Imported"
+        if not self.savepoints:
+            # Fast path: no savepoint per row. A constraint violation aborts the chunk's transaction, so it
+            # is flagged for the caller to roll the chunk back and run it again with savepoints.
+            try:
+                self.save_record(instance, is_create)
+            except IntegrityError:
+                self.transaction_broken = True
+                raise
+            return
+        # A savepoint per row: a constraint that only the database checks fails this row alone.
+        try:
+            with transaction.atomic():
+                self.save_record(instance, is_create)
+        except IntegrityError as error:
+            raise ValidationError({NON_FIELD_ERRORS: [_integrity_message(type(instance), error)]}) from error
+
+    def save_record(self, instance, is_create: bool) -> None:
+        instance.save(force_insert=is_create)
+
+
+def _integrity_message(model, error: IntegrityError) -> str:
+    """The model's own words for the constraint the database enforced."""
+    text = str(error)
+    for constraint in model._meta.constraints:
+        if constraint.name in text:
+            return str(constraint.get_violation_error_message())
+    return "The database refused this row: " + text.splitlines()[0]
+
+
+class OrganisationReferenceMixin:
+    """For resources whose rows name an organisation in an ``organisation`` column."""
+
+    org_index: OrganisationIndex
+
+    def load_organisations(self, dataset) -> None:
+        codes, domains, names = set(), set(), set()
+        column = dataset.headers.index("organisation") if "organisation" in dataset.headers else None
+        if column is not None:
+            for data in dataset:
+                text = _text(data[column])
+                if not text:
+                    continue
+                how, key = OrganisationIndex.reference_kind(text)
+                {"country": codes, "domain": domains, "name": names}[how].add(key)
+                names.add(normalise_name(text))
+        self.org_index = OrganisationIndex().load(codes=codes, domains=domains, names=names)
+
+    @staticmethod
+    def organisation_key(row: dict[str, Any]) -> str | None:
+        text = _text(row.get("organisation"))
+        if not text:
+            return None
+        how, key = OrganisationIndex.reference_kind(text)
+        return f"{how}:{key}"
+
+
+# --- Organisations -------------------------------------------------------------------------------------
+
+
+class OrganisationResource(CoalitionResource):
+    id = fields.Field(attribute="id", column_name="id", readonly=True, widget=widgets.IntegerWidget())
+    name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
+    kind = fields.Field(
+        attribute="kind",
+        column_name="kind",
+        widget=ChoiceWidget(Organisation.Kind.choices, noun="kind of organisation"),
+    )
+    country = fields.Field(attribute="country", column_name="country", widget=CountryWidget())
+    sector = fields.Field(
+        attribute="sector",
+        column_name="sector",
+        widget=ChoiceWidget(Organisation.Sector.choices, noun="sector"),
+    )
+    website = fields.Field(attribute="website", column_name="website", widget=WebsiteWidget())
+    website_domain = fields.Field(attribute="website_domain", column_name="website_domain", readonly=True)
+    description = fields.Field(attribute="description", column_name="description", widget=TextWidget())
+    listed_publicly = fields.Field(
+        attribute="listed_publicly", column_name="listed_publicly", widget=YesNoWidget()
+    )
+
+    required_columns = ("name", "kind")
+    key_column = "name"
+
+    class Meta:
+        model = Organisation
+        fields = (
+            "id",
+            "name",
+            "kind",
+            "country",
+            "sector",
+            "website",
+            "website_domain",
+            "description",
+            "listed_publicly",
+        )
+        skip_unchanged = True
+        report_skipped = True
+        skip_html_diff = True
+        clean_model_instances = True
+
+    def _row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
+        try:
+            kind = self.fields["kind"].widget.clean(row.get("kind"))
+        except ValueError:
+            kind = ""
+        try:
+            country = self.fields["country"].widget.clean(row.get("country"))
+        except ValueError:
+            country = ""
+        domain = website_domain(WebsiteWidget().clean(row.get("website")))
+        return kind, country, domain, normalise_name(row.get("name"))
+
+    def row_key(self, row):
+        kind, country, domain, name = self._row_parts(row)
+        if kind == Organisation.Kind.COUNTRY and country:
+            return f"country code {country}"
+        if domain:
+            return f"website domain {domain}"
+        return f"name “{_text(row.get('name'))}”" if name else None
+
+    def key_field(self, row) -> str:
+        key = self.row_key(row) or ""
+        return "country" if key.startswith("country") else "website" if key.startswith("website") else "name"
+
+    def prepare(self, dataset):
+        codes, domains, names = set(), set(), set()
+        for data in dataset.dict:
+            kind, country, domain, name = self._row_parts(data)
+            if kind == Organisation.Kind.COUNTRY:
+                codes.add(country)
+            domains.add(domain)
+            names.add(name)
+        self.index = OrganisationIndex().load(codes=codes, domains=domains, names=names)
+
+    def match(self, row):
+        kind, country, domain, name = self._row_parts(row)
+        return self.index.match(kind=kind, country=country, domain=domain, name=name)
+
+
+# --- Contacts ------------------------------------------------------------------------------------------
+
+
+class ContactResource(OrganisationReferenceMixin, CoalitionResource):
+    organisation = fields.Field(attribute="organisation", column_name="organisation")
+    name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
+    email = fields.Field(attribute="email", column_name="email", widget=EmailWidget())
+    phone = fields.Field(attribute="phone", column_name="phone", widget=TextWidget())
+    job_title = fields.Field(attribute="job_title", column_name="job_title", widget=TextWidget())
+    is_primary = fields.Field(attribute="is_primary", column_name="is_primary", widget=YesNoWidget())
+
+    required_columns = ("organisation", "name")
+    key_column = "email"
+
+    class Meta:
+        model = Contact
+        fields = ("organisation", "name", "email", "phone", "job_title", "is_primary")
+        skip_unchanged = True
+        report_skipped = True
+        skip_html_diff = True
+        clean_model_instances = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.org_index = OrganisationIndex()
+        self.fields["organisation"].widget = OrganisationWidget(self)
+
+    def row_key(self, row):
+        organisation = self.organisation_key(row)
+        email = _text(row.get("email")).lower()
+        if not organisation:
+            return None
+        if email:
+            return f"email {email} at {_text(row.get('organisation'))}"
+        name = normalise_name(row.get("name"))
+        return f"name “{_text(row.get('name'))}” at {_text(row.get('organisation'))}" if name else None
+
+    def key_field(self, row) -> str:
+        return "email" if _text(row.get("email")) else "name"
+
+    def prepare(self, dataset):
+        self.load_organisations(dataset)
+        org_ids = {o.pk for o in self.org_index.by_country.values()} | {
+            o.pk for o in self.org_index.by_domain.values()
+        }
+        org_ids |= {o.pk for group in self.org_index.by_name.values() for o in group}
+        emails = {_text(r.get("email")).lower() for r in dataset.dict} - {""}
+        self.contacts_by_email: dict[tuple[int, str], Contact] = {}
+        self.contacts_by_name: dict[tuple[int, str], Contact] = {}
+        if not org_ids:
+            return
+        for contact in Contact.objects.filter(organisation_id__in=org_ids).filter(
+            Q(email__in=emails) | Q(email="")
+        ):
+            if contact.email:
+                self.contacts_by_email[(contact.organisation_id, contact.email)] = contact
+            else:
+                self.contacts_by_name.setdefault(
+                    (contact.organisation_id, normalise_name(contact.name)), contact
+                )
+
+    def match(self, row):
+        organisation = self.org_index.resolve(_text(row.get("organisation")))
+        if organisation is None:
+            return None
+        email = _text(row.get("email")).lower()
+        if email:
+            return self.contacts_by_email.get((organisation.pk, email))
+        return self.contacts_by_name.get((organisation.pk, normalise_name(row.get("name"))))
+
+
+# --- Commitments ---------------------------------------------------------------------------------------
+
+
+class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
+    organisation = fields.Field(attribute="organisation", column_name="organisation")
+    kind = fields.Field(
+        attribute="kind",
+        column_name="kind",
+        widget=ChoiceWidget(Commitment.Kind.choices, noun="kind of target"),
+    )
+    title = fields.Field(attribute="title", column_name="title", widget=TextWidget())
+    target_year = fields.Field(
+        attribute="target_year", column_name="target_year", widget=widgets.IntegerWidget()
+    )
+    reduction_percent = fields.Field(
+        attribute="reduction_percent", column_name="reduction_percent", widget=widgets.DecimalWidget()
+    )
+    baseline_year = fields.Field(
+        attribute="baseline_year", column_name="baseline_year", widget=widgets.IntegerWidget()
+    )
+    baseline_emissions_mtco2e = fields.Field(
+        attribute="baseline_emissions_mtco2e",
+        column_name="baseline_emissions_mtco2e",
+        widget=widgets.DecimalWidget(),
+    )
+    status = fields.Field(
+        attribute="status",
+        column_name="status",
+        widget=ChoiceWidget(Commitment.Status.choices, noun="status", default=Commitment.Status.PLEDGE),
+    )
+    gases = fields.Field(
+        attribute="gases",
+        column_name="gases",
+        widget=ChoiceWidget(Commitment.Gases.choices, noun="gas coverage", default=Commitment.Gases.UNKNOWN),
+    )
+    scope = fields.Field(
+        attribute="scope",
+        column_name="scope",
+        widget=ChoiceWidget(Commitment.Scope.choices, noun="scope", default=Commitment.Scope.UNKNOWN),
+    )
+    uses_removals = fields.Field(
+        attribute="uses_removals",
+        column_name="uses_removals",
+        widget=ChoiceWidget(Commitment.Usage.choices, noun="answer", default=Commitment.Usage.UNKNOWN),
+    )
+    uses_offsets = fields.Field(
+        attribute="uses_offsets",
+        column_name="uses_offsets",
+        widget=ChoiceWidget(Commitment.Usage.choices, noun="answer", default=Commitment.Usage.UNKNOWN),
+    )
+    is_interim = fields.Field(attribute="is_interim", column_name="is_interim", widget=YesNoWidget())
+    announced_on = fields.Field(
+        attribute="announced_on", column_name="announced_on", widget=widgets.DateWidget()
+    )
+    source_url = fields.Field(attribute="source_url", column_name="source_url", widget=WebsiteWidget())
+    notes = fields.Field(attribute="notes", column_name="notes", widget=TextWidget())
+
+    required_columns = ("organisation", "kind")
+    key_column = "target_year"
+
+    class Meta:
+        model = Commitment
+        fields = (
+            "organisation",
+            *Commitment.TARGET_FIELDS,
+        )
+        skip_unchanged = True
+        report_skipped = True
+        skip_html_diff = True
+        clean_model_instances = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.org_index = OrganisationIndex()
+        self.fields["organisation"].widget = OrganisationWidget(self)
+
+    def _key_parts(self, row) -> tuple[str, int | None, bool] | None:
+        try:
+            kind = self.fields["kind"].widget.clean(row.get("kind"))
+            year = widgets.IntegerWidget().clean(_text(row.get("target_year")))
+            interim = YesNoWidget().clean(row.get("is_interim"))
+        except (ValueError, ArithmeticError):
+            return None
+        return kind, year, interim
+
+    def row_key(self, row):
+        organisation, parts = self.organisation_key(row), self._key_parts(row)
+        if not organisation or not parts or not parts[0]:
+            return None
+        kind, year, interim = parts
+        stage = "interim" if interim else "final"
+        return f"{stage} {kind} target for {year or 'no year'} of {_text(row.get('organisation'))}"
+
+    def key_field(self, row) -> str:
+        return "target_year"
+
+    def prepare(self, dataset):
+        self.load_organisations(dataset)
+        org_ids = {o.pk for o in self.org_index.by_country.values()} | {
+            o.pk for o in self.org_index.by_domain.values()
+        }
+        org_ids |= {o.pk for group in self.org_index.by_name.values() for o in group}
+        self.existing: dict[tuple[int, str, int | None, bool], Commitment] = {}
+        for commitment in Commitment.objects.filter(organisation_id__in=org_ids).order_by("pk"):
+            key = (commitment.organisation_id, commitment.kind, commitment.target_year, commitment.is_interim)
+            self.existing.setdefault(key, commitment)
+
+    def match(self, row):
+        organisation = self.org_index.resolve(_text(row.get("organisation")))
+        parts = self._key_parts(row)
+        if organisation is None or parts is None:
+            return None
+        return self.existing.get((organisation.pk, *parts))
+
+    def save_record(self, instance, is_create):
+        # Through the commitment services, so campaigns hear of imported targets (hook commitment_recorded).
+        if is_create:
+            values = {
+                f.attname: getattr(instance, f.attname)
+                for f in Commitment._meta.concrete_fields
+                if not f.primary_key and f.attname not in {"organisation_id", "created_at", "updated_at"}
+            }
+            saved = services.commitment_create(organisation=instance.organisation, by=self.by, **values)
+            instance.pk, instance.created_at, instance.updated_at = (
+                saved.pk,
+                saved.created_at,
+                saved.updated_at,
+            )
+        else:
+            services.commitment_update(commitment=instance, by=self.by)

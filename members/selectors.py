@@ -1,0 +1,226 @@
+"""Reads of the members domain."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+
+from .models import Commitment, Contact, Engagement, Membership, Organisation
+
+
+def memberships_newest_first(queryset: QuerySet | None = None) -> QuerySet:
+    """Memberships ordered so the first of an organisation's is "its membership": the current one if it has
+    one, otherwise the one that started last."""
+    queryset = queryset if queryset is not None else Membership.objects.all()
+    return queryset.annotate(
+        _not_current=Case(
+            When(status__in=Membership.CURRENT_STATUSES, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("_not_current", "-start_date", "-pk")
+
+
+def organisation_list() -> QuerySet:
+    """Organisations with what a list shows of each, in a fixed number of queries whatever the page size:
+
+    - ``membership_status`` and ``membership_tier_id`` annotations: the status and tier of the
+      organisation's membership (current one, else latest), for filtering and ordering;
+    - ``memberships_newest_first``: its memberships with their tiers, prefetched (first = its membership);
+    - ``commitments_by_year``: its commitments, prefetched.
+    """
+    latest = memberships_newest_first(Membership.objects.filter(organisation_id=OuterRef("pk")))
+    return Organisation.objects.annotate(
+        membership_status=Subquery(latest.values("status")[:1]),
+        membership_tier_id=Subquery(latest.values("tier_id")[:1]),
+    ).prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=memberships_newest_first(Membership.objects.select_related("tier")),
+            to_attr="memberships_newest_first",
+        ),
+        Prefetch(
+            "commitments",
+            queryset=Commitment.objects.order_by("target_year", "pk"),
+            to_attr="commitments_by_year",
+        ),
+    )
+
+
+def organisation_membership(*, organisation: Organisation) -> Membership | None:
+    """The organisation's membership: its current one, else its latest; uses the prefetch when present."""
+    prefetched = getattr(organisation, "memberships_newest_first", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return memberships_newest_first(organisation.memberships.select_related("tier")).first()
+
+
+def contact_list() -> QuerySet:
+    return Contact.objects.select_related("organisation")
+
+
+def membership_list() -> QuerySet:
+    return Membership.objects.select_related("organisation", "tier")
+
+
+def commitment_list() -> QuerySet:
+    return Commitment.objects.select_related("organisation")
+
+
+def engagement_list() -> QuerySet:
+    return Engagement.objects.select_related("organisation").prefetch_related("contacts", "staff")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    category: str  # "engagement", "membership" or "commitment"
+    kind: str
+    title: str
+    detail: str = ""
+    by: str = ""
+    object_id: int | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+_MEMBERSHIP_FIELDS = ("status", "tier_id", "start_date", "end_date", "status_override")
+_COMMITMENT_FIELDS = (
+    "kind",
+    "title",
+    "target_year",
+    "reduction_percent",
+    "baseline_year",
+    "status",
+    "gases",
+    "scope",
+    "uses_removals",
+    "uses_offsets",
+    "is_interim",
+    "source_url",
+)
+
+
+def _label(model, name: str, value) -> str:
+    if value in (None, ""):
+        return "–"
+    try:
+        f = model._meta.get_field(name.removesuffix("_id"))
+    except Exception:  # noqa: BLE001
+        return str(value)
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    return str(value)
+
+
+def _diff(model, fields, old, new) -> list[str]:
+    changes = []
+    for name in fields:
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            verbose = model._meta.get_field(name.removesuffix("_id")).verbose_name
+            changes.append(f"{verbose}: {_label(model, name, a)} → {_label(model, name, b)}")
+    return changes
+
+
+def organisation_timeline(*, organisation: Organisation, limit: int | None = None) -> list[TimelineEntry]:
+    """Engagements, membership changes and commitment revisions of one organisation, newest first.
+
+    Runs a fixed number of queries (four) whatever the length of the history.
+    """
+    entries: list[TimelineEntry] = []
+    engagements = organisation.engagements.prefetch_related("contacts")
+    for e in engagements:
+        people = ", ".join(c.name for c in e.contacts.all())
+        entries.append(
+            TimelineEntry(
+                at=e.occurred_at,
+                category="engagement",
+                kind=e.kind,
+                title=f"{e.get_kind_display()}: {e.summary}",
+                detail=people,
+                object_id=e.pk,
+            )
+        )
+
+    tiers = {}
+    membership_rows = list(
+        Membership.history.filter(organisation_id=organisation.pk)
+        .select_related("history_user", "tier")
+        .order_by("id", "history_date", "history_id")
+    )
+    previous: dict[int, object] = {}
+    for row in membership_rows:
+        tiers[row.tier_id] = row.tier.name if row.tier else "?"
+        by = row.history_user.get_username() if row.history_user else ""
+        old = previous.get(row.id)
+        if row.history_type == "+" or old is None:
+            title = f"Membership created: {tiers[row.tier_id]}, {_label(Membership, 'status', row.status)}"
+            changes: list[str] = []
+        elif row.history_type == "-":
+            title, changes = "Membership deleted", []
+        else:
+            changes = _diff(Membership, _MEMBERSHIP_FIELDS, old, row)
+            changes = [
+                c.replace(f"{old.tier_id} →", f"{tiers.get(old.tier_id, old.tier_id)} →").replace(
+                    f"→ {row.tier_id}", f"→ {tiers[row.tier_id]}"
+                )
+                if c.startswith("tier")
+                else c
+                for c in changes
+            ]
+            if not changes:
+                previous[row.id] = row
+                continue
+            title = "Membership changed"
+        previous[row.id] = row
+        entries.append(
+            TimelineEntry(
+                at=row.history_date,
+                category="membership",
+                kind=row.history_type,
+                title=title,
+                detail=row.history_change_reason or "",
+                by=by,
+                object_id=row.id,
+                changes=changes,
+            )
+        )
+
+    commitment_rows = list(
+        Commitment.history.filter(organisation_id=organisation.pk)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    previous = {}
+    for row in commitment_rows:
+        by = row.history_user.get_username() if row.history_user else ""
+        old = previous.get(row.id)
+        year = f" by {row.target_year}" if row.target_year else ""
+        pct = f" ({row.reduction_percent}% reduction)" if row.reduction_percent is not None else ""
+        described = f"{_label(Commitment, 'kind', row.kind)}{year}{pct}"
+        if row.history_type == "+" or old is None:
+            title, changes = f"Commitment recorded: {described}", []
+        elif row.history_type == "-":
+            title, changes = f"Commitment removed: {described}", []
+        else:
+            changes = _diff(Commitment, _COMMITMENT_FIELDS, old, row)
+            if not changes:
+                previous[row.id] = row
+                continue
+            title = f"Commitment revised: {described}"
+        previous[row.id] = row
+        entries.append(
+            TimelineEntry(
+                at=row.history_date,
+                category="commitment",
+                kind=row.history_type,
+                title=title,
+                detail=_label(Commitment, "status", row.status),
+                by=by,
+                object_id=row.id,
+                changes=changes,
+            )
+        )
+
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit] if limit else entries

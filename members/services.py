@@ -1,0 +1,566 @@
+"""Writes of the members domain. Keyword-only functions named ``<noun>_<verb>``; each one a transaction.
+
+Every change to a membership goes through a function here and is saved with its history (who, why), so the
+organisation's timeline (``selectors.organisation_timeline``) shows it.
+"""
+
+import calendar
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from coalition import hooks
+from coalition.exceptions import InvalidTransition
+
+from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+
+Status = Membership.Status
+
+
+def _apply(instance, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+def _save_with_history(instance, *, by=None, reason: str = "") -> None:
+    """Save a model with simple-history's user and change reason for this one revision."""
+    if by is not None:
+        instance._history_user = by
+    if reason:
+        instance._change_reason = reason
+    instance.save()
+
+
+# --- Organisations ---------------------------------------------------------------------------------------
+
+
+_ORGANISATION_FIELDS = {"name", "kind", "country", "sector", "website", "description", "listed_publicly"}
+
+
+def organisation_validate(*, organisation: Organisation) -> None:
+    """Field messages for the rules the database enforces, so a clash reads as a form error, not a 500."""
+    errors: dict[str, str] = {}
+    if organisation.kind == Organisation.Kind.COUNTRY:
+        if not organisation.country:
+            errors["country"] = "A country record needs its ISO 3166 country code."
+        else:
+            clash = Organisation.objects.filter(kind=Organisation.Kind.COUNTRY, country=organisation.country)
+            if organisation.pk:
+                clash = clash.exclude(pk=organisation.pk)
+            existing = clash.first()
+            if existing is not None:
+                errors["country"] = f"There is already a record for this country: {existing.name}."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def organisation_create(*, by=None, **fields: Any) -> Organisation:
+    unknown = set(fields) - _ORGANISATION_FIELDS
+    if unknown:
+        raise TypeError(f"organisation_create() got unexpected fields: {sorted(unknown)}")
+    organisation = Organisation(**fields)
+    organisation_validate(organisation=organisation)
+    organisation.full_clean()
+    _save_with_history(organisation, by=by)
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -> Organisation:
+    unknown = set(fields) - _ORGANISATION_FIELDS
+    if unknown:
+        raise TypeError(f"organisation_update() got unexpected fields: {sorted(unknown)}")
+    _apply(organisation, fields)
+    organisation_validate(organisation=organisation)
+    organisation.full_clean()
+    _save_with_history(organisation, by=by)
+    return organisation
+
+
+# --- Contacts --------------------------------------------------------------------------------------------
+
+
+_CONTACT_FIELDS = {"organisation", "name", "email", "phone", "job_title", "is_primary"}
+
+
+def contact_validate(*, contact: Contact) -> None:
+    errors: dict[str, str] = {}
+    others = Contact.objects.filter(organisation_id=contact.organisation_id)
+    if contact.pk:
+        others = others.exclude(pk=contact.pk)
+    if contact.email and others.filter(email=contact.email).exists():
+        errors["email"] = "This organisation already has a contact with this email."
+    if contact.is_primary and others.filter(is_primary=True).exists():
+        errors["is_primary"] = (
+            "This organisation already has a primary contact; unmark that one first, "
+            "or use the primary flag on it."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def contact_create(*, organisation: Organisation, name: str, by=None, **fields: Any) -> Contact:
+    """Add a person to an organisation. The email is stored lower-case and is unique per organisation."""
+    unknown = set(fields) - _CONTACT_FIELDS
+    if unknown:
+        raise TypeError(f"contact_create() got unexpected fields: {sorted(unknown)}")
+    contact = Contact(organisation=organisation, name=name, **fields)
+    contact.email = (contact.email or "").strip().lower()
+    contact.full_clean(validate_constraints=False)
+    contact_validate(contact=contact)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, by=None, **fields: Any) -> Contact:
+    unknown = set(fields) - _CONTACT_FIELDS
+    if unknown:
+        raise TypeError(f"contact_update() got unexpected fields: {sorted(unknown)}")
+    _apply(contact, fields)
+    contact.email = (contact.email or "").strip().lower()
+    contact.full_clean(validate_constraints=False)
+    contact_validate(contact=contact)
+    contact.save()
+    return contact
+
+
+# --- Commitments -----------------------------------------------------------------------------------------
+
+
+def commitment_validate(*, commitment: Commitment) -> None:
+    """Field checks first, then the rules between fields as field messages, then the database's rules."""
+    commitment.full_clean(validate_constraints=False)
+    errors: dict[str, str] = {}
+    pct = commitment.reduction_percent
+    if pct is not None and not 0 <= pct <= 200:
+        errors["reduction_percent"] = "The reduction must be between 0 and 200 percent."
+    target, baseline = commitment.target_year, commitment.baseline_year
+    if target is not None and not 1990 <= target <= 2100:
+        errors["target_year"] = "The target year must be between 1990 and 2100."
+    elif target is not None and baseline is not None and target <= baseline:
+        errors["target_year"] = f"The target year must come after the baseline year ({baseline})."
+    if errors:
+        raise ValidationError(errors)
+    commitment.validate_constraints()
+
+
+@transaction.atomic
+def commitment_create(*, organisation: Organisation, by=None, **fields: Any) -> Commitment:
+    """Record a climate target. Campaigns whose ask it satisfies hear of it (hook ``commitment_recorded``)."""
+    commitment = Commitment(organisation=organisation, **fields)
+    commitment_validate(commitment=commitment)
+    _save_with_history(commitment, by=by)
+    hooks.run("commitment_recorded", commitment=commitment, created=True, by=by)
+    return commitment
+
+
+@transaction.atomic
+def commitment_update(*, commitment: Commitment, by=None, **fields: Any) -> Commitment:
+    """Revise a target; the previous version stays in its history."""
+    _apply(commitment, fields)
+    commitment_validate(commitment=commitment)
+    _save_with_history(commitment, by=by)
+    hooks.run("commitment_recorded", commitment=commitment, created=False, by=by)
+    return commitment
+
+
+# --- Memberships: the status rules -----------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def membership_period_end(*, start: date, tier: MembershipTier) -> date | None:
+    """Last day of a period of ``tier`` that starts on ``start`` (inclusive); None for an open-ended tier."""
+    if not tier.period_months:
+        return None
+    return _add_months(start, tier.period_months) - timedelta(days=1)
+
+
+# Statuses only staff set; the date rules never touch them.
+STAFF_STATUSES = (Status.SUSPENDED, Status.WITHDRAWN)
+
+
+def membership_status_on(*, membership: Membership, on: date) -> str:
+    """The status ``membership`` should have on day ``on``, by its dates and its tier. Pure: no queries
+    beyond the tier, no writes.
+
+    - a staff override (``status_override``) freezes whatever status it has;
+    - suspended and withdrawn are set and lifted only by staff (``membership_suspend``,
+      ``membership_withdraw``, ``membership_reinstate``), so they stay;
+    - a pending membership of a tier that ``starts_pending`` (a fee first) waits for ``membership_activate``;
+    - pending before ``start_date``;
+    - active from ``start_date`` to ``end_date`` inclusive, or for good when there is no end date;
+    - grace for the tier's ``grace_days`` after ``end_date`` (the last grace day included);
+    - lapsed after that.
+    """
+    if membership.status_override or membership.status in STAFF_STATUSES:
+        return membership.status
+    if membership.status == Status.PENDING and membership.tier.starts_pending:
+        return Status.PENDING
+    if on < membership.start_date:
+        return Status.PENDING
+    if membership.end_date is None or on <= membership.end_date:
+        return Status.ACTIVE
+    if on <= membership.end_date + timedelta(days=membership.tier.grace_days):
+        return Status.GRACE
+    return Status.LAPSED
+
+
+def _current_clash(*, membership: Membership) -> Membership | None:
+    """Another current membership of the same organisation, if any."""
+    return (
+        Membership.objects.filter(
+            organisation_id=membership.organisation_id, status__in=Membership.CURRENT_STATUSES
+        )
+        .exclude(pk=membership.pk)
+        .select_related("tier")
+        .first()
+    )
+
+
+def membership_validate(*, membership: Membership) -> None:
+    """The membership rules as field messages (the database enforces them too, as the last word)."""
+    if membership.end_date is not None and membership.end_date < membership.start_date:
+        raise ValidationError({"end_date": "The end date must not be before the start date."})
+    if membership.status in Membership.CURRENT_STATUSES:
+        clash = _current_clash(membership=membership)
+        if clash is not None:
+            raise ValidationError(
+                {
+                    "organisation": (
+                        f"This organisation already has a current membership ({clash.tier}, "
+                        f"{clash.get_status_display().lower()}). Renew or end that one instead."
+                    )
+                }
+            )
+
+
+def _lock(membership: Membership) -> Membership:
+    """The membership's row, locked for this transaction: two staff actions on it never interleave."""
+    return Membership.objects.select_for_update(of=("self",)).select_related("tier").get(pk=membership.pk)
+
+
+def _refresh_caller(caller: Membership, fresh: Membership) -> Membership:
+    # Callers keep using the object they passed in; make it show what the database now holds.
+    if caller is not fresh:
+        caller.refresh_from_db()
+    return fresh
+
+
+@transaction.atomic
+def membership_start(
+    *,
+    organisation: Organisation,
+    tier: MembershipTier,
+    start_date: date | None = None,
+    by=None,
+    end_date: date | None = None,
+    joined_on: date | None = None,
+    notes: str = "",
+) -> Membership:
+    """Open a membership of ``tier`` from ``start_date`` (default today), status from the tier's rules.
+
+    A tier that ``starts_pending`` (a fee to pay first, say) opens as pending; otherwise the status follows
+    the dates (pending if the start lies in the future, active from then on). The end date defaults to one
+    period of the tier (none for an open-ended tier).
+    """
+    today = timezone.localdate()
+    start = start_date or today
+    end = end_date if end_date is not None else membership_period_end(start=start, tier=tier)
+    membership = Membership(
+        organisation=organisation,
+        tier=tier,
+        status=Status.PENDING,
+        joined_on=joined_on or start,
+        start_date=start,
+        end_date=end,
+        notes=notes,
+    )
+    membership.status = membership_status_on(membership=membership, on=today)
+    membership.full_clean(validate_constraints=False)
+    membership_validate(membership=membership)
+    _save_with_history(membership, by=by, reason="Membership started")
+    return membership
+
+
+_MEMBERSHIP_EDITABLE = {"tier", "joined_on", "start_date", "end_date", "notes"}
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, by=None, **fields: Any) -> Membership:
+    """Correct a membership's tier, dates or notes; its status follows the new dates unless frozen.
+
+    A lapsed or withdrawn membership keeps its status: it comes back only through ``membership_renew`` or
+    ``membership_reinstate``, which check that the organisation has no other current membership.
+    """
+    unknown = set(fields) - _MEMBERSHIP_EDITABLE
+    if unknown:
+        raise TypeError(f"membership_update() got unexpected fields: {sorted(unknown)}")
+    locked = _lock(membership)
+    _apply(locked, fields)
+    if locked.status in (Status.PENDING, Status.ACTIVE, Status.GRACE):
+        locked.status = membership_status_on(membership=locked, on=timezone.localdate())
+    locked.full_clean(validate_constraints=False)
+    membership_validate(membership=locked)
+    _save_with_history(locked, by=by, reason="Membership details changed")
+    return _refresh_caller(membership, locked)
+
+
+@transaction.atomic
+def memberships_recompute_statuses(*, today: date | None = None) -> int:
+    """Move every membership to the status its dates give on ``today``; return how many changed.
+
+    Only pending, active and grace memberships without an override are looked at (a lapsed one returns only
+    through renewal; suspended and withdrawn are staff decisions). The work is one locking read in chunks
+    and one bulk update per 500 changes, each change with a history row. Rows a staff action holds at this
+    moment are skipped (``skip_locked``): that action sets the status itself and tomorrow's run catches up.
+    """
+    today = today or timezone.localdate()
+    candidates = (
+        Membership.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=(Status.PENDING, Status.ACTIVE, Status.GRACE), status_override=False)
+        .select_related("tier")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    changed: list[Membership] = []
+    for membership in candidates.iterator(chunk_size=2000):
+        status = membership_status_on(membership=membership, on=today)
+        if status != membership.status:
+            membership.status = status
+            membership.updated_at = now
+            changed.append(membership)
+    if changed:
+        bulk_update_with_history(
+            changed,
+            Membership,
+            ["status", "updated_at"],
+            batch_size=500,
+            default_change_reason=f"Status recomputed from the dates on {today.isoformat()}",
+            default_date=now,
+        )
+    return len(changed)
+
+
+@transaction.atomic
+def membership_renew(
+    *, membership: Membership, for_end_date: date | None, by=None, today: date | None = None
+) -> Membership:
+    """Renew a membership for one more period of its tier.
+
+    - active or grace: the period extends from the current end date (the day after it, to be exact), so
+      renewing early or late in the grace period loses nothing and gives nothing extra; the start date stays;
+    - lapsed: the membership restarts from the renewal day (``today``), as long as the organisation has no
+      other current membership.
+
+    ``for_end_date`` is the end date the caller saw when it decided to renew (an optimistic check). If the
+    end date is no longer that, the renewal has already happened (a double click, a retried request, two
+    staff at once) and this call changes nothing and returns the membership as it is. So renewing twice in
+    a row with what one saw never extends twice; to renew again on purpose, pass the new end date.
+
+    Pending, suspended and withdrawn memberships, and open-ended ones, cannot be renewed
+    (``InvalidTransition``).
+    """
+    today = today or timezone.localdate()
+    locked = _lock(membership)
+    if locked.end_date != for_end_date:
+        return _refresh_caller(membership, locked)
+    tier = locked.tier
+    if not tier.period_months or locked.end_date is None:
+        raise InvalidTransition("This membership is open-ended: there is nothing to renew.")
+    if locked.status_override:
+        raise InvalidTransition(
+            "This membership's status is frozen by a staff override; lift the override before renewing."
+        )
+    if locked.status in (Status.ACTIVE, Status.GRACE):
+        previous_end = locked.end_date
+        locked.end_date = membership_period_end(start=previous_end + timedelta(days=1), tier=tier)
+        reason = f"Renewed: end date {previous_end.isoformat()} → {locked.end_date.isoformat()}"
+    elif locked.status == Status.LAPSED:
+        locked.start_date = today
+        locked.end_date = membership_period_end(start=today, tier=tier)
+        reason = f"Renewed after lapsing: restarted on {today.isoformat()}"
+    else:
+        raise InvalidTransition(
+            f"A {locked.get_status_display().lower()} membership cannot be renewed; "
+            "only active, grace-period and lapsed ones can."
+        )
+    locked.status = membership_status_on(membership=locked, on=today)
+    if locked.status == Status.PENDING and locked.start_date <= today:
+        # A renewal is the member's confirmation: a fee-first tier does not send it back to pending.
+        locked.status = Status.ACTIVE
+    locked.full_clean(validate_constraints=False)
+    membership_validate(membership=locked)
+    _save_with_history(locked, by=by, reason=reason)
+    return _refresh_caller(membership, locked)
+
+
+@transaction.atomic
+def membership_activate(*, membership: Membership, by=None, today: date | None = None) -> Membership:
+    """Activate a pending membership (for a tier that ``starts_pending``: the fee has been paid)."""
+    today = today or timezone.localdate()
+    locked = _lock(membership)
+    if locked.status != Status.PENDING:
+        raise InvalidTransition(f"Only a pending membership can be activated; this one is {locked.status}.")
+    if locked.start_date > today:
+        raise InvalidTransition(
+            f"This membership starts on {locked.start_date.isoformat()}; it becomes active on that day."
+        )
+    # Dates alone decide from here (active, or grace/lapsed if the activation comes very late).
+    locked.status = Status.ACTIVE
+    locked.status = membership_status_on(membership=locked, on=today)
+    locked.full_clean(validate_constraints=False)
+    _save_with_history(locked, by=by, reason="Activated")
+    return _refresh_caller(membership, locked)
+
+
+@transaction.atomic
+def membership_suspend(*, membership: Membership, reason: str = "", by=None) -> Membership:
+    """Suspend a current membership; it stays suspended until reinstated or withdrawn."""
+    locked = _lock(membership)
+    if locked.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE):
+        raise InvalidTransition(f"A {locked.get_status_display().lower()} membership cannot be suspended.")
+    locked.status = Status.SUSPENDED
+    _save_with_history(locked, by=by, reason=f"Suspended: {reason}" if reason else "Suspended")
+    return _refresh_caller(membership, locked)
+
+
+@transaction.atomic
+def membership_withdraw(*, membership: Membership, reason: str = "", by=None) -> Membership:
+    """Record that the organisation left (or was removed). Ends the membership for good."""
+    locked = _lock(membership)
+    if locked.status == Status.WITHDRAWN:
+        raise InvalidTransition("This membership is already withdrawn.")
+    locked.status = Status.WITHDRAWN
+    _save_with_history(locked, by=by, reason=f"Withdrawn: {reason}" if reason else "Withdrawn")
+    return _refresh_caller(membership, locked)
+
+
+@transaction.atomic
+def membership_reinstate(*, membership: Membership, by=None, today: date | None = None) -> Membership:
+    """Lift a suspension or a withdrawal: the status follows the dates again."""
+    today = today or timezone.localdate()
+    locked = _lock(membership)
+    if locked.status not in STAFF_STATUSES:
+        raise InvalidTransition("Only a suspended or withdrawn membership can be reinstated.")
+    # Reinstating from a staff status: compute as if the membership had just started by its dates.
+    locked.status = Status.ACTIVE
+    locked.status = membership_status_on(membership=locked, on=today)
+    membership_validate(membership=locked)
+    _save_with_history(locked, by=by, reason="Reinstated")
+    return _refresh_caller(membership, locked)
+
+
+@transaction.atomic
+def membership_set_override(
+    *,
+    membership: Membership,
+    override: bool,
+    status: str | None = None,
+    reason: str = "",
+    by=None,
+    today: date | None = None,
+) -> Membership:
+    """Freeze a membership's status (optionally setting it first), or lift the freeze.
+
+    While frozen, the daily recomputation leaves the status alone. Lifting the freeze puts the status back
+    under the date rules at once (suspended and withdrawn stay what they are).
+    """
+    today = today or timezone.localdate()
+    locked = _lock(membership)
+    if override:
+        if status is not None:
+            if status not in Status.values:
+                raise ValidationError({"status": f"Unknown status {status!r}."})
+            locked.status = status
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the status is frozen, so colleagues know."})
+        locked.status_override = True
+        locked.override_reason = reason.strip()
+        change = f"Status frozen at {locked.get_status_display().lower()}: {locked.override_reason}"
+    else:
+        if status is not None:
+            raise ValidationError({"status": "A status can only be set together with an override."})
+        locked.status_override = False
+        locked.override_reason = ""
+        if locked.status != Status.LAPSED:
+            locked.status = membership_status_on(membership=locked, on=today)
+        change = f"Override lifted: {reason.strip()}" if reason.strip() else "Override lifted"
+    membership_validate(membership=locked)
+    _save_with_history(locked, by=by, reason=change)
+    return _refresh_caller(membership, locked)
+
+
+# --- Engagements -----------------------------------------------------------------------------------------
+
+
+def _engagement_check(*, organisation: Organisation, contacts: Iterable[Contact]) -> None:
+    strangers = [c.name for c in contacts if c.organisation_id != organisation.pk]
+    if strangers:
+        raise ValidationError({"contacts": f"Not contacts of {organisation}: {', '.join(strangers)}."})
+
+
+@transaction.atomic
+def engagement_create(
+    *,
+    organisation: Organisation,
+    kind: str,
+    summary: str,
+    occurred_at: datetime | None = None,
+    details: str = "",
+    contacts: Iterable[Contact] = (),
+    staff: Iterable = (),
+) -> Engagement:
+    contacts, staff = list(contacts), list(staff)
+    engagement = Engagement(
+        organisation=organisation,
+        kind=kind,
+        summary=summary,
+        details=details,
+        occurred_at=occurred_at or timezone.now(),
+    )
+    engagement.full_clean()
+    _engagement_check(organisation=organisation, contacts=contacts)
+    engagement.save()
+    if contacts:
+        engagement.contacts.set(contacts)
+    if staff:
+        engagement.staff.set(staff)
+    return engagement
+
+
+@transaction.atomic
+def engagement_update(
+    *,
+    engagement: Engagement,
+    contacts: Iterable[Contact] | None = None,
+    staff: Iterable | None = None,
+    **fields: Any,
+) -> Engagement:
+    unknown = set(fields) - {"kind", "summary", "details", "occurred_at", "organisation"}
+    if unknown:
+        raise TypeError(f"engagement_update() got unexpected fields: {sorted(unknown)}")
+    _apply(engagement, fields)
+    engagement.full_clean()
+    if contacts is not None:
+        contacts = list(contacts)
+    current_contacts = contacts if contacts is not None else list(engagement.contacts.all())
+    _engagement_check(organisation=engagement.organisation, contacts=current_contacts)
+    engagement.save()
+    if contacts is not None:
+        engagement.contacts.set(contacts)
+    if staff is not None:
+        engagement.staff.set(list(staff))
+    return engagement

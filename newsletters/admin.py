@@ -1,0 +1,346 @@
+"""Staff screens: topics, subscribers (export, erase), the newsletter editor (preview, test send, schedule,
+send, pause, resume, cancel) with a progress bar, and deliveries. Each button calls one service."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django_countries import countries
+
+from coalition.exceptions import InvalidTransition
+from members.admin_export import CoalitionExportMixin
+from members.models import Organisation
+
+from . import api, selectors, services
+from .forms import ScheduleForm, TestSendForm
+from .models import BounceEvent, ConsentRecord, ConsentWording, Delivery, Newsletter, Subscriber, Topic
+from .resources import NewsletterResource
+
+
+def _progress_bar(progress: selectors.Progress) -> str:
+    eta = ""
+    if progress.eta_seconds is not None:
+        minutes, seconds = divmod(progress.eta_seconds, 60)
+        eta = f" · about {minutes} min {seconds} s left" if minutes else f" · about {seconds} s left"
+    return format_html(
+        '<div class="newsletter-progress" style="min-width:14em">'
+        '<div class="progress" role="progressbar" aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100" '
+        'style="background:#d5dfdb;height:.8rem;border-radius:4px;overflow:hidden">'
+        '<span style="display:block;height:100%;width:{}%;background:#0b6e4f"></span></div>'
+        "<small>{} %: {} sent, {} queued, {} failed, {} skipped of {}{}</small></div>",
+        progress.percent,
+        progress.percent,
+        progress.percent,
+        progress.sent,
+        progress.queued,
+        progress.failed,
+        progress.skipped,
+        progress.total,
+        eta,
+    )
+
+
+@admin.register(Topic)
+class TopicAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "public", "default", "sort_order", "subscriber_count"]
+    list_editable = ["public", "default", "sort_order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count, Q
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_subscribers=Count("subscribers", filter=Q(subscribers__status=Subscriber.Status.CONFIRMED))
+            )
+        )
+
+    @admin.display(description="Confirmed subscribers", ordering="n_subscribers")
+    def subscriber_count(self, obj) -> int:
+        return obj.n_subscribers
+
+
+@admin.register(ConsentWording)
+class ConsentWordingAdmin(admin.ModelAdmin):
+    list_display = ["version", "text", "created_at"]
+    readonly_fields = ["version"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Published wording is evidence of what people agreed to: add a new version instead.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = services.consent_wording_publish(text=obj.text)
+        obj.pk, obj.version = created.pk, created.version
+
+
+class ConsentInline(admin.TabularInline):
+    model = ConsentRecord
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "method", "wording", "ip_address", "requested_name", "confirmed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    list_display = ["email", "name", "status", "topic_list", "organisation", "confirmed_at"]
+    list_filter = ["status", "topics"]
+    search_fields = ["email", "name"]
+    list_select_related = ["contact__organisation"]
+    raw_id_fields = ["contact"]
+    filter_horizontal = ["topics"]
+    readonly_fields = ["status", "confirmed_at", "status_changed_at", "key", "created_at"]
+    inlines = [ConsentInline]
+    change_form_template = "admin/newsletters/subscriber/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("topics")
+
+    @admin.display(description="Topics")
+    def topic_list(self, obj) -> str:
+        return ", ".join(t.name for t in obj.topics.all())
+
+    @admin.display(description="Organisation")
+    def organisation(self, obj) -> str:
+        return obj.contact.organisation.name if obj.contact_id else ""
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/export/",
+                self.admin_site.admin_view(self.export_view),
+                # Not "…_export": that name is the list export's (CoalitionExportMixin).
+                name="newsletters_subscriber_data_export",
+            ),
+            path(
+                "<int:pk>/erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="newsletters_subscriber_erase",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        subscriber = get_object_or_404(Subscriber, pk=pk)
+        data = selectors.subscriber_export(subscriber=subscriber)
+        response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="subscriber-{pk}.json"'
+        return response
+
+    def erase_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        subscriber = get_object_or_404(Subscriber, pk=pk)
+        if request.method == "POST":
+            result = services.subscriber_erase(subscriber=subscriber)
+            self.message_user(
+                request,
+                f"Erased. {result.deliveries_kept} delivery records are kept without personal data.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:newsletters_subscriber_changelist")
+        return TemplateResponse(
+            request,
+            "admin/newsletters/subscriber/erase.html",
+            {**self.admin_site.each_context(request), "subscriber": subscriber, "opts": self.model._meta},
+        )
+
+
+class NewsletterAdminForm(forms.ModelForm):
+    """The audience's organisation kinds and countries as choices, not raw JSON."""
+
+    organisation_kinds = forms.MultipleChoiceField(
+        choices=Organisation.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Optionally narrow to subscribers whose linked organisation is of these kinds.",
+    )
+    organisation_countries = forms.MultipleChoiceField(
+        choices=list(countries),
+        required=False,
+        help_text="Optionally narrow to subscribers whose linked organisation is in these countries.",
+    )
+
+    class Meta:
+        model = Newsletter
+        fields = [
+            "subject",
+            "preheader",
+            "body_markdown",
+            "topics",
+            "organisation_kinds",
+            "organisation_countries",
+            "kind",
+            "period_start",
+            "period_end",
+        ]
+
+
+@admin.register(Newsletter)
+class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    form = NewsletterAdminForm
+    resource_classes = [NewsletterResource]
+    list_display = ["subject", "kind", "status", "scheduled_at", "started_at", "progress_bar"]
+    list_filter = ["status", "kind", "topics"]
+    search_fields = ["subject"]
+    filter_horizontal = ["topics"]
+    fields = [
+        "subject",
+        "preheader",
+        "body_markdown",
+        "topics",
+        "organisation_kinds",
+        "organisation_countries",
+        "kind",
+        "period_start",
+        "period_end",
+    ]
+    change_form_template = "admin/newsletters/newsletter/change_form.html"
+
+    def get_queryset(self, request):
+        return selectors.newsletters_with_progress()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["kind", "period_start", "period_end"]
+        if obj is not None and not obj.is_editable:
+            readonly = [*self.fields]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if obj.pk is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Progress")
+    def progress_bar(self, obj) -> str:
+        if obj.status in (Newsletter.Status.DRAFT, Newsletter.Status.SCHEDULED):
+            return "–"
+        return _progress_bar(selectors.newsletter_progress(newsletter=obj))
+
+    def get_urls(self):
+        def view(fn, name):
+            return path(
+                f"<int:pk>/{name}/", self.admin_site.admin_view(fn), name=f"newsletters_newsletter_{name}"
+            )
+
+        return [
+            view(self.preview_view, "preview"),
+            view(self.progress_view, "progress"),
+            view(self.action_view, "act"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        newsletter = get_object_or_404(Newsletter, pk=pk)
+        response = HttpResponse(api.preview_html(newsletter, name=request.user.get_full_name()))
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        return response
+
+    def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        newsletter = get_object_or_404(Newsletter, pk=pk)
+        progress = selectors.newsletter_progress(newsletter=newsletter)
+        return JsonResponse({**progress.as_dict(), "html": _progress_bar(progress)})
+
+    def action_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        newsletter = get_object_or_404(Newsletter, pk=pk)
+        what = request.POST.get("do", "")
+        try:
+            if what == "send":
+                services.newsletter_send(newsletter=newsletter, by=request.user)
+                done = "Sending started."
+            elif what == "pause":
+                services.newsletter_pause(newsletter=newsletter)
+                done = "Paused. Messages already sent stay sent; resume to send the rest."
+            elif what == "resume":
+                services.newsletter_resume(newsletter=newsletter)
+                done = "Resumed."
+            elif what == "cancel":
+                services.newsletter_cancel(newsletter=newsletter)
+                done = "Cancelled. Nobody who had not received it yet will receive it."
+            elif what == "unschedule":
+                services.newsletter_unschedule(newsletter=newsletter)
+                done = "Back to draft."
+            elif what == "schedule":
+                form = ScheduleForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError("Enter the date and time to send at, e.g. 2026-12-01 09:00.")
+                services.newsletter_schedule(
+                    newsletter=newsletter, at=form.cleaned_data["at"], by=request.user
+                )
+                done = f"Scheduled for {form.cleaned_data['at']:%d %b %Y %H:%M} UTC."
+            elif what == "test":
+                form = TestSendForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError("Enter a valid email address for the test.")
+                services.newsletter_test_send(
+                    newsletter=newsletter, to=form.cleaned_data["to"], name=request.user.get_full_name()
+                )
+                done = f"A test is on its way to {form.cleaned_data['to']}."
+            else:
+                raise ValidationError("Unknown action.")
+        except (InvalidTransition, ValidationError) as exc:
+            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, text, messages.ERROR)
+        else:
+            self.message_user(request, done, messages.SUCCESS)
+        return redirect(reverse("admin:newsletters_newsletter_change", args=[pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        newsletter = self.get_object(request, object_id)
+        extra = extra_context or {}
+        if newsletter is not None:
+            extra.update(
+                progress_html=_progress_bar(selectors.newsletter_progress(newsletter=newsletter)),
+                audience_count=selectors.newsletter_audience_count(newsletter=newsletter),
+                schedule_form=ScheduleForm(),
+                test_form=TestSendForm(initial={"to": request.user.email}),
+                newsletter=newsletter,
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    list_display = ["id", "newsletter", "subscriber", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "newsletter"]
+    list_select_related = ["newsletter", "subscriber"]
+    search_fields = ["subscriber__email"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(BounceEvent)
+class BounceEventAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    list_display = ["subscriber", "kind", "provider", "occurred_at", "description"]
+    list_filter = ["kind", "provider"]
+    list_select_related = ["subscriber"]
+    search_fields = ["subscriber__email"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

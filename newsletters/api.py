@@ -1,0 +1,351 @@
+"""API of this app, registered on the project's one router (coalition/api_urls.py).
+
+Staff viewsets (StaffModelPermissions): topics, subscribers (with export and erase), newsletters (with
+send, pause, resume, cancel, schedule, test-send, progress, preview). Public: POST /api/v1/subscriptions/.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.urls import path
+from django_countries import countries
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from coalition.antispam import spam_problem
+from coalition.throttles import PublicRateThrottle
+from members.models import Contact, Organisation
+
+from . import selectors, services
+from .models import ConsentRecord, Newsletter, Subscriber, Topic
+
+SUBSCRIPTION_ANSWER = (
+    "Thank you. If this address can receive our updates, we have sent it an email with a link to confirm."
+)
+
+# --- Public sign-up --------------------------------------------------------------------------------------
+
+
+class SubscriptionRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    topics = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Topic.objects.filter(public=True), many=True, required=False
+    )
+    homepage = serializers.CharField(required=False, allow_blank=True, help_text="Honeypot: leave empty.")
+    form_started = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        problem = spam_problem(
+            honeypot=attrs.get("homepage"), started_token=attrs.get("form_started"), require_started=False
+        )
+        if problem:
+            raise serializers.ValidationError({"detail": problem})
+        return attrs
+
+
+class SubscriptionCreateView(APIView):
+    """Ask for updates. The answer is the same whether the address is new, pending or already subscribed."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [PublicRateThrottle]
+    throttle_scope = "subscriptions"
+
+    @extend_schema(request=SubscriptionRequestSerializer, responses={202: None})
+    def post(self, request):
+        serializer = SubscriptionRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.subscription_request(
+            email=data["email"],
+            name=data.get("name", ""),
+            topics=list(data.get("topics") or []),
+            method=ConsentRecord.Method.API,
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+        return Response({"detail": SUBSCRIPTION_ANSWER}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- Topics ----------------------------------------------------------------------------------------------
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Topic
+        fields = ["id", "name", "slug", "description", "public", "default", "sort_order"]
+
+
+class TopicViewSet(viewsets.ModelViewSet):
+    queryset = Topic.objects.all()
+    serializer_class = TopicSerializer
+    search_fields = ["name", "slug"]
+    filterset_fields = ["public"]
+
+
+# --- Subscribers -----------------------------------------------------------------------------------------
+
+
+class SubscriberSerializer(serializers.ModelSerializer):
+    topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True)
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True
+    )
+    organisation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Subscriber
+        fields = [
+            "id",
+            "email",
+            "name",
+            "status",
+            "topics",
+            "contact",
+            "organisation",
+            "confirmed_at",
+            "status_changed_at",
+            "created_at",
+        ]
+        read_only_fields = ["status", "confirmed_at", "status_changed_at", "created_at"]
+
+    def get_organisation(self, obj) -> str | None:
+        return obj.contact.organisation.name if obj.contact_id else None
+
+
+class SubscriberCreateSerializer(serializers.Serializer):
+    """Staff add someone (an import, a card at an event): they still confirm by email."""
+
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    topics = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Topic.objects.all(), many=True, required=False
+    )
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True
+    )
+
+
+class SubscriberViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = SubscriberSerializer
+    search_fields = ["email", "name"]
+    filterset_fields = ["status", "topics__slug"]
+    ordering_fields = ["email", "created_at", "confirmed_at"]
+
+    def get_queryset(self):
+        return Subscriber.objects.select_related("contact__organisation").prefetch_related("topics")
+
+    @extend_schema(request=SubscriberCreateSerializer, responses={202: None})
+    def create(self, request):
+        """Start a subscription for someone (consent how=import); they receive a confirmation email."""
+        serializer = SubscriberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.subscription_request(
+            email=data["email"],
+            name=data.get("name", ""),
+            topics=list(data.get("topics") or []),
+            method=ConsentRecord.Method.IMPORT,
+            contact=data.get("contact"),
+        )
+        return Response({"detail": "A confirmation email is on its way to this address."}, status=202)
+
+    def perform_update(self, serializer):
+        # Name, topics and the contact link only: status changes go through confirm/unsubscribe/webhooks.
+        data = serializer.validated_data
+        subscriber = serializer.instance
+        if "contact" in data:
+            subscriber.contact = data["contact"]
+        subscriber.name = data.get("name", subscriber.name)
+        subscriber.save(update_fields=["name", "contact", "updated_at"])
+        if "topics" in data:
+            subscriber.topics.set(data["topics"])
+
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        """Everything held about this subscriber, as JSON (a data access request)."""
+        return Response(selectors.subscriber_export(subscriber=self.get_object()))
+
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        """Delete the person's data; delivery counts stay, anonymous."""
+        if not request.user.has_perm("newsletters.delete_subscriber"):
+            raise PermissionDenied("Erasing a subscriber needs the permission to delete subscribers.")
+        result = services.subscriber_erase(subscriber=self.get_object())
+        return Response({"deliveries_kept": result.deliveries_kept, "emails_deleted": result.emails_deleted})
+
+    @action(detail=True, methods=["post"])
+    def unsubscribe(self, request, pk=None):
+        subscriber = services.subscriber_unsubscribe(subscriber=self.get_object())
+        return Response(SubscriberSerializer(subscriber).data)
+
+
+# --- Newsletters -----------------------------------------------------------------------------------------
+
+
+class ProgressSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    total = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    percent = serializers.FloatField()
+    eta_seconds = serializers.IntegerField(allow_null=True)
+
+
+class NewsletterSerializer(serializers.ModelSerializer):
+    topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True)
+    organisation_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=Organisation.Kind.choices), required=False
+    )
+    organisation_countries = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(countries)), required=False
+    )
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Newsletter
+        fields = [
+            "id",
+            "kind",
+            "subject",
+            "preheader",
+            "body_markdown",
+            "topics",
+            "organisation_kinds",
+            "organisation_countries",
+            "status",
+            "scheduled_at",
+            "started_at",
+            "finished_at",
+            "period_start",
+            "period_end",
+            "progress",
+            "created_at",
+        ]
+        read_only_fields = [
+            "kind",
+            "status",
+            "scheduled_at",
+            "started_at",
+            "finished_at",
+            "period_start",
+            "period_end",
+            "created_at",
+        ]
+
+    @extend_schema(responses=ProgressSerializer)
+    def get_progress(self, obj) -> dict:
+        return selectors.newsletter_progress(newsletter=obj).as_dict()
+
+
+class ScheduleSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+
+
+class TestSendSerializer(serializers.Serializer):
+    to = serializers.EmailField()
+
+
+class NewsletterViewSet(viewsets.ModelViewSet):
+    serializer_class = NewsletterSerializer
+    search_fields = ["subject"]
+    filterset_fields = ["status", "kind"]
+    ordering_fields = ["created_at", "started_at"]
+
+    def get_queryset(self):
+        return selectors.newsletters_with_progress()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        topics = data.pop("topics", [])
+        serializer.instance = services.newsletter_create(by=self.request.user, topics=topics, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        topics = data.pop("topics", None)
+        serializer.instance = services.newsletter_update(
+            newsletter=serializer.instance, topics=topics, **data
+        )
+
+    def _answer(self, newsletter: Newsletter) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=newsletter.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Send now. A second call answers 409: the newsletter is already sending."""
+        return self._answer(services.newsletter_send(newsletter=self.get_object(), by=request.user))
+
+    @extend_schema(request=ScheduleSerializer)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        serializer = ScheduleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        newsletter = services.newsletter_schedule(
+            newsletter=self.get_object(), at=serializer.validated_data["at"], by=request.user
+        )
+        return self._answer(newsletter)
+
+    @action(detail=True, methods=["post"])
+    def unschedule(self, request, pk=None):
+        return self._answer(services.newsletter_unschedule(newsletter=self.get_object()))
+
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return self._answer(services.newsletter_pause(newsletter=self.get_object()))
+
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._answer(services.newsletter_resume(newsletter=self.get_object()))
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._answer(services.newsletter_cancel(newsletter=self.get_object()))
+
+    @extend_schema(request=TestSendSerializer)
+    @action(detail=True, methods=["post"], url_path="test-send")
+    def test_send(self, request, pk=None):
+        serializer = TestSendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.newsletter_test_send(
+            newsletter=self.get_object(),
+            to=serializer.validated_data["to"],
+            name=request.user.get_full_name(),
+        )
+        return Response({"detail": f"A test is on its way to {serializer.validated_data['to']}."}, status=202)
+
+    @extend_schema(responses=ProgressSerializer)
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        return Response(selectors.newsletter_progress(newsletter=self.get_object()).as_dict())
+
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """The HTML as a subscriber will see it (with the requesting user's name)."""
+        return HttpResponse(preview_html(self.get_object(), name=request.user.get_full_name()))
+
+
+def preview_html(newsletter: Newsletter, *, name: str = "") -> str:
+    import uuid
+
+    from .rendering import personalise
+
+    rendered = services.newsletter_rendered(newsletter=newsletter)
+    return personalise(rendered.html, name=name, email="you@example.org", key=uuid.UUID(int=0), html=True)
+
+
+extra_urlpatterns: list = [
+    path("subscriptions/", SubscriptionCreateView.as_view(), name="subscription-create"),
+]
+
+
+def register(router) -> None:
+    router.register("newsletter-topics", TopicViewSet, basename="newsletter-topic")
+    router.register("subscribers", SubscriberViewSet, basename="subscriber")
+    router.register("newsletters", NewsletterViewSet, basename="newsletter")

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+
+
+class NewslettersConfig(AppConfig):
+    name = "newsletters"
+
+    def ready(self) -> None:
+        from . import checks, signals  # noqa: F401  connect the tracking receiver, register checks
+        from .services import register_hooks
+
+        register_hooks()
+
+        from members.imports import importable_register
+
+        from .resources import SubscriberResource
+
+        importable_register(
+            "subscribers",
+            resource_class=SubscriberResource,
+            label="Subscribers",
+            help_text=(
+                "Matched by email. Known subscribers get the name and topics and keep their status; "
+                "new addresses are sent a confirmation email and receive nothing until they confirm. "
+                "Topics: slugs or names, separated by commas."
+            ),
+        )

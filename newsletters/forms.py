@@ -1,0 +1,61 @@
+from django import forms
+
+from coalition.antispam import SpamProtectedForm
+
+from .models import Topic
+
+
+def _topic_choices():
+    return Topic.objects.filter(public=True)
+
+
+class SubscribeForm(SpamProtectedForm):
+    email = forms.EmailField(label="Email address", max_length=254)
+    name = forms.CharField(label="Your name", max_length=200, required=False)
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="What would you like to hear about?",
+        help_text="If you choose none, you get the monthly progress update.",
+    )
+
+    field_order = ["email", "name", "topics"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = _topic_choices()
+        if not self.is_bound:
+            self.initial["topics"] = list(_topic_choices().filter(default=True))
+
+
+class PreferencesForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=200, required=False)
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label="Topics"
+    )
+    unsubscribe_all = forms.BooleanField(label="Unsubscribe from all emails", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].queryset = _topic_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("unsubscribe_all") and not cleaned.get("topics"):
+            raise forms.ValidationError(
+                "Choose at least one topic, or tick 'Unsubscribe from all emails' to stop every email."
+            )
+        return cleaned
+
+
+class TestSendForm(forms.Form):
+    to = forms.EmailField(label="Send a test to")
+
+
+class ScheduleForm(forms.Form):
+    at = forms.DateTimeField(
+        label="Send at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )

@@ -1,0 +1,302 @@
+"""Topics, subscribers and their consent, newsletters, per-recipient deliveries, bounces and complaints.
+
+Rules live in ``services.py`` (writes) and ``selectors.py`` (reads); the sending design is described in
+``services.py`` next to ``newsletter_send``.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from coalition.models import TimeStampedModel
+from members.models import Contact
+
+
+class Topic(TimeStampedModel):
+    """What subscribers choose to hear about; staff-managed, some offered on the public form."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    public = models.BooleanField(default=True, help_text="Offered on the public sign-up form.")
+    default = models.BooleanField(
+        default=False,
+        help_text="Ticked by default on the form, and chosen when someone signs up without naming topics.",
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentWording(TimeStampedModel):
+    """The sentence shown next to a sign-up, versioned: a consent record points at what the person read."""
+
+    version = models.PositiveIntegerField(unique=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version}: {self.text[:60]}"
+
+
+class Subscriber(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Complained"
+
+    # Anyone not confirmed receives nothing; these three also need a fresh confirmation to come back.
+    SUPPRESSED_STATUSES = (Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED)
+
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="subscriptions"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="subscribers")
+    # The identity behind signed links (preferences, unsubscribe); erasure deletes it with the row.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="subscriber_email_unique_any_case",
+                violation_error_message="There is already a subscriber with this email.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ConsentRecord(TimeStampedModel):
+    """One request to subscribe: when, how, what the person was told, and (optionally) from where.
+
+    ``confirmed_at`` is set when the person clicks the link in the confirmation email; the requested
+    name and topics are applied to the subscriber only then, so nobody can change someone else's
+    subscription by typing their address into the form.
+    """
+
+    class Method(models.TextChoices):
+        FORM = "form", "Public form"
+        API = "api", "API"
+        ENQUIRY = "enquiry", "Membership enquiry"
+        IMPORT = "import", "Import"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    wording = models.ForeignKey(ConsentWording, on_delete=models.PROTECT, related_name="consents")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    requested_name = models.CharField(max_length=200, blank=True)
+    requested_topics = models.ManyToManyField(Topic, blank=True, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} consent of {self.subscriber} ({self.created_at:%Y-%m-%d})"
+
+
+class Newsletter(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+
+    class Kind(models.TextChoices):
+        NEWSLETTER = "newsletter", "Newsletter"
+        PROGRESS_UPDATE = "progress_update", "Progress update"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NEWSLETTER)
+    subject = models.CharField(max_length=200)
+    preheader = models.CharField(
+        max_length=200, blank=True, help_text="The line inboxes show after the subject."
+    )
+    body_markdown = models.TextField(
+        "body", help_text="Markdown. Write {{ name }} where the subscriber's name should appear."
+    )
+    topics = models.ManyToManyField(
+        Topic, related_name="newsletters", help_text="Sent to confirmed subscribers of any of these topics."
+    )
+    # Lists of codes, in JSON so the embedded SQLite default works too (an ArrayField would not).
+    organisation_kinds = models.JSONField(
+        blank=True,
+        default=list,
+        help_text=(
+            "Optionally narrow to subscribers whose linked organisation is of these kinds "
+            "(organisation kind codes)."
+        ),
+    )
+    organisation_countries = models.JSONField(
+        blank=True,
+        default=list,
+        help_text="Optionally narrow to subscribers whose linked organisation is in these countries "
+        "(ISO codes, e.g. DK, GB).",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Frozen when sending starts, with placeholders for each recipient's name and links.
+    rendered_html = models.TextField(blank=True, editable=False)
+    rendered_text = models.TextField(blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "period_start"],
+                condition=Q(kind="progress_update"),
+                name="one_progress_update_per_period",
+                violation_error_message="There is already a progress update for this period.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+
+class SendBatch(models.Model):
+    """A contiguous range of one newsletter's delivery ids, handed to one batch task at a time.
+
+    At most ``NEWSLETTER_PARALLEL_BATCHES`` are dispatched at once per newsletter, so a batch that has
+    no heartbeat for ``NEWSLETTER_STALE_SECONDS`` belongs to a dead worker and the sweep dispatches it
+    again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DISPATCHED = "dispatched", "Dispatched"
+        DONE = "done", "Done"
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    first_delivery_id = models.BigIntegerField()
+    last_delivery_id = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["newsletter", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["newsletter", "number"], name="send_batch_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.newsletter_id}#{self.number} ({self.status})"
+
+
+class Delivery(models.Model):
+    """One newsletter to one subscriber. The unique pair is what makes sending resumable and duplicate-free.
+
+    Erasing a subscriber sets ``subscriber`` to null: the row stays so delivery counts are kept, with no
+    personal data.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"  # left or was suppressed after the list was frozen
+        CANCELLED = "cancelled", "Cancelled"
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["newsletter", "subscriber"], name="one_delivery_per_subscriber"),
+        ]
+        indexes = [
+            models.Index(fields=["newsletter", "status"], name="delivery_newsletter_status_idx"),
+            models.Index(
+                fields=["status", "claimed_at"],
+                condition=Q(status="sending"),
+                name="delivery_sending_claimed_idx",
+            ),
+            # A batch re-reads its claim on every tick; without this it scans the newsletter's rows.
+            models.Index(fields=["claim"], condition=Q(claim__isnull=False), name="delivery_claim_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.newsletter_id} → {self.subscriber_id} ({self.status})"
+
+    @property
+    def message_id(self) -> str:
+        from .rendering import delivery_message_id
+
+        return delivery_message_id(newsletter_id=self.newsletter_id, delivery_id=self.pk)
+
+
+class BounceEvent(TimeStampedModel):
+    """A bounce or complaint reported by the email provider's tracking webhook."""
+
+    class Kind(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "Hard bounce"
+        SOFT_BOUNCE = "soft_bounce", "Soft bounce"
+        COMPLAINT = "complaint", "Complaint"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="bounce_events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    provider = models.CharField(max_length=40)
+    # The provider's event id, so a webhook retried by the provider is counted once.
+    event_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    occurred_at = models.DateTimeField()
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.subscriber}"

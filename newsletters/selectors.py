@@ -1,0 +1,322 @@
+"""Reads of the newsletters domain: audiences, progress, exports and the progress-update digest."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from coalition import hooks
+from members.models import Commitment, Membership
+
+from .models import Delivery, Newsletter, Subscriber
+
+# --- Audience and progress -------------------------------------------------------------------------------
+
+
+def newsletter_audience(*, newsletter: Newsletter) -> QuerySet:
+    """Ids of the confirmed subscribers the newsletter goes to (one row per subscriber)."""
+    audience = Subscriber.objects.filter(
+        status=Subscriber.Status.CONFIRMED, topics__in=newsletter.topics.values("pk")
+    )
+    if newsletter.organisation_kinds:
+        audience = audience.filter(contact__organisation__kind__in=newsletter.organisation_kinds)
+    if newsletter.organisation_countries:
+        audience = audience.filter(contact__organisation__country__in=newsletter.organisation_countries)
+    return audience.order_by().values("pk").distinct()
+
+
+def newsletter_audience_count(*, newsletter: Newsletter) -> int:
+    return newsletter_audience(newsletter=newsletter).count()
+
+
+DELIVERY_COUNTS = {
+    "total": Count("deliveries"),
+    "n_queued": Count(
+        "deliveries", filter=Q(deliveries__status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
+    ),
+    "n_sent": Count("deliveries", filter=Q(deliveries__status=Delivery.Status.SENT)),
+    "n_failed": Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+    "n_skipped": Count(
+        "deliveries", filter=Q(deliveries__status__in=[Delivery.Status.SKIPPED, Delivery.Status.CANCELLED])
+    ),
+}
+
+
+def newsletters_with_progress() -> QuerySet:
+    """Newsletters with their delivery counts, topics and authors: one query for any number of rows
+    (plus one for topics)."""
+    return (
+        Newsletter.objects.select_related("created_by", "sent_by")
+        .prefetch_related("topics")
+        .annotate(**DELIVERY_COUNTS)
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    total: int
+    queued: int
+    sent: int
+    failed: int
+    skipped: int
+    percent: float
+    eta_seconds: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def progress_from_counts(
+    *, newsletter: Newsletter, total: int, queued: int, sent: int, failed: int, skipped: int
+) -> Progress:
+    done = sent + failed + skipped
+    percent = round(100.0 * done / total, 1) if total else (100.0 if newsletter.status == "sent" else 0.0)
+    eta = None
+    if newsletter.status == Newsletter.Status.SENDING and queued:
+        elapsed = (timezone.now() - newsletter.started_at).total_seconds() if newsletter.started_at else 0
+        observed = done / elapsed if elapsed > 1 and done else 0.0
+        limit = settings.NEWSLETTER_RATE_LIMIT or 0.0
+        rate = min(r for r in (observed, limit) if r > 0) if (observed > 0 or limit > 0) else 0.0
+        eta = int(queued / rate) if rate else None
+    return Progress(
+        status=newsletter.status,
+        total=total,
+        queued=queued,
+        sent=sent,
+        failed=failed,
+        skipped=skipped,
+        percent=percent,
+        eta_seconds=eta,
+    )
+
+
+def newsletter_progress(*, newsletter: Newsletter) -> Progress:
+    """Progress from annotated counts when the row has them (lists), else one aggregate query."""
+    if hasattr(newsletter, "n_sent"):
+        counts = {
+            "total": newsletter.total,
+            "queued": newsletter.n_queued,
+            "sent": newsletter.n_sent,
+            "failed": newsletter.n_failed,
+            "skipped": newsletter.n_skipped,
+        }
+    else:
+        row = Newsletter.objects.filter(pk=newsletter.pk).aggregate(**DELIVERY_COUNTS)
+        counts = {
+            "total": row["total"],
+            "queued": row["n_queued"],
+            "sent": row["n_sent"],
+            "failed": row["n_failed"],
+            "skipped": row["n_skipped"],
+        }
+    return progress_from_counts(newsletter=newsletter, **counts)
+
+
+# --- Privacy ---------------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
+    """Everything held about one subscriber, for a data access request."""
+    consents = subscriber.consents.select_related("wording").prefetch_related("requested_topics")
+    deliveries = subscriber.deliveries.select_related("newsletter").order_by("id")
+    return {
+        "email": subscriber.email,
+        "name": subscriber.name,
+        "status": subscriber.status,
+        "subscribed_since": _iso(subscriber.created_at),
+        "confirmed_at": _iso(subscriber.confirmed_at),
+        "status_changed_at": _iso(subscriber.status_changed_at),
+        "linked_contact": (
+            {"name": subscriber.contact.name, "organisation": str(subscriber.contact.organisation)}
+            if subscriber.contact_id
+            else None
+        ),
+        "topics": [t.name for t in subscriber.topics.all()],
+        "consents": [
+            {
+                "at": _iso(c.created_at),
+                "method": c.method,
+                "wording_version": c.wording.version,
+                "wording": c.wording.text,
+                "ip_address": c.ip_address,
+                "requested_name": c.requested_name,
+                "requested_topics": [t.name for t in c.requested_topics.all()],
+                "confirmed_at": _iso(c.confirmed_at),
+            }
+            for c in consents
+        ],
+        "deliveries": [
+            {
+                "newsletter": d.newsletter.subject,
+                "status": d.status,
+                "sent_at": _iso(d.sent_at),
+            }
+            for d in deliveries
+        ],
+        "bounces_and_complaints": [
+            {"kind": b.kind, "provider": b.provider, "at": _iso(b.occurred_at), "description": b.description}
+            for b in subscriber.bounce_events.all()
+        ],
+    }
+
+
+# --- Progress update digest ------------------------------------------------------------------------------
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, datetime.min.time(), tzinfo=tz),
+        datetime.combine(end, datetime.min.time(), tzinfo=tz),
+    )
+
+
+def _strength(status: str) -> int:
+    try:
+        return Commitment.STATUS_ORDER.index(status)
+    except ValueError:
+        return -1
+
+
+def progress_items(*, start: date, end: date) -> list[dict[str, Any]]:
+    """What happened in [start, end): new members, new or strengthened commitments, campaign milestones.
+
+    Each item is {"section", "text", "url"?}; campaigns contribute through the ``progress_items`` hook.
+    """
+    since, until = _bounds(start, end)
+    items: list[dict[str, Any]] = []
+    for membership in (
+        Membership.objects.filter(joined_on__gte=start, joined_on__lt=end)
+        .select_related("organisation", "tier")
+        .order_by("joined_on", "organisation__name")
+    ):
+        org = membership.organisation
+        country = f" ({org.country.name})" if org.country and org.kind != "country" else ""
+        items.append(
+            {"section": "members", "text": f"{org.name}{country} joined as {membership.tier.name.lower()}."}
+        )
+
+    new_ids = set()
+    for c in (
+        Commitment.objects.filter(created_at__gte=since, created_at__lt=until)
+        .select_related("organisation")
+        .order_by("created_at")
+    ):
+        new_ids.add(c.pk)
+        items.append(
+            {"section": "commitments", "text": f"{c.organisation.name}: {_describe(c)}.", "url": c.source_url}
+        )
+
+    # Strengthened: a revision in the period raised the status, or brought the target year forward.
+    revisions = (
+        Commitment.history.filter(history_date__gte=since, history_date__lt=until, history_type="~")
+        .exclude(id__in=new_ids)
+        .order_by("id", "history_date")
+    )
+    changed_ids = {r.id for r in revisions}
+    if changed_ids:
+        before: dict[int, Any] = {}
+        for row in Commitment.history.filter(id__in=changed_ids, history_date__lt=since).order_by(
+            "id", "history_date"
+        ):
+            before[row.id] = row
+        latest: dict[int, Any] = {}
+        for row in revisions:
+            latest[row.id] = row
+        for cid, now_row in latest.items():
+            old = before.get(cid)
+            if old is None:
+                continue
+            stronger_status = _strength(now_row.status) > _strength(old.status)
+            earlier_year = bool(
+                old.target_year and now_row.target_year and now_row.target_year < old.target_year
+            )
+            if not (stronger_status or earlier_year):
+                continue
+            commitment = Commitment.objects.select_related("organisation").filter(pk=cid).first()
+            if commitment is None:
+                continue
+            what = []
+            if stronger_status:
+                what.append(
+                    f"now {dict(Commitment.Status.choices)[now_row.status].lower()} "
+                    f"(was {dict(Commitment.Status.choices)[old.status].lower()})"
+                )
+            if earlier_year:
+                what.append(f"target brought forward from {old.target_year} to {now_row.target_year}")
+            items.append(
+                {
+                    "section": "commitments",
+                    "text": f"{commitment.organisation.name} strengthened its "
+                    f"{commitment.get_kind_display().lower()} target: {', '.join(what)}.",
+                    "url": commitment.source_url,
+                }
+            )
+    items.extend(hooks.collect("progress_items", start=start, end=end))
+    return items
+
+
+def _describe(c: Commitment) -> str:
+    parts = [c.title or c.get_kind_display().lower()]
+    if c.reduction_percent is not None and not c.title:
+        parts.append(f"{c.reduction_percent:g} %")
+    if c.target_year and not c.title:
+        parts.append(f"by {c.target_year}")
+    parts.append(f"({c.get_status_display().lower()})")
+    return "new commitment: " + " ".join(parts)
+
+
+SECTION_TITLES = {
+    "members": "New members",
+    "commitments": "New and strengthened commitments",
+    "campaigns": "Campaign milestones",
+}
+
+
+def progress_markdown(*, start: date, end: date, items: list[dict[str, Any]]) -> str:
+    last_day = end - timedelta(days=1)
+    lines = [
+        "Hello {{ name }},",
+        "",
+        f"Here is what the coalition achieved between {start:%-d %B} and {last_day:%-d %B %Y}.",
+        "",
+    ]
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        sections.setdefault(item.get("section") or "other", []).append(item)
+    if not sections:
+        lines.append("_Nothing to report for this period yet: add the highlights before sending._")
+    for key in [*SECTION_TITLES, *[s for s in sections if s not in SECTION_TITLES]]:
+        if key not in sections:
+            continue
+        lines += [f"## {SECTION_TITLES.get(key, key.capitalize())}", ""]
+        for item in sections[key]:
+            text = item["text"]
+            lines.append(f"- [{text}]({item['url']})" if item.get("url") else f"- {text}")
+        lines.append("")
+    lines.append("Thank you for following our work.")
+    return "\n".join(lines) + "\n"
+
+
+def progress_preheader(*, items: list[dict[str, Any]]) -> str:
+    counts = {}
+    for item in items:
+        counts[item.get("section")] = counts.get(item.get("section"), 0) + 1
+    parts = []
+    if counts.get("members"):
+        parts.append(f"{counts['members']} new member{'s' if counts['members'] != 1 else ''}")
+    if counts.get("commitments"):
+        n = counts["commitments"]
+        parts.append(f"{n} commitment{'s' if n != 1 else ''}")
+    if counts.get("campaigns"):
+        n = counts["campaigns"]
+        parts.append(f"{n} campaign milestone{'s' if n != 1 else ''}")
+    return ", ".join(parts)[:200] or "What the coalition did this month."

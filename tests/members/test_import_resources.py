@@ -1,0 +1,313 @@
+"""Importing contacts and commitments, the forgiving cells, XLSX files and files that cannot be imported."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from coalition import hooks
+from members.imports import import_preview, import_run, importables_for
+from members.models import Commitment, Contact, Organisation
+from tests.members.factories import (
+    CommitmentFactory,
+    ContactFactory,
+    CountryFactory,
+    OrganisationFactory,
+)
+from tests.members.import_files import ORGANISATION_COLUMNS, csv_bytes, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+CONTACT_COLUMNS = ["organisation", "name", "email", "phone", "job_title", "is_primary"]
+COMMITMENT_COLUMNS = [
+    "organisation",
+    "kind",
+    "target_year",
+    "reduction_percent",
+    "status",
+    "is_interim",
+    "title",
+]
+
+
+@pytest.fixture
+def denmark():
+    return CountryFactory(country="DK", name="Denmark")
+
+
+@pytest.fixture
+def climeworks():
+    return OrganisationFactory(name="Climeworks", website="https://climeworks.com")
+
+
+def test_contacts_find_their_organisation_by_country_code_website_or_name(admin_user, denmark, climeworks):
+    ngo = OrganisationFactory(name="Bellona Foundation", website="")
+    rows = [
+        {"organisation": "dk", "name": "Dan Jørgensen", "email": "DAN@kefm.example.dk"},
+        {"organisation": "www.climeworks.com", "name": "Jan Wurzbacher", "email": "jan@climeworks.example"},
+        {"organisation": "bellona  foundation", "name": "Frederic Hauge", "email": ""},
+    ]
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert (outcome.created, outcome.error_rows) == (3, 0), outcome.errors
+    assert Contact.objects.get(email="dan@kefm.example.dk").organisation == denmark
+    assert Contact.objects.get(name="Jan Wurzbacher").organisation == climeworks
+    assert Contact.objects.get(name="Frederic Hauge").organisation == ngo
+
+
+def test_a_contact_row_updates_the_contact_with_the_same_email_at_that_organisation(admin_user, climeworks):
+    existing = ContactFactory(organisation=climeworks, email="jan@climeworks.example", job_title="CEO")
+    elsewhere = ContactFactory(email="jan@climeworks.example")  # same email, another organisation
+    rows = [
+        {
+            "organisation": "climeworks.com",
+            "name": "Jan W.",
+            "email": "jan@climeworks.example",
+            "job_title": "Co-CEO",
+        }
+    ]
+
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert (outcome.created, outcome.updated) == (0, 1)
+    existing.refresh_from_db()
+    assert existing.job_title == "Co-CEO" and existing.name == "Jan W."
+    assert Contact.objects.filter(email="jan@climeworks.example").count() == 2
+    assert elsewhere.organisation != climeworks
+
+
+def test_a_contact_whose_organisation_is_unknown_is_a_row_error_with_the_reason(admin_user):
+    rows = [{"organisation": "Nonexistent Institute", "name": "A Person", "email": "a@example.org"}]
+
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert outcome.created == 0 and Contact.objects.count() == 0
+    [error] = outcome.errors
+    assert (error.row, error.field) == (2, "organisation")
+    assert "No organisation matches “Nonexistent Institute”" in error.message
+
+
+def test_a_second_primary_contact_is_refused_for_that_row_only(admin_user, climeworks):
+    ContactFactory(organisation=climeworks, is_primary=True)
+    rows = [
+        {
+            "organisation": "climeworks.com",
+            "name": "New Primary",
+            "email": "p@climeworks.example",
+            "is_primary": "yes",
+        },
+        {
+            "organisation": "climeworks.com",
+            "name": "Colleague",
+            "email": "c@climeworks.example",
+            "is_primary": "no",
+        },
+    ]
+
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert outcome.created == 1
+    assert [e.row for e in outcome.errors] == [2]
+    assert "already has a primary contact" in outcome.errors[0].message
+    assert Contact.objects.filter(email="c@climeworks.example").exists()
+
+
+def test_the_same_email_twice_in_one_file_is_an_error_on_the_second_row(admin_user, climeworks):
+    rows = [
+        {"organisation": "climeworks.com", "name": "Jan", "email": "jan@climeworks.example"},
+        {"organisation": "climeworks.com", "name": "Jan again", "email": "JAN@climeworks.example"},
+    ]
+
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert outcome.created == 1
+    [error] = outcome.errors
+    assert error.row == 3 and error.field == "email" and "already appears on row 2" in error.message
+
+
+def test_commitments_match_on_organisation_kind_target_year_and_interim(admin_user, denmark):
+    final = CommitmentFactory(organisation=denmark, kind="net_zero", target_year=2050, status="pledge")
+    rows = [
+        {
+            "organisation": "DK",
+            "kind": "Net zero",
+            "target_year": "2050",
+            "status": "In law",
+            "is_interim": "no",
+        },
+        {
+            "organisation": "DK",
+            "kind": "net_zero",
+            "target_year": "2030",
+            "status": "law",
+            "is_interim": "yes",
+            "reduction_percent": "70",
+        },
+        {"organisation": "DK", "kind": "net_negative", "target_year": "2050", "reduction_percent": "110"},
+    ]
+
+    outcome = import_run(
+        resource="commitments", content=csv_bytes(rows, COMMITMENT_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert (outcome.created, outcome.updated, outcome.error_rows) == (2, 1, 0), outcome.errors
+    final.refresh_from_db()
+    assert final.status == "law"
+    assert final.history.count() == 2  # the revision is kept
+    assert final.history.first().history_user == admin_user
+    assert Commitment.objects.get(kind="net_negative").reduction_percent == 110
+    assert Commitment.objects.filter(organisation=denmark).count() == 3
+
+
+def test_imported_commitments_are_announced_to_other_apps_through_the_commitment_hook(admin_user, denmark):
+    heard = []
+
+    def listener(*, commitment, created, by):
+        heard.append((commitment.target_year, created, by))
+
+    hooks.register("commitment_recorded", listener)
+    try:
+        rows = [{"organisation": "DK", "kind": "net_zero", "target_year": "2045"}]
+        import_run(
+            resource="commitments", content=csv_bytes(rows, COMMITMENT_COLUMNS), fmt="csv", by=admin_user
+        )
+    finally:
+        hooks._handlers["commitment_recorded"].remove(listener)
+
+    assert heard == [(2045, True, admin_user)]
+
+
+def test_commitment_rows_that_break_the_rules_are_reported_with_the_rule(admin_user, denmark):
+    rows = [
+        {"organisation": "DK", "kind": "net_zero", "target_year": "2150"},
+        {"organisation": "DK", "kind": "net_zero", "target_year": "twenty-fifty"},
+        {
+            "organisation": "DK",
+            "kind": "emissions_reduction",
+            "target_year": "2040",
+            "reduction_percent": "250",
+        },
+        {"organisation": "DK", "kind": "net_zero", "target_year": "2040", "status": "promised"},
+    ]
+
+    outcome = import_run(
+        resource="commitments", content=csv_bytes(rows, COMMITMENT_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert outcome.created == 0 and outcome.error_rows == 4
+    messages = {e.row: e.message for e in outcome.errors}
+    assert "between 1990 and 2100" in messages[2]
+    assert messages[3]  # not a number
+    assert "between 0 and 200 percent" in messages[4]
+    assert "“promised” is not a known status" in messages[5]
+
+
+def test_an_xlsx_file_imports_like_a_csv_with_labels_country_names_and_bare_domains(admin_user):
+    rows = [
+        {"name": "Norway", "kind": "Country", "country": "Norway", "sector": "Public sector", "website": ""},
+        {
+            "name": "Carbon Engineering",
+            "kind": "Company",
+            "country": "CA",
+            "sector": "energy",
+            "website": "carbonengineering.com",
+            "listed_publicly": "Yes",
+        },
+    ]
+
+    outcome = import_run(
+        resource="organisations", content=xlsx_bytes(rows, ORGANISATION_COLUMNS), fmt="xlsx", by=admin_user
+    )
+
+    assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
+    norway = Organisation.objects.get(kind="country")
+    assert norway.country.code == "NO" and norway.sector == "public_sector"
+    company = Organisation.objects.get(kind="company")
+    assert (
+        company.website == "https://carbonengineering.com"
+        and company.website_domain == "carbonengineering.com"
+    )
+    assert company.listed_publicly is True
+    assert company.history.first().history_change_reason == "Imported"
+
+
+def test_an_organisation_without_a_website_matches_an_existing_one_by_name_not_one_with_another_website(
+    admin_user,
+):
+    plain = OrganisationFactory(name="Acme Removals", website="")
+    other = OrganisationFactory(name="Global Carbon Trust", website="https://gct.example.org")
+    rows = [
+        {"name": "acme removals", "kind": "company", "website": "acme.example.com"},
+        {"name": "Global Carbon Trust", "kind": "ngo", "website": "https://globalcarbontrust.example.net"},
+    ]
+
+    outcome = import_run(
+        resource="organisations", content=csv_bytes(rows, ORGANISATION_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert (outcome.created, outcome.updated) == (1, 1)
+    plain.refresh_from_db()
+    assert plain.website_domain == "acme.example.com"
+    other.refresh_from_db()
+    assert other.website_domain == "gct.example.org"
+
+
+def test_a_file_without_a_required_column_is_refused_before_any_row_is_read(admin_user):
+    content = csv_bytes([{"name": "X"}], ["name", "website"])
+    with pytest.raises(ValidationError) as caught:
+        import_preview(resource="organisations", content=content, fmt="csv")
+    assert "no kind column" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt", "message"),
+    [
+        (b"", "csv", "empty"),
+        (b"name,kind\n,\n", "csv", "no rows"),
+        (b"not a spreadsheet", "xlsx", "could not be read"),
+    ],
+)
+def test_unreadable_or_empty_files_are_refused_with_a_reason(content, fmt, message):
+    with pytest.raises(ValidationError) as caught:
+        import_preview(resource="organisations", content=content, fmt=fmt)
+    assert message in str(caught.value)
+
+
+def test_only_staff_who_may_add_and_change_a_model_may_import_it(
+    admin_user, staff_user, comms_user, viewer_user
+):
+    assert {s.name for s in importables_for(admin_user)} == {
+        "organisations",
+        "contacts",
+        "commitments",
+        "subscribers",
+    }
+    assert {s.name for s in importables_for(staff_user)} == {"organisations", "contacts", "commitments"}
+    assert [s.name for s in importables_for(comms_user)] == ["subscribers"]
+    assert importables_for(viewer_user) == []
+
+
+def test_a_row_the_database_refuses_fails_alone_with_the_constraints_own_message(admin_user):
+    rows = [
+        {"name": "Iceland", "kind": "country", "country": "IS"},
+        {"name": "Somewhere", "kind": "country", "country": ""},
+        {"name": "Carbfix", "kind": "company", "country": "IS", "website": "carbfix.com"},
+    ]
+
+    outcome = import_run(
+        resource="organisations", content=csv_bytes(rows, ORGANISATION_COLUMNS), fmt="csv", by=admin_user
+    )
+
+    assert outcome.created == 2
+    assert [(e.row, e.message) for e in outcome.errors] == [
+        (3, "A country record needs its ISO 3166 country code.")
+    ]
+    assert set(Organisation.objects.values_list("name", flat=True)) == {"Iceland", "Carbfix"}
