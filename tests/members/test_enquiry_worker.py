@@ -11,6 +11,7 @@ from coalition.models import OutboundEmail
 from coalition.tasks import outbox_sweep
 from members import enquiry_services as services
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
+from tests.waiting import wait_until
 
 from .enquiry_factories import OpenTierFactory, form_data
 
@@ -90,7 +91,7 @@ def test_a_form_submission_reaches_the_applicant_once_and_approval_welcomes_them
     assert Contact.objects.get(organisation=organisation).email == APPLICANT
     assert Membership.objects.get(organisation=organisation).status == Membership.Status.ACTIVE
     assert Engagement.objects.get(organisation=organisation).kind == Engagement.Kind.JOINED
-    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {OutboundEmail.Status.SENT}
+    assert wait_until(lambda: set(OutboundEmail.objects.values_list("status", flat=True)) == {"sent"})
 
 
 def test_with_the_broker_down_a_submission_succeeds_and_the_sweep_delivers_it_once_later(
@@ -122,7 +123,7 @@ def test_with_the_broker_down_a_submission_succeeds_and_the_sweep_delivers_it_on
     mailbox.settle()
     assert len(mailbox.to(APPLICANT)) == 1
     assert len(mailbox.messages) == 2
-    assert set(pending.values_list("status", flat=True)) == {"sent"}
+    assert wait_until(lambda: set(pending.values_list("status", flat=True)) == {"sent"})
 
 
 def test_the_broker_override_really_fails_fast(broker_down):

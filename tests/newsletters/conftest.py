@@ -4,8 +4,6 @@ Dedicated workers consume a queue of their own (``NEWSLETTER_CELERY_QUEUE``), so
 started by other test folders never takes part in a kill or double-send test.
 """
 
-import time
-
 import pytest
 
 from newsletters import services, tasks
@@ -76,14 +74,3 @@ def with_queue_purged(queue: str) -> None:
 
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge(queue)
-
-
-def wait_until(predicate, *, timeout: float, every: float = 0.2, tick=None) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if tick:
-            tick()
-        time.sleep(every)
-    return predicate()

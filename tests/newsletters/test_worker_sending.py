@@ -15,9 +15,9 @@ from django.test import Client
 from coalition.exceptions import InvalidTransition
 from newsletters import services, tasks
 from newsletters.models import Delivery, Newsletter, Subscriber
+from tests.waiting import wait_until
 
 from ..conftest import api_client_for
-from .conftest import wait_until
 from .factories import NewsletterFactory, TopicFactory, bulk_subscribers
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
