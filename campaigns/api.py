@@ -6,13 +6,13 @@ annotations, so a page of 5 rows costs the same queries as a page of 50.
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coalition.filters import FilterSet
 from members.filters import UtcIsoDateTimeFilter
 from members.models import Contact, Engagement
 
@@ -70,7 +70,7 @@ class TargetBulkAddSerializer(serializers.Serializer):
     countries = serializers.ListField(child=serializers.CharField(max_length=2), required=False)
 
 
-class CampaignFilter(filters.FilterSet):
+class CampaignFilter(FilterSet):
     class Meta:
         model = Campaign
         fields = ["status", "owner"]
@@ -155,7 +155,7 @@ class TargetSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class TargetFilter(filters.FilterSet):
+class TargetFilter(FilterSet):
     class Meta:
         model = Target
         fields = ["campaign", "stage", "organisation", "owner"]
@@ -265,7 +265,7 @@ class EventSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class EventFilter(filters.FilterSet):
+class EventFilter(FilterSet):
     # UTC first: PostgreSQL refuses offsets Python accepts, and a 500 is no answer to an odd query string.
     starts_after = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
@@ -348,7 +348,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ParticipantFilter(filters.FilterSet):
+class ParticipantFilter(FilterSet):
     class Meta:
         model = EventParticipant
         fields = ["event", "organisation", "role", "response", "attended"]

@@ -7,12 +7,14 @@ from django.db.models import Q, QuerySet
 from django_countries import countries
 from rest_framework.exceptions import ValidationError
 
+from coalition.filters import FilterSet, StrictBooleanFilter
+
 from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation, website_domain
 
 NO_MEMBERSHIP = "none"
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices)
     country = django_filters.MultipleChoiceFilter(
         choices=list(countries), help_text="ISO 3166 alpha-2 code(s)."
@@ -31,7 +33,7 @@ class OrganisationFilter(django_filters.FilterSet):
         method="filter_domain",
         help_text="Website domain or address; 'https://www.example.org/about' matches example.org.",
     )
-    listed_publicly = django_filters.BooleanFilter()
+    listed_publicly = StrictBooleanFilter()
 
     class Meta:
         model = Organisation
@@ -59,7 +61,7 @@ class OrganisationFilter(django_filters.FilterSet):
         return queryset.filter(website_domain=domain)
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(FilterSet):
     email = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
@@ -67,9 +69,9 @@ class ContactFilter(django_filters.FilterSet):
         fields = ["organisation", "is_primary", "email"]
 
 
-class MembershipFilter(django_filters.FilterSet):
+class MembershipFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Membership.Status.choices)
-    is_current = django_filters.BooleanFilter(method="filter_is_current")
+    is_current = StrictBooleanFilter(method="filter_is_current")
     end_date = django_filters.DateFromToRangeFilter(help_text="end_date_after / end_date_before (inclusive)")
 
     class Meta:
@@ -84,7 +86,7 @@ class MembershipFilter(django_filters.FilterSet):
         return queryset.exclude(status__in=Membership.CURRENT_STATUSES)
 
 
-class CommitmentFilter(django_filters.FilterSet):
+class CommitmentFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Commitment.Kind.choices)
     status = django_filters.MultipleChoiceFilter(choices=Commitment.Status.choices)
     target_year = django_filters.RangeFilter(help_text="target_year_min / target_year_max (inclusive)")
@@ -141,7 +143,7 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
-class EngagementFilter(django_filters.FilterSet):
+class EngagementFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Engagement.Kind.choices)
     occurred_at = UtcDateTimeRangeFilter(help_text="occurred_at_after / occurred_at_before (ISO 8601)")
     contact = django_filters.NumberFilter(field_name="contacts")

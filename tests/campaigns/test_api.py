@@ -239,3 +239,18 @@ def test_the_schema_describes_the_campaign_endpoints(staff_api):
     body = response.content.decode()
     for path in ["/api/v1/campaigns/", "/api/v1/campaign-targets/{id}/timeline/", "/api/v1/events/"]:
         assert path in body
+
+
+def test_participants_filter_by_attendance_and_a_value_that_is_not_yes_or_no_answers_400(staff_api):
+    event = EventFactory()
+    came = ParticipantFactory(event=event, attended=True)
+    ParticipantFactory(event=event)
+    url = "/api/v1/event-participants/"
+
+    assert [p["id"] for p in staff_api.get(url, {"attended": "true"}).data["results"]] == [came.pk]
+    assert staff_api.get(url, {"attended": "false"}).data["count"] == 1
+    assert staff_api.get(url, {"attended": ""}).data["count"] == 2
+
+    response = staff_api.get(url, {"attended": "maybe"})
+    assert response.status_code == 400
+    assert response.data["attended"] == ["Give true or false (or leave the filter out)."]

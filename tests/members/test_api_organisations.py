@@ -165,3 +165,19 @@ def test_the_timeline_lists_engagements_membership_changes_and_commitments_newes
 def test_a_domain_that_cannot_be_parsed_finds_nothing_rather_than_failing(staff_api):
     OrganisationFactory(name="Climeworks", website="https://climeworks.com/")
     assert _names(staff_api.get(URL, {"domain": "["})) == []
+
+
+@pytest.mark.parametrize(
+    "url, flag",
+    [
+        ("/api/v1/organisations/", "listed_publicly"),
+        ("/api/v1/contacts/", "is_primary"),
+        ("/api/v1/memberships/", "is_current"),
+        ("/api/v1/memberships/", "status_override"),
+        ("/api/v1/newsletter-topics/", "public"),
+    ],
+)
+def test_a_yes_no_filter_given_something_else_answers_400_naming_the_filter(staff_api, url, flag):
+    assert staff_api.get(url, {flag: "yes"}).status_code == 200
+    response = staff_api.get(url, {flag: "sometimes"})
+    assert response.status_code == 400 and flag in response.data
