@@ -17,9 +17,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property-based tests generate the same examples on every run (a green run stays green, in CI too);
+# `HYPOTHESIS_PROFILE=explore make test` draws fresh random examples and keeps failures in .hypothesis/.
+hypothesis_settings.register_profile("default", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_configure(config):
