@@ -209,7 +209,7 @@ class TargetViewSet(viewsets.ModelViewSet):
         serializer.instance = target
 
     @extend_schema(responses=TargetTimelineEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def timeline(self, request, pk=None):
         """The target's stage changes and logged actions, newest first."""
         entries = selectors.target_timeline(target=self.get_object())
@@ -230,7 +230,7 @@ class TargetViewSet(viewsets.ModelViewSet):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    campaign_name = serializers.CharField(source="campaign.name", read_only=True, default="")
+    campaign_name = serializers.SerializerMethodField()
     participants_count = serializers.IntegerField(source="n_participants", read_only=True, default=0)
     accepted_count = serializers.IntegerField(source="n_accepted", read_only=True, default=0)
     attended_count = serializers.IntegerField(source="n_attended", read_only=True, default=0)
@@ -256,6 +256,10 @@ class EventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
         validators: list = []
+
+    # A method, not CharField(default=""): on a PATCH, DRF leaves a field's default out of the answer.
+    def get_campaign_name(self, obj: Event) -> str:
+        return obj.campaign.name if obj.campaign_id else ""
 
     def validate(self, attrs):
         starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
@@ -311,7 +315,7 @@ class EventViewSet(viewsets.ModelViewSet):
 class ParticipantSerializer(serializers.ModelSerializer):
     event_title = serializers.CharField(source="event.title", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
-    contact_name = serializers.CharField(source="contact.name", read_only=True, default="")
+    contact_name = serializers.SerializerMethodField()
 
     class Meta:
         model = EventParticipant
@@ -341,6 +345,9 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         validators: list = []
+
+    def get_contact_name(self, obj: EventParticipant) -> str:
+        return obj.contact.name if obj.contact_id else ""
 
     def validate(self, attrs):
         if self.instance is not None and "event" in attrs and attrs["event"] != self.instance.event:

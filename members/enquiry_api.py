@@ -117,7 +117,7 @@ class EnquirySubmitSerializer(serializers.Serializer):
 
 
 class TransitionSerializer(serializers.ModelSerializer):
-    by = serializers.StringRelatedField()
+    by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = EnquiryTransition
@@ -125,7 +125,7 @@ class TransitionSerializer(serializers.ModelSerializer):
 
 
 class NoteSerializer(serializers.ModelSerializer):
-    author = serializers.StringRelatedField()
+    author = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = EnquiryNote
@@ -156,10 +156,11 @@ class SubmittedSerializer(serializers.Serializer):
 class EnquirySerializer(serializers.ModelSerializer):
     """The staff view of an enquiry, with its suggested matches, history and internal notes."""
 
-    requested_tier = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assignee = serializers.StringRelatedField()
-    suggested_organisation = SuggestedOrganisationSerializer(read_only=True)
-    suggested_contact = SuggestedContactSerializer(read_only=True)
+    requested_tier = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.StringRelatedField(allow_null=True)
+    suggested_organisation = SuggestedOrganisationSerializer(read_only=True, allow_null=True)
+    suggested_contact = SuggestedContactSerializer(read_only=True, allow_null=True)
+    target_kind = serializers.ChoiceField(choices=Commitment.Kind.choices, allow_blank=True, read_only=True)
     transitions = TransitionSerializer(many=True, read_only=True)
     notes = NoteSerializer(many=True, read_only=True)
 

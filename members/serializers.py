@@ -349,7 +349,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
 class CommitmentRevisionSerializer(serializers.ModelSerializer):
     """One saved version of a commitment (django-simple-history)."""
 
-    history_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    history_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     history_type = serializers.CharField(help_text="'+' created, '~' changed, '-' deleted.")
 
     class Meta:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
 from django_countries import countries
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -129,6 +130,58 @@ class SubscriberCreateSerializer(serializers.Serializer):
     )
 
 
+class _ExportedConsentSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    method = serializers.CharField()
+    wording_version = serializers.IntegerField()
+    wording = serializers.CharField()
+    ip_address = serializers.IPAddressField(allow_null=True)
+    requested_name = serializers.CharField()
+    requested_topics = serializers.ListField(child=serializers.CharField())
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+
+
+class _ExportedDeliverySerializer(serializers.Serializer):
+    newsletter = serializers.CharField(help_text="The newsletter's subject.")
+    status = serializers.CharField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
+class _ExportedBounceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    provider = serializers.CharField()
+    at = serializers.DateTimeField()
+    description = serializers.CharField()
+
+
+class _LinkedContactSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    organisation = serializers.CharField()
+
+
+class SubscriberExportSerializer(serializers.Serializer):
+    """Documents the answer of a data access request (``selectors.subscriber_export``)."""
+
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    subscribed_since = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+    linked_contact = _LinkedContactSerializer(allow_null=True)
+    topics = serializers.ListField(child=serializers.CharField())
+    consents = _ExportedConsentSerializer(many=True)
+    deliveries = _ExportedDeliverySerializer(many=True)
+    bounces_and_complaints = _ExportedBounceSerializer(many=True)
+
+
+class ErasedSerializer(serializers.Serializer):
+    deliveries_kept = serializers.IntegerField(
+        help_text="Deliveries kept, without the address, for the counts."
+    )
+    emails_deleted = serializers.IntegerField()
+
+
 class SubscriberViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
@@ -166,11 +219,13 @@ class SubscriberViewSet(
         if "topics" in data:
             subscriber.topics.set(data["topics"])
 
+    @extend_schema(responses=SubscriberExportSerializer)
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         """Everything held about this subscriber, as JSON (a data access request)."""
         return Response(selectors.subscriber_export(subscriber=self.get_object()))
 
+    @extend_schema(request=None, responses=ErasedSerializer)
     @action(detail=True, methods=["post"])
     def erase(self, request, pk=None):
         """Delete the person's data; delivery counts stay, anonymous."""
@@ -179,6 +234,7 @@ class SubscriberViewSet(
         result = services.subscriber_erase(subscriber=self.get_object())
         return Response({"deliveries_kept": result.deliveries_kept, "emails_deleted": result.emails_deleted})
 
+    @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def unsubscribe(self, request, pk=None):
         subscriber = services.subscriber_unsubscribe(subscriber=self.get_object())
@@ -325,6 +381,7 @@ class NewsletterViewSet(viewsets.ModelViewSet):
     def progress(self, request, pk=None):
         return Response(selectors.newsletter_progress(newsletter=self.get_object()).as_dict())
 
+    @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
         """The HTML as a subscriber will see it (with the requesting user's name)."""

@@ -254,3 +254,16 @@ def test_participants_filter_by_attendance_and_a_value_that_is_not_yes_or_no_ans
     response = staff_api.get(url, {"attended": "maybe"})
     assert response.status_code == 400
     assert response.data["attended"] == ["Give true or false (or leave the filter out)."]
+
+
+def test_a_partial_update_answers_every_field_including_the_names_of_optional_links(staff_api):
+    event = EventFactory(campaign=None)
+    response = staff_api.patch(f"/api/v1/events/{event.pk}/", {"title": "Removals roundtable"}, format="json")
+    assert response.status_code == 200
+    assert response.data["title"] == "Removals roundtable" and response.data["campaign_name"] == ""
+
+    participant = ParticipantFactory(event=event, contact=None)
+    response = staff_api.patch(
+        f"/api/v1/event-participants/{participant.pk}/", {"role": "speaker"}, format="json"
+    )
+    assert response.status_code == 200 and response.data["contact_name"] == ""
