@@ -189,8 +189,14 @@ def normalise_name(name: str) -> str:
 
 
 def _normalised_name_expression():
-    """The database-side half of ``normalise_name`` (without accents and suffixes), portable SQL."""
+    """The database-side half of ``normalise_name``: case, punctuation and spaces; on PostgreSQL accents too
+    (the unaccent extension, migration 0006), so "Societe Generale" finds "Société Générale". Legal
+    suffixes stay: Python compares the candidates exactly."""
     expression = Lower("name")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.lookups import Unaccent
+
+        expression = Unaccent(expression)
     for char in _STRIPPED:
         expression = Replace(expression, Value(char), Value(""))
     return expression

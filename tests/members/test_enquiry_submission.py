@@ -230,6 +230,16 @@ def test_a_submission_suggests_the_organisation_with_the_same_normalised_name(an
     assert Enquiry.objects.get().suggested_organisation == existing
 
 
+@pytest.mark.parametrize(
+    "existing, typed",
+    [("Société Générale", "Societe Generale SA"), ("Ørsted A/S", "orsted"), ("Łódź Energia", "Lodz energia")],
+)
+def test_a_name_typed_without_its_accents_still_suggests_the_organisation(anon_api, tier, existing, typed):
+    organisation = OrganisationFactory(name=existing, website="")
+    anon_api.post(URL, application(organisation_name=typed, website=""), format="json")
+    assert Enquiry.objects.get().suggested_organisation == organisation
+
+
 def test_a_country_is_matched_to_its_country_record(anon_api, tier):
     denmark = CountryFactory(name="Denmark", country="DK")
     anon_api.post(
