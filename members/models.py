@@ -89,8 +89,12 @@ class Organisation(TimeStampedModel):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.website_domain = website_domain(self.website)
+        self.set_derived_fields()
         super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        """What ``save`` derives from other fields; bulk writes, which skip ``save``, call it themselves."""
+        self.website_domain = website_domain(self.website)
 
 
 class Contact(TimeStampedModel):
@@ -128,8 +132,12 @@ class Contact(TimeStampedModel):
         return f"{self.name} ({self.organisation})"
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.set_derived_fields()
         super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        """What ``save`` normalises; bulk writes, which skip ``save``, call it themselves."""
+        self.email = (self.email or "").strip().lower()
 
 
 class MembershipTier(TimeStampedModel):
