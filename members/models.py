@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Trim
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -83,6 +83,11 @@ class Organisation(TimeStampedModel):
                 name="country_record_has_country_code",
                 violation_error_message="A country record needs its ISO 3166 country code.",
             ),
+        ]
+        indexes = [
+            # The spreadsheet import matches organisations by name in any case (members.resources): without
+            # this, each chunk of rows scanned the whole table, and a large import slowed as it went.
+            models.Index(Lower(Trim("name")), name="org_name_normalised"),
         ]
 
     def __str__(self) -> str:
