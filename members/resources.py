@@ -88,10 +88,23 @@ class ChoiceWidget(widgets.Widget):
 class CountryWidget(widgets.Widget):
     """An ISO 3166 code (``DK``) or an English country name (``Denmark``)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each resource has its own copy of its widgets, so this lives for one chunk of rows: a file
+        # repeats a few countries many times, and asking django-countries costs more than the rest of a row.
+        self.known: dict[str, str] = {}
+
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
         if not text:
             return ""
+        code = self.known.get(text)
+        if code is None:
+            code = self.known[text] = self._code(text)
+        return code
+
+    @staticmethod
+    def _code(text: str) -> str:
         if len(text) == 2 and text.upper() in countries:
             return text.upper()
         code = countries.by_name(text)
@@ -182,6 +195,7 @@ class OrganisationIndex:
         self.by_country: dict[str, Organisation] = {}
         self.by_domain: dict[str, Organisation] = {}
         self.by_name: dict[str, list[Organisation]] = {}
+        self.by_pk: dict[int, Organisation] = {}
 
     @staticmethod
     def reference_kind(text: str) -> tuple[str, str]:
@@ -194,19 +208,23 @@ class OrganisationIndex:
 
     def load(self, *, codes: Iterable[str] = (), domains: Iterable[str] = (), names: Iterable[str] = ()):
         codes, domains, names = set(codes) - {""}, set(domains) - {""}, set(names) - {""}
-        condition = Q(pk__in=[])
+        # One query per kind of key rather than one with OR: each is then an index scan (the names use the
+        # index on lower(trim(name))), where PostgreSQL plans the OR of a chunk's keys as a scan of the
+        # whole table. At most three queries, whatever the number of keys.
+        conditions = []
         if codes:
-            condition |= Q(kind=Organisation.Kind.COUNTRY, country__in=codes)
+            conditions.append(Q(kind=Organisation.Kind.COUNTRY, country__in=codes))
         if domains:
-            condition |= Q(website_domain__in=domains)
+            conditions.append(Q(website_domain__in=domains))
         if names:
-            condition |= Q(normalised__in=names)
-        if not (codes or domains or names):
-            return self
-        queryset = (
-            Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(condition).order_by("pk")
-        )
-        for organisation in queryset:
+            conditions.append(Q(normalised__in=names))
+        found: dict[int, Organisation] = {}
+        for condition in conditions:
+            queryset = Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(condition)
+            for organisation in queryset.order_by():
+                found.setdefault(organisation.pk, organisation)
+        self.by_pk.update(found)
+        for _, organisation in sorted(found.items()):
             if organisation.kind == Organisation.Kind.COUNTRY and organisation.country:
                 self.by_country.setdefault(organisation.country.code, organisation)
             if organisation.website_domain:
@@ -224,6 +242,11 @@ class OrganisationIndex:
             if not domain or not candidate.website_domain or candidate.website_domain == domain:
                 return candidate
         return None
+
+    def attach(self, record) -> None:
+        """Give a contact or commitment its organisation from the index, so reading ``record.organisation``
+        (comparing a row with it, naming it in the preview) costs no query per row."""
+        record.organisation = self.by_pk[record.organisation_id]
 
     def resolve(self, text: str) -> Organisation | None:
         how, key = self.reference_kind(text)
@@ -340,9 +363,12 @@ class CoalitionResource(resources.ModelResource):
         # otherwise spend a query per constraint per row checking them first.
         errors = dict(import_validation_errors or {})
         # Choice cells were already checked by their widgets; re-checking the 250 country choices per row
-        # is most of the validation time.
+        # is most of the validation time. An organisation cell was resolved to a record loaded for this
+        # chunk: Django would otherwise query, row by row, whether that record exists.
         checked = [
-            f.attribute for f in self.fields.values() if isinstance(f.widget, ChoiceWidget | CountryWidget)
+            f.attribute
+            for f in self.fields.values()
+            if isinstance(f.widget, ChoiceWidget | CountryWidget | OrganisationWidget)
         ]
         try:
             instance.full_clean(
@@ -520,7 +546,21 @@ class OrganisationResource(CoalitionResource):
         skip_html_diff = True
         clean_model_instances = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._parts: dict[tuple, tuple[str, str, str, str]] = {}
+
     def _row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
+        # Worked out for each row by ``prepare`` and again by ``match``: remembered for the chunk, by the
+        # cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050).
+        cells = (row.get("kind"), row.get("country"), row.get("website"), row.get("name"))
+        key = tuple((type(cell), cell) for cell in cells)
+        parts = self._parts.get(key)
+        if parts is None:
+            parts = self._parts[key] = self._work_out_row_parts(row)
+        return parts
+
+    def _work_out_row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
         try:
             kind = self.fields["kind"].widget.clean(row.get("kind"))
         except ValueError:
@@ -614,6 +654,7 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
         for contact in Contact.objects.filter(organisation_id__in=org_ids).filter(
             Q(email__in=emails) | Q(email="")
         ):
+            self.org_index.attach(contact)
             if contact.email:
                 self.contacts_by_email[(contact.organisation_id, contact.email)] = contact
             else:
@@ -735,6 +776,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
         org_ids |= {o.pk for group in self.org_index.by_name.values() for o in group}
         self.existing: dict[tuple[int, str, int | None, bool], Commitment] = {}
         for commitment in Commitment.objects.filter(organisation_id__in=org_ids).order_by("pk"):
+            self.org_index.attach(commitment)
             key = (commitment.organisation_id, commitment.kind, commitment.target_year, commitment.is_interim)
             self.existing.setdefault(key, commitment)
 
