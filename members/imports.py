@@ -258,8 +258,9 @@ def _process_chunk(
     for index in range(start, end):
         chunk.append(dataset[index])
     # Rows are written in a savepoint of the caller's transaction (rolled back for a preview). First
-    # without a savepoint per row, which halves the queries; if the database refuses a row, that attempt
-    # is rolled back and the chunk runs again with a savepoint per row, so the bad row fails alone.
+    # without a savepoint per row (and, for resources with ``bulk_writes``, in a few bulk queries for the
+    # whole chunk); if the database refuses a row, that attempt is rolled back and the chunk runs again
+    # with a savepoint and a save per row, so the bad row fails alone.
     for savepoints in (False, True):
         resource = importable.resource_class(
             by=by, source_name=source_name, duplicate_rows=duplicates, row_offset=start, savepoints=savepoints

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Trim
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -84,13 +84,22 @@ class Organisation(TimeStampedModel):
                 violation_error_message="A country record needs its ISO 3166 country code.",
             ),
         ]
+        indexes = [
+            # The spreadsheet import matches organisations by name in any case (members.resources): without
+            # this, each chunk of rows scanned the whole table, and a large import slowed as it went.
+            models.Index(Lower(Trim("name")), name="org_name_normalised"),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def save(self, *args, **kwargs):
-        self.website_domain = website_domain(self.website)
+        self.set_derived_fields()
         super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        """What ``save`` derives from other fields; bulk writes, which skip ``save``, call it themselves."""
+        self.website_domain = website_domain(self.website)
 
 
 class Contact(TimeStampedModel):
@@ -128,8 +137,12 @@ class Contact(TimeStampedModel):
         return f"{self.name} ({self.organisation})"
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.set_derived_fields()
         super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        """What ``save`` normalises; bulk writes, which skip ``save``, call it themselves."""
+        self.email = (self.email or "").strip().lower()
 
 
 class MembershipTier(TimeStampedModel):

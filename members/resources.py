@@ -19,18 +19,27 @@ their code or English name, websites may omit ``https://``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django_countries import countries
 from import_export import fields, resources, widgets
+from simple_history.exceptions import NotHistoricalModelError
+from simple_history.utils import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    get_history_manager_for_model,
+)
 
 from . import services
 from .models import Commitment, Contact, Organisation, website_domain
+
+log = logging.getLogger(__name__)
 
 
 def normalise_name(value: str) -> str:
@@ -79,10 +88,23 @@ class ChoiceWidget(widgets.Widget):
 class CountryWidget(widgets.Widget):
     """An ISO 3166 code (``DK``) or an English country name (``Denmark``)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each resource has its own copy of its widgets, so this lives for one chunk of rows: a file
+        # repeats a few countries many times, and asking django-countries costs more than the rest of a row.
+        self.known: dict[str, str] = {}
+
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
         if not text:
             return ""
+        code = self.known.get(text)
+        if code is None:
+            code = self.known[text] = self._code(text)
+        return code
+
+    @staticmethod
+    def _code(text: str) -> str:
         if len(text) == 2 and text.upper() in countries:
             return text.upper()
         code = countries.by_name(text)
@@ -173,6 +195,7 @@ class OrganisationIndex:
         self.by_country: dict[str, Organisation] = {}
         self.by_domain: dict[str, Organisation] = {}
         self.by_name: dict[str, list[Organisation]] = {}
+        self.by_pk: dict[int, Organisation] = {}
 
     @staticmethod
     def reference_kind(text: str) -> tuple[str, str]:
@@ -185,19 +208,23 @@ class OrganisationIndex:
 
     def load(self, *, codes: Iterable[str] = (), domains: Iterable[str] = (), names: Iterable[str] = ()):
         codes, domains, names = set(codes) - {""}, set(domains) - {""}, set(names) - {""}
-        condition = Q(pk__in=[])
+        # One query per kind of key rather than one with OR: each is then an index scan (the names use the
+        # index on lower(trim(name))), where PostgreSQL plans the OR of a chunk's keys as a scan of the
+        # whole table. At most three queries, whatever the number of keys.
+        conditions = []
         if codes:
-            condition |= Q(kind=Organisation.Kind.COUNTRY, country__in=codes)
+            conditions.append(Q(kind=Organisation.Kind.COUNTRY, country__in=codes))
         if domains:
-            condition |= Q(website_domain__in=domains)
+            conditions.append(Q(website_domain__in=domains))
         if names:
-            condition |= Q(normalised__in=names)
-        if not (codes or domains or names):
-            return self
-        queryset = (
-            Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(condition).order_by("pk")
-        )
-        for organisation in queryset:
+            conditions.append(Q(normalised__in=names))
+        found: dict[int, Organisation] = {}
+        for condition in conditions:
+            queryset = Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(condition)
+            for organisation in queryset.order_by():
+                found.setdefault(organisation.pk, organisation)
+        self.by_pk.update(found)
+        for _, organisation in sorted(found.items()):
             if organisation.kind == Organisation.Kind.COUNTRY and organisation.country:
                 self.by_country.setdefault(organisation.country.code, organisation)
             if organisation.website_domain:
@@ -216,6 +243,11 @@ class OrganisationIndex:
                 return candidate
         return None
 
+    def attach(self, record) -> None:
+        """Give a contact or commitment its organisation from the index, so reading ``record.organisation``
+        (comparing a row with it, naming it in the preview) costs no query per row."""
+        record.organisation = self.by_pk[record.organisation_id]
+
     def resolve(self, text: str) -> Organisation | None:
         how, key = self.reference_kind(text)
         if how == "country":
@@ -228,6 +260,17 @@ class OrganisationIndex:
 # --- Base resource -------------------------------------------------------------------------------------
 
 
+class _NoDiff:
+    """Stands in for import-export's ``Diff`` when no HTML diff is shown (``skip_html_diff``): the real one
+    renders every field of every row twice, only for the diff nobody reads."""
+
+    def __init__(self, resource, instance, new) -> None:
+        pass
+
+    def compare_with(self, resource, instance) -> None:
+        pass
+
+
 class CoalitionResource(resources.ModelResource):
     """Shared behaviour: natural-key matching, in-file duplicate errors, history, safe saves."""
 
@@ -235,6 +278,11 @@ class CoalitionResource(resources.ModelResource):
     required_columns: tuple[str, ...] = ()
     #: The column a repeated key is reported against.
     key_column: str = ""
+    #: Write a chunk's new records in one bulk insert and its changed ones in one bulk update (and, for a
+    #: model with history, their history records in one insert each), instead of a query or two per row.
+    #: Only for resources whose rows are plain model saves (``save_record`` not overridden): the records'
+    #: ``save`` is not called, so what it derives must be in the model's ``set_derived_fields``.
+    bulk_writes: bool = False
 
     def __init__(
         self,
@@ -253,6 +301,11 @@ class CoalitionResource(resources.ModelResource):
         self.source_name = source_name
         self.duplicate_rows = duplicate_rows or {}
         self.row_offset = row_offset
+        # Bulk writes only on the fast path: with a savepoint per row, each row is saved on its own.
+        self.bulk = self.bulk_writes and not savepoints
+        self._pending_creates: list = []
+        self._pending_updates: list = []
+        self._pending_update_ids: set[int] = set()
 
     # Keys and matching -------------------------------------------------------------------------------
 
@@ -267,7 +320,12 @@ class CoalitionResource(resources.ModelResource):
         raise NotImplementedError
 
     def get_instance(self, instance_loader, row):
-        return self.match(row)
+        instance = self.match(row)
+        if instance is not None and id(instance) in self._pending_update_ids:
+            # Two rows of the chunk matched the same record (by different keys): the earlier row's change
+            # is written, with its history record, before this row changes the record again.
+            self.flush_pending()
+        return instance
 
     # Hooks of the import workflow --------------------------------------------------------------------
 
@@ -285,7 +343,19 @@ class CoalitionResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs):
         # ModelResource resets the id sequence here; ids are never imported, so there is nothing to reset.
-        return None
+        self.flush_pending()
+
+    # Per-row overheads of the import workflow ---------------------------------------------------------
+
+    def get_import_fields(self):
+        # Called several times per row; the fields do not change once the resource is built.
+        cached = self.__dict__.get("_import_fields")
+        if cached is None:
+            cached = self._import_fields = super().get_import_fields()
+        return cached
+
+    def get_diff_class(self):
+        return _NoDiff if self._meta.skip_html_diff else super().get_diff_class()
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         # Field validation here; unique and check constraints are left to the database, which enforces
@@ -293,9 +363,12 @@ class CoalitionResource(resources.ModelResource):
         # otherwise spend a query per constraint per row checking them first.
         errors = dict(import_validation_errors or {})
         # Choice cells were already checked by their widgets; re-checking the 250 country choices per row
-        # is most of the validation time.
+        # is most of the validation time. An organisation cell was resolved to a record loaded for this
+        # chunk: Django would otherwise query, row by row, whether that record exists.
         checked = [
-            f.attribute for f in self.fields.values() if isinstance(f.widget, ChoiceWidget | CountryWidget)
+            f.attribute
+            for f in self.fields.values()
+            if isinstance(f.widget, ChoiceWidget | CountryWidget | OrganisationWidget)
         ]
         try:
             instance.full_clean(
@@ -306,10 +379,21 @@ class CoalitionResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def change_reason(self) -> str:
+        return f"Imported from {self.source_name}" if self.source_name else "Imported"
+
     def do_instance_save(self, instance, is_create):
         if self.by is not None:
             instance._history_user = self.by
-        instance._change_reason = f"Imported from {self.source_name}" if self.source_name else "Imported"
+        instance._change_reason = self.change_reason
+        if self.bulk:
+            if is_create:
+                self._pending_creates.append(instance)
+            else:
+                self._pending_updates.append(instance)
+                self._pending_update_ids.add(id(instance))
+            return
         if not self.savepoints:
             # Fast path: no savepoint per row. A constraint violation aborts the chunk's transaction, so it
             # is flagged for the caller to roll the chunk back and run it again with savepoints.
@@ -328,6 +412,56 @@ class CoalitionResource(resources.ModelResource):
 
     def save_record(self, instance, is_create: bool) -> None:
         instance.save(force_insert=is_create)
+
+    def flush_pending(self) -> None:
+        """Write the records collected by ``do_instance_save`` (bulk writes), with their history records.
+
+        What ``save`` would do is done here: derived fields, ``auto_now`` timestamps, every column written.
+        If the database refuses any of them (or anything else goes wrong), the chunk is flagged, so the
+        caller rolls it back and imports it again with a savepoint per row, where a refused row fails
+        alone with its reason.
+        """
+        creates, updates = self._pending_creates, self._pending_updates
+        self._pending_creates, self._pending_updates, self._pending_update_ids = [], [], set()
+        if not (creates or updates) or self.transaction_broken:
+            return
+        model = self._meta.model
+        try:
+            get_history_manager_for_model(model)
+        except NotHistoricalModelError:
+            history = None
+        else:
+            history = {"default_user": self.by, "default_change_reason": self.change_reason}
+        try:
+            if creates:
+                for instance in creates:
+                    self.prepare_bulk_write(instance)
+                if history is None:
+                    model._default_manager.bulk_create(creates)
+                else:
+                    bulk_create_with_history(creates, model, **history)
+            if updates:
+                columns = [f for f in model._meta.concrete_fields if not f.primary_key]
+                for instance in updates:
+                    self.prepare_bulk_write(instance)
+                    for column in columns:  # as Model.save does: auto_now fields take the time
+                        setattr(instance, column.attname, column.pre_save(instance, False))
+                names = [f.name for f in columns]
+                if history is None:
+                    model._default_manager.bulk_update(updates, names)
+                else:
+                    bulk_update_with_history(updates, model, names, **history)
+        except DatabaseError:
+            self.transaction_broken = True
+        except Exception:  # noqa: BLE001 - row by row, whatever it is fails the rows it concerns, as before
+            log.exception("bulk write of %s failed; importing the chunk row by row", model._meta.label)
+            self.transaction_broken = True
+
+    def prepare_bulk_write(self, instance) -> None:
+        """What the record's ``save`` does before writing, for bulk writes that skip it."""
+        derive = getattr(instance, "set_derived_fields", None)
+        if derive is not None:
+            derive()
 
 
 def _integrity_message(model, error: IntegrityError) -> str:
@@ -392,6 +526,7 @@ class OrganisationResource(CoalitionResource):
 
     required_columns = ("name", "kind")
     key_column = "name"
+    bulk_writes = True
 
     class Meta:
         model = Organisation
@@ -411,7 +546,21 @@ class OrganisationResource(CoalitionResource):
         skip_html_diff = True
         clean_model_instances = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._parts: dict[tuple, tuple[str, str, str, str]] = {}
+
     def _row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
+        # Worked out for each row by ``prepare`` and again by ``match``: remembered for the chunk, by the
+        # cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050).
+        cells = (row.get("kind"), row.get("country"), row.get("website"), row.get("name"))
+        key = tuple((type(cell), cell) for cell in cells)
+        parts = self._parts.get(key)
+        if parts is None:
+            parts = self._parts[key] = self._work_out_row_parts(row)
+        return parts
+
+    def _work_out_row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
         try:
             kind = self.fields["kind"].widget.clean(row.get("kind"))
         except ValueError:
@@ -463,6 +612,7 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
 
     required_columns = ("organisation", "name")
     key_column = "email"
+    bulk_writes = True
 
     class Meta:
         model = Contact
@@ -504,6 +654,7 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
         for contact in Contact.objects.filter(organisation_id__in=org_ids).filter(
             Q(email__in=emails) | Q(email="")
         ):
+            self.org_index.attach(contact)
             if contact.email:
                 self.contacts_by_email[(contact.organisation_id, contact.email)] = contact
             else:
@@ -625,6 +776,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
         org_ids |= {o.pk for group in self.org_index.by_name.values() for o in group}
         self.existing: dict[tuple[int, str, int | None, bool], Commitment] = {}
         for commitment in Commitment.objects.filter(organisation_id__in=org_ids).order_by("pk"):
+            self.org_index.attach(commitment)
             key = (commitment.organisation_id, commitment.kind, commitment.target_year, commitment.is_interim)
             self.existing.setdefault(key, commitment)
 
