@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_history_change_reason_text'),
+        ('members', '0006_unaccent'),
     ]
 
     operations = [
