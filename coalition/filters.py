@@ -31,15 +31,10 @@ class StrictBooleanWidget(BooleanWidget):
 
 
 class StrictNullBooleanField(forms.NullBooleanField):
-    widget = StrictBooleanWidget
-
     def to_python(self, value):
         if value in (True, False, None):
             return value
         raise forms.ValidationError("Give true or false (or leave the filter out).", code="invalid_choice")
-
-    def validate(self, value):  # None means "not filtered"; to_python has rejected anything else
-        pass
 
 
 class StrictBooleanFilter(drf_filters.BooleanFilter):
