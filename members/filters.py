@@ -33,7 +33,6 @@ class OrganisationFilter(FilterSet):
         method="filter_domain",
         help_text="Website domain or address; 'https://www.example.org/about' matches example.org.",
     )
-    listed_publicly = StrictBooleanFilter()
 
     class Meta:
         model = Organisation
