@@ -11,11 +11,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from campaigns import charts, selectors, services
+from campaigns.models import Campaign, Event, EventParticipant, Target
 from members.admin_export import CoalitionExportMixin
 from members.models import MembershipTier
-
-from . import charts, selectors, services
-from .models import Campaign, Event, EventParticipant, Target
 
 
 def _errors(exc: ValidationError) -> str:

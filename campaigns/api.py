@@ -12,12 +12,11 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from campaigns import selectors, services
+from campaigns.models import Campaign, Event, EventParticipant, Target
 from coalition.filters import FilterSet
 from members.filters import UtcIsoDateTimeFilter
 from members.models import Contact, Engagement
-
-from . import selectors, services
-from .models import Campaign, Event, EventParticipant, Target
 
 
 def _user(request):

@@ -6,9 +6,8 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns and events"
 
     def ready(self) -> None:
+        from campaigns import selectors, services
         from coalition import hooks
-
-        from . import selectors, services
 
         # A commitment recorded through the members services may answer a campaign's ask.
         hooks.register("commitment_recorded", services.on_commitment_recorded)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from django.utils.html import format_html, format_html_join
 
-from .selectors import CampaignProgress
+from campaigns.selectors import CampaignProgress
 
 STAGE_COLOURS = {
     "identified": "#a0aec0",

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from campaigns import services
+from campaigns.models import Campaign, Event, EventParticipant, Target
 from members.models import Commitment, Contact, Engagement, Organisation
-
-from . import services
-from .models import Campaign, Event, EventParticipant, Target
 
 UTC = datetime.UTC
 

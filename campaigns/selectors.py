@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .models import Campaign, CampaignAction, Event, EventParticipant, Target, TargetStageChange
+from campaigns.models import Campaign, CampaignAction, Event, EventParticipant, Target, TargetStageChange
 
 STAGES = list(Target.Stage)
 

@@ -11,11 +11,10 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import Campaign, CampaignAction, Event, EventParticipant, Target, TargetStageChange
 from coalition import emails, tokens
 from members import services as member_services
 from members.models import Commitment, Contact, Engagement, Membership, Organisation
-
-from .models import Campaign, CampaignAction, Event, EventParticipant, Target, TargetStageChange
 
 RSVP_SALT = "campaigns.rsvp"
 # An RSVP link works until the event is over; this bounds links for events far in the future too.

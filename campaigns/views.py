@@ -4,11 +4,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from campaigns import services
+from campaigns.models import EventParticipant
 from coalition.exceptions import BadToken
 from coalition.throttles import throttle_check
-
-from . import services
-from .models import EventParticipant
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from . import services
-from .models import OutboundEmail
+from coalition import services
+from coalition.models import OutboundEmail
 
 
 @admin.register(OutboundEmail)

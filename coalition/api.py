@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .exceptions import BadToken, InvalidTransition
+from coalition.exceptions import BadToken, InvalidTransition
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ class CoalitionConfig(AppConfig):
     verbose_name = "Coalition (shared)"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  registers the configuration checks
-        from .groups import post_migrate_sync
+        from coalition import checks  # noqa: F401  registers the configuration checks
+        from coalition.groups import post_migrate_sync
 
         post_migrate.connect(post_migrate_sync, sender=self, dispatch_uid="coalition.staff_groups")

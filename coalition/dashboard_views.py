@@ -1,7 +1,7 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
-from . import charts, dashboard
+from coalition import charts, dashboard
 
 
 @staff_member_required

@@ -15,7 +15,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from .models import OutboundEmail
+from coalition.models import OutboundEmail
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def email_queue(
     except IntegrityError:
         # A concurrent call with the same key won the race.
         return OutboundEmail.objects.get(dedupe_key=dedupe_key)
-    from .tasks import enqueue_after_commit, outbox_send_task
+    from coalition.tasks import enqueue_after_commit, outbox_send_task
 
     enqueue_after_commit(outbox_send_task, email.pk)
     return email

@@ -11,7 +11,7 @@ Other apps add their own results through the ``search`` hook, so this module doe
 
     # newsletters/apps.py, in NewslettersConfig.ready()
     from coalition import hooks
-    from .search import subscriber_search_hits
+    from newsletters.search import subscriber_search_hits
     hooks.register("search", subscriber_search_hits)
 
 A collector is called as ``collector(query=..., limit=...)`` and returns a list of dicts (or

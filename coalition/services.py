@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .emails import outbound_message
-from .models import OutboundEmail
+from coalition.emails import outbound_message
+from coalition.models import OutboundEmail
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def outbox_resend(*, email_ids: list[int]) -> int:
     twice, or on an email that is pending or was sent meanwhile, queues nothing more. Returns how many
     emails were queued.
     """
-    from .tasks import enqueue_after_commit, outbox_send_task
+    from coalition.tasks import enqueue_after_commit, outbox_send_task
 
     failed = list(
         OutboundEmail.objects.select_for_update()

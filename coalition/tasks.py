@@ -4,7 +4,7 @@ from collections.abc import Callable
 from celery import shared_task
 from django.db import transaction
 
-from . import services
+from coalition import services
 
 log = logging.getLogger(__name__)
 

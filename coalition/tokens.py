@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core import signing
 
-from .exceptions import BadToken
+from coalition.exceptions import BadToken
 
 
 def token_make(*, value: Any, salt: str) -> str:

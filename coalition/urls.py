@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import dashboard_views, views
+from coalition import dashboard_views, views
 
 # API paths no route matches answer JSON; see the view.
 handler404 = "coalition.views.not_found"

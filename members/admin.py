@@ -17,11 +17,11 @@ from django.utils import timezone
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
-from .admin_export import CoalitionExportMixin
-from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
-from .selectors import organisation_timeline
-from .services import commitment_create, commitment_update, engagement_create, membership_start
+from members import enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
+from members.admin_export import CoalitionExportMixin
+from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.selectors import organisation_timeline
+from members.services import commitment_create, commitment_update, engagement_create, membership_start
 
 # How many timeline entries the organisation page shows; the full record stays in each object's history.
 TIMELINE_LIMIT = 200

@@ -10,7 +10,7 @@ from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.resources import modelresource_factory
 
-from .imports import importable_for_model
+from members.imports import importable_for_model
 
 
 class CoalitionExportMixin(ExportActionMixin):

@@ -14,11 +14,16 @@ from rest_framework.response import Response
 
 from coalition.exceptions import InvalidTransition
 from coalition.permissions import StaffModelPermissions
-
-from . import enquiry_api, selectors, services
-from .filters import CommitmentFilter, ContactFilter, EngagementFilter, MembershipFilter, OrganisationFilter
-from .models import Commitment, MembershipTier, Organisation
-from .serializers import (
+from members import enquiry_api, selectors, services
+from members.filters import (
+    CommitmentFilter,
+    ContactFilter,
+    EngagementFilter,
+    MembershipFilter,
+    OrganisationFilter,
+)
+from members.models import Commitment, MembershipTier, Organisation
+from members.serializers import (
     CommitmentRevisionSerializer,
     CommitmentSerializer,
     ContactSerializer,

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
 PROFILES = ("gone", "cne", "cnc")
 

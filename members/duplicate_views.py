@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect, render
 
-from . import duplicates
-from .models import Organisation
-from .staff import staff_required
+from members import duplicates
+from members.models import Organisation
+from members.staff import staff_required
 
 MERGE_PERMISSIONS = ("members.change_organisation", "members.delete_organisation")
 

@@ -18,8 +18,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from coalition import hooks
-
-from .models import Contact, Engagement, Enquiry, Membership, Organisation
+from members.models import Contact, Engagement, Enquiry, Membership, Organisation
 
 TRIGRAM_MIN_SIMILARITY = 0.6
 

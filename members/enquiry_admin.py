@@ -14,10 +14,9 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from coalition.exceptions import InvalidTransition
-
-from . import enquiry_services as services
-from .admin_export import CoalitionExportMixin
-from .models import Enquiry, EnquiryNote, EnquiryTransition, MembershipTier, Organisation
+from members import enquiry_services as services
+from members.admin_export import CoalitionExportMixin
+from members.models import Enquiry, EnquiryNote, EnquiryTransition, MembershipTier, Organisation
 
 S = Enquiry.Status
 

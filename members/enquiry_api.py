@@ -18,9 +18,8 @@ from rest_framework.response import Response
 from coalition.antispam import spam_problem
 from coalition.permissions import StaffModelPermissions
 from coalition.throttles import PublicRateThrottle
-
-from .enquiry_selectors import enquiry_list
-from .enquiry_services import (
+from members.enquiry_selectors import enquiry_list
+from members.enquiry_services import (
     APPLICANT_FIELDS,
     TARGET_YEAR_MAX,
     TARGET_YEAR_MIN,
@@ -35,7 +34,15 @@ from .enquiry_services import (
     enquiry_submit,
     enquiry_validate,
 )
-from .models import Commitment, Contact, Enquiry, EnquiryNote, EnquiryTransition, MembershipTier, Organisation
+from members.models import (
+    Commitment,
+    Contact,
+    Enquiry,
+    EnquiryNote,
+    EnquiryTransition,
+    MembershipTier,
+    Organisation,
+)
 
 TEXT_LIMIT = 5000
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, F, QuerySet
 from django.utils import timezone
 
-from .models import Enquiry
+from members.models import Enquiry
 
 DECISIONS = (Enquiry.Status.APPROVED, Enquiry.Status.DECLINED)
 

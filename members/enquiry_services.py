@@ -51,8 +51,7 @@ from coalition import hooks
 from coalition.emails import absolute_url, email_queue
 from coalition.exceptions import InvalidTransition
 from coalition.tokens import token_make, token_read
-
-from .models import (
+from members.models import (
     Contact,
     Engagement,
     Enquiry,
@@ -63,7 +62,7 @@ from .models import (
     Organisation,
     website_domain,
 )
-from .services import engagement_create, membership_start
+from members.services import engagement_create, membership_start
 
 S = Enquiry.Status
 
@@ -673,7 +672,7 @@ def enquiry_approve(
 def enquiry_reminders_send(*, today=None) -> int:
     """Email each assignee (or the secretariat, for unassigned ones) the open enquiries untouched for
     more than ``ENQUIRY_REMINDER_DAYS``. One digest per recipient per day (a second run sends nothing)."""
-    from .enquiry_selectors import enquiries_untouched
+    from members.enquiry_selectors import enquiries_untouched
 
     today = today or timezone.localdate()
     by_recipient: dict[str, list[Enquiry]] = {}

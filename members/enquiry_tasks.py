@@ -16,6 +16,6 @@ __all__ = ["enquiry_reminders_task"]
 def enquiry_reminders_task() -> int:
     """Daily: each assignee (or the secretariat) gets the enquiries untouched for too long. Idempotent per
     day: the digest's outbox key includes the date."""
-    from .enquiry_services import enquiry_reminders_send
+    from members.enquiry_services import enquiry_reminders_send
 
     return enquiry_reminders_send()

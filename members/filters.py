@@ -8,8 +8,15 @@ from django_countries import countries
 from rest_framework.exceptions import ValidationError
 
 from coalition.filters import FilterSet, StrictBooleanFilter
-
-from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation, website_domain
+from members.models import (
+    Commitment,
+    Contact,
+    Engagement,
+    Membership,
+    MembershipTier,
+    Organisation,
+    website_domain,
+)
 
 NO_MEMBERSHIP = "none"
 

@@ -9,7 +9,7 @@ IMPORT_TIME_LIMIT = 3000
 
 @shared_task(ignore_result=True, time_limit=IMPORT_TIME_LIMIT, soft_time_limit=IMPORT_TIME_LIMIT - 60)
 def import_job_process_task(job_id: int) -> None:
-    from .imports import import_job_process
+    from members.imports import import_job_process
 
     import_job_process(job_id=job_id)
 

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import imports
-from .models import ImportJob
-from .staff import staff_required
+from members import imports
+from members.models import ImportJob
+from members.staff import staff_required
 
 
 class ImportUploadForm(forms.Form):

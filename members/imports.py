@@ -30,8 +30,8 @@ from django.utils import timezone
 from import_export.formats import base_formats
 from import_export.results import RowResult
 
-from .models import ImportJob
-from .resources import CoalitionResource, CommitmentResource, ContactResource, OrganisationResource
+from members.models import ImportJob
+from members.resources import CoalitionResource, CommitmentResource, ContactResource, OrganisationResource
 
 log = logging.getLogger(__name__)
 
@@ -377,8 +377,7 @@ def import_job_create(*, resource: str, upload, by) -> ImportJob:
 def import_job_start(*, job: ImportJob) -> ImportJob:
     """Process a queued job: during the request if small, else on a worker once this transaction commits."""
     from coalition.tasks import enqueue_after_commit
-
-    from .import_tasks import import_job_process_task
+    from members.import_tasks import import_job_process_task
 
     if job.total_rows <= INLINE_MAX_ROWS:
         return import_job_process(job_id=job.pk)

@@ -4,9 +4,8 @@ from django import forms
 from django_countries import countries
 
 from coalition.antispam import SpamProtectedForm
-
-from .enquiry_services import APPLICANT_FIELDS, TARGET_YEAR_MAX, TARGET_YEAR_MIN, enquiry_validate
-from .models import Commitment, Enquiry, MembershipTier, Organisation
+from members.enquiry_services import APPLICANT_FIELDS, TARGET_YEAR_MAX, TARGET_YEAR_MIN, enquiry_validate
+from members.models import Commitment, Enquiry, MembershipTier, Organisation
 
 TEXT_LIMIT = Enquiry._meta.get_field("motivation").max_length  # 5000
 

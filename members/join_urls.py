@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import join_views
+from members import join_views
 
 app_name = "join"
 

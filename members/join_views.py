@@ -9,16 +9,15 @@ from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken, InvalidTransition
 from coalition.throttles import throttle_check
-
-from .enquiry_services import (
+from members.enquiry_services import (
     enquiry_from_status_token,
     enquiry_information_answer,
     enquiry_status_url,
     enquiry_submit,
     enquiry_withdraw,
 )
-from .join_forms import AnswerForm, JoinForm, WithdrawForm
-from .models import Enquiry
+from members.join_forms import AnswerForm, JoinForm, WithdrawForm
+from members.models import Enquiry
 
 # What the applicant reads for each stage: never internal notes, never who on the staff did what.
 STAGE_TEXT = {

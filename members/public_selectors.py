@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django_countries import countries
 
-from .models import Commitment, Membership, Organisation
+from members.models import Commitment, Membership, Organisation
 
 PUBLIC_STATUSES = (Membership.Status.ACTIVE, Membership.Status.GRACE)
 

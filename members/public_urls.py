@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import public_views
+from members import public_views
 
 urlpatterns = [
     path("members/", public_views.member_directory, name="public_members"),

@@ -36,8 +36,8 @@ from simple_history.utils import (
     get_history_manager_for_model,
 )
 
-from . import services
-from .models import Commitment, Contact, Organisation, website_domain
+from members import services
+from members.models import Commitment, Contact, Organisation, website_domain
 
 log = logging.getLogger(__name__)
 

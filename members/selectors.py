@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db.models import Case, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 
-from .models import Commitment, Contact, Engagement, Membership, Organisation
+from members.models import Commitment, Contact, Engagement, Membership, Organisation
 
 
 def memberships_newest_first(queryset: QuerySet | None = None) -> QuerySet:

@@ -17,8 +17,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from . import selectors, services
-from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members import selectors, services
+from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
 
 @contextmanager

@@ -16,8 +16,7 @@ from simple_history.utils import bulk_update_with_history
 
 from coalition import hooks
 from coalition.exceptions import InvalidTransition
-
-from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
 Status = Membership.Status
 

@@ -4,9 +4,9 @@ import logging
 
 from celery import shared_task
 
-from . import services
-from .enquiry_tasks import *  # noqa: F403  enquiry tasks live beside the enquiry services
-from .import_tasks import *  # noqa: F403  spreadsheet import jobs
+from members import services
+from members.enquiry_tasks import *  # noqa: F403  enquiry tasks live beside the enquiry services
+from members.import_tasks import *  # noqa: F403  spreadsheet import jobs
 
 log = logging.getLogger(__name__)
 

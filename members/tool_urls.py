@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import duplicate_views, import_views
+from members import duplicate_views, import_views
 
 urlpatterns = [
     path("staff/imports/", import_views.import_start, name="imports"),

@@ -16,11 +16,18 @@ from django_countries import countries
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.models import Organisation
-
-from . import api, selectors, services
-from .forms import ScheduleForm, TestSendForm
-from .models import BounceEvent, ConsentRecord, ConsentWording, Delivery, Newsletter, Subscriber, Topic
-from .resources import NewsletterResource
+from newsletters import api, selectors, services
+from newsletters.forms import ScheduleForm, TestSendForm
+from newsletters.models import (
+    BounceEvent,
+    ConsentRecord,
+    ConsentWording,
+    Delivery,
+    Newsletter,
+    Subscriber,
+    Topic,
+)
+from newsletters.resources import NewsletterResource
 
 
 def _progress_bar(progress: selectors.Progress) -> str:

@@ -19,9 +19,8 @@ from rest_framework.views import APIView
 from coalition.antispam import spam_problem
 from coalition.throttles import PublicRateThrottle
 from members.models import Contact, Organisation
-
-from . import selectors, services
-from .models import ConsentRecord, Newsletter, Subscriber, Topic
+from newsletters import selectors, services
+from newsletters.models import ConsentRecord, Newsletter, Subscriber, Topic
 
 SUBSCRIPTION_ANSWER = (
     "Thank you. If this address can receive our updates, we have sent it an email with a link to confirm."
@@ -391,7 +390,7 @@ class NewsletterViewSet(viewsets.ModelViewSet):
 def preview_html(newsletter: Newsletter, *, name: str = "") -> str:
     import uuid
 
-    from .rendering import personalise
+    from newsletters.rendering import personalise
 
     rendered = services.newsletter_rendered(newsletter=newsletter)
     return personalise(rendered.html, name=name, email="you@example.org", key=uuid.UUID(int=0), html=True)

@@ -5,14 +5,13 @@ class NewslettersConfig(AppConfig):
     name = "newsletters"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  connect the tracking receiver, register checks
-        from .services import register_hooks
+        from newsletters import checks, signals  # noqa: F401  connect the tracking receiver, register checks
+        from newsletters.services import register_hooks
 
         register_hooks()
 
         from members.imports import importable_register
-
-        from .resources import SubscriberResource
+        from newsletters.resources import SubscriberResource
 
         importable_register(
             "subscribers",

@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ConsentRecord, Subscriber, Topic
-from .services import consent_wording_current
+from newsletters.models import ConsentRecord, Subscriber, Topic
+from newsletters.services import consent_wording_current
 
 TOPICS = [
     (

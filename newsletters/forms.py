@@ -1,8 +1,7 @@
 from django import forms
 
 from coalition.antispam import SpamProtectedForm
-
-from .models import Topic
+from newsletters.models import Topic
 
 
 def _topic_choices():

@@ -20,9 +20,8 @@ from django.db.models.functions import Lower
 from import_export import fields, resources, widgets
 
 from members.resources import CoalitionResource, EmailWidget, TextWidget, _text
-
-from . import services
-from .models import Newsletter, Subscriber, Topic
+from newsletters import services
+from newsletters.models import Newsletter, Subscriber, Topic
 
 
 class TopicsWidget(widgets.ManyToManyWidget):

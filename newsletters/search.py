@@ -3,8 +3,7 @@
 from django.urls import reverse
 
 from coalition.search import SearchFields, SearchHit, ranked
-
-from .models import Subscriber
+from newsletters.models import Subscriber
 
 SUBSCRIBER_FIELDS = SearchFields(title="email", text=("email", "name"), fuzzy=("name",))
 

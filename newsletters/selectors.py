@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from coalition import hooks
 from members.models import Commitment, Membership
-
-from .models import Delivery, Newsletter, Subscriber
+from newsletters.models import Delivery, Newsletter, Subscriber
 
 # --- Audience and progress -------------------------------------------------------------------------------
 

@@ -51,9 +51,8 @@ from coalition.emails import absolute_url, email_queue
 from coalition.exceptions import BadToken, InvalidTransition
 from coalition.models import OutboundEmail
 from coalition.tokens import token_make, token_read
-
-from . import rendering, selectors
-from .models import (
+from newsletters import rendering, selectors
+from newsletters.models import (
     BounceEvent,
     ConsentRecord,
     ConsentWording,
@@ -63,7 +62,7 @@ from .models import (
     Subscriber,
     Topic,
 )
-from .ratelimit import rate_wait
+from newsletters.ratelimit import rate_wait
 
 log = logging.getLogger(__name__)
 
@@ -556,7 +555,7 @@ def _reopen_batches_with_due_rows(newsletter: Newsletter) -> None:
 
 def _advance_locked(newsletter: Newsletter, *, stale_before: datetime | None = None) -> list[int]:
     """With the newsletter row locked: dispatch batches up to the window; finish when nothing is left."""
-    from .tasks import enqueue_after_commit, send_batch_task
+    from newsletters.tasks import enqueue_after_commit, send_batch_task
 
     if newsletter.status != Newsletter.Status.SENDING:
         return []
@@ -812,7 +811,7 @@ def send_batch_run(*, batch_id: int) -> int:
 
     Returns the number of messages this run sent.
     """
-    from .tasks import enqueue, send_batch_task
+    from newsletters.tasks import enqueue, send_batch_task
 
     batch = SendBatch.objects.select_related("newsletter").filter(pk=batch_id).first()
     if batch is None or batch.status != SendBatch.Status.DISPATCHED:
@@ -942,7 +941,7 @@ def on_enquiry_approved(*, enquiry, **_: Any) -> None:
 
 
 def register_hooks() -> None:
-    from .search import subscriber_search_hits
+    from newsletters.search import subscriber_search_hits
 
     hooks.register("search", subscriber_search_hits)
     hooks.register("enquiry_submitted", on_enquiry_submitted)

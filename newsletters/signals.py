@@ -9,8 +9,8 @@ from anymail.signals import EventType, tracking
 from django.conf import settings
 from django.dispatch import receiver
 
-from . import services
-from .models import BounceEvent
+from newsletters import services
+from newsletters.models import BounceEvent
 
 log = logging.getLogger(__name__)
 

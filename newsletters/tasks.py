@@ -5,8 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from coalition.tasks import enqueue, enqueue_after_commit  # noqa: F401  re-exported for services
-
-from . import services
+from newsletters import services
 
 # Bulk sends may run on a queue of their own, so transactional email never waits behind a newsletter.
 _QUEUE = {"queue": settings.NEWSLETTER_CELERY_QUEUE} if settings.NEWSLETTER_CELERY_QUEUE else {}

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views
+from newsletters import views
 
 app_name = "newsletters"
 

@@ -10,11 +10,10 @@ from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken
 from coalition.throttles import throttle_check
-
-from . import services
-from .forms import PreferencesForm, SubscribeForm
-from .models import ConsentRecord, Subscriber
-from .rendering import subscriber_token
+from newsletters import services
+from newsletters.forms import PreferencesForm, SubscribeForm
+from newsletters.models import ConsentRecord, Subscriber
+from newsletters.rendering import subscriber_token
 
 
 def client_ip(request: HttpRequest) -> str | None:
