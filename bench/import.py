@@ -6,7 +6,7 @@ Works in a scratch database (``<name>_bench_import``, created and migrated here,
 ``--keep``), so the figures never touch real data. It writes one CSV of organisations (companies with
 websites, NGOs without, 1 % bad rows, and 1 % of rows matching records that already exist), then:
 
-1. imports it through ``members.imports.import_run`` — the path staff uploads and the Celery task take:
+1. imports it through ``members.imports.services.import_run`` (the path of staff uploads and the Celery task):
    parsing, natural-key matching, validation, history records, chunked commits;
 2. loads the same file with ``COPY … FROM STDIN (FORMAT csv)`` into a scratch table of text columns:
    the floor of what PostgreSQL can ingest, with no matching or validation at all.
@@ -91,7 +91,7 @@ def main() -> None:
         from django.db import connection
 
         call_command("migrate", verbosity=0)
-        from members.imports import import_run
+        from members.imports.services import import_run
         from members.models import Organisation
 
         content = build_csv(args.rows)

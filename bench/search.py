@@ -230,7 +230,7 @@ def _percentile(values: list[float], pct: float) -> float:
 
 
 def _time(backend: str, repeat: int) -> tuple[list[tuple[str, str, float, float, int]], list[float]]:
-    from coalition.search import search_everything
+    from members.search import search_everything
 
     rows, everything = [], []
     for query, what in QUERIES:

@@ -149,7 +149,7 @@ def main() -> None:
     from coalition.celery import app
     from newsletters import services
     from newsletters.models import Subscriber, Topic
-    from newsletters.rendering import newsletter_message
+    from newsletters.sending.rendering import newsletter_message
 
     print(f"database {DATABASE_URL}, redis {REDIS_URL}; migrating…", flush=True)
     call_command("migrate", verbosity=0)

@@ -1,4 +1,4 @@
-"""API viewsets of this app, registered on the project's one router (coalition/api_urls.py).
+"""API viewsets of this app, registered on the project's one router (coalition/site/api_urls.py).
 
 Writes go through ``services``; each list's queryset comes from ``selectors`` with its joins and
 annotations, so a page of 5 rows costs the same queries as a page of 50.

@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignAction, Event, EventParticipant, Target, TargetStageChange
-from coalition import emails, tokens
+from coalition import tokens
+from coalition.outbox import rendering as emails
+from coalition.outbox.services import email_queue
 from members import services as member_services
 from members.models import Commitment, Contact, Engagement, Membership, Organisation
 
@@ -492,7 +494,7 @@ def participant_invite(*, participant: EventParticipant, by=None) -> bool:
     if contact is None or not contact.email:
         return False
     event = participant.event
-    emails.email_queue(
+    email_queue(
         kind="campaigns.event_invitation",
         to=contact.email,
         template="event_invitation",

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "members",
     "campaigns",
     "newsletters",
+    "coalition.site",  # the top floor: reads every app above
 ]
 
 MIDDLEWARE = [
@@ -152,7 +153,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 # Fail fast when the broker is down: the database row is the record of pending work and a
-# periodic sweep queues it again (coalition.tasks.outbox_sweep).
+# periodic sweep queues it again (coalition.outbox.tasks.outbox_sweep).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = True

@@ -3,10 +3,10 @@ from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coalition import dashboard_views, views
+from coalition.site import dashboard_views, views
 
 # API paths no route matches answer JSON; see the view.
-handler404 = "coalition.views.not_found"
+handler404 = "coalition.site.views.not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
     path("admin/", admin.site.urls),
     path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
-    path("api/v1/", include("coalition.api_urls")),
+    path("api/v1/", include("coalition.site.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("members.urls")),

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
-from members import enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from members.admin_export import CoalitionExportMixin
+from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 from members.selectors import organisation_timeline
 from members.services import commitment_create, commitment_update, engagement_create, membership_start

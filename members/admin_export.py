@@ -2,7 +2,7 @@
 
 ``CoalitionExportMixin`` adds an "Export" button to the changelist that exports exactly the rows the list
 shows (its search, filters and ordering), and an "Export selected" action. Anyone who may view the model
-may export it. Columns come from the model's importable resource (``members.imports``) when there is
+may export it. Columns come from the model's importable resource (``members.imports.services``) when there is
 one, so an exported sheet can be edited and imported back; other models get every concrete field.
 """
 
@@ -10,7 +10,7 @@ from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.resources import modelresource_factory
 
-from members.imports import importable_for_model
+from members.imports.services import importable_for_model
 
 
 class CoalitionExportMixin(ExportActionMixin):

@@ -1,4 +1,4 @@
-"""Members API viewsets, registered on the project's one router (coalition/api_urls.py).
+"""Members API viewsets, registered on the project's one router (coalition/site/api_urls.py).
 
 Staff only, by Django model permissions (``coalition.permissions.StaffModelPermissions``). Viewsets hold no
 rules: writes go through the serializers to ``services``; reads come from ``selectors`` querysets that
@@ -14,7 +14,8 @@ from rest_framework.response import Response
 
 from coalition.exceptions import InvalidTransition
 from coalition.permissions import StaffModelPermissions
-from members import enquiry_api, selectors, services
+from members import selectors, services
+from members.enquiries import api as enquiry_api
 from members.filters import (
     CommitmentFilter,
     ContactFilter,

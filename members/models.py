@@ -85,8 +85,8 @@ class Organisation(TimeStampedModel):
             ),
         ]
         indexes = [
-            # The spreadsheet import matches organisations by name in any case (members.resources): without
-            # this, each chunk of rows scanned the whole table, and a large import slowed as it went.
+            # The spreadsheet import matches organisations by name in any case (members.imports.resources):
+            # without this, each chunk of rows scanned the whole table, and a large import slowed as it went.
             models.Index(Lower(Trim("name")), name="org_name_normalised"),
         ]
 

@@ -5,8 +5,6 @@ import logging
 from celery import shared_task
 
 from members import services
-from members.enquiry_tasks import *  # noqa: F403  enquiry tasks live beside the enquiry services
-from members.import_tasks import *  # noqa: F403  spreadsheet import jobs
 
 log = logging.getLogger(__name__)
 

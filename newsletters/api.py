@@ -1,4 +1,4 @@
-"""API of this app, registered on the project's one router (coalition/api_urls.py).
+"""API of this app, registered on the project's one router (coalition/site/api_urls.py).
 
 Staff viewsets (StaffModelPermissions): topics, subscribers (with export and erase), newsletters (with
 send, pause, resume, cancel, schedule, test-send, progress, preview). Public: POST /api/v1/subscriptions/.
@@ -390,7 +390,7 @@ class NewsletterViewSet(viewsets.ModelViewSet):
 def preview_html(newsletter: Newsletter, *, name: str = "") -> str:
     import uuid
 
-    from newsletters.rendering import personalise
+    from newsletters.sending.rendering import personalise
 
     rendered = services.newsletter_rendered(newsletter=newsletter)
     return personalise(rendered.html, name=name, email="you@example.org", key=uuid.UUID(int=0), html=True)

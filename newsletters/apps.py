@@ -10,7 +10,7 @@ class NewslettersConfig(AppConfig):
 
         register_hooks()
 
-        from members.imports import importable_register
+        from members.imports.services import importable_register
         from newsletters.resources import SubscriberResource
 
         importable_register(

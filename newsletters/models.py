@@ -274,7 +274,7 @@ class Delivery(models.Model):
 
     @property
     def message_id(self) -> str:
-        from newsletters.rendering import delivery_message_id
+        from newsletters.sending.rendering import delivery_message_id
 
         return delivery_message_id(newsletter_id=self.newsletter_id, delivery_id=self.pk)
 

@@ -1,6 +1,6 @@
 """Import and export of subscribers (CSV, XLSX), and export of the newsletter list.
 
-``SubscriberResource`` plugs into the import machinery of ``members.imports`` (registered as
+``SubscriberResource`` plugs into the import machinery of ``members.imports.services`` (registered as
 "subscribers" in ``NewslettersConfig.ready``). A row is matched to a subscriber by email in any case, so
 importing never creates a second subscriber for an address. What a row does is decided by
 ``services.subscriber_import``: a known subscriber gets the row's name and topics and keeps their status
@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from import_export import fields, resources, widgets
 
-from members.resources import CoalitionResource, EmailWidget, TextWidget, _text
+from members.imports.resources import CoalitionResource, EmailWidget, TextWidget, _text
 from newsletters import services
 from newsletters.models import Newsletter, Subscriber, Topic
 

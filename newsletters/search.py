@@ -1,8 +1,8 @@
-"""Subscribers in the staff search (coalition.search collects them through the ``search`` hook)."""
+"""Subscribers in the staff search (members.search collects them through the ``search`` hook)."""
 
 from django.urls import reverse
 
-from coalition.search import SearchFields, SearchHit, ranked
+from members.search import SearchFields, SearchHit, ranked
 from newsletters.models import Subscriber
 
 SUBSCRIBER_FIELDS = SearchFields(title="email", text=("email", "name"), fuzzy=("name",))

@@ -47,11 +47,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import hooks
-from coalition.emails import absolute_url, email_queue
 from coalition.exceptions import BadToken, InvalidTransition
 from coalition.models import OutboundEmail
+from coalition.outbox.rendering import absolute_url
+from coalition.outbox.services import email_queue, email_queue_rendered
+from coalition.queueing import enqueue, enqueue_after_commit
 from coalition.tokens import token_make, token_read
-from newsletters import rendering, selectors
+from newsletters import selectors
 from newsletters.models import (
     BounceEvent,
     ConsentRecord,
@@ -62,7 +64,8 @@ from newsletters.models import (
     Subscriber,
     Topic,
 )
-from newsletters.ratelimit import rate_wait
+from newsletters.sending import rendering
+from newsletters.sending.ratelimit import rate_wait
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,8 @@ DEFAULT_WORDING = (
 )
 # A batch task hands over to a fresh task after this long, well inside the task time limit.
 BATCH_TIME_BUDGET_SECONDS = 240
+# The registered name of ``newsletters.tasks.send_batch_task``.
+SEND_BATCH_TASK = "newsletters.tasks.send_batch_task"
 
 
 # --- Subscriptions and consent ---------------------------------------------------------------------------
@@ -399,8 +404,6 @@ def newsletter_rendered(*, newsletter: Newsletter) -> rendering.RenderedNewslett
 @transaction.atomic
 def newsletter_test_send(*, newsletter: Newsletter, to: str, name: str = "") -> OutboundEmail:
     """Send the newsletter as it will look to one address (through the transactional outbox)."""
-    from coalition.tasks import enqueue_after_commit, outbox_send_task
-
     to = (to or "").strip()
     if "@" not in to:
         raise ValidationError({"to": "Enter the email address to send the test to."})
@@ -410,16 +413,14 @@ def newsletter_test_send(*, newsletter: Newsletter, to: str, name: str = "") -> 
         rendered=rendered, name=name, email=to, key=sample_key, newsletter_id=newsletter.pk
     )
     headers = {k: v for k, v in message.extra_headers.items() if k != "Message-ID"}
-    email = OutboundEmail.objects.create(
+    return email_queue_rendered(
         kind="newsletters.test",
         to=to,
         subject=f"[Test] {rendered.subject}",
-        body_text=message.body,
-        body_html=message.alternatives[0][0],
+        text=message.body,
+        html=message.alternatives[0][0],
         headers=headers,
     )
-    enqueue_after_commit(outbox_send_task, email.pk)
-    return email
 
 
 @transaction.atomic
@@ -555,8 +556,6 @@ def _reopen_batches_with_due_rows(newsletter: Newsletter) -> None:
 
 def _advance_locked(newsletter: Newsletter, *, stale_before: datetime | None = None) -> list[int]:
     """With the newsletter row locked: dispatch batches up to the window; finish when nothing is left."""
-    from newsletters.tasks import enqueue_after_commit, send_batch_task
-
     if newsletter.status != Newsletter.Status.SENDING:
         return []
     now = timezone.now()
@@ -584,7 +583,7 @@ def _advance_locked(newsletter: Newsletter, *, stale_before: datetime | None = N
             status=SendBatch.Status.DISPATCHED, dispatched_at=now, heartbeat_at=now
         )
         for batch_id in to_dispatch:
-            enqueue_after_commit(send_batch_task, batch_id)
+            enqueue_after_commit(SEND_BATCH_TASK, batch_id)
         return to_dispatch
     in_flight = newsletter.deliveries.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
     if not in_flight.exists():
@@ -636,7 +635,7 @@ class _Connection:
     """One SMTP connection for a batch, reopened after an error breaks it."""
 
     def __init__(self) -> None:
-        from coalition.emails import smtp_connection
+        from coalition.outbox.rendering import smtp_connection
 
         self.backend = smtp_connection()
         self.opened = False
@@ -811,8 +810,6 @@ def send_batch_run(*, batch_id: int) -> int:
 
     Returns the number of messages this run sent.
     """
-    from newsletters.tasks import enqueue, send_batch_task
-
     batch = SendBatch.objects.select_related("newsletter").filter(pk=batch_id).first()
     if batch is None or batch.status != SendBatch.Status.DISPATCHED:
         return 0
@@ -849,7 +846,7 @@ def send_batch_run(*, batch_id: int) -> int:
             if time.monotonic() > deadline:
                 # Hand over to a fresh task rather than run into the task time limit.
                 _release(claim)
-                enqueue(send_batch_task, batch_id)
+                enqueue(SEND_BATCH_TASK, batch_id)
                 return sent
     finally:
         conn.close()

@@ -4,14 +4,13 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from coalition.tasks import enqueue, enqueue_after_commit  # noqa: F401  re-exported for services
 from newsletters import services
 
 # Bulk sends may run on a queue of their own, so transactional email never waits behind a newsletter.
 _QUEUE = {"queue": settings.NEWSLETTER_CELERY_QUEUE} if settings.NEWSLETTER_CELERY_QUEUE else {}
 
 
-@shared_task(ignore_result=True, time_limit=900, soft_time_limit=840, **_QUEUE)
+@shared_task(name=services.SEND_BATCH_TASK, ignore_result=True, time_limit=900, soft_time_limit=840, **_QUEUE)
 def send_batch_task(batch_id: int) -> int:
     return services.send_batch_run(batch_id=batch_id)
 

@@ -13,7 +13,7 @@ from coalition.throttles import throttle_check
 from newsletters import services
 from newsletters.forms import PreferencesForm, SubscribeForm
 from newsletters.models import ConsentRecord, Subscriber
-from newsletters.rendering import subscriber_token
+from newsletters.sending.rendering import subscriber_token
 
 
 def client_ip(request: HttpRequest) -> str | None:

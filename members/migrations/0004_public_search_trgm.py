@@ -1,4 +1,4 @@
-"""Search indexes for staff search (coalition/search.py) on PostgreSQL; nothing on SQLite.
+"""Search indexes for staff search (members/search.py) on PostgreSQL; nothing on SQLite.
 
 pg_trgm trigram GIN indexes on UPPER(column) serve both the trigram operators (``%``, ``%>``; pg_trgm
 folds case itself) and Django's ``icontains`` (``UPPER(col) LIKE UPPER('%q%')``), so one index per column
@@ -21,7 +21,7 @@ def _trgm(field: str, name: str) -> GinIndex:
     return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
 
 
-# Keep in step with coalition/search.py (_SPECS): same fields, same vectors, config "simple".
+# Keep in step with members/search.py (_SPECS): same fields, same vectors, config "simple".
 SEARCH_INDEXES = {
     "organisation": [
         _trgm("name", "org_name_trgm"),

@@ -42,7 +42,7 @@ def test_targets_and_participations_follow_a_merged_organisation(staff_user):
 
 
 def test_the_event_history_of_a_contact_folded_in_a_real_merge_is_kept(admin_user):
-    from members.duplicates import organisations_merge
+    from members.duplicates.services import organisations_merge
     from tests.members.factories import ContactFactory
 
     keep, gone = OrganisationFactory(name="World Resources Institute"), OrganisationFactory(name="WRI")

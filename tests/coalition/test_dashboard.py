@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from coalition import dashboard
+from coalition.site import dashboard
 from members.models import Commitment, Membership, MembershipTier, Organisation
 
 

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.test import Client
 from io import StringIO
 
-from coalition.emails import email_queue
+from coalition.outbox.services import email_queue
 from coalition.models import OutboundEmail
 from members.models import Organisation
 

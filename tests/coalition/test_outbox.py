@@ -1,10 +1,9 @@
 import pytest
 from django.db import transaction
 
-from coalition.emails import email_queue
 from coalition.models import OutboundEmail
-from coalition.services import outbox_send
-from coalition.tasks import outbox_sweep
+from coalition.outbox.services import email_queue, outbox_send
+from coalition.outbox.tasks import outbox_sweep
 from tests.waiting import wait_until
 
 

@@ -5,13 +5,13 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from coalition import hooks
-from coalition.search import (
+from members.models import Contact, Enquiry, Organisation
+from members.search import (
     SearchHit,
     matching_countries,
     search_everything,
     trigram_similarity,
 )
-from members.models import Contact, Enquiry, Organisation
 from tests.members.factories import ContactFactory, CountryFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +137,7 @@ def test_search_characters_with_a_meaning_to_the_database_are_searched_as_text(w
 
 
 def test_the_search_candidates_come_from_the_trigram_and_full_text_indexes(world):
-    from coalition.search import CONTACT_FIELDS, ENQUIRY_FIELDS, ORGANISATION_FIELDS, ranked
+    from members.search import CONTACT_FIELDS, ENQUIRY_FIELDS, ORGANISATION_FIELDS, ranked
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # the test tables are tiny; ask for the index plan

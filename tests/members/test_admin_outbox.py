@@ -3,9 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from coalition.emails import email_queue
 from coalition.models import OutboundEmail
-from coalition.services import outbox_resend
+from coalition.outbox.services import email_queue, outbox_resend
 from tests.waiting import wait_until
 
 CHANGELIST = reverse("admin:coalition_outboundemail_changelist")

@@ -4,7 +4,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from members.duplicates import contact_duplicate_groups, organisation_duplicate_pairs, trigrams_available
+from members.duplicates.services import (
+    contact_duplicate_groups,
+    organisation_duplicate_pairs,
+    trigrams_available,
+)
 from tests.members.factories import ContactFactory, CountryFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db

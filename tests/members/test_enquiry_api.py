@@ -128,7 +128,7 @@ def test_the_list_filters_by_stage(staff_api):
 
 
 def _stale_batch(n, staff_user):
-    from members import enquiry_services as services
+    from members.enquiries import services
 
     for enquiry in EnquiryFactory.create_batch(
         n, assignee=staff_user, suggested_organisation=OrganisationFactory()

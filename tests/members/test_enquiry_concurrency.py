@@ -8,7 +8,7 @@ from django.db import connection
 
 from coalition import hooks
 from coalition.models import OutboundEmail
-from members import enquiry_services as services
+from members.enquiries import services
 from members.models import Engagement, Enquiry, EnquiryTransition, Membership, Organisation
 
 from .enquiry_factories import EnquiryFactory

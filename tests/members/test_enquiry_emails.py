@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from coalition.models import OutboundEmail
-from members import enquiry_services as services
+from members.enquiries import services
 
 from .enquiry_factories import EnquiryFactory, OpenTierFactory, application
 

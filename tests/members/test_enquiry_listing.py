@@ -2,7 +2,7 @@
 
 import pytest
 
-from members.enquiry_services import enquiry_approve
+from members.enquiries.services import enquiry_approve
 from members.models import Enquiry, Organisation
 from tests.members.enquiry_factories import EnquiryFactory, OpenTierFactory, application
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from coalition.models import OutboundEmail
-from members import enquiry_services as services
-from members.enquiry_tasks import enquiry_reminders_task
+from members.enquiries import services
+from members.enquiries.tasks import enquiry_reminders_task
 from members.models import Enquiry
 
 from .enquiry_factories import EnquiryFactory
@@ -67,11 +67,19 @@ def test_acting_on_an_enquiry_takes_it_out_of_the_digest(staff_user):
 def test_the_reminder_is_scheduled_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["enquiry-reminders"]
     assert entry["task"] == "members.tasks.enquiry_reminders_task"
-    import members.tasks  # noqa: F401  what worker autodiscovery imports
     from coalition.celery import app
 
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     assert "members.tasks.enquiry_reminders_task" in app.tasks
     assert enquiry_reminders_task.name == entry["task"]
+
+
+def test_every_scheduled_entry_names_a_registered_task(settings):
+    from coalition.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
 
 
 def test_a_very_long_recipient_address_still_gets_one_digest(settings):

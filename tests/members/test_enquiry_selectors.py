@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from members.enquiry_selectors import enquiries_per_stage, enquiry_median_days_to_decision
+from members.enquiries.selectors import enquiries_per_stage, enquiry_median_days_to_decision
 from members.models import Enquiry
 
 from .enquiry_factories import EnquiryFactory

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from coalition.models import OutboundEmail
-from members import enquiry_services as services
+from members.enquiries import services
 from members.models import Enquiry
 
 from .enquiry_factories import EnquiryFactory

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from coalition import hooks
 from coalition.models import OutboundEmail
-from members import enquiry_services as services
+from members.enquiries import services
 from members.models import Enquiry, EnquiryTransition
 from tests.members.factories import ContactFactory, CountryFactory, OrganisationFactory
 

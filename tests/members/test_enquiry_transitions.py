@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from coalition import hooks
 from coalition.exceptions import InvalidTransition
 from coalition.models import OutboundEmail
-from members import enquiry_services as services
+from members.enquiries import services
 from members.models import Contact, Engagement, Enquiry, EnquiryTransition, Membership, Organisation
 from tests.members.factories import ContactFactory, CountryFactory, MembershipFactory, OrganisationFactory
 

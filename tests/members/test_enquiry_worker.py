@@ -8,8 +8,8 @@ from django.test import Client
 
 from coalition.celery import app as celery_app
 from coalition.models import OutboundEmail
-from coalition.tasks import outbox_sweep
-from members import enquiry_services as services
+from coalition.outbox.tasks import outbox_sweep
+from members.enquiries import services
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
 from tests.waiting import wait_until
 
@@ -127,7 +127,7 @@ def test_with_the_broker_down_a_submission_succeeds_and_the_sweep_delivers_it_on
 
 
 def test_the_broker_override_really_fails_fast(broker_down):
-    from coalition.tasks import enqueue
+    from coalition.outbox.tasks import enqueue
 
     started = time.monotonic()
     assert enqueue(outbox_sweep) is False

@@ -2,7 +2,7 @@
 
 import pytest
 
-from members.imports import import_preview, import_run
+from members.imports.services import import_preview, import_run
 from members.models import Organisation
 from tests.members.import_files import organisation_file_1000
 

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from members import imports
-from members.imports import import_preview, import_run
+from members.imports import services as imports
+from members.imports.services import import_preview, import_run
 from members.models import Contact, Organisation
 from tests.members.factories import ContactFactory, OrganisationFactory
 from tests.members.import_files import ORGANISATION_COLUMNS, csv_bytes

@@ -10,9 +10,9 @@ from django.urls import path
 from openpyxl import load_workbook
 
 from members.admin_export import CoalitionExportMixin
-from members.imports import import_run
+from members.imports.resources import ContactResource, OrganisationResource
+from members.imports.services import import_run
 from members.models import Contact, Organisation
-from members.resources import ContactResource, OrganisationResource
 from tests.members.factories import ContactFactory, CountryFactory, OrganisationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]

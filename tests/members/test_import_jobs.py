@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from members import imports
+from members.imports import services as imports
 from members.models import ImportJob, Organisation
 from tests.conftest import purge_queues
 from tests.members.import_files import ORGANISATION_COLUMNS, csv_bytes, organisation_file_1000, xlsx_bytes

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from coalition import hooks
-from members.imports import import_preview, import_run, importables_for
+from members.imports.services import import_preview, import_run, importables_for
 from members.models import Commitment, Contact, Organisation
 from tests.members.factories import (
     CommitmentFactory,

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from coalition import hooks
-from members.duplicates import organisations_merge
+from members.duplicates.services import organisations_merge
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
 from tests.members.factories import (
     CommitmentFactory,
@@ -242,7 +242,7 @@ def test_the_merge_page_answers_bad_requests_with_a_reason(pair, admin_user, sta
 
 
 def test_the_merge_guard_names_rows_that_still_point_at_the_record_to_be_deleted(pair):
-    from members.duplicates import _remaining_references
+    from members.duplicates.services import _remaining_references
 
     keep, gone = pair
     ContactFactory(organisation=gone)

@@ -54,7 +54,7 @@ def test_the_filtered_subscriber_list_exports_only_its_rows_as_csv(viewer_user):
 
 
 def test_an_exported_subscriber_sheet_imports_back_without_changing_anything(admin_user):
-    from members.imports import import_run
+    from members.imports.services import import_run
 
     policy = TopicFactory(slug="removals-policy", name="Carbon removal policy")
     SubscriberFactory(email="ana@climeworks.example", topics=[policy])

@@ -1,11 +1,11 @@
-"""Importing subscribers from CSV and XLSX through the shared import machinery (members.imports)."""
+"""Importing subscribers from CSV and XLSX through the shared import machinery (members.imports.services)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from coalition.models import OutboundEmail
-from members import imports
-from members.imports import import_preview, import_run, importables_for
+from members.imports import services as imports
+from members.imports.services import import_preview, import_run, importables_for
 from newsletters import selectors, services
 from newsletters.models import ConsentRecord, Subscriber, Topic
 from tests.members.import_files import csv_bytes, xlsx_bytes

@@ -2,7 +2,7 @@
 
 import pytest
 
-from members.duplicates import organisations_merge
+from members.duplicates.services import organisations_merge
 from members.models import Contact
 from newsletters.models import Subscriber
 from tests.members.factories import ContactFactory, OrganisationFactory

@@ -2,7 +2,7 @@ import email
 import email.policy
 import uuid
 
-from newsletters.rendering import newsletter_message, newsletter_render
+from newsletters.sending.rendering import newsletter_message, newsletter_render
 
 
 def _message(body: str, **kw):

@@ -1,6 +1,6 @@
 import pytest
 
-from coalition.search import search_everything
+from members.search import search_everything
 from newsletters.models import Subscriber
 
 pytestmark = pytest.mark.django_db

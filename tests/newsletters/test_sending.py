@@ -255,7 +255,7 @@ def test_an_empty_audience_finishes_at_once():
 def test_the_global_rate_limit_spaces_messages_across_callers(settings):
     import time
 
-    from newsletters.ratelimit import KEY, _client, rate_wait
+    from newsletters.sending.ratelimit import KEY, _client, rate_wait
 
     _client(settings.REDIS_URL).delete(KEY)
     started = time.monotonic()
@@ -268,7 +268,7 @@ def test_the_rate_limit_is_shared_by_concurrent_senders(settings):
     import threading
     import time
 
-    from newsletters.ratelimit import KEY, _client, rate_wait
+    from newsletters.sending.ratelimit import KEY, _client, rate_wait
 
     _client(settings.REDIS_URL).delete(KEY)
     started = time.monotonic()
@@ -283,7 +283,7 @@ def test_the_rate_limit_is_shared_by_concurrent_senders(settings):
 
 def test_a_test_send_goes_through_the_outbox_with_the_unsubscribe_headers(topic, mailbox):
     from coalition.models import OutboundEmail
-    from coalition.services import outbox_send
+    from coalition.outbox.services import outbox_send
 
     newsletter = NewsletterFactory(topics=[topic])
     services.newsletter_test_send(newsletter=newsletter, to="editor@secretariat.example.org", name="Chris")

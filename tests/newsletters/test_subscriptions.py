@@ -229,7 +229,7 @@ def test_an_enquiry_without_the_tick_starts_nothing(topics):
 
 def test_a_confirmation_email_reaches_the_smtp_server(mailbox, topics):
     services.subscription_request(email="smtp@example.org", method=ConsentRecord.Method.FORM)
-    from coalition.services import outbox_send
+    from coalition.outbox.services import outbox_send
 
     outbox_send(email_id=OutboundEmail.objects.get().pk)
     message = mailbox.wait_for(1)[0]
@@ -240,7 +240,7 @@ def test_a_confirmation_email_reaches_the_smtp_server(mailbox, topics):
 
 def test_preferences_change_topics_and_name_and_keep_hidden_topics(topics):
     subscriber = SubscriberFactory(topics=[topics["progress"], topics["hidden"]])
-    from newsletters.rendering import subscriber_token
+    from newsletters.sending.rendering import subscriber_token
 
     client = Client()
     url = f"/subscription/preferences/{subscriber_token(subscriber.key)}/"

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from newsletters.models import Subscriber
-from newsletters.rendering import subscriber_token, unsubscribe_url
+from newsletters.sending.rendering import subscriber_token, unsubscribe_url
 
 from .factories import SubscriberFactory
 

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect, render
 
-from members import duplicates
+from members.duplicates import services as duplicates
 from members.models import Organisation
 from members.staff import staff_required
 

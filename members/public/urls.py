@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members import public_views
+from members.public import views as public_views
 
 urlpatterns = [
     path("members/", public_views.member_directory, name="public_members"),

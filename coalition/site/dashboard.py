@@ -104,7 +104,7 @@ def memberships_needing_attention(*, within_days: int = 30, limit: int = 10) -> 
 
 
 def enquiry_funnel() -> list[tuple[str, int]]:
-    from members.enquiry_selectors import enquiries_per_stage
+    from members.enquiries.selectors import enquiries_per_stage
     from members.models import Enquiry
 
     labels = dict(Enquiry.Status.choices)
@@ -112,7 +112,7 @@ def enquiry_funnel() -> list[tuple[str, int]]:
 
 
 def enquiry_median_days(*, days: int = 365) -> float | None:
-    from members.enquiry_selectors import enquiry_median_days_to_decision
+    from members.enquiries.selectors import enquiry_median_days_to_decision
 
     today = timezone.localdate()
     return enquiry_median_days_to_decision(start=today - timedelta(days=days), end=today)

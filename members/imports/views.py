@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from members import imports
+from members.imports import services as imports
 from members.models import ImportJob
 from members.staff import staff_required
 

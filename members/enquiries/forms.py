@@ -4,7 +4,7 @@ from django import forms
 from django_countries import countries
 
 from coalition.antispam import SpamProtectedForm
-from members.enquiry_services import APPLICANT_FIELDS, TARGET_YEAR_MAX, TARGET_YEAR_MIN, enquiry_validate
+from members.enquiries.services import APPLICANT_FIELDS, TARGET_YEAR_MAX, TARGET_YEAR_MIN, enquiry_validate
 from members.models import Commitment, Enquiry, MembershipTier, Organisation
 
 TEXT_LIMIT = Enquiry._meta.get_field("motivation").max_length  # 5000

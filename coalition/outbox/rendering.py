@@ -1,4 +1,4 @@
-"""Rendering and queueing of transactional email.
+"""Rendering of transactional email (queueing and sending are in ``coalition.outbox.services``).
 
 A message is three templates: ``emails/<name>.subject.txt``, ``emails/<name>.txt`` and
 ``emails/<name>.html`` (the HTML one may extend ``emails/base.html``); CSS is inlined for mail clients.
@@ -12,7 +12,6 @@ from typing import Any
 import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from coalition.models import OutboundEmail
@@ -53,49 +52,6 @@ def email_render(*, template: str, context: dict[str, Any]) -> RenderedEmail:
 
 def attachment(*, filename: str, mimetype: str, content: bytes) -> dict[str, str]:
     return {"filename": filename, "mimetype": mimetype, "content_b64": base64.b64encode(content).decode()}
-
-
-def email_queue(
-    *,
-    kind: str,
-    to: str,
-    template: str,
-    context: dict[str, Any],
-    dedupe_key: str | None = None,
-    headers: dict[str, str] | None = None,
-    attachments: list[dict[str, str]] | None = None,
-    reply_to: str = "",
-) -> OutboundEmail:
-    """Record an email to send once the current transaction commits.
-
-    With a ``dedupe_key`` a second call for the same key returns the first row and queues nothing, so
-    "send the welcome once" holds even if the calling service runs twice.
-    """
-    if dedupe_key:
-        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
-        if existing:
-            return existing
-    rendered = email_render(template=template, context=context)
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(
-                kind=kind,
-                to=to,
-                reply_to=reply_to,
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
-                headers=headers or {},
-                attachments=attachments or [],
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
-        # A concurrent call with the same key won the race.
-        return OutboundEmail.objects.get(dedupe_key=dedupe_key)
-    from coalition.tasks import enqueue_after_commit, outbox_send_task
-
-    enqueue_after_commit(outbox_send_task, email.pk)
-    return email
 
 
 def outbound_message(email: OutboundEmail, *, connection=None) -> EmailMultiAlternatives:

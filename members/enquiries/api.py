@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from coalition.antispam import spam_problem
 from coalition.permissions import StaffModelPermissions
 from coalition.throttles import PublicRateThrottle
-from members.enquiry_selectors import enquiry_list
-from members.enquiry_services import (
+from members.enquiries.selectors import enquiry_list
+from members.enquiries.services import (
     APPLICANT_FIELDS,
     TARGET_YEAR_MAX,
     TARGET_YEAR_MIN,

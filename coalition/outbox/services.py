@@ -3,20 +3,92 @@
 import logging
 import smtplib
 from datetime import timedelta
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from coalition.emails import outbound_message
 from coalition.models import OutboundEmail
+from coalition.outbox.rendering import email_render, outbound_message
+from coalition.queueing import enqueue_after_commit
 
 log = logging.getLogger(__name__)
+
+# The registered name of ``coalition.outbox.tasks.outbox_send_task`` (kept from before the outbox package).
+SEND_TASK = "coalition.tasks.outbox_send_task"
 
 MAX_ATTEMPTS = 8
 # A claim older than this belongs to a worker that died mid-send; the email is tried again
 # (at most the messages in flight at the crash can be sent twice).
 STALE_CLAIM = timedelta(minutes=15)
+
+
+def email_queue(
+    *,
+    kind: str,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    reply_to: str = "",
+) -> OutboundEmail:
+    """Record an email to send once the current transaction commits.
+
+    With a ``dedupe_key`` a second call for the same key returns the first row and queues nothing, so
+    "send the welcome once" holds even if the calling service runs twice.
+    """
+    if dedupe_key:
+        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+    rendered = email_render(template=template, context=context)
+    return email_queue_rendered(
+        kind=kind,
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        dedupe_key=dedupe_key,
+        headers=headers,
+        attachments=attachments,
+        reply_to=reply_to,
+    )
+
+
+def email_queue_rendered(
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    dedupe_key: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    reply_to: str = "",
+) -> OutboundEmail:
+    """Record an already rendered email and send it after commit (``email_queue`` renders templates)."""
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                kind=kind,
+                to=to,
+                reply_to=reply_to,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                headers=headers or {},
+                attachments=attachments or [],
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        # A concurrent call with the same key won the race.
+        return OutboundEmail.objects.get(dedupe_key=dedupe_key)
+    enqueue_after_commit(SEND_TASK, email.pk)
+    return email
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -100,8 +172,6 @@ def outbox_resend(*, email_ids: list[int]) -> int:
     twice, or on an email that is pending or was sent meanwhile, queues nothing more. Returns how many
     emails were queued.
     """
-    from coalition.tasks import enqueue_after_commit, outbox_send_task
-
     failed = list(
         OutboundEmail.objects.select_for_update()
         .filter(pk__in=email_ids, status=OutboundEmail.Status.FAILED)
@@ -111,5 +181,14 @@ def outbox_resend(*, email_ids: list[int]) -> int:
         status=OutboundEmail.Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None
     )
     for email_id in failed:
-        enqueue_after_commit(outbox_send_task, email_id)
+        enqueue_after_commit(SEND_TASK, email_id)
     return len(failed)
+
+
+def outbox_sweep() -> int:
+    """Release stale claims, then send every due email inline; returns how many were sent."""
+    outbox_release_stale_claims()
+    sent = 0
+    for email_id in outbox_due_ids():
+        sent += outbox_send(email_id=email_id)
+    return sent

@@ -14,8 +14,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from coalition.exceptions import InvalidTransition
-from members import enquiry_services as services
 from members.admin_export import CoalitionExportMixin
+from members.enquiries import services
 from members.models import Enquiry, EnquiryNote, EnquiryTransition, MembershipTier, Organisation
 
 S = Enquiry.Status

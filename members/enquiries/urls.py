@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members import join_views
+from members.enquiries import views as join_views
 
 app_name = "join"
 

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
-from coalition.emails import absolute_url, email_context
+from coalition.outbox.rendering import absolute_url, email_context
 from coalition.tokens import token_make
 
 NAME = "%%SUBSCRIBER_NAME%%"

@@ -9,14 +9,14 @@ from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken, InvalidTransition
 from coalition.throttles import throttle_check
-from members.enquiry_services import (
+from members.enquiries.forms import AnswerForm, JoinForm, WithdrawForm
+from members.enquiries.services import (
     enquiry_from_status_token,
     enquiry_information_answer,
     enquiry_status_url,
     enquiry_submit,
     enquiry_withdraw,
 )
-from members.join_forms import AnswerForm, JoinForm, WithdrawForm
 from members.models import Enquiry
 
 # What the applicant reads for each stage: never internal notes, never who on the staff did what.

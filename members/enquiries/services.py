@@ -22,7 +22,7 @@ Asking for the stage an enquiry is already in is a no-op for approve, decline, s
 ``EnquiryTransition`` (who or "the applicant", when, note) and moves ``last_activity_at``.
 
 Emails go through the outbox with dedupe keys ``enquiry:<id>:<what>``, so they are sent once, after
-commit, and a broker outage only delays them (``coalition.tasks.outbox_sweep``).
+commit, and a broker outage only delays them (``coalition.outbox.tasks.outbox_sweep``).
 
 Approval when the organisation already has a current membership links that membership to the enquiry
 instead of opening a second one (and records a note in the organisation's history rather than a
@@ -48,8 +48,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coalition import hooks
-from coalition.emails import absolute_url, email_queue
 from coalition.exceptions import InvalidTransition
+from coalition.outbox.rendering import absolute_url
+from coalition.outbox.services import email_queue
 from coalition.tokens import token_make, token_read
 from members.models import (
     Contact,
@@ -672,7 +673,7 @@ def enquiry_approve(
 def enquiry_reminders_send(*, today=None) -> int:
     """Email each assignee (or the secretariat, for unassigned ones) the open enquiries untouched for
     more than ``ENQUIRY_REMINDER_DAYS``. One digest per recipient per day (a second run sends nothing)."""
-    from members.enquiry_selectors import enquiries_untouched
+    from members.enquiries.selectors import enquiries_untouched
 
     today = today or timezone.localdate()
     by_recipient: dict[str, list[Enquiry]] = {}

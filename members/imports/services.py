@@ -2,12 +2,12 @@
 
 Other apps plug their own resources in from ``AppConfig.ready``::
 
-    from members.imports import importable_register
+    from members.imports.services import importable_register
     importable_register("subscribers", resource_class=SubscriberResource, label="Subscribers")
 
-A resource is a ``members.resources.CoalitionResource``: it matches rows to existing records by a natural
-key (``match``), names that key (``row_key``) so repeated keys inside one file are reported instead of
-imported twice, and loads what it needs per chunk (``prepare``).
+A resource is a ``members.imports.resources.CoalitionResource``: it matches rows to existing records
+by a natural key (``match``), names that key (``row_key``) so repeated keys inside one file are reported
+instead of imported twice, and loads what it needs per chunk (``prepare``).
 
 Every import, preview or real, goes through ``_process_chunk`` in chunks of ``CHUNK_ROWS`` rows. A job
 (``ImportJob``) commits each chunk together with its counters, so ``processed_rows`` is both the progress
@@ -30,8 +30,14 @@ from django.utils import timezone
 from import_export.formats import base_formats
 from import_export.results import RowResult
 
+from coalition.queueing import enqueue_after_commit
+from members.imports.resources import (
+    CoalitionResource,
+    CommitmentResource,
+    ContactResource,
+    OrganisationResource,
+)
 from members.models import ImportJob
-from members.resources import CoalitionResource, CommitmentResource, ContactResource, OrganisationResource
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ MAX_UPLOAD_BYTES = getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024
 PREVIEW_ROWS = 100
 #: A job keeps this many row errors (the count stays exact): enough to fix a file, small enough to store.
 MAX_STORED_ERRORS = 5000
+# The registered name of ``members.imports.tasks.import_job_process_task``.
+PROCESS_TASK = "members.import_tasks.import_job_process_task"
 
 
 # --- Registry --------------------------------------------------------------------------------------------
@@ -376,12 +384,9 @@ def import_job_create(*, resource: str, upload, by) -> ImportJob:
 
 def import_job_start(*, job: ImportJob) -> ImportJob:
     """Process a queued job: during the request if small, else on a worker once this transaction commits."""
-    from coalition.tasks import enqueue_after_commit
-    from members.import_tasks import import_job_process_task
-
     if job.total_rows <= INLINE_MAX_ROWS:
         return import_job_process(job_id=job.pk)
-    enqueue_after_commit(import_job_process_task, job.pk)
+    enqueue_after_commit(PROCESS_TASK, job.pk)
     return job
 
 

@@ -4,8 +4,8 @@ from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
-from coalition.search import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, normalise_query, search_everything
-from members.public_selectors import public_summary
+from members.public.selectors import public_summary
+from members.search import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, normalise_query, search_everything
 
 SEARCH_LIMIT = 20
 API_PREFIX = "/api/"

@@ -1,7 +1,8 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
-from coalition import charts, dashboard
+from coalition import charts
+from coalition.site import dashboard
 
 
 @staff_member_required

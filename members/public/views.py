@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from coalition.throttles import throttle_check
-from members import public_selectors as selectors
 from members.models import Commitment
+from members.public import selectors
 
 DIRECTORY_PAGE_SIZE = 50
 TRACKER_PAGE_SIZE = 50

@@ -1,0 +1,40 @@
+"""Queueing background work: a leaf module every service may import.
+
+Services name the task they want run (its registered Celery name) rather than importing the task module,
+so imports go one way only: a task module imports its services, never the reverse.
+"""
+
+import logging
+
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def _task(name: str):
+    from coalition.celery import app
+
+    task = app.tasks.get(name)
+    if task is None:
+        # A web process has not imported the task modules yet: autodiscovery runs on this signal.
+        app.loader.import_default_modules()
+        task = app.tasks[name]
+    return task
+
+
+def enqueue(task_name: str, *args, **kwargs) -> bool:
+    """Queue a task, surviving a broker outage: the caller's database row stays the record of the work,
+    and a periodic sweep queues it again. Returns False if the broker could not be reached."""
+    try:
+        _task(task_name).apply_async(args=args, kwargs=kwargs)
+    except KeyError:
+        raise  # a misspelt task name is a bug, not an outage
+    except Exception:  # noqa: BLE001 - kombu raises many kinds of connection error
+        log.warning("could not queue %s%r; the periodic sweep will retry", task_name, args, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_after_commit(task_name: str, *args, **kwargs) -> None:
+    """Queue the task once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: enqueue(task_name, *args, **kwargs))

@@ -1,0 +1,10 @@
+"""Staff pages for duplicate records and merging."""
+
+from django.urls import path
+
+from members.duplicates import views
+
+urlpatterns = [
+    path("staff/duplicates/", views.duplicates_list, name="duplicates"),
+    path("staff/duplicates/merge/", views.organisations_merge_view, name="duplicates-merge"),
+]
