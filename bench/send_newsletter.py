@@ -149,6 +149,7 @@ def main() -> None:
     from coalition.celery import app
     from newsletters import services
     from newsletters.models import Subscriber, Topic
+    from newsletters.sending import services as sending
     from newsletters.sending.rendering import newsletter_message
 
     print(f"database {DATABASE_URL}, redis {REDIS_URL}; migrating…", flush=True)
@@ -225,7 +226,7 @@ def main() -> None:
 
         print(f"sending to {args.n} through the pipeline ({args.concurrency} worker processes)…", flush=True)
         started = time.perf_counter()
-        services.newsletter_send(newsletter=newsletter)
+        sending.newsletter_send(newsletter=newsletter)
         last, last_change = -1, time.monotonic()
         while sink.total < args.n:
             if sink.total != last:

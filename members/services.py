@@ -174,7 +174,7 @@ def commitment_update(*, commitment: Commitment, by=None, **fields: Any) -> Comm
 # --- Memberships: the status rules -----------------------------------------------------------------------
 
 
-def _add_months(day: date, months: int) -> date:
+def months_later(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
@@ -184,7 +184,7 @@ def membership_period_end(*, start: date, tier: MembershipTier) -> date | None:
     """Last day of a period of ``tier`` that starts on ``start`` (inclusive); None for an open-ended tier."""
     if not tier.period_months:
         return None
-    return _add_months(start, tier.period_months) - timedelta(days=1)
+    return months_later(start, tier.period_months) - timedelta(days=1)
 
 
 # Statuses only staff set; the date rules never touch them.

@@ -28,6 +28,8 @@ from newsletters.models import (
     Topic,
 )
 from newsletters.resources import NewsletterResource
+from newsletters.sending import services as sending
+from newsletters.subscriptions import services as subscriptions
 
 
 def _progress_bar(progress: selectors.Progress) -> str:
@@ -86,7 +88,7 @@ class ConsentWordingAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        created = services.consent_wording_publish(text=obj.text)
+        created = subscriptions.consent_wording_publish(text=obj.text)
         obj.pk, obj.version = created.pk, created.version
 
 
@@ -154,7 +156,7 @@ class SubscriberAdmin(CoalitionExportMixin, admin.ModelAdmin):
             raise PermissionDenied
         subscriber = get_object_or_404(Subscriber, pk=pk)
         if request.method == "POST":
-            result = services.subscriber_erase(subscriber=subscriber)
+            result = subscriptions.subscriber_erase(subscriber=subscriber)
             self.message_user(
                 request,
                 f"Erased. {result.deliveries_kept} delivery records are kept without personal data.",
@@ -274,25 +276,25 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         what = request.POST.get("do", "")
         try:
             if what == "send":
-                services.newsletter_send(newsletter=newsletter, by=request.user)
+                sending.newsletter_send(newsletter=newsletter, by=request.user)
                 done = "Sending started."
             elif what == "pause":
-                services.newsletter_pause(newsletter=newsletter)
+                sending.newsletter_pause(newsletter=newsletter)
                 done = "Paused. Messages already sent stay sent; resume to send the rest."
             elif what == "resume":
-                services.newsletter_resume(newsletter=newsletter)
+                sending.newsletter_resume(newsletter=newsletter)
                 done = "Resumed."
             elif what == "cancel":
-                services.newsletter_cancel(newsletter=newsletter)
+                sending.newsletter_cancel(newsletter=newsletter)
                 done = "Cancelled. Nobody who had not received it yet will receive it."
             elif what == "unschedule":
-                services.newsletter_unschedule(newsletter=newsletter)
+                sending.newsletter_unschedule(newsletter=newsletter)
                 done = "Back to draft."
             elif what == "schedule":
                 form = ScheduleForm(request.POST)
                 if not form.is_valid():
                     raise ValidationError("Enter the date and time to send at, e.g. 2026-12-01 09:00.")
-                services.newsletter_schedule(
+                sending.newsletter_schedule(
                     newsletter=newsletter, at=form.cleaned_data["at"], by=request.user
                 )
                 done = f"Scheduled for {form.cleaned_data['at']:%d %b %Y %H:%M} UTC."

@@ -21,6 +21,8 @@ from coalition.throttles import PublicRateThrottle
 from members.models import Contact, Organisation
 from newsletters import selectors, services
 from newsletters.models import ConsentRecord, Newsletter, Subscriber, Topic
+from newsletters.sending import services as sending
+from newsletters.subscriptions import services as subscriptions
 
 SUBSCRIPTION_ANSWER = (
     "Thank you. If this address can receive our updates, we have sent it an email with a link to confirm."
@@ -60,7 +62,7 @@ class SubscriptionCreateView(APIView):
         serializer = SubscriptionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        services.subscription_request(
+        subscriptions.subscription_request(
             email=data["email"],
             name=data.get("name", ""),
             topics=list(data.get("topics") or []),
@@ -198,7 +200,7 @@ class SubscriberViewSet(
         serializer = SubscriberCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        services.subscription_request(
+        subscriptions.subscription_request(
             email=data["email"],
             name=data.get("name", ""),
             topics=list(data.get("topics") or []),
@@ -230,13 +232,13 @@ class SubscriberViewSet(
         """Delete the person's data; delivery counts stay, anonymous."""
         if not request.user.has_perm("newsletters.delete_subscriber"):
             raise PermissionDenied("Erasing a subscriber needs the permission to delete subscribers.")
-        result = services.subscriber_erase(subscriber=self.get_object())
+        result = subscriptions.subscriber_erase(subscriber=self.get_object())
         return Response({"deliveries_kept": result.deliveries_kept, "emails_deleted": result.emails_deleted})
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def unsubscribe(self, request, pk=None):
-        subscriber = services.subscriber_unsubscribe(subscriber=self.get_object())
+        subscriber = subscriptions.subscriber_unsubscribe(subscriber=self.get_object())
         return Response(SubscriberSerializer(subscriber).data)
 
 
@@ -335,33 +337,33 @@ class NewsletterViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Send now. A second call answers 409: the newsletter is already sending."""
-        return self._answer(services.newsletter_send(newsletter=self.get_object(), by=request.user))
+        return self._answer(sending.newsletter_send(newsletter=self.get_object(), by=request.user))
 
     @extend_schema(request=ScheduleSerializer)
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
         serializer = ScheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        newsletter = services.newsletter_schedule(
+        newsletter = sending.newsletter_schedule(
             newsletter=self.get_object(), at=serializer.validated_data["at"], by=request.user
         )
         return self._answer(newsletter)
 
     @action(detail=True, methods=["post"])
     def unschedule(self, request, pk=None):
-        return self._answer(services.newsletter_unschedule(newsletter=self.get_object()))
+        return self._answer(sending.newsletter_unschedule(newsletter=self.get_object()))
 
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
-        return self._answer(services.newsletter_pause(newsletter=self.get_object()))
+        return self._answer(sending.newsletter_pause(newsletter=self.get_object()))
 
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return self._answer(services.newsletter_resume(newsletter=self.get_object()))
+        return self._answer(sending.newsletter_resume(newsletter=self.get_object()))
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._answer(services.newsletter_cancel(newsletter=self.get_object()))
+        return self._answer(sending.newsletter_cancel(newsletter=self.get_object()))
 
     @extend_schema(request=TestSendSerializer)
     @action(detail=True, methods=["post"], url_path="test-send")

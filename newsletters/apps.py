@@ -6,7 +6,7 @@ class NewslettersConfig(AppConfig):
 
     def ready(self) -> None:
         from newsletters import checks, signals  # noqa: F401  connect the tracking receiver, register checks
-        from newsletters.services import register_hooks
+        from newsletters.subscriptions.services import register_hooks
 
         register_hooks()
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsletters.models import ConsentRecord, Subscriber, Topic
-from newsletters.services import consent_wording_current
+from newsletters.subscriptions.services import consent_wording_current
 
 TOPICS = [
     (

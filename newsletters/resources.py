@@ -3,7 +3,7 @@
 ``SubscriberResource`` plugs into the import machinery of ``members.imports.services`` (registered as
 "subscribers" in ``NewslettersConfig.ready``). A row is matched to a subscriber by email in any case, so
 importing never creates a second subscriber for an address. What a row does is decided by
-``services.subscriber_import``: a known subscriber gets the row's name and topics and keeps their status
+``subscriptions.subscriber_import``: a known subscriber gets the row's name and topics and keeps their status
 (someone who unsubscribed stays unsubscribed); a new address becomes a pending subscriber with an "import"
 consent record and is sent the usual double opt-in confirmation, so only people who confirm ever receive
 newsletters. A blank name or topics cell leaves a known subscriber's name or topics as they are.
@@ -20,8 +20,8 @@ from django.db.models.functions import Lower
 from import_export import fields, resources, widgets
 
 from members.imports.resources import CoalitionResource, EmailWidget, TextWidget, _text
-from newsletters import services
 from newsletters.models import Newsletter, Subscriber, Topic
+from newsletters.subscriptions import services as subscriptions
 
 
 class TopicsWidget(widgets.ManyToManyWidget):
@@ -155,7 +155,7 @@ class SubscriberResource(CoalitionResource):
         return topics is None or {t.pk for t in topics} == self.topic_ids.get(instance.pk, set())
 
     def save_record(self, instance, is_create: bool) -> None:
-        subscriber, _ = services.subscriber_import(
+        subscriber, _ = subscriptions.subscriber_import(
             email=instance.email, name=instance.name, topics=instance._import_topics
         )
         for name in ("pk", "key", "status", "confirmed_at", "created_at", "updated_at"):

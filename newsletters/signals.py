@@ -1,4 +1,4 @@
-"""The adapter between django-anymail's tracking webhook and ``services.bounce_record``.
+"""The adapter between django-anymail's tracking webhook and ``subscriptions.bounce_record``.
 
 It only translates the provider's event into our three kinds; the suppression rule is in the service.
 """
@@ -9,8 +9,8 @@ from anymail.signals import EventType, tracking
 from django.conf import settings
 from django.dispatch import receiver
 
-from newsletters import services
 from newsletters.models import BounceEvent
+from newsletters.subscriptions import services as subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def on_tracking(sender, event, esp_name: str, **kwargs) -> None:
     kind = _kind(event, esp_name)
     if kind is None or not event.recipient:
         return
-    services.bounce_record(
+    subscriptions.bounce_record(
         email=event.recipient,
         kind=kind,
         provider=esp_name.lower(),

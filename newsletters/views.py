@@ -10,10 +10,10 @@ from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken
 from coalition.throttles import throttle_check
-from newsletters import services
 from newsletters.forms import PreferencesForm, SubscribeForm
 from newsletters.models import ConsentRecord, Subscriber
 from newsletters.sending.rendering import subscriber_token
+from newsletters.subscriptions import services as subscriptions
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -27,7 +27,7 @@ def _bad_link(request: HttpRequest, exc: BadToken) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
-    wording = services.consent_wording_current()
+    wording = subscriptions.consent_wording_current()
     if request.method == "POST":
         wait = throttle_check(request, scope="subscriptions")
         if wait:
@@ -40,7 +40,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(wait)
             return response
         if form.is_valid():
-            services.subscription_request(
+            subscriptions.subscription_request(
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
                 topics=list(form.cleaned_data["topics"]),
@@ -62,7 +62,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "newsletters/confirm.html", {"token": token})
     try:
-        subscriber = services.subscription_confirm(token=token)
+        subscriber = subscriptions.subscription_confirm(token=token)
     except BadToken as exc:
         return _bad_link(request, exc)
     # A relative link: the person is on this site already, whatever SITE_URL says.
@@ -77,11 +77,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        subscriber = services.subscriber_from_token(token=token)
+        subscriber = subscriptions.subscriber_from_token(token=token)
     except BadToken as exc:
         return _bad_link(request, exc)
     if request.method == "POST" and request.POST.get("action") == "resubscribe":
-        services.subscription_request(
+        subscriptions.subscription_request(
             email=subscriber.email,
             name=subscriber.name,
             topics=list(subscriber.topics.all()),
@@ -95,7 +95,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     saved = False
     if request.method == "POST" and form.is_valid():
         try:
-            subscriber = services.subscriber_update_preferences(
+            subscriber = subscriptions.subscriber_update_preferences(
                 subscriber=subscriber,
                 name=form.cleaned_data["name"],
                 topics=list(form.cleaned_data["topics"]),
@@ -123,11 +123,11 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirmation button and changes nothing; POST unsubscribes at once and answers 200."""
     try:
-        subscriber = services.subscriber_from_token(token=token)
+        subscriber = subscriptions.subscriber_from_token(token=token)
     except BadToken as exc:
         return _bad_link(request, exc)
     if request.method == "POST":
         with transaction.atomic():
-            subscriber = services.subscriber_unsubscribe(subscriber=subscriber)
+            subscriber = subscriptions.subscriber_unsubscribe(subscriber=subscriber)
         return render(request, "newsletters/unsubscribed.html", {"subscriber": subscriber})
     return render(request, "newsletters/unsubscribe.html", {"subscriber": subscriber, "token": token})

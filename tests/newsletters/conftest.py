@@ -6,8 +6,10 @@ started by other test folders never takes part in a kill or double-send test.
 
 import pytest
 
-from newsletters import services, tasks
+from newsletters import tasks
 from newsletters.models import Newsletter, SendBatch
+from newsletters.sending import batches
+from newsletters.sending import services as sending
 from tests.conftest import WorkerProcess, worker_env
 
 TEST_QUEUE = "newsletters-test"
@@ -27,8 +29,8 @@ def run_send_in_process(newsletter: Newsletter) -> int:
         for batch_id in SendBatch.objects.filter(
             newsletter=newsletter, status=SendBatch.Status.DISPATCHED
         ).values_list("pk", flat=True):
-            sent += services.send_batch_run(batch_id=batch_id)
-        services.newsletter_advance(newsletter_id=newsletter.pk)
+            sent += batches.send_batch_run(batch_id=batch_id)
+        sending.newsletter_advance(newsletter_id=newsletter.pk)
     return sent
 
 

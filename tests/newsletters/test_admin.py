@@ -3,9 +3,9 @@ import json
 import pytest
 
 from coalition.models import OutboundEmail
-from newsletters import services
 from newsletters.demo import load
 from newsletters.models import Newsletter, Subscriber, Topic
+from newsletters.sending import services as sending
 
 from .factories import NewsletterFactory, SubscriberFactory, TopicFactory, bulk_subscribers
 
@@ -57,7 +57,7 @@ def test_the_newsletter_list_shows_a_progress_bar_and_progress_is_available_as_j
     topic = TopicFactory()
     bulk_subscribers(topic, 4, prefix="bar")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     page = comms_client.get("/admin/newsletters/newsletter/").content.decode()
     assert 'role="progressbar"' in page and "0 sent, 4 queued" in page
     progress = comms_client.get(f"/admin/newsletters/newsletter/{newsletter.pk}/progress/").json()

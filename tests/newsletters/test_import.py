@@ -6,8 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from coalition.models import OutboundEmail
 from members.imports import services as imports
 from members.imports.services import import_preview, import_run, importables_for
-from newsletters import selectors, services
+from newsletters import selectors
 from newsletters.models import ConsentRecord, Subscriber, Topic
+from newsletters.subscriptions import services as subscriptions
 from tests.members.import_files import csv_bytes, xlsx_bytes
 
 from .factories import NewsletterFactory, SubscriberFactory, TopicFactory
@@ -84,7 +85,7 @@ def test_a_file_with_good_and_bad_rows_imports_exactly_the_good_ones_and_reports
 def test_a_new_address_becomes_a_pending_subscriber_with_an_import_consent_and_one_confirmation_email(
     admin_user, policy
 ):
-    wording = services.consent_wording_publish(text="Send me the coalition's removal policy briefings.")
+    wording = subscriptions.consent_wording_publish(text="Send me the coalition's removal policy briefings.")
 
     import_run(
         resource="subscribers",

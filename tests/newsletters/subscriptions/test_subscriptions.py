@@ -9,10 +9,9 @@ from coalition import hooks
 from coalition.antispam import _SALT as STARTED_SALT
 from coalition.models import OutboundEmail
 from members.models import Enquiry
-from newsletters import services
 from newsletters.models import ConsentRecord, Subscriber, Topic
-
-from .factories import SubscriberFactory, TopicFactory
+from newsletters.subscriptions import services as subscriptions
+from tests.newsletters.factories import SubscriberFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ def test_the_subscribe_page_shows_public_topics_and_the_consent_wording(client, 
     assert "Carbon removal policy" in page and "Members&#x27; briefing" not in page
     from django.utils.html import escape
 
-    assert escape(services.consent_wording_current().text) in page
+    assert escape(subscriptions.consent_wording_current().text) in page
     assert 'name="homepage"' in page
 
 
@@ -127,7 +126,7 @@ def test_sign_ups_are_throttled(anon_api, topics, settings):
 
 
 def test_following_the_confirmation_link_confirms_with_the_requested_name_and_topics(client, topics):
-    services.subscription_request(
+    subscriptions.subscription_request(
         email="amara@example.org", name="Amara", topics=[topics["policy"]], method=ConsentRecord.Method.API
     )
     link = _confirm_link(OutboundEmail.objects.get())
@@ -142,7 +141,7 @@ def test_following_the_confirmation_link_confirms_with_the_requested_name_and_to
 
 
 def test_an_expired_or_tampered_confirmation_link_is_refused_with_a_message(client, topics, settings):
-    services.subscription_request(email="late@example.org", method=ConsentRecord.Method.FORM)
+    subscriptions.subscription_request(email="late@example.org", method=ConsentRecord.Method.FORM)
     link = _confirm_link(OutboundEmail.objects.get())
     assert client.post(link[:-5] + "xxxx/").status_code == 400
     settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS = -1
@@ -153,7 +152,7 @@ def test_an_expired_or_tampered_confirmation_link_is_refused_with_a_message(clie
 
 def test_someone_who_unsubscribed_must_confirm_again_to_come_back(client, topics):
     subscriber = SubscriberFactory(email="back@example.org", status=Subscriber.Status.UNSUBSCRIBED)
-    services.subscription_request(email="back@example.org", method=ConsentRecord.Method.FORM)
+    subscriptions.subscription_request(email="back@example.org", method=ConsentRecord.Method.FORM)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     client.post(_confirm_link(OutboundEmail.objects.get(kind="newsletters.confirmation")))
@@ -162,17 +161,17 @@ def test_someone_who_unsubscribed_must_confirm_again_to_come_back(client, topics
 
 
 def test_an_old_confirmation_link_cannot_undo_a_later_unsubscribe(client, topics):
-    services.subscription_request(email="once@example.org", method=ConsentRecord.Method.FORM)
+    subscriptions.subscription_request(email="once@example.org", method=ConsentRecord.Method.FORM)
     link = _confirm_link(OutboundEmail.objects.get())
     client.post(link)
-    services.subscriber_unsubscribe(subscriber=Subscriber.objects.get())
+    subscriptions.subscriber_unsubscribe(subscriber=Subscriber.objects.get())
     client.post(link)
     assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
 
 
 def test_the_email_is_unique_whatever_its_case(topics):
     SubscriberFactory(email="case@example.org")
-    services.subscription_request(email="CASE@Example.ORG", method=ConsentRecord.Method.FORM)
+    subscriptions.subscription_request(email="CASE@Example.ORG", method=ConsentRecord.Method.FORM)
     assert Subscriber.objects.count() == 1
     from django.db import IntegrityError, transaction
 
@@ -198,7 +197,7 @@ def test_an_enquiry_that_wants_updates_starts_a_pending_subscription(topics):
 
 
 def test_a_resubmitted_enquiry_sends_no_second_confirmation_and_approval_links_the_contact(topics):
-    from ..members.factories import ContactFactory
+    from tests.members.factories import ContactFactory
 
     enquiry = Enquiry.objects.create(
         organisation_name="Ørsted", organisation_kind="company", contact_name="Mads",
@@ -228,7 +227,7 @@ def test_an_enquiry_without_the_tick_starts_nothing(topics):
 
 
 def test_a_confirmation_email_reaches_the_smtp_server(mailbox, topics):
-    services.subscription_request(email="smtp@example.org", method=ConsentRecord.Method.FORM)
+    subscriptions.subscription_request(email="smtp@example.org", method=ConsentRecord.Method.FORM)
     from coalition.outbox.services import outbox_send
 
     outbox_send(email_id=OutboundEmail.objects.get().pk)
@@ -258,12 +257,12 @@ def test_preferences_change_topics_and_name_and_keep_hidden_topics(topics):
 
 
 def test_a_new_consent_wording_is_a_new_version_and_old_consents_keep_theirs(client, topics, admin_user):
-    services.subscription_request(email="v1@example.org", method=ConsentRecord.Method.FORM)
+    subscriptions.subscription_request(email="v1@example.org", method=ConsentRecord.Method.FORM)
     client.force_login(admin_user)
     client.post(
         "/admin/newsletters/consentwording/add/", {"text": "Send me the updates. I can leave any time."}
     )
-    assert services.consent_wording_current().version == 2
-    services.subscription_request(email="v2@example.org", method=ConsentRecord.Method.FORM)
+    assert subscriptions.consent_wording_current().version == 2
+    subscriptions.subscription_request(email="v2@example.org", method=ConsentRecord.Method.FORM)
     assert ConsentRecord.objects.get(subscriber__email="v1@example.org").wording.version == 1
     assert ConsentRecord.objects.get(subscriber__email="v2@example.org").wording.text.startswith("Send me")

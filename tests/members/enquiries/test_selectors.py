@@ -6,8 +6,7 @@ import pytest
 
 from members.enquiries.selectors import enquiries_per_stage, enquiry_median_days_to_decision
 from members.models import Enquiry
-
-from .enquiry_factories import EnquiryFactory
+from tests.members.enquiry_factories import EnquiryFactory
 
 pytestmark = pytest.mark.django_db
 S = Enquiry.Status

@@ -9,8 +9,7 @@ from coalition.models import OutboundEmail
 from members.enquiries import services
 from members.enquiries.tasks import enquiry_reminders_task
 from members.models import Enquiry
-
-from .enquiry_factories import EnquiryFactory
+from tests.members.enquiry_factories import EnquiryFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@ from django.test import Client
 
 from newsletters.models import Subscriber
 from newsletters.sending.rendering import subscriber_token, unsubscribe_url
-
-from .factories import SubscriberFactory
+from tests.newsletters.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ from django.test import Client
 
 from coalition.models import OutboundEmail
 from members.enquiries import services
-
-from .enquiry_factories import EnquiryFactory, OpenTierFactory, application
+from tests.members.enquiry_factories import EnquiryFactory, OpenTierFactory, application
 
 pytestmark = pytest.mark.django_db
 NAME, ADDRESS = "Group of Negative Emitters", "Asiatisk Plads 2, 1448 Copenhagen"

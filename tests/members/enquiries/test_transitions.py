@@ -8,9 +8,8 @@ from coalition.exceptions import InvalidTransition
 from coalition.models import OutboundEmail
 from members.enquiries import services
 from members.models import Contact, Engagement, Enquiry, EnquiryTransition, Membership, Organisation
+from tests.members.enquiry_factories import EnquiryFactory, OpenTierFactory
 from tests.members.factories import ContactFactory, CountryFactory, MembershipFactory, OrganisationFactory
-
-from .enquiry_factories import EnquiryFactory, OpenTierFactory
 
 pytestmark = pytest.mark.django_db
 S = Enquiry.Status

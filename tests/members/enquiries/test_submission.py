@@ -10,9 +10,8 @@ from coalition import hooks
 from coalition.models import OutboundEmail
 from members.enquiries import services
 from members.models import Enquiry, EnquiryTransition
+from tests.members.enquiry_factories import OpenTierFactory, application, form_data, started_token
 from tests.members.factories import ContactFactory, CountryFactory, OrganisationFactory
-
-from .enquiry_factories import OpenTierFactory, application, form_data, started_token
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,12 @@ import pytest
 from django.test import Client
 
 from coalition.exceptions import InvalidTransition
-from newsletters import services, tasks
+from newsletters import tasks
 from newsletters.models import Delivery, Newsletter, Subscriber
+from newsletters.sending import services as sending
+from tests.conftest import api_client_for
+from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
 from tests.waiting import wait_until
-
-from ..conftest import api_client_for
-from .factories import NewsletterFactory, TopicFactory, bulk_subscribers
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +47,7 @@ def test_a_newsletter_reaches_500_confirmed_subscribers_exactly_once_and_nobody_
         "nl500", SITE_URL="https://crm.example.org", NEWSLETTER_RATE_LIMIT="0", NEWSLETTER_BATCH_SIZE="100"
     )
 
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     mailbox.wait_for(500, timeout=180)
     assert wait_until(lambda: _finished(newsletter), timeout=30)
     mailbox.settle(quiet=1.5)
@@ -93,7 +93,7 @@ def test_a_worker_killed_mid_send_is_finished_by_a_new_one_without_loss_and_with
         "NEWSLETTER_STALE_SECONDS": "3",
     }
     first = start_worker("nlkill1", **env)
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     mailbox.wait_for(85, timeout=60)  # mid-claim for both worker processes
     claimed = Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.SENDING)
     assert wait_until(claimed.exists, timeout=10, every=0.01)
@@ -140,9 +140,9 @@ def test_send_pressed_twice_with_two_workers_running_the_same_batches_sends_each
     start_worker("nldouble1", **env)
     start_worker("nldouble2", **env)
 
-    services.newsletter_send(newsletter=by_service)
+    sending.newsletter_send(newsletter=by_service)
     with pytest.raises(InvalidTransition):
-        services.newsletter_send(newsletter=by_service)
+        sending.newsletter_send(newsletter=by_service)
     api = api_client_for(admin_user)
     assert api.post(f"/api/v1/newsletters/{by_api.pk}/send/").status_code == 200
     second = api.post(f"/api/v1/newsletters/{by_api.pk}/send/")

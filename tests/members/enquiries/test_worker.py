@@ -11,9 +11,8 @@ from coalition.models import OutboundEmail
 from coalition.outbox.tasks import outbox_sweep
 from members.enquiries import services
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
+from tests.members.enquiry_factories import OpenTierFactory, form_data
 from tests.waiting import wait_until
-
-from .enquiry_factories import OpenTierFactory, form_data
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

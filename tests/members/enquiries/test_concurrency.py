@@ -10,8 +10,7 @@ from coalition import hooks
 from coalition.models import OutboundEmail
 from members.enquiries import services
 from members.models import Engagement, Enquiry, EnquiryTransition, Membership, Organisation
-
-from .enquiry_factories import EnquiryFactory
+from tests.members.enquiry_factories import EnquiryFactory
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,9 +8,8 @@ from hypothesis import strategies as st
 from coalition.models import OutboundEmail
 from members.models import Enquiry, EnquiryNote, Membership, Organisation
 from tests.conftest import api_client_for
+from tests.members.enquiry_factories import EnquiryFactory, OpenTierFactory, application
 from tests.members.factories import OrganisationFactory
-
-from .enquiry_factories import EnquiryFactory, OpenTierFactory, application
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/enquiries/"

@@ -11,10 +11,12 @@ from coalition.exceptions import InvalidTransition
 from members.models import Organisation
 from newsletters import services
 from newsletters.models import Delivery, Newsletter, SendBatch, Subscriber, Topic
-
-from ..members.factories import ContactFactory, OrganisationFactory
-from .conftest import run_send_in_process
-from .factories import NewsletterFactory, SubscriberFactory, TopicFactory, bulk_subscribers
+from newsletters.sending import batches
+from newsletters.sending import services as sending
+from newsletters.subscriptions import services as subscriptions
+from tests.members.factories import ContactFactory, OrganisationFactory
+from tests.newsletters.conftest import run_send_in_process
+from tests.newsletters.factories import NewsletterFactory, SubscriberFactory, TopicFactory, bulk_subscribers
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +41,7 @@ def test_sending_freezes_the_audience_as_one_delivery_per_confirmed_subscriber(t
         SubscriberFactory(status=status, topics=[topic])
     SubscriberFactory(topics=[TopicFactory()])  # another topic only
     newsletter = NewsletterFactory(topics=[topic, other])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     newsletter.refresh_from_db()
     assert newsletter.status == Newsletter.Status.SENDING and newsletter.rendered_html
     recipients = set(Delivery.objects.filter(newsletter=newsletter).values_list("subscriber_id", flat=True))
@@ -56,15 +58,15 @@ def test_sending_freezes_the_audience_as_one_delivery_per_confirmed_subscriber(t
 def test_pressing_send_twice_starts_one_send(topic):
     bulk_subscribers(topic, 5, prefix="x")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     with pytest.raises(InvalidTransition, match="only a draft or a scheduled"):
-        services.newsletter_send(newsletter=newsletter)
+        sending.newsletter_send(newsletter=newsletter)
     assert Delivery.objects.count() == 5
 
 
 def test_a_newsletter_without_topics_cannot_be_sent():
     with pytest.raises(ValidationError):
-        services.newsletter_send(newsletter=NewsletterFactory())
+        sending.newsletter_send(newsletter=NewsletterFactory())
 
 
 def test_the_audience_can_be_narrowed_by_the_linked_organisations_kind_and_country(topic):
@@ -74,19 +76,19 @@ def test_the_audience_can_be_narrowed_by_the_linked_organisations_kind_and_count
     b = SubscriberFactory(topics=[topic], contact=kenyan_ngo)
     SubscriberFactory(topics=[topic])  # no linked contact
     newsletter = NewsletterFactory(topics=[topic], organisation_kinds=["company"])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     assert list(newsletter.deliveries.values_list("subscriber_id", flat=True)) == [a.pk]
     newsletter = NewsletterFactory(
         topics=[topic], organisation_countries=["KE", "DK"], organisation_kinds=["ngo"]
     )
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     assert list(newsletter.deliveries.values_list("subscriber_id", flat=True)) == [b.pk]
 
 
 def test_every_recipient_gets_one_personalised_message_and_the_newsletter_ends_sent(topic, mailbox):
     subscribers = bulk_subscribers(topic, 23, prefix="reader")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     assert run_send_in_process(newsletter) == 23
     messages = mailbox.settle(quiet=0.5)
     assert sorted(str(m["To"]) for m in messages) == sorted(f"{s.name} <{s.email}>" for s in subscribers)
@@ -101,19 +103,19 @@ def test_every_recipient_gets_one_personalised_message_and_the_newsletter_ends_s
 def test_running_the_same_batch_twice_sends_nothing_twice(topic, mailbox):
     bulk_subscribers(topic, 12, prefix="twice")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     run_send_in_process(newsletter)
     batch = SendBatch.objects.filter(newsletter=newsletter).first()
     SendBatch.objects.filter(pk=batch.pk).update(status=SendBatch.Status.DISPATCHED)
-    assert services.send_batch_run(batch_id=batch.pk) == 0
+    assert batches.send_batch_run(batch_id=batch.pk) == 0
     assert len(mailbox.settle(quiet=0.5)) == 12
 
 
 def test_someone_who_unsubscribes_after_the_list_was_frozen_gets_nothing(topic, mailbox):
     keep, leave = SubscriberFactory(topics=[topic]), SubscriberFactory(topics=[topic])
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
-    services.subscriber_unsubscribe(subscriber=leave)
+    sending.newsletter_send(newsletter=newsletter)
+    subscriptions.subscriber_unsubscribe(subscriber=leave)
     run_send_in_process(newsletter)
     assert [str(m["To"]) for m in mailbox.settle(quiet=0.5)] == [f"{keep.name} <{keep.email}>"]
     assert Delivery.objects.get(subscriber=leave).status == Delivery.Status.SKIPPED
@@ -122,16 +124,16 @@ def test_someone_who_unsubscribes_after_the_list_was_frozen_gets_nothing(topic, 
 def test_a_claim_taken_back_by_the_sweep_is_not_sent_by_the_old_worker(topic, mailbox):
     bulk_subscribers(topic, 3, prefix="taken")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     batch = SendBatch.objects.get(newsletter=newsletter)
     claim = uuid.uuid4()
-    rows = services._claim(batch, claim)
-    sender = services._ClaimSender(
+    rows = batches._claim(batch, claim)
+    sender = batches._ClaimSender(
         newsletter_id=newsletter.pk,
         claim=claim,
         rows=rows,
         rendered=services.newsletter_rendered(newsletter=newsletter),
-        conn=services._Connection(),
+        conn=batches._Connection(),
     )
     # The worker stalled; the sweep gave its rows to someone else before its next tick.
     Delivery.objects.update(claim=uuid.uuid4())
@@ -143,19 +145,19 @@ def test_a_claim_taken_back_by_the_sweep_is_not_sent_by_the_old_worker(topic, ma
 def test_a_refused_recipient_is_failed_with_the_reason(topic, mailbox, settings):
     SubscriberFactory(topics=[topic], email="refuse@example.net")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     import smtplib
 
-    original = services._Connection.send
+    original = batches._Connection.send
 
     def refuse(self, message):
         raise smtplib.SMTPRecipientsRefused({"refuse@example.net": (550, b"5.1.1 No such user")})
 
-    services._Connection.send = refuse
+    batches._Connection.send = refuse
     try:
         run_send_in_process(newsletter)
     finally:
-        services._Connection.send = original
+        batches._Connection.send = original
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.FAILED and "No such user" in delivery.last_error
     newsletter.refresh_from_db()
@@ -167,10 +169,10 @@ def test_an_unreachable_smtp_server_leaves_deliveries_queued_for_a_retry_with_ba
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
     bulk_subscribers(topic, 3, prefix="retry")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     batch = SendBatch.objects.get(newsletter=newsletter)
     SendBatch.objects.filter(pk=batch.pk).update(status=SendBatch.Status.DISPATCHED)
-    services.send_batch_run(batch_id=batch.pk)
+    batches.send_batch_run(batch_id=batch.pk)
     rows = list(Delivery.objects.all())
     assert {r.status for r in rows} == {Delivery.Status.QUEUED}
     assert all(r.next_attempt_at > timezone.now() and r.attempts == 1 and r.last_error for r in rows)
@@ -182,13 +184,13 @@ def test_the_sweep_requeues_rows_of_a_dead_worker_and_redispatches_its_batch(top
     settings.NEWSLETTER_STALE_SECONDS = 60
     bulk_subscribers(topic, 5, prefix="dead")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     batch = SendBatch.objects.get(newsletter=newsletter)
-    services._claim(batch, uuid.uuid4())  # a worker claimed rows ... and died
+    batches._claim(batch, uuid.uuid4())  # a worker claimed rows ... and died
     long_ago = timezone.now() - timedelta(minutes=5)
     Delivery.objects.filter(status="sending").update(claimed_at=long_ago)
     SendBatch.objects.update(heartbeat_at=long_ago)
-    result = services.newsletters_sweep()
+    result = sending.newsletters_sweep()
     assert result["requeued"] == 4 and result["dispatched"] == 1
     assert not Delivery.objects.filter(status="sending").exists()
 
@@ -196,31 +198,31 @@ def test_the_sweep_requeues_rows_of_a_dead_worker_and_redispatches_its_batch(top
 def test_the_sweep_starts_a_scheduled_newsletter_when_it_is_due(topic):
     SubscriberFactory(topics=[topic])
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_schedule(newsletter=newsletter, at=timezone.now() + timedelta(hours=1))
-    assert services.newsletters_sweep()["started"] == 0
+    sending.newsletter_schedule(newsletter=newsletter, at=timezone.now() + timedelta(hours=1))
+    assert sending.newsletters_sweep()["started"] == 0
     Newsletter.objects.filter(pk=newsletter.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
-    assert services.newsletters_sweep()["started"] == 1
+    assert sending.newsletters_sweep()["started"] == 1
     newsletter.refresh_from_db()
     assert newsletter.status == Newsletter.Status.SENDING and newsletter.deliveries.count() == 1
 
 
 def test_scheduling_in_the_past_is_refused_with_a_message(topic):
     with pytest.raises(ValidationError, match="future"):
-        services.newsletter_schedule(newsletter=NewsletterFactory(topics=[topic]), at=timezone.now())
+        sending.newsletter_schedule(newsletter=NewsletterFactory(topics=[topic]), at=timezone.now())
 
 
 def test_pause_stops_between_messages_and_resume_finishes_the_list(topic, mailbox):
     bulk_subscribers(topic, 15, prefix="pause")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
-    services.newsletter_pause(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
+    sending.newsletter_pause(newsletter=newsletter)
     first = SendBatch.objects.filter(newsletter=newsletter).order_by("number").first()
     SendBatch.objects.filter(pk=first.pk).update(status=SendBatch.Status.DISPATCHED)
-    assert services.send_batch_run(batch_id=first.pk) == 0
+    assert batches.send_batch_run(batch_id=first.pk) == 0
     assert not Delivery.objects.filter(status="sending").exists()
     with pytest.raises(InvalidTransition):
-        services.newsletter_pause(newsletter=newsletter)
-    services.newsletter_resume(newsletter=newsletter)
+        sending.newsletter_pause(newsletter=newsletter)
+    sending.newsletter_resume(newsletter=newsletter)
     run_send_in_process(newsletter)
     assert len(mailbox.settle(quiet=0.5)) == 15
 
@@ -228,26 +230,26 @@ def test_pause_stops_between_messages_and_resume_finishes_the_list(topic, mailbo
 def test_cancel_sends_nothing_more(topic, mailbox):
     bulk_subscribers(topic, 8, prefix="cancel")
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
-    services.newsletter_cancel(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
+    sending.newsletter_cancel(newsletter=newsletter)
     run_send_in_process(newsletter)
     assert mailbox.settle(quiet=0.5) == []
     assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.CANCELLED}
     with pytest.raises(InvalidTransition):
-        services.newsletter_resume(newsletter=newsletter)
+        sending.newsletter_resume(newsletter=newsletter)
 
 
 def test_a_newsletter_that_is_sending_can_no_longer_be_edited(topic):
     newsletter = NewsletterFactory(topics=[topic])
     services.newsletter_update(newsletter=newsletter, subject="Changed")
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     with pytest.raises(InvalidTransition, match="no longer be edited"):
         services.newsletter_update(newsletter=newsletter, subject="Too late")
 
 
 def test_an_empty_audience_finishes_at_once():
     newsletter = NewsletterFactory(topics=[Topic.objects.get(slug="progress-updates")])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     newsletter.refresh_from_db()
     assert newsletter.status == Newsletter.Status.SENT
 

@@ -8,8 +8,7 @@ import pytest
 from coalition.models import OutboundEmail
 from members.enquiries import services
 from members.models import Enquiry
-
-from .enquiry_factories import EnquiryFactory
+from tests.members.enquiry_factories import EnquiryFactory
 
 pytestmark = pytest.mark.django_db
 S = Enquiry.Status

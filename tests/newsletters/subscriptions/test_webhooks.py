@@ -7,8 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from newsletters.models import BounceEvent, Subscriber
-
-from .factories import SubscriberFactory
+from tests.newsletters.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,20 +127,20 @@ def test_a_bounce_for_an_unknown_address_is_accepted_and_ignored(settings):
 
 
 def test_a_suppressed_address_receives_nothing_until_it_confirms_again(settings, mailbox):
-    from newsletters import services
     from newsletters.models import ConsentRecord
-
-    from .conftest import run_send_in_process
-    from .factories import NewsletterFactory, TopicFactory
+    from newsletters.sending import services as sending
+    from newsletters.subscriptions import services as subscriptions
+    from tests.newsletters.conftest import run_send_in_process
+    from tests.newsletters.factories import NewsletterFactory, TopicFactory
 
     settings.NEWSLETTER_RATE_LIMIT = 0
     topic = TopicFactory()
     subscriber = SubscriberFactory(email="bounce@example.org", topics=[topic])
     _post(settings, _bounce("bounce@example.org"))
     newsletter = NewsletterFactory(topics=[topic])
-    services.newsletter_send(newsletter=newsletter)
+    sending.newsletter_send(newsletter=newsletter)
     run_send_in_process(newsletter)
     assert mailbox.settle(quiet=0.3) == []
-    services.subscription_request(email="bounce@example.org", method=ConsentRecord.Method.FORM)
+    subscriptions.subscription_request(email="bounce@example.org", method=ConsentRecord.Method.FORM)
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.BOUNCED

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.members.test_public_pages import bulk_public_members
+from tests.members.public.test_pages import bulk_public_members
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ from django.urls import reverse
 
 from coalition.models import OutboundEmail
 from members.models import Enquiry, EnquiryNote, Organisation
+from tests.members.enquiry_factories import EnquiryFactory
 from tests.members.factories import ContactFactory, OrganisationFactory
-
-from .enquiry_factories import EnquiryFactory
 
 pytestmark = pytest.mark.django_db
 S = Enquiry.Status

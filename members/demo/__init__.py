@@ -1,0 +1,146 @@
+"""Demo data for the three coalitions this product serves (``manage.py load_demo --profile ...``).
+
+Safe to run again: every record is found by a natural key (a country's ISO code, an organisation's
+name, a contact's name within the organisation, a membership's join date, a commitment's kind, an
+engagement's kind and time) and only written when something differs, so a second run adds no rows
+and no history entries.
+
+History rows carry the date the change really happened (``_history_date``), so an organisation's
+timeline reads like its story rather than like the moment the demo was loaded. Contacts are
+fictional people with example.org addresses, or public offices without a personal address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from members.demo.base import TIERS, DemoCommitment, DemoEngagement, DemoOrganisation, K, _at
+from members.demo.cnc import CNC
+from members.demo.cne import CNE
+from members.demo.gone import GONE
+from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.services import months_later
+
+PROFILES = ("gone", "cne", "cnc")
+DATA = {"gone": GONE, "cne": CNE, "cnc": CNC}
+
+
+# --- Loading ----------------------------------------------------------------------------------------------
+
+
+def _differs(obj, values: dict[str, Any]) -> bool:
+    return any(getattr(obj, name) != value for name, value in values.items())
+
+
+def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], *, at: datetime | None = None):
+    """Find by ``lookup``; create, or update only if a value differs (so reruns write no history)."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model(**lookup, **values)
+    elif not _differs(obj, values):
+        return obj
+    else:
+        for name, value in values.items():
+            setattr(obj, name, value)
+    if at is not None:
+        obj._history_date = at
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def _organisation(spec: DemoOrganisation) -> Organisation:
+    values = dict(
+        name=spec.name,
+        kind=spec.kind,
+        country=spec.country,
+        sector=spec.sector,
+        website=spec.website,
+        description=spec.description,
+        listed_publicly=spec.listed_publicly,
+    )
+    if spec.kind == K.COUNTRY:
+        lookup = {"kind": K.COUNTRY, "country": values.pop("country")}
+        del values["kind"]
+    else:
+        lookup = {"name": values.pop("name")}
+    created_at = (
+        _at(spec.joined_on.year, spec.joined_on.month, spec.joined_on.day, 8) if spec.joined_on else None
+    )
+    return _upsert(Organisation, lookup, values, at=created_at)
+
+
+def _membership(organisation: Organisation, spec: DemoOrganisation, tiers: dict[str, MembershipTier]) -> None:
+    if not spec.tier or not spec.joined_on:
+        return
+    tier = tiers[spec.tier]
+    existing = Membership.objects.filter(organisation=organisation, joined_on=spec.joined_on).first()
+    if existing is None and organisation.memberships.filter(status__in=Membership.CURRENT_STATUSES).exists():
+        # Loaded alongside another profile that already made it a member: one current membership only.
+        return
+    values: dict[str, Any] = dict(tier=tier, status=Membership.Status.ACTIVE, start_date=spec.joined_on)
+    if existing is None and tier.period_months:
+        # Members renewed every period since joining; the demo shows the current period.
+        start = spec.joined_on
+        while months_later(start, tier.period_months) <= timezone.localdate():
+            start = months_later(start, tier.period_months)
+        values["start_date"] = start
+        values["end_date"] = months_later(start, tier.period_months) - timedelta(days=1)
+    elif existing is not None:
+        values = {"tier": tier}
+    _upsert(
+        Membership,
+        {"organisation": organisation, "joined_on": spec.joined_on},
+        values,
+        at=_at(spec.joined_on.year, spec.joined_on.month, spec.joined_on.day, 10),
+    )
+
+
+def _commitment(organisation: Organisation, spec: DemoCommitment) -> None:
+    lookup = {"organisation": organisation, "kind": spec.kind}
+    if Commitment.objects.filter(**lookup).exists():
+        final: dict[str, Any] = {}
+        for version in spec.versions:
+            final.update(version.fields)
+        _upsert(Commitment, lookup, final, at=spec.versions[-1].on)
+        return
+    # First load: replay the revisions so the history shows how the target changed.
+    for version in spec.versions:
+        _upsert(Commitment, lookup, version.fields, at=version.on)
+
+
+def _engagement(organisation: Organisation, spec: DemoEngagement) -> None:
+    engagement = _upsert(
+        Engagement,
+        {"organisation": organisation, "kind": spec.kind, "occurred_at": spec.at},
+        {"summary": spec.summary, "details": spec.details},
+    )
+    if spec.contacts:
+        wanted = set(organisation.contacts.filter(name__in=spec.contacts).values_list("pk", flat=True))
+        if set(engagement.contacts.values_list("pk", flat=True)) != wanted:
+            engagement.contacts.set(wanted)
+
+
+@transaction.atomic
+def load(*, profile: str) -> None:
+    """Load (or bring up to date) the demo records of one coalition: ``gone``, ``cne`` or ``cnc``."""
+    if profile not in DATA:
+        raise ValueError(f"Unknown demo profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+    tiers = {
+        t["slug"]: _upsert(MembershipTier, {"slug": t["slug"]}, {k: v for k, v in t.items() if k != "slug"})
+        for t in TIERS
+    }
+    for spec in DATA[profile]:
+        organisation = _organisation(spec)
+        for contact in spec.contacts:
+            values = {"email": "", "phone": "", "job_title": "", "is_primary": False, **contact}
+            _upsert(Contact, {"organisation": organisation, "name": values.pop("name")}, values)
+        _membership(organisation, spec, tiers)
+        for commitment in spec.commitments:
+            _commitment(organisation, commitment)
+        for engagement in spec.engagements:
+            _engagement(organisation, engagement)

@@ -1,0 +1,355 @@
+"""Subscriptions: consent, double opt-in, preferences, unsubscribe, bounces and complaints, erasure."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from coalition import hooks
+from coalition.exceptions import BadToken
+from coalition.models import OutboundEmail
+from coalition.outbox.rendering import absolute_url
+from coalition.outbox.services import email_queue
+from coalition.tokens import token_make, token_read
+from newsletters.models import (
+    BounceEvent,
+    ConsentRecord,
+    ConsentWording,
+    Delivery,
+    Subscriber,
+    Topic,
+)
+from newsletters.sending import rendering
+
+log = logging.getLogger(__name__)
+
+CONFIRM_SALT = "newsletters.confirm"
+DEFAULT_WORDING = (
+    "I would like to receive the coalition's progress updates and newsletters by email. "
+    "I can change my topics or unsubscribe at any time with the link in every email."
+)
+
+
+# --- Subscriptions and consent ---------------------------------------------------------------------------
+
+
+def consent_wording_current() -> ConsentWording:
+    wording = ConsentWording.objects.order_by("-version").first()
+    if wording is None:
+        wording, _ = ConsentWording.objects.get_or_create(version=1, defaults={"text": DEFAULT_WORDING})
+    return wording
+
+
+@transaction.atomic
+def consent_wording_publish(*, text: str) -> ConsentWording:
+    """A new version of the sign-up wording; earlier consents keep pointing at what they showed."""
+    latest = ConsentWording.objects.select_for_update().order_by("-version").first()
+    return ConsentWording.objects.create(version=(latest.version + 1) if latest else 1, text=text.strip())
+
+
+def _confirm_token(consent: ConsentRecord) -> str:
+    return token_make(value={"c": consent.pk, "k": str(consent.subscriber.key)}, salt=CONFIRM_SALT)
+
+
+def confirm_url(consent: ConsentRecord) -> str:
+    return absolute_url(reverse("newsletters:confirm", args=[_confirm_token(consent)]))
+
+
+@transaction.atomic
+def subscription_request(
+    *,
+    email: str,
+    name: str = "",
+    topics: list[Topic] | None = None,
+    method: str,
+    ip_address: str | None = None,
+    contact=None,
+) -> None:
+    """Someone asks for updates. Returns nothing on purpose: the caller answers the same for any address.
+
+    A new or returning address (pending, unsubscribed, bounced, complained) gets a consent record and a
+    confirmation email; nothing changes until the link is followed. An address that is already confirmed
+    gets a note with its preferences link, and nothing changes either.
+    """
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationError({"email": "Enter your email address."})
+    chosen = list(topics or []) or list(Topic.objects.filter(default=True))
+    subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
+    if subscriber is None:
+        try:
+            with transaction.atomic():
+                subscriber = Subscriber.objects.create(
+                    email=email, name=name.strip(), contact=contact, status=Subscriber.Status.PENDING
+                )
+                subscriber.topics.set(chosen)
+        except IntegrityError:
+            # The same address signed up at the same moment in another request.
+            subscriber = Subscriber.objects.select_for_update().get(email=email)
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        email_queue(
+            kind="newsletters.already_subscribed",
+            to=subscriber.email,
+            template="newsletter_already_subscribed",
+            context={"name": subscriber.name, "preferences_url": rendering.preferences_url(subscriber.key)},
+        )
+        return
+    wording = consent_wording_current()
+    consent = ConsentRecord.objects.create(
+        subscriber=subscriber,
+        method=method,
+        wording=wording,
+        ip_address=ip_address if settings.NEWSLETTER_RECORD_IP else None,
+        requested_name=name.strip(),
+    )
+    consent.requested_topics.set(chosen)
+    if contact is not None and subscriber.contact_id is None:
+        Subscriber.objects.filter(pk=subscriber.pk).update(contact=contact)
+    email_queue(
+        kind="newsletters.confirmation",
+        to=subscriber.email,
+        template="newsletter_confirm",
+        context={
+            "name": name.strip(),
+            "topics": [t.name for t in chosen],
+            "confirm_url": confirm_url(consent),
+            "wording": wording.text,
+            "max_age_days": settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS,
+        },
+        dedupe_key=f"newsletters.confirm.{consent.pk}",
+    )
+
+
+@transaction.atomic
+def subscriber_import(*, email: str, name: str | None, topics: list[Topic] | None) -> tuple[Subscriber, bool]:
+    """One row of a subscriber import; returns the subscriber and whether it is new.
+
+    A known address (in any case) is updated: its name and topics when the row gives them, never its
+    status, so an import cannot resubscribe someone who left and sends them nothing. A new address goes
+    through ``subscription_request`` like any sign-up: pending, with an "import" consent record, and the
+    double opt-in confirmation email after commit. Only confirming makes them a recipient.
+    """
+    email = (email or "").strip().lower()
+    subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
+    if subscriber is None:
+        subscription_request(email=email, name=name or "", topics=topics, method=ConsentRecord.Method.IMPORT)
+        return Subscriber.objects.get(email=email), True
+    if name and name.strip() != subscriber.name:
+        subscriber.name = name.strip()
+        subscriber.save(update_fields=["name", "updated_at"])
+    if topics is not None:
+        subscriber.topics.set(topics)
+    return subscriber, False
+
+
+def subscribers_follow_contact(*, keep_contact, gone_contact, **_: Any) -> None:
+    """Hook ``contacts_merged``: a contact folded into another (same person) takes its subscriptions with
+    it, instead of leaving them unlinked when the folded contact is deleted."""
+    Subscriber.objects.filter(contact=gone_contact).update(contact=keep_contact, updated_at=timezone.now())
+
+
+@transaction.atomic
+def subscription_confirm(*, token: str) -> Subscriber:
+    """Follow a confirmation link: the subscriber is confirmed with the name and topics they asked for.
+
+    Following the same link again changes nothing, so an old link cannot undo a later unsubscribe.
+    """
+    value = token_read(
+        token=token, salt=CONFIRM_SALT, max_age_seconds=settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS * 86400
+    )
+    try:
+        consent = (
+            ConsentRecord.objects.select_for_update()
+            .select_related("subscriber")
+            .get(pk=value["c"], subscriber__key=value["k"])
+        )
+    except (ConsentRecord.DoesNotExist, KeyError, TypeError, ValueError, ValidationError) as exc:
+        raise BadToken("This link is no longer valid. Please sign up again.") from exc
+    subscriber = consent.subscriber
+    if consent.confirmed_at:
+        return subscriber
+    now = timezone.now()
+    consent.confirmed_at = now
+    consent.save(update_fields=["confirmed_at", "updated_at"])
+    subscriber.status = Subscriber.Status.CONFIRMED
+    subscriber.confirmed_at = now
+    subscriber.status_changed_at = now
+    if consent.requested_name:
+        subscriber.name = consent.requested_name
+    subscriber.save()
+    topics = list(consent.requested_topics.all())
+    if topics:
+        subscriber.topics.set(topics)
+    return subscriber
+
+
+def subscriber_from_token(*, token: str) -> Subscriber:
+    key = token_read(token=token, salt=rendering.SUBSCRIBER_SALT, max_age_seconds=None)
+    subscriber = Subscriber.objects.filter(key=key).first()
+    if subscriber is None:
+        raise BadToken("This link is no longer valid: the subscription no longer exists.")
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
+    """Leave every list at once. Bounced or complained addresses stay as they are (already suppressed)."""
+    updated = Subscriber.objects.filter(
+        pk=subscriber.pk, status__in=[Subscriber.Status.CONFIRMED, Subscriber.Status.PENDING]
+    ).update(status=Subscriber.Status.UNSUBSCRIBED, status_changed_at=timezone.now())
+    if updated:
+        log.info("subscriber %s unsubscribed", subscriber.pk)
+    subscriber.refresh_from_db()
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_update_preferences(
+    *, subscriber: Subscriber, name: str, topics: list[Topic], unsubscribe_all: bool = False
+) -> Subscriber:
+    if unsubscribe_all:
+        return subscriber_unsubscribe(subscriber=subscriber)
+    if not topics:
+        raise ValidationError(
+            {"topics": "Choose at least one topic, or tick 'Unsubscribe from all' to stop every email."}
+        )
+    subscriber.name = name.strip()
+    subscriber.save(update_fields=["name", "updated_at"])
+    # Topics staff keep off the public form stay as they are: the person never saw them here.
+    hidden = list(subscriber.topics.filter(public=False))
+    subscriber.topics.set([*topics, *hidden])
+    return subscriber
+
+
+# --- Bounces and complaints ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def bounce_record(
+    *,
+    email: str,
+    kind: str,
+    provider: str,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+    description: str = "",
+) -> BounceEvent | None:
+    """A provider reported a bounce or complaint. Hard bounces and complaints suppress the address at once;
+    soft bounces after ``NEWSLETTER_SOFT_BOUNCE_LIMIT`` of them since the subscriber last confirmed.
+
+    Returns None for an unknown address or an event already recorded (providers retry webhooks).
+    """
+    subscriber = Subscriber.objects.select_for_update().filter(email=(email or "").strip().lower()).first()
+    if subscriber is None:
+        return None
+    try:
+        with transaction.atomic():
+            event = BounceEvent.objects.create(
+                subscriber=subscriber,
+                kind=kind,
+                provider=provider,
+                event_id=event_id or None,
+                occurred_at=occurred_at or timezone.now(),
+                description=description[:2000],
+            )
+    except IntegrityError:
+        return None
+    new_status = None
+    if kind == BounceEvent.Kind.COMPLAINT:
+        new_status = Subscriber.Status.COMPLAINED
+    elif kind == BounceEvent.Kind.HARD_BOUNCE:
+        new_status = Subscriber.Status.BOUNCED
+    else:
+        soft = subscriber.bounce_events.filter(kind=BounceEvent.Kind.SOFT_BOUNCE)
+        if subscriber.confirmed_at:
+            soft = soft.filter(created_at__gte=subscriber.confirmed_at)
+        if soft.count() >= settings.NEWSLETTER_SOFT_BOUNCE_LIMIT:
+            new_status = Subscriber.Status.BOUNCED
+    if new_status and subscriber.status in (
+        Subscriber.Status.CONFIRMED,
+        Subscriber.Status.PENDING,
+        Subscriber.Status.BOUNCED,
+    ):
+        subscriber.status = new_status
+        subscriber.status_changed_at = timezone.now()
+        subscriber.save(update_fields=["status", "status_changed_at", "updated_at"])
+    return event
+
+
+# --- Privacy ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    deliveries_kept: int
+    emails_deleted: int
+
+
+@transaction.atomic
+def subscriber_erase(*, subscriber: Subscriber) -> ErasureResult:
+    """Delete the person's data: the subscriber, consent records, bounce reports and the confirmation
+    emails sent to them. Delivery rows stay without a subscriber, so newsletter counts do not change."""
+    deliveries = Delivery.objects.filter(subscriber=subscriber)
+    # Anyone still queued for a newsletter in progress will receive nothing.
+    deliveries.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]).update(
+        status=Delivery.Status.SKIPPED, claim=None
+    )
+    kept = deliveries.update(subscriber=None)
+    emails_deleted, _ = OutboundEmail.objects.filter(
+        to__iexact=subscriber.email, kind__startswith="newsletters."
+    ).delete()
+    subscriber.delete()
+    return ErasureResult(deliveries_kept=kept, emails_deleted=emails_deleted)
+
+
+# --- Hooks -----------------------------------------------------------------------------------------------
+
+
+def on_enquiry_submitted(*, enquiry, **_: Any) -> None:
+    """An applicant who ticked "send me updates" starts a pending subscription (double opt-in as usual).
+
+    A resubmitted enquiry does not send a second confirmation while the first link still works.
+    """
+    if not getattr(enquiry, "wants_updates", False) or not enquiry.email:
+        return
+    recent = timezone.now() - timedelta(days=settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS)
+    if ConsentRecord.objects.filter(
+        subscriber__email=enquiry.email.strip().lower(),
+        method=ConsentRecord.Method.ENQUIRY,
+        confirmed_at__isnull=True,
+        created_at__gte=recent,
+    ).exists():
+        return
+    subscription_request(
+        email=enquiry.email,
+        name=enquiry.contact_name,
+        method=ConsentRecord.Method.ENQUIRY,
+        ip_address=enquiry.submitted_ip,
+        contact=enquiry.contact,
+    )
+
+
+@transaction.atomic
+def on_enquiry_approved(*, enquiry, **_: Any) -> None:
+    """Link the applicant's subscription to the contact the approval created, so audiences narrowed by
+    organisation kind or country include them."""
+    if not enquiry.email or not getattr(enquiry, "contact_id", None):
+        return
+    Subscriber.objects.filter(email=enquiry.email.strip().lower(), contact__isnull=True).update(
+        contact_id=enquiry.contact_id
+    )
+
+
+def register_hooks() -> None:
+    from newsletters.search import subscriber_search_hits
+
+    hooks.register("search", subscriber_search_hits)
+    hooks.register("enquiry_submitted", on_enquiry_submitted)
+    hooks.register("enquiry_approved", on_enquiry_approved)
+    hooks.register("contacts_merged", subscribers_follow_contact)
