@@ -5,16 +5,15 @@ Business rules live in ``services.py`` (writes) and ``selectors.py`` (reads); mo
 constraints and small single-object helpers.
 """
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Trim
+from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from coalition.models import TimeStampedModel
+from members.matching import normalise_email, normalise_name, website_domain
 
 
 def _change_reason_field() -> models.TextField:
@@ -23,13 +22,12 @@ def _change_reason_field() -> models.TextField:
     return models.TextField(null=True)
 
 
-def website_domain(url: str) -> str:
-    """The bare host of a website, lower-case and without ``www.``: the key for matching organisations."""
-    if not url:
-        return ""
-    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
-    host = host.lower().rstrip(".")
-    return host.removeprefix("www.")
+class OrganisationQuerySet(models.QuerySet):
+    def in_good_standing(self):
+        """Organisations that are members in good standing: see ``Membership.GOOD_STANDING_STATUSES``."""
+        return self.filter(
+            models.Exists(Membership.objects.in_good_standing().filter(organisation_id=models.OuterRef("pk")))
+        )
 
 
 class Organisation(TimeStampedModel):
@@ -63,11 +61,16 @@ class Organisation(TimeStampedModel):
     website = models.URLField(max_length=300, blank=True)
     # Derived from ``website`` so matching and search by domain use an index.
     website_domain = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
+    # Derived from ``name`` (``members.matching.normalise_name``): how enquiries, imports and duplicates
+    # recognise the same organisation ("Acme Ltd." = "ACME Limited" = "acme").
+    name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
     description = models.TextField(blank=True)
     listed_publicly = models.BooleanField(
         default=False, help_text="The organisation agreed to appear in the public member directory."
     )
     history = HistoricalRecords(history_change_reason_field=_change_reason_field())
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -84,11 +87,6 @@ class Organisation(TimeStampedModel):
                 violation_error_message="A country record needs its ISO 3166 country code.",
             ),
         ]
-        indexes = [
-            # The spreadsheet import matches organisations by name in any case (members.imports.resources):
-            # without this, each chunk of rows scanned the whole table, and a large import slowed as it went.
-            models.Index(Lower(Trim("name")), name="org_name_normalised"),
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -100,6 +98,7 @@ class Organisation(TimeStampedModel):
     def set_derived_fields(self) -> None:
         """What ``save`` derives from other fields; bulk writes, which skip ``save``, call it themselves."""
         self.website_domain = website_domain(self.website)
+        self.name_key = normalise_name(self.name)
 
 
 class Contact(TimeStampedModel):
@@ -142,7 +141,7 @@ class Contact(TimeStampedModel):
 
     def set_derived_fields(self) -> None:
         """What ``save`` normalises; bulk writes, which skip ``save``, call it themselves."""
-        self.email = (self.email or "").strip().lower()
+        self.email = normalise_email(self.email)
 
 
 class MembershipTier(TimeStampedModel):
@@ -166,6 +165,16 @@ class MembershipTier(TimeStampedModel):
         return self.name
 
 
+class MembershipQuerySet(models.QuerySet):
+    def in_good_standing(self):
+        """Memberships whose organisation counts as a member: every figure, list and filter uses this."""
+        return self.filter(status__in=Membership.GOOD_STANDING_STATUSES)
+
+    def current(self):
+        """The organisation's one current membership (at most one: a database constraint)."""
+        return self.filter(status__in=Membership.CURRENT_STATUSES)
+
+
 class Membership(TimeStampedModel):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -175,7 +184,12 @@ class Membership(TimeStampedModel):
         SUSPENDED = "suspended", "Suspended"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    # The membership that is the organisation's present relation with the coalition (at most one).
     CURRENT_STATUSES = (Status.PENDING, Status.ACTIVE, Status.GRACE, Status.SUSPENDED)
+    # A member in good standing: active, or in the grace period after the end date. Pending (not yet
+    # started or not yet paid), suspended, lapsed and withdrawn memberships do not count as members on the
+    # dashboard, the public pages or campaign filters.
+    GOOD_STANDING_STATUSES = (Status.ACTIVE, Status.GRACE)
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     tier = models.ForeignKey(MembershipTier, on_delete=models.PROTECT, related_name="memberships")
@@ -191,6 +205,8 @@ class Membership(TimeStampedModel):
     override_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     history = HistoricalRecords(history_change_reason_field=_change_reason_field())
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["organisation__name", "-start_date"]

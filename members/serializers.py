@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from members import selectors, services
+from members.matching import normalise_email
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
 
@@ -172,7 +173,7 @@ class ContactSerializer(serializers.ModelSerializer):
         validators: list = []
 
     def validate_email(self, value: str) -> str:
-        return (value or "").strip().lower()
+        return normalise_email(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         with _as_api_errors():

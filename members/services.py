@@ -16,6 +16,7 @@ from simple_history.utils import bulk_update_with_history
 
 from coalition import hooks
 from coalition.exceptions import InvalidTransition
+from members.matching import normalise_email
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
 Status = Membership.Status
@@ -26,7 +27,7 @@ def _apply(instance, fields: dict[str, Any]) -> None:
         setattr(instance, name, value)
 
 
-def _save_with_history(instance, *, by=None, reason: str = "") -> None:
+def save_with_history(instance, *, by=None, reason: str = "") -> None:
     """Save a model with simple-history's user and change reason for this one revision."""
     if by is not None:
         instance._history_user = by
@@ -66,7 +67,7 @@ def organisation_create(*, by=None, **fields: Any) -> Organisation:
     organisation = Organisation(**fields)
     organisation_validate(organisation=organisation)
     organisation.full_clean()
-    _save_with_history(organisation, by=by)
+    save_with_history(organisation, by=by)
     return organisation
 
 
@@ -78,7 +79,7 @@ def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -
     _apply(organisation, fields)
     organisation_validate(organisation=organisation)
     organisation.full_clean()
-    _save_with_history(organisation, by=by)
+    save_with_history(organisation, by=by)
     return organisation
 
 
@@ -111,7 +112,7 @@ def contact_create(*, organisation: Organisation, name: str, by=None, **fields: 
     if unknown:
         raise TypeError(f"contact_create() got unexpected fields: {sorted(unknown)}")
     contact = Contact(organisation=organisation, name=name, **fields)
-    contact.email = (contact.email or "").strip().lower()
+    contact.email = normalise_email(contact.email)
     contact.full_clean(validate_constraints=False)
     contact_validate(contact=contact)
     contact.save()
@@ -124,7 +125,7 @@ def contact_update(*, contact: Contact, by=None, **fields: Any) -> Contact:
     if unknown:
         raise TypeError(f"contact_update() got unexpected fields: {sorted(unknown)}")
     _apply(contact, fields)
-    contact.email = (contact.email or "").strip().lower()
+    contact.email = normalise_email(contact.email)
     contact.full_clean(validate_constraints=False)
     contact_validate(contact=contact)
     contact.save()
@@ -156,7 +157,7 @@ def commitment_create(*, organisation: Organisation, by=None, **fields: Any) -> 
     """Record a climate target. Campaigns whose ask it satisfies hear of it (hook ``commitment_recorded``)."""
     commitment = Commitment(organisation=organisation, **fields)
     commitment_validate(commitment=commitment)
-    _save_with_history(commitment, by=by)
+    save_with_history(commitment, by=by)
     hooks.run("commitment_recorded", commitment=commitment, created=True, by=by)
     return commitment
 
@@ -166,7 +167,7 @@ def commitment_update(*, commitment: Commitment, by=None, **fields: Any) -> Comm
     """Revise a target; the previous version stays in its history."""
     _apply(commitment, fields)
     commitment_validate(commitment=commitment)
-    _save_with_history(commitment, by=by)
+    save_with_history(commitment, by=by)
     hooks.run("commitment_recorded", commitment=commitment, created=False, by=by)
     return commitment
 
@@ -290,7 +291,7 @@ def membership_start(
     membership.status = membership_status_on(membership=membership, on=today)
     membership.full_clean(validate_constraints=False)
     membership_validate(membership=membership)
-    _save_with_history(membership, by=by, reason="Membership started")
+    save_with_history(membership, by=by, reason="Membership started")
     return membership
 
 
@@ -313,7 +314,7 @@ def membership_update(*, membership: Membership, by=None, **fields: Any) -> Memb
         locked.status = membership_status_on(membership=locked, on=timezone.localdate())
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
-    _save_with_history(locked, by=by, reason="Membership details changed")
+    save_with_history(locked, by=by, reason="Membership details changed")
     return _refresh_caller(membership, locked)
 
 
@@ -402,7 +403,7 @@ def membership_renew(
         locked.status = Status.ACTIVE
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
-    _save_with_history(locked, by=by, reason=reason)
+    save_with_history(locked, by=by, reason=reason)
     return _refresh_caller(membership, locked)
 
 
@@ -421,7 +422,7 @@ def membership_activate(*, membership: Membership, by=None, today: date | None =
     locked.status = Status.ACTIVE
     locked.status = membership_status_on(membership=locked, on=today)
     locked.full_clean(validate_constraints=False)
-    _save_with_history(locked, by=by, reason="Activated")
+    save_with_history(locked, by=by, reason="Activated")
     return _refresh_caller(membership, locked)
 
 
@@ -432,7 +433,7 @@ def membership_suspend(*, membership: Membership, reason: str = "", by=None) -> 
     if locked.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE):
         raise InvalidTransition(f"A {locked.get_status_display().lower()} membership cannot be suspended.")
     locked.status = Status.SUSPENDED
-    _save_with_history(locked, by=by, reason=f"Suspended: {reason}" if reason else "Suspended")
+    save_with_history(locked, by=by, reason=f"Suspended: {reason}" if reason else "Suspended")
     return _refresh_caller(membership, locked)
 
 
@@ -443,7 +444,7 @@ def membership_withdraw(*, membership: Membership, reason: str = "", by=None) ->
     if locked.status == Status.WITHDRAWN:
         raise InvalidTransition("This membership is already withdrawn.")
     locked.status = Status.WITHDRAWN
-    _save_with_history(locked, by=by, reason=f"Withdrawn: {reason}" if reason else "Withdrawn")
+    save_with_history(locked, by=by, reason=f"Withdrawn: {reason}" if reason else "Withdrawn")
     return _refresh_caller(membership, locked)
 
 
@@ -458,7 +459,7 @@ def membership_reinstate(*, membership: Membership, by=None, today: date | None 
     locked.status = Status.ACTIVE
     locked.status = membership_status_on(membership=locked, on=today)
     membership_validate(membership=locked)
-    _save_with_history(locked, by=by, reason="Reinstated")
+    save_with_history(locked, by=by, reason="Reinstated")
     return _refresh_caller(membership, locked)
 
 
@@ -498,7 +499,7 @@ def membership_set_override(
             locked.status = membership_status_on(membership=locked, on=today)
         change = f"Override lifted: {reason.strip()}" if reason.strip() else "Override lifted"
     membership_validate(membership=locked)
-    _save_with_history(locked, by=by, reason=change)
+    save_with_history(locked, by=by, reason=change)
     return _refresh_caller(membership, locked)
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from coalition.models import TimeStampedModel
+from members.matching import normalise_email
 from members.models import Contact
 
 
@@ -85,7 +86,7 @@ class Subscriber(TimeStampedModel):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = normalise_email(self.email)
         super().save(*args, **kwargs)
 
 

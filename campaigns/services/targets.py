@@ -174,10 +174,8 @@ def target_filter_organisations(*, filter: str, tier: int | None = None, countri
     if filter == FILTER_MEMBERS_OF_TIER:
         if not tier:
             raise ValidationError({"tier": ["Choose the membership tier whose members to add."]})
-        current = Membership.objects.filter(
-            organisation=OuterRef("pk"), tier_id=tier, status__in=Membership.CURRENT_STATUSES
-        )
-        return Organisation.objects.filter(Exists(current))
+        members = Membership.objects.in_good_standing().filter(organisation=OuterRef("pk"), tier_id=tier)
+        return Organisation.objects.filter(Exists(members))
     if filter == FILTER_COUNTRIES:
         codes = sorted({c.strip().upper() for c in countries if c and c.strip()})
         if not codes:

@@ -9,8 +9,6 @@ from django.utils import timezone
 
 from members.models import Commitment, Membership, Organisation
 
-MEMBER_STATUSES = (Membership.Status.ACTIVE, Membership.Status.GRACE)
-
 
 def month_ends(*, months: int, today: date | None = None) -> list[date]:
     today = today or timezone.localdate()
@@ -34,7 +32,7 @@ def members_over_time(*, months: int = 12, today: date | None = None) -> dict:
             & ~Q(status=Membership.Status.PENDING)
             # Current members count from the day they joined; former ones until their end date (a
             # withdrawal with no end date is not counted back in time, rather than counted for ever).
-            & (Q(status__in=MEMBER_STATUSES) | Q(end_date__gte=end)),
+            & (Q(status__in=Membership.GOOD_STANDING_STATUSES) | Q(end_date__gte=end)),
         )
         for i, end in enumerate(ends)
     }
@@ -79,8 +77,8 @@ class Share:
 
 
 def members_with_net_negative_targets() -> Share:
-    """Share of current members (active or grace) with a net-negative commitment. One query."""
-    figures = Organisation.objects.filter(memberships__status__in=MEMBER_STATUSES).aggregate(
+    """Share of members in good standing with a net-negative commitment. One query."""
+    figures = Organisation.objects.in_good_standing().aggregate(
         whole=Count("id", distinct=True),
         part=Count("id", distinct=True, filter=Q(commitments__kind=Commitment.Kind.NET_NEGATIVE)),
     )

@@ -14,11 +14,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Count, Q
-from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from coalition import hooks
+from members.matching import person_name_expression
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
+from members.services import save_with_history
 
 TRIGRAM_MIN_SIMILARITY = 0.6
 
@@ -83,8 +84,7 @@ def organisation_duplicate_pairs(
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
                 add(a, b, "same website domain", 2.0)
-    named = base.annotate(normalised=Lower(Trim("name")))
-    for group in _groups(named, "normalised"):
+    for group in _groups(base.exclude(name_key=""), "name_key"):
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
                 add(a, b, "same name", 2.0)
@@ -138,7 +138,7 @@ def contact_duplicate_groups(*, limit: int = 200) -> list[ContactGroup]:
             ContactGroup(reason=f"same email {email} at {len(contacts)} organisations", contacts=contacts)
         )
 
-    named = Contact.objects.annotate(normalised=Lower(Trim("name")))
+    named = Contact.objects.annotate(normalised=person_name_expression())
     same_name = (
         named.values("organisation_id", "normalised")
         .annotate(n=Count("pk"))
@@ -278,18 +278,12 @@ def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> M
             summary.memberships_closed += 1
         keep_current = keep_current or membership.is_current
         membership.organisation = keep
-        if by is not None:
-            membership._history_user = by
-        membership._change_reason = reason
-        membership.save()
+        save_with_history(membership, by=by, reason=reason)
         summary.memberships_moved += 1
 
     for commitment in gone.commitments.order_by("pk"):
         commitment.organisation = keep
-        if by is not None:
-            commitment._history_user = by
-        commitment._change_reason = reason
-        commitment.save()
+        save_with_history(commitment, by=by, reason=reason)
         summary.commitments_moved += 1
 
     summary.engagements_moved = Engagement.objects.filter(organisation=gone).update(organisation=keep)
@@ -305,11 +299,7 @@ def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> M
             "The app that owns those rows must move them when organisations are merged."
         )
 
-    if by is not None:
-        keep._history_user = by
-        gone._history_user = by
-    keep._change_reason = reason
-    keep.save()
+    save_with_history(keep, by=by, reason=reason)
     note = Engagement.objects.create(
         organisation=keep,
         kind=Engagement.Kind.NOTE,
@@ -319,6 +309,8 @@ def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> M
     )
     if by is not None:
         note.staff.add(by)
+    if by is not None:
+        gone._history_user = by
     gone._change_reason = f"Merged into {keep.name} (#{keep.pk})"
     gone.delete()
     return summary

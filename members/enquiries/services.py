@@ -32,8 +32,6 @@ second "joined" entry): the applicant is told they are welcome, nothing fails.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,8 +40,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Value
-from django.db.models.functions import Lower, Replace
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,6 +48,7 @@ from coalition.exceptions import InvalidTransition
 from coalition.outbox.rendering import absolute_url
 from coalition.outbox.services import email_queue
 from coalition.tokens import token_make, token_read
+from members.matching import normalise_email, normalise_name, website_domain
 from members.models import (
     Contact,
     Engagement,
@@ -61,7 +58,6 @@ from members.models import (
     Membership,
     MembershipTier,
     Organisation,
-    website_domain,
 )
 from members.services import engagement_create, membership_start
 
@@ -168,39 +164,6 @@ def _encodable(text: str) -> bool:
 
 # --- Duplicate detection --------------------------------------------------------------------------------
 
-_LEGAL_SUFFIXES = re.compile(
-    r"\b(ltd|limited|inc|incorporated|llc|plc|gmbh|ag|sa|sas|bv|nv|ab|as|aps|oy|spa|srl|co|corp|corporation)\b"
-)
-# Letters that Unicode does not decompose into a base letter and an accent.
-_TRANSLITERATE = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d", "œ": "oe", "þ": "th"})
-_STRIPPED = (" ", ".", ",", "-", "'", "’", "&", "(", ")", "/", '"')
-
-
-def normalise_name(name: str) -> str:
-    """Lower-case, no accents, legal suffixes or punctuation, no spaces: "Acme Ltd." → "acme"."""
-    text = (name or "").lower().translate(_TRANSLITERATE)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    for char in "/.'’":  # inside words: "A/S", "S.A.", "O'Neill"
-        text = text.replace(char, "")
-    for char in _STRIPPED:
-        text = text.replace(char, " ")
-    text = _LEGAL_SUFFIXES.sub(" ", text)
-    return "".join(text.split())
-
-
-def _normalised_name_expression():
-    """The database-side half of ``normalise_name``: case, punctuation and spaces; on PostgreSQL accents too
-    (the unaccent extension, migration 0006), so "Societe Generale" finds "Société Générale". Legal
-    suffixes stay: Python compares the candidates exactly."""
-    expression = Lower("name")
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.lookups import Unaccent
-
-        expression = Unaccent(expression)
-    for char in _STRIPPED:
-        expression = Replace(expression, Value(char), Value(""))
-    return expression
-
 
 @dataclass(frozen=True)
 class Match:
@@ -222,16 +185,9 @@ def enquiry_match_find(
     if organisation is None:
         wanted = normalise_name(organisation_name)
         if wanted:
-            # The database strips case, spaces and punctuation; legal suffixes ("Ltd", "A/S") usually come
-            # last, so candidates start with the wanted name and Python makes the exact comparison.
-            candidates = (
-                Organisation.objects.annotate(normalised=_normalised_name_expression())
-                .filter(normalised__startswith=wanted)
-                .order_by("pk")[:50]
-            )
-            organisation = next((o for o in candidates if normalise_name(o.name) == wanted), None)
+            organisation = Organisation.objects.filter(name_key=wanted).order_by("pk").first()
     contact = None
-    email = (email or "").strip().lower()
+    email = normalise_email(email)
     if email:
         contacts = Contact.objects.filter(email=email).select_related("organisation")
         if organisation is not None:
@@ -292,7 +248,7 @@ def enquiry_submit(
     and the secretariat a notification, each once, whatever the state of the broker.
     """
     fields = {name: data[name] for name in APPLICANT_FIELDS if name in data}
-    fields["email"] = (fields.get("email") or "").strip().lower()
+    fields["email"] = normalise_email(fields.get("email"))
     fields["organisation_name"] = " ".join((fields.get("organisation_name") or "").split())
     for name in ("country", "website", "job_title", "intended_commitments", "target_kind"):
         fields[name] = fields.get(name) or ""

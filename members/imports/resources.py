@@ -26,7 +26,6 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower, Trim
 from django_countries import countries
 from import_export import fields, resources, widgets
 from simple_history.exceptions import NotHistoricalModelError
@@ -37,14 +36,10 @@ from simple_history.utils import (
 )
 
 from members import services
-from members.models import Commitment, Contact, Organisation, website_domain
+from members.matching import normalise_email, normalise_name, normalise_person_name, website_domain
+from members.models import Commitment, Contact, Organisation
 
 log = logging.getLogger(__name__)
-
-
-def normalise_name(value: str) -> str:
-    """Case- and whitespace-insensitive form of a name, for matching."""
-    return " ".join(str(value or "").split()).casefold()
 
 
 def _text(value: Any) -> str:
@@ -209,7 +204,7 @@ class OrganisationIndex:
     def load(self, *, codes: Iterable[str] = (), domains: Iterable[str] = (), names: Iterable[str] = ()):
         codes, domains, names = set(codes) - {""}, set(domains) - {""}, set(names) - {""}
         # One query per kind of key rather than one with OR: each is then an index scan (the names use the
-        # index on lower(trim(name))), where PostgreSQL plans the OR of a chunk's keys as a scan of the
+        # index on name_key), where PostgreSQL plans the OR of a chunk's keys as a scan of the
         # whole table. At most three queries, whatever the number of keys.
         conditions = []
         if codes:
@@ -217,10 +212,10 @@ class OrganisationIndex:
         if domains:
             conditions.append(Q(website_domain__in=domains))
         if names:
-            conditions.append(Q(normalised__in=names))
+            conditions.append(Q(name_key__in=names))
         found: dict[int, Organisation] = {}
         for condition in conditions:
-            queryset = Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(condition)
+            queryset = Organisation.objects.filter(condition)
             for organisation in queryset.order_by():
                 found.setdefault(organisation.pk, organisation)
         self.by_pk.update(found)
@@ -229,7 +224,7 @@ class OrganisationIndex:
                 self.by_country.setdefault(organisation.country.code, organisation)
             if organisation.website_domain:
                 self.by_domain.setdefault(organisation.website_domain, organisation)
-            self.by_name.setdefault(normalise_name(organisation.name), []).append(organisation)
+            self.by_name.setdefault(organisation.name_key, []).append(organisation)
         return self
 
     def match(self, *, kind: str, country: str, domain: str, name: str) -> Organisation | None:
@@ -629,12 +624,12 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
 
     def row_key(self, row):
         organisation = self.organisation_key(row)
-        email = _text(row.get("email")).lower()
+        email = normalise_email(_text(row.get("email")))
         if not organisation:
             return None
         if email:
             return f"email {email} at {_text(row.get('organisation'))}"
-        name = normalise_name(row.get("name"))
+        name = normalise_person_name(row.get("name"))
         return f"name “{_text(row.get('name'))}” at {_text(row.get('organisation'))}" if name else None
 
     def key_field(self, row) -> str:
@@ -646,7 +641,7 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
             o.pk for o in self.org_index.by_domain.values()
         }
         org_ids |= {o.pk for group in self.org_index.by_name.values() for o in group}
-        emails = {_text(r.get("email")).lower() for r in dataset.dict} - {""}
+        emails = {normalise_email(_text(r.get("email"))) for r in dataset.dict} - {""}
         self.contacts_by_email: dict[tuple[int, str], Contact] = {}
         self.contacts_by_name: dict[tuple[int, str], Contact] = {}
         if not org_ids:
@@ -659,17 +654,17 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
                 self.contacts_by_email[(contact.organisation_id, contact.email)] = contact
             else:
                 self.contacts_by_name.setdefault(
-                    (contact.organisation_id, normalise_name(contact.name)), contact
+                    (contact.organisation_id, normalise_person_name(contact.name)), contact
                 )
 
     def match(self, row):
         organisation = self.org_index.resolve(_text(row.get("organisation")))
         if organisation is None:
             return None
-        email = _text(row.get("email")).lower()
+        email = normalise_email(_text(row.get("email")))
         if email:
             return self.contacts_by_email.get((organisation.pk, email))
-        return self.contacts_by_name.get((organisation.pk, normalise_name(row.get("name"))))
+        return self.contacts_by_name.get((organisation.pk, normalise_person_name(row.get("name"))))
 
 
 # --- Commitments ---------------------------------------------------------------------------------------

@@ -18,17 +18,13 @@ from django_countries import countries
 
 from members.models import Commitment, Membership, Organisation
 
-PUBLIC_STATUSES = (Membership.Status.ACTIVE, Membership.Status.GRACE)
-
 
 def _public_membership(organisation_ref: str) -> Exists:
-    return Exists(
-        Membership.objects.filter(organisation_id=OuterRef(organisation_ref), status__in=PUBLIC_STATUSES)
-    )
+    return Exists(Membership.objects.in_good_standing().filter(organisation_id=OuterRef(organisation_ref)))
 
 
 def public_members() -> QuerySet[Organisation]:
-    """Organisations shown to the public: current (active or grace) members that agreed to be listed."""
+    """Organisations shown to the public: members in good standing that agreed to be listed."""
     return Organisation.objects.filter(_public_membership("pk"), listed_publicly=True)
 
 
@@ -151,9 +147,9 @@ def member_directory(*, kind: str = "", country: str = "") -> QuerySet[Organisat
     The membership join filters and annotates in one step: an organisation has at most one current
     membership (a database constraint), so every member appears once.
     """
-    qs = Organisation.objects.filter(listed_publicly=True, memberships__status__in=PUBLIC_STATUSES).annotate(
-        member_since=F("memberships__joined_on"), tier_name=F("memberships__tier__name")
-    )
+    qs = Organisation.objects.filter(
+        listed_publicly=True, memberships__status__in=Membership.GOOD_STANDING_STATUSES
+    ).annotate(member_since=F("memberships__joined_on"), tier_name=F("memberships__tier__name"))
     if kind:
         qs = qs.filter(kind=kind)
     if country:

@@ -17,6 +17,7 @@ from coalition.models import OutboundEmail
 from coalition.outbox.rendering import absolute_url
 from coalition.outbox.services import email_queue
 from coalition.tokens import token_make, token_read
+from members.matching import normalise_email
 from newsletters.models import (
     BounceEvent,
     ConsentRecord,
@@ -77,7 +78,7 @@ def subscription_request(
     confirmation email; nothing changes until the link is followed. An address that is already confirmed
     gets a note with its preferences link, and nothing changes either.
     """
-    email = (email or "").strip().lower()
+    email = normalise_email(email)
     if not email:
         raise ValidationError({"email": "Enter your email address."})
     chosen = list(topics or []) or list(Topic.objects.filter(default=True))
@@ -135,7 +136,7 @@ def subscriber_import(*, email: str, name: str | None, topics: list[Topic] | Non
     through ``subscription_request`` like any sign-up: pending, with an "import" consent record, and the
     double opt-in confirmation email after commit. Only confirming makes them a recipient.
     """
-    email = (email or "").strip().lower()
+    email = normalise_email(email)
     subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
     if subscriber is None:
         subscription_request(email=email, name=name or "", topics=topics, method=ConsentRecord.Method.IMPORT)
@@ -245,7 +246,7 @@ def bounce_record(
 
     Returns None for an unknown address or an event already recorded (providers retry webhooks).
     """
-    subscriber = Subscriber.objects.select_for_update().filter(email=(email or "").strip().lower()).first()
+    subscriber = Subscriber.objects.select_for_update().filter(email=normalise_email(email)).first()
     if subscriber is None:
         return None
     try:
@@ -320,7 +321,7 @@ def on_enquiry_submitted(*, enquiry, **_: Any) -> None:
         return
     recent = timezone.now() - timedelta(days=settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS)
     if ConsentRecord.objects.filter(
-        subscriber__email=enquiry.email.strip().lower(),
+        subscriber__email=normalise_email(enquiry.email),
         method=ConsentRecord.Method.ENQUIRY,
         confirmed_at__isnull=True,
         created_at__gte=recent,
@@ -341,7 +342,7 @@ def on_enquiry_approved(*, enquiry, **_: Any) -> None:
     organisation kind or country include them."""
     if not enquiry.email or not getattr(enquiry, "contact_id", None):
         return
-    Subscriber.objects.filter(email=enquiry.email.strip().lower(), contact__isnull=True).update(
+    Subscriber.objects.filter(email=normalise_email(enquiry.email), contact__isnull=True).update(
         contact_id=enquiry.contact_id
     )
 

@@ -1,0 +1,68 @@
+"""When two records are the same: the one home of the keys organisations and people are matched by.
+
+Enquiries (is the applicant a known organisation?), the spreadsheet import (does this row update a
+record?), duplicates (which records look alike?) and newsletters (is this address already subscribed?)
+all ask this module, so the same name means the same organisation everywhere.
+
+Pure functions, no model imports: ``members.models`` stores the organisation key (``Organisation.name_key``)
+so the database can match by it with an index.
+"""
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from django.db.models import F
+from django.db.models.functions import Lower, Trim
+
+# Legal forms that do not tell two organisations apart: "Acme Ltd." and "ACME Limited" are "acme".
+_LEGAL_SUFFIXES = re.compile(
+    r"\b(ltd|limited|inc|incorporated|llc|plc|gmbh|ag|sa|sas|bv|nv|ab|as|aps|oy|spa|srl|co|corp|corporation)\b"
+)
+# Letters that Unicode does not decompose into a base letter and an accent.
+_TRANSLITERATE = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d", "œ": "oe", "þ": "th"})
+_SEPARATORS = (" ", ".", ",", "-", "'", "’", "&", "(", ")", "/", '"')
+
+
+def normalise_name(name: str) -> str:
+    """The key of an organisation's name: lower case, no accents, no punctuation, spaces or legal suffixes.
+
+    "Acme Ltd.", "ACME Limited" and "acme" are all "acme"; "Société Générale S.A." is "societegenerale".
+    """
+    text = str(name or "").lower().translate(_TRANSLITERATE)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    for char in "/.'’":  # inside words: "A/S", "S.A.", "O'Neill"
+        text = text.replace(char, "")
+    for char in _SEPARATORS:
+        text = text.replace(char, " ")
+    text = _LEGAL_SUFFIXES.sub(" ", text)
+    return "".join(text.split())
+
+
+def name_key_expression():
+    """The organisation name key in a query: the stored ``name_key`` column (indexed)."""
+    return F("name_key")
+
+
+def normalise_email(email: str) -> str:
+    """The key of an email address: trimmed and lower case (how every address is stored)."""
+    return str(email or "").strip().lower()
+
+
+def normalise_person_name(name: str) -> str:
+    """The key of a person's name within an organisation: case and spacing do not count."""
+    return " ".join(str(name or "").split()).casefold()
+
+
+def person_name_expression(field: str = "name"):
+    """A person's name compared in the database: case and surrounding spaces do not count."""
+    return Lower(Trim(field))
+
+
+def website_domain(url: str) -> str:
+    """The bare host of a website, lower-case and without ``www.``: the key for matching organisations."""
+    if not url:
+        return ""
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    host = host.lower().rstrip(".")
+    return host.removeprefix("www.")

@@ -1,0 +1,67 @@
+""" "Is this the same organisation?" has one answer: ``members.matching``, used by every caller."""
+
+import pytest
+
+from members.duplicates.services import organisation_duplicate_pairs
+from members.enquiries.services import enquiry_match_find
+from members.imports.services import import_run
+from members.matching import normalise_email, normalise_name
+from members.models import Organisation
+from tests.members.factories import OrganisationFactory
+from tests.members.import_files import ORGANISATION_COLUMNS, csv_bytes
+
+SPELLINGS = ["Acme Ltd.", "ACME Limited", "acme"]
+
+
+def test_the_spellings_of_one_name_share_one_key():
+    assert {normalise_name(n) for n in SPELLINGS} == {"acme"}
+    assert normalise_name("Société Générale S.A.") == normalise_name("Societe Generale SA")
+    assert normalise_name("Acme Ltd.") != normalise_name("Acme Energy")
+    assert normalise_email("  Anna@Example.ORG ") == "anna@example.org"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored", SPELLINGS)
+@pytest.mark.parametrize("given", SPELLINGS)
+def test_an_enquiry_finds_the_organisation_whatever_the_spelling(stored, given):
+    organisation = OrganisationFactory(name=stored, kind=Organisation.Kind.COMPANY, website="")
+    match = enquiry_match_find(
+        organisation_name=given, organisation_kind=Organisation.Kind.COMPANY, country="", website="", email=""
+    )
+    assert match.organisation == organisation
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored", SPELLINGS)
+@pytest.mark.parametrize("given", SPELLINGS)
+def test_an_import_row_updates_the_organisation_whatever_the_spelling(stored, given):
+    organisation = OrganisationFactory(name=stored, kind=Organisation.Kind.COMPANY, website="")
+    row = {"name": given, "kind": "company", "description": "Direct air capture."}
+    outcome = import_run(resource="organisations", content=csv_bytes([row], ORGANISATION_COLUMNS), fmt="csv")
+    assert (outcome.created, outcome.error_rows) == (0, 0)
+    assert Organisation.objects.count() == 1
+    organisation.refresh_from_db()
+    assert organisation.description == "Direct air capture."
+
+
+@pytest.mark.django_db
+def test_the_duplicates_page_pairs_the_spellings_as_the_same_name():
+    first, second, third = (OrganisationFactory(name=n, website="") for n in SPELLINGS)
+    pairs = organisation_duplicate_pairs(use_trigrams=False)
+    paired = {frozenset((p.first.pk, p.second.pk)) for p in pairs if "same name" in p.reasons}
+    assert paired == {
+        frozenset((first.pk, second.pk)),
+        frozenset((first.pk, third.pk)),
+        frozenset((second.pk, third.pk)),
+    }
+
+
+def test_the_name_key_has_one_definition():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = subprocess.run(
+        ["grep", "-rn", "def normalise_name", "members/"], cwd=root, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert [line.split(":")[0] for line in found] == ["members/matching.py"]
