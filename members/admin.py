@@ -10,13 +10,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
+from coalition.exceptions import InvalidTransition
+from coalition.forms import ServiceModelForm
+from members import services
 from members.admin_export import CoalitionExportMixin
 from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
@@ -113,6 +118,8 @@ def _action_form_page(
         "queryset": queryset,
         "action": action,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        # Started from a membership's own page: go back there when done.
+        "back_to_object": bool(request.POST.get("_back_to_object")),
     }
     return TemplateResponse(request, "admin/members/action_form.html", context)
 
@@ -120,8 +127,20 @@ def _action_form_page(
 # --- Inlines on the organisation page --------------------------------------------------------------------
 
 
+class OrganisationForm(ServiceModelForm):
+    def service_validate(self, instance) -> None:
+        services.organisation_validate(organisation=instance)
+
+
+class ContactForm(ServiceModelForm):
+    def service_validate(self, instance) -> None:
+        if instance.organisation_id:
+            services.contact_validate(contact=instance)
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
+    form = ContactForm
     extra = 0
     fields = ("name", "email", "phone", "job_title", "is_primary")
 
@@ -162,8 +181,16 @@ class EngagementInline(admin.TabularInline):
 # --- Model admins ----------------------------------------------------------------------------------------
 
 
+def _form_fields(form, allowed) -> dict[str, Any]:
+    """The values a staff member submitted for the fields a service accepts."""
+    return {
+        name: form.cleaned_data[name] for name in form.fields if name in allowed and name in form.cleaned_data
+    }
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+    form = OrganisationForm
     list_display = (
         "name",
         "kind",
@@ -219,13 +246,39 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
             extra_context["timeline_limit"] = TIMELINE_LIMIT
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        fields = _form_fields(form, services.ORGANISATION_FIELDS)
+        if change:
+            services.organisation_update(organisation=obj, by=request.user, **fields)
+        else:
+            _adopt(obj, services.organisation_create(by=request.user, **fields))
+
     def save_formset(self, request, form, formset, change):
         if formset.model is Commitment:
             self._save_commitments(request, form.instance, formset)
         elif formset.model is Engagement:
             self._save_engagements(form.instance, formset)
+        elif formset.model is Contact:
+            self._save_contacts(request, form.instance, formset)
         else:
             super().save_formset(request, form, formset, change)
+
+    @staticmethod
+    def _save_contacts(request, organisation: Organisation, formset) -> None:
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        # Unmarking a primary contact first lets another row of the same form become primary.
+        changed = sorted(formset.changed_objects, key=lambda item: item[0].is_primary)
+        for obj, _ in changed:
+            fields = {name: getattr(obj, name) for name in services.CONTACT_FIELDS - {"organisation"}}
+            services.contact_update(contact=obj, by=request.user, **fields)
+        for obj in formset.new_objects:
+            fields = {name: getattr(obj, name) for name in services.CONTACT_FIELDS - {"organisation", "name"}}
+            _adopt(
+                obj,
+                services.contact_create(organisation=organisation, name=obj.name, by=request.user, **fields),
+            )
 
     @staticmethod
     def _save_commitments(request, organisation: Organisation, formset) -> None:
@@ -248,7 +301,9 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
             obj.delete()
         for obj in instances:
             if obj.pk:
-                obj.save()
+                services.engagement_update(
+                    engagement=obj, kind=obj.kind, summary=obj.summary, occurred_at=obj.occurred_at
+                )
             else:
                 saved = engagement_create(
                     organisation=organisation,
@@ -313,11 +368,22 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    form = ContactForm
     list_display = ("name", "organisation", "email", "job_title", "is_primary")
     list_filter = ("is_primary", "organisation__kind", ("organisation__country", CountryFilter))
     search_fields = ("name", "email", "organisation__name")
     autocomplete_fields = ("organisation",)
     list_select_related = ("organisation",)
+
+    def save_model(self, request, obj, form, change):
+        fields = _form_fields(form, services.CONTACT_FIELDS)
+        if change:
+            services.contact_update(contact=obj, by=request.user, **fields)
+        else:
+            organisation, name = fields.pop("organisation"), fields.pop("name")
+            _adopt(
+                obj, services.contact_create(organisation=organisation, name=name, by=request.user, **fields)
+            )
 
 
 @admin.register(MembershipTier)
@@ -361,6 +427,114 @@ class MembershipAddForm(forms.ModelForm):
         return cleaned
 
 
+class MembershipChangeForm(ServiceModelForm):
+    """Correcting a membership's tier, dates or notes. Its status is not a field: it follows the dates, or
+    changes through the actions (renew, suspend, withdraw, reinstate, activate, override)."""
+
+    class Meta:
+        model = Membership
+        fields = ("tier", "start_date", "end_date", "notes")
+
+    def service_validate(self, instance) -> None:
+        services.membership_validate(membership=instance)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Kept in the history.",
+    )
+
+
+class RequiredReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, widget=forms.TextInput(attrs={"size": 60}), help_text="Kept in the history."
+    )
+
+
+class OverrideForm(forms.Form):
+    status = forms.ChoiceField(choices=Membership.Status.choices, help_text="The status to freeze.")
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Why the dates do not decide for now; shown on the membership and kept in the history.",
+    )
+
+
+def _renew(membership: Membership, data: dict, user) -> Membership:
+    return services.membership_renew(membership=membership, for_end_date=membership.end_date, by=user)
+
+
+def _override(membership: Membership, data: dict, user) -> Membership:
+    return services.membership_set_override(
+        membership=membership, override=True, status=data["status"], reason=data["reason"], by=user
+    )
+
+
+def _lift_override(membership: Membership, data: dict, user) -> Membership:
+    return services.membership_set_override(
+        membership=membership, override=False, reason=data.get("reason", ""), by=user
+    )
+
+
+# name: (button label, form, what it does). Every action calls its service; none edits a status itself.
+MEMBERSHIP_ACTIONS = {
+    "renew_memberships": ("Renew for one period", None, _renew),
+    "set_status_override": ("Set a status override", OverrideForm, _override),
+    "lift_status_override": ("Lift the status override", ReasonForm, _lift_override),
+    "suspend_memberships": (
+        "Suspend",
+        RequiredReasonForm,
+        lambda m, data, user: services.membership_suspend(membership=m, reason=data["reason"], by=user),
+    ),
+    "withdraw_memberships": (
+        "Withdraw",
+        RequiredReasonForm,
+        lambda m, data, user: services.membership_withdraw(membership=m, reason=data["reason"], by=user),
+    ),
+    "reinstate_memberships": (
+        "Reinstate",
+        None,
+        lambda m, data, user: services.membership_reinstate(membership=m, by=user),
+    ),
+    "activate_memberships": (
+        "Activate (fee paid)",
+        None,
+        lambda m, data, user: services.membership_activate(membership=m, by=user),
+    ),
+}
+
+
+def _membership_action(name: str):
+    label, form_class, apply = MEMBERSHIP_ACTIONS[name]
+
+    def action(modeladmin, request, queryset):
+        form = (form_class or forms.Form)(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done, refused = 0, []
+            for membership in queryset.select_related("organisation", "tier"):
+                try:
+                    apply(membership, form.cleaned_data, request.user)
+                    done += 1
+                except (ValidationError, InvalidTransition) as exc:
+                    detail = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                    refused.append(f"{membership.organisation}: {detail}")
+            if done:
+                modeladmin.message_user(request, f"{label}: done for {done} membership(s).")
+            for line in refused:
+                modeladmin.message_user(request, line, messages.ERROR)
+            back = request.POST.get("_back_to_object")
+            if back and len(queryset) == 1:
+                return HttpResponseRedirect(reverse("admin:members_membership_change", args=[queryset[0].pk]))
+            return None
+        return _action_form_page(modeladmin, request, queryset, form=form, title=label, action=name)
+
+    action.__name__ = name
+    return admin.action(description=f"{label}…", permissions=["change"])(action)
+
+
 @admin.register(Membership)
 class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     list_display = (
@@ -384,6 +558,8 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     list_select_related = ("organisation", "tier")
     date_hierarchy = "start_date"
     history_list_display = ("status", "tier", "start_date", "end_date", "status_override")
+    change_form_template = "admin/members/membership/change_form.html"
+    actions = [_membership_action(name) for name in MEMBERSHIP_ACTIONS]
     change_fields = (
         "organisation",
         "tier",
@@ -397,19 +573,28 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = MembershipAddForm
+        kwargs["form"] = MembershipAddForm if obj is None else MembershipChangeForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
         return MembershipAddForm.Meta.fields if obj is None else self.change_fields
 
     def get_readonly_fields(self, request, obj=None):
-        return ("organisation", "joined_on") if obj is not None else ()
+        if obj is None:
+            return ()
+        return ("organisation", "joined_on", "status", "status_override", "override_reason")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_change_permission(request, obj):
+            context["membership_actions"] = [
+                (name, label) for name, (label, _, _) in MEMBERSHIP_ACTIONS.items()
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            fields = _form_fields(form, set(MembershipChangeForm.Meta.fields))
+            services.membership_update(membership=obj, by=request.user, **fields)
             return
         saved = membership_start(
             organisation=form.cleaned_data["organisation"],
@@ -463,8 +648,17 @@ class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         _adopt(obj, saved)
 
 
+class EngagementForm(ServiceModelForm):
+    def service_validate(self, instance) -> None:
+        if instance.organisation_id and "contacts" in self.cleaned_data:
+            services.engagement_validate(
+                organisation=instance.organisation, contacts=self.cleaned_data["contacts"]
+            )
+
+
 @admin.register(Engagement)
 class EngagementAdmin(CoalitionExportMixin, admin.ModelAdmin):
+    form = EngagementForm
     list_display = ("occurred_at", "organisation", "kind", "summary")
     list_filter = (
         "kind",
@@ -479,7 +673,9 @@ class EngagementAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # Contacts and staff are many-to-many: the admin sets them right after this, as on add.
+            fields = _form_fields(form, {"kind", "summary", "details", "occurred_at", "organisation"})
+            services.engagement_update(engagement=obj, **fields)
             return
         # Contacts and staff are many-to-many: the admin sets them on the created row right after this.
         saved = engagement_create(

@@ -39,7 +39,7 @@ def save_with_history(instance, *, by=None, reason: str = "") -> None:
 # --- Organisations ---------------------------------------------------------------------------------------
 
 
-_ORGANISATION_FIELDS = {"name", "kind", "country", "sector", "website", "description", "listed_publicly"}
+ORGANISATION_FIELDS = {"name", "kind", "country", "sector", "website", "description", "listed_publicly"}
 
 
 def organisation_validate(*, organisation: Organisation) -> None:
@@ -61,7 +61,7 @@ def organisation_validate(*, organisation: Organisation) -> None:
 
 @transaction.atomic
 def organisation_create(*, by=None, **fields: Any) -> Organisation:
-    unknown = set(fields) - _ORGANISATION_FIELDS
+    unknown = set(fields) - ORGANISATION_FIELDS
     if unknown:
         raise TypeError(f"organisation_create() got unexpected fields: {sorted(unknown)}")
     organisation = Organisation(**fields)
@@ -73,7 +73,7 @@ def organisation_create(*, by=None, **fields: Any) -> Organisation:
 
 @transaction.atomic
 def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -> Organisation:
-    unknown = set(fields) - _ORGANISATION_FIELDS
+    unknown = set(fields) - ORGANISATION_FIELDS
     if unknown:
         raise TypeError(f"organisation_update() got unexpected fields: {sorted(unknown)}")
     _apply(organisation, fields)
@@ -86,7 +86,7 @@ def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -
 # --- Contacts --------------------------------------------------------------------------------------------
 
 
-_CONTACT_FIELDS = {"organisation", "name", "email", "phone", "job_title", "is_primary"}
+CONTACT_FIELDS = {"organisation", "name", "email", "phone", "job_title", "is_primary"}
 
 
 def contact_validate(*, contact: Contact) -> None:
@@ -108,7 +108,7 @@ def contact_validate(*, contact: Contact) -> None:
 @transaction.atomic
 def contact_create(*, organisation: Organisation, name: str, by=None, **fields: Any) -> Contact:
     """Add a person to an organisation. The email is stored lower-case and is unique per organisation."""
-    unknown = set(fields) - _CONTACT_FIELDS
+    unknown = set(fields) - CONTACT_FIELDS
     if unknown:
         raise TypeError(f"contact_create() got unexpected fields: {sorted(unknown)}")
     contact = Contact(organisation=organisation, name=name, **fields)
@@ -121,7 +121,7 @@ def contact_create(*, organisation: Organisation, name: str, by=None, **fields: 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, by=None, **fields: Any) -> Contact:
-    unknown = set(fields) - _CONTACT_FIELDS
+    unknown = set(fields) - CONTACT_FIELDS
     if unknown:
         raise TypeError(f"contact_update() got unexpected fields: {sorted(unknown)}")
     _apply(contact, fields)
@@ -506,7 +506,8 @@ def membership_set_override(
 # --- Engagements -----------------------------------------------------------------------------------------
 
 
-def _engagement_check(*, organisation: Organisation, contacts: Iterable[Contact]) -> None:
+def engagement_validate(*, organisation: Organisation, contacts: Iterable[Contact]) -> None:
+    """The people of an engagement belong to its organisation."""
     strangers = [c.name for c in contacts if c.organisation_id != organisation.pk]
     if strangers:
         raise ValidationError({"contacts": f"Not contacts of {organisation}: {', '.join(strangers)}."})
@@ -532,7 +533,7 @@ def engagement_create(
         occurred_at=occurred_at or timezone.now(),
     )
     engagement.full_clean()
-    _engagement_check(organisation=organisation, contacts=contacts)
+    engagement_validate(organisation=organisation, contacts=contacts)
     engagement.save()
     if contacts:
         engagement.contacts.set(contacts)
@@ -557,7 +558,7 @@ def engagement_update(
     if contacts is not None:
         contacts = list(contacts)
     current_contacts = contacts if contacts is not None else list(engagement.contacts.all())
-    _engagement_check(organisation=engagement.organisation, contacts=current_contacts)
+    engagement_validate(organisation=engagement.organisation, contacts=current_contacts)
     engagement.save()
     if contacts is not None:
         engagement.contacts.set(contacts)

@@ -1,0 +1,59 @@
+"""Forms that show a service's rules instead of restating them.
+
+A service is the one home of a rule (``<noun>_validate`` next to ``<noun>_create``/``<noun>_update``); an
+admin form or a page form asks it, and its ``ValidationError`` lands on the fields it names.
+"""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.models import InlineForeignKeyField, construct_instance
+
+
+def form_add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's ``ValidationError`` on ``form``: each message on its field, others on the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        field = name if name in form.fields else None
+        if field is None and name != NON_FIELD_ERRORS:
+            errors = [f"{name.replace('_', ' ').capitalize()}: {message}" for message in errors]
+        form.add_error(field, errors)
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose rules are the service's.
+
+    Subclasses override ``service_validate(instance)`` to call the service's validate function. The form
+    builds the instance, derives what the model derives (``set_derived_fields``: stored keys, lower-case
+    emails), checks each field, then asks the service; the database constraints come last, as the last
+    word for anything the service does not word better. So the same rule that guards the service's write
+    speaks on the form, with the service's message.
+    """
+
+    def service_validate(self, instance) -> None:  # pragma: no cover - overridden
+        return None
+
+    def _post_clean(self) -> None:
+        exclude = self._get_validation_exclusions()
+        exclude |= {name for name, field in self.fields.items() if isinstance(field, InlineForeignKeyField)}
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
+        if hasattr(self.instance, "set_derived_fields"):
+            self.instance.set_derived_fields()
+        try:
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            self._update_errors(exc)
+        if self.errors:
+            return
+        try:
+            self.service_validate(self.instance)
+            self.instance.validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            form_add_service_errors(self, exc)
+            return
+        if self._validate_unique:
+            self.validate_unique()
