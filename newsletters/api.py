@@ -211,14 +211,9 @@ class SubscriberViewSet(
 
     def perform_update(self, serializer):
         # Name, topics and the contact link only: status changes go through confirm/unsubscribe/webhooks.
-        data = serializer.validated_data
-        subscriber = serializer.instance
-        if "contact" in data:
-            subscriber.contact = data["contact"]
-        subscriber.name = data.get("name", subscriber.name)
-        subscriber.save(update_fields=["name", "contact", "updated_at"])
-        if "topics" in data:
-            subscriber.topics.set(data["topics"])
+        serializer.instance = subscriptions.subscriber_update(
+            subscriber=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
     @extend_schema(responses=SubscriberExportSerializer)
     @action(detail=True, methods=["get"])

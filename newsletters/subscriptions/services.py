@@ -228,6 +228,35 @@ def subscriber_update_preferences(
     return subscriber
 
 
+_STAFF_EDITABLE = {"name", "contact", "topics"}
+
+
+@transaction.atomic
+def subscriber_update(*, subscriber: Subscriber, by=None, **fields: Any) -> Subscriber:
+    """Staff correct a subscriber's name, topics or the contact they are linked to.
+
+    The status is not among them: it changes only by confirming, unsubscribing, a bounce or a complaint,
+    each with its consent or suppression record.
+    """
+    unknown = set(fields) - _STAFF_EDITABLE
+    if unknown:
+        raise ValidationError(
+            {name: "This cannot be changed here; the subscriber's own actions change it." for name in unknown}
+        )
+    changed = ["updated_at"]
+    if "name" in fields:
+        subscriber.name = (fields["name"] or "").strip()
+        changed.append("name")
+    if "contact" in fields:
+        subscriber.contact = fields["contact"]
+        changed.append("contact")
+    subscriber.full_clean(exclude=["topics"], validate_unique=False)
+    subscriber.save(update_fields=changed)
+    if "topics" in fields:
+        subscriber.topics.set(fields["topics"])
+    return subscriber
+
+
 # --- Bounces and complaints ------------------------------------------------------------------------------
 
 
