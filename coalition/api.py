@@ -13,6 +13,29 @@ from coalition.exceptions import BadToken, InvalidTransition
 log = logging.getLogger(__name__)
 
 
+class ServiceWritesMixin:
+    """A viewset whose writes are its services': ``perform_create``/``perform_update`` hand the validated
+    data and the staff member to ``service_create``/``service_update``, which each viewset names."""
+
+    def service_create(self, data: dict, *, by):  # pragma: no cover - every viewset names its service
+        raise NotImplementedError
+
+    def service_update(self, instance, data: dict, *, by):  # pragma: no cover
+        raise NotImplementedError
+
+    def _user(self):
+        user = getattr(self.request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+    def perform_create(self, serializer) -> None:
+        serializer.instance = self.service_create(dict(serializer.validated_data), by=self._user())
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = self.service_update(
+            serializer.instance, dict(serializer.validated_data), by=self._user()
+        )
+
+
 def exception_handler(exc, context):
     if isinstance(exc, InvalidTransition):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)

@@ -1,8 +1,9 @@
 """Members API viewsets, registered on the project's one router (coalition/site/api_urls.py).
 
 Staff only, by Django model permissions (``coalition.permissions.StaffModelPermissions``). Viewsets hold no
-rules: writes go through the serializers to ``services``; reads come from ``selectors`` querysets that
-prefetch what a row shows, so a page of 5 and a page of 50 cost the same number of queries.
+rules: ``perform_create``/``perform_update`` call ``services`` (``coalition.api.ServiceWritesMixin``);
+reads come from ``selectors`` querysets that prefetch what a row shows, so a page of 5 and a page of 50
+cost the same number of queries.
 """
 
 from django.db.models import ProtectedError
@@ -12,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coalition.api import ServiceWritesMixin
 from coalition.exceptions import InvalidTransition
 from coalition.permissions import StaffModelPermissions
 from members import selectors, services
@@ -45,7 +47,7 @@ class StaffChangePermissions(StaffModelPermissions):
     perms_map = {**StaffModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
-class OrganisationViewSet(viewsets.ModelViewSet):
+class OrganisationViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Organisations and countries, each with its membership (current, else latest) and its commitments."""
 
     serializer_class = OrganisationSerializer
@@ -59,6 +61,12 @@ class OrganisationViewSet(viewsets.ModelViewSet):
             # The timeline reads its own rows; the list's prefetches would be wasted queries.
             return Organisation.objects.all()
         return selectors.organisation_list()
+
+    def service_create(self, data, *, by):
+        return services.organisation_create(by=by, **data)
+
+    def service_update(self, instance, data, *, by):
+        return services.organisation_update(organisation=instance, by=by, **data)
 
     @extend_schema(
         responses=TimelineEntrySerializer(many=True),
@@ -75,7 +83,7 @@ class OrganisationViewSet(viewsets.ModelViewSet):
         return Response(TimelineEntrySerializer(entries, many=True).data)
 
 
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     search_fields = ["name", "email", "organisation__name"]
@@ -83,6 +91,12 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.contact_list()
+
+    def service_create(self, data, *, by):
+        return services.contact_create(by=by, **data)
+
+    def service_update(self, instance, data, *, by):
+        return services.contact_update(contact=instance, by=by, **data)
 
 
 class MembershipTierViewSet(viewsets.ModelViewSet):
@@ -103,7 +117,7 @@ class MembershipTierViewSet(viewsets.ModelViewSet):
             ) from exc
 
 
-class MembershipViewSet(viewsets.ModelViewSet):
+class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Memberships. The status follows the dates (recomputed daily); staff change it through the actions."""
 
     serializer_class = MembershipSerializer
@@ -113,6 +127,13 @@ class MembershipViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.membership_list()
+
+    def service_create(self, data, *, by):
+        return services.membership_start(by=by, **data)
+
+    def service_update(self, instance, data, *, by):
+        data.pop("organisation", None)
+        return services.membership_update(membership=instance, by=by, **data)
 
     def _respond(self, membership) -> Response:
         return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
@@ -180,7 +201,7 @@ class MembershipViewSet(viewsets.ModelViewSet):
         return self._respond(services.membership_activate(membership=self.get_object(), by=request.user))
 
 
-class CommitmentViewSet(viewsets.ModelViewSet):
+class CommitmentViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Climate targets (Net Zero Tracker fields); every revision is kept."""
 
     serializer_class = CommitmentSerializer
@@ -190,6 +211,12 @@ class CommitmentViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.commitment_list()
+
+    def service_create(self, data, *, by):
+        return services.commitment_create(organisation=data.pop("organisation"), by=by, **data)
+
+    def service_update(self, instance, data, *, by):
+        return services.commitment_update(commitment=instance, by=by, **data)
 
     @extend_schema(responses=CommitmentRevisionSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -204,7 +231,7 @@ class CommitmentViewSet(viewsets.ModelViewSet):
         return Response(CommitmentRevisionSerializer(rows, many=True).data, status=status.HTTP_200_OK)
 
 
-class EngagementViewSet(viewsets.ModelViewSet):
+class EngagementViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Entries of organisations' histories: meetings, calls, letters, events, endorsements, notes."""
 
     serializer_class = EngagementSerializer
@@ -214,6 +241,12 @@ class EngagementViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.engagement_list()
+
+    def service_create(self, data, *, by):
+        return services.engagement_create(**data)
+
+    def service_update(self, instance, data, *, by):
+        return services.engagement_update(engagement=instance, **data)
 
 
 extra_urlpatterns: list = [*enquiry_api.extra_urlpatterns]

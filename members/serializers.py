@@ -39,12 +39,6 @@ def _unsaved(instance, attrs: dict[str, Any], model):
     return obj
 
 
-def _user(serializer: serializers.Serializer):
-    request = serializer.context.get("request")
-    user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None
-
-
 # --- Nested read-only shapes -------------------------------------------------------------------------
 
 
@@ -129,14 +123,6 @@ class OrganisationSerializer(serializers.ModelSerializer):
             services.organisation_validate(organisation=_unsaved(self.instance, attrs, Organisation))
         return attrs
 
-    def create(self, validated_data: dict[str, Any]) -> Organisation:
-        with _as_api_errors():
-            return services.organisation_create(by=_user(self), **validated_data)
-
-    def update(self, instance: Organisation, validated_data: dict[str, Any]) -> Organisation:
-        with _as_api_errors():
-            return services.organisation_update(organisation=instance, by=_user(self), **validated_data)
-
 
 class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
@@ -179,14 +165,6 @@ class ContactSerializer(serializers.ModelSerializer):
         with _as_api_errors():
             services.contact_validate(contact=_unsaved(self.instance, attrs, Contact))
         return attrs
-
-    def create(self, validated_data: dict[str, Any]) -> Contact:
-        with _as_api_errors():
-            return services.contact_create(by=_user(self), **validated_data)
-
-    def update(self, instance: Contact, validated_data: dict[str, Any]) -> Contact:
-        with _as_api_errors():
-            return services.contact_update(contact=instance, by=_user(self), **validated_data)
 
 
 # --- Tiers and memberships -------------------------------------------------------------------------------
@@ -274,15 +252,6 @@ class MembershipSerializer(serializers.ModelSerializer):
             services.membership_validate(membership=candidate)
         return attrs
 
-    def create(self, validated_data: dict[str, Any]) -> Membership:
-        with _as_api_errors():
-            return services.membership_start(by=_user(self), **validated_data)
-
-    def update(self, instance: Membership, validated_data: dict[str, Any]) -> Membership:
-        validated_data.pop("organisation", None)
-        with _as_api_errors():
-            return services.membership_update(membership=instance, by=_user(self), **validated_data)
-
 
 class MembershipRenewSerializer(serializers.Serializer):
     for_end_date = serializers.DateField(
@@ -336,15 +305,6 @@ class CommitmentSerializer(serializers.ModelSerializer):
         with _as_api_errors():
             services.commitment_validate(commitment=_unsaved(self.instance, attrs, Commitment))
         return attrs
-
-    def create(self, validated_data: dict[str, Any]) -> Commitment:
-        organisation = validated_data.pop("organisation")
-        with _as_api_errors():
-            return services.commitment_create(organisation=organisation, by=_user(self), **validated_data)
-
-    def update(self, instance: Commitment, validated_data: dict[str, Any]) -> Commitment:
-        with _as_api_errors():
-            return services.commitment_update(commitment=instance, by=_user(self), **validated_data)
 
 
 class CommitmentRevisionSerializer(serializers.ModelSerializer):
@@ -411,17 +371,6 @@ class EngagementSerializer(serializers.ModelSerializer):
         contacts = attrs.get("contacts")
         if contacts is None and self.instance is not None and "organisation" in attrs:
             contacts = list(self.instance.contacts.all())
-        strangers = [c.name for c in contacts or () if c.organisation_id != organisation.pk]
-        if strangers:
-            raise serializers.ValidationError(
-                {"contacts": f"Not contacts of {organisation}: {', '.join(strangers)}."}
-            )
+        with _as_api_errors():
+            services.engagement_validate(organisation=organisation, contacts=contacts or ())
         return attrs
-
-    def create(self, validated_data: dict[str, Any]) -> Engagement:
-        with _as_api_errors():
-            return services.engagement_create(**validated_data)
-
-    def update(self, instance: Engagement, validated_data: dict[str, Any]) -> Engagement:
-        with _as_api_errors():
-            return services.engagement_update(engagement=instance, **validated_data)
