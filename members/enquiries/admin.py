@@ -261,7 +261,10 @@ class EnquiryAdmin(CoalitionExportMixin, admin.ModelAdmin):
             except (InvalidTransition, ValidationError) as exc:
                 self.message_user(request, " ".join(_messages(exc)), messages.ERROR)
         if "requested_tier" in form.changed_data:
-            Enquiry.objects.filter(pk=obj.pk).update(requested_tier=obj.requested_tier)
+            try:
+                services.enquiry_set_requested_tier(enquiry=obj, tier=obj.requested_tier, by=request.user)
+            except InvalidTransition as exc:
+                self.message_user(request, str(exc), messages.ERROR)
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not EnquiryNote:

@@ -397,6 +397,20 @@ def enquiry_assign(*, enquiry: Enquiry, assignee, by) -> Enquiry:
 
 
 @transaction.atomic
+def enquiry_set_requested_tier(*, enquiry: Enquiry, tier, by) -> Enquiry:
+    """Staff correct the tier an applicant asked for (approval offers it first)."""
+    enquiry = _locked(enquiry)
+    if not enquiry.is_open:
+        raise InvalidTransition(
+            f"This enquiry is {enquiry.get_status_display().lower()}: its requested tier is on record."
+        )
+    enquiry.requested_tier = tier
+    enquiry.last_activity_at = timezone.now()
+    enquiry.save(update_fields=["requested_tier", "last_activity_at", "updated_at"])
+    return enquiry
+
+
+@transaction.atomic
 def enquiry_note_add(*, enquiry: Enquiry, author, body: str) -> EnquiryNote:
     """An internal note: staff only, never shown or sent to the applicant."""
     body = (body or "").strip()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from coalition.models import OutboundEmail
 from members.models import Enquiry, EnquiryNote, Organisation
 from tests.members.enquiry_factories import EnquiryFactory
-from tests.members.factories import ContactFactory, OrganisationFactory
+from tests.members.factories import ContactFactory, MembershipTierFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 S = Enquiry.Status
@@ -176,3 +176,23 @@ def test_bulk_approval_links_the_suggested_match(staff_client):
     enquiry.refresh_from_db()
     assert enquiry.status == S.APPROVED and enquiry.organisation == organisation
     assert Organisation.objects.count() == 1
+
+
+def test_changing_the_requested_tier_in_the_admin_goes_through_the_service(staff_client):
+    enquiry = EnquiryFactory()
+    other_tier = MembershipTierFactory(name="Observer", slug="observer")
+    before = enquiry.last_activity_at
+    data = {
+        "assignee": "",
+        "requested_tier": other_tier.pk,
+        "notes-TOTAL_FORMS": "0",
+        "notes-INITIAL_FORMS": "0",
+        "transitions-TOTAL_FORMS": "0",
+        "transitions-INITIAL_FORMS": "0",
+        "_continue": "Save",
+    }
+    response = staff_client.post(_change(enquiry), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    enquiry.refresh_from_db()
+    assert enquiry.requested_tier == other_tier
+    assert enquiry.last_activity_at > before  # the service records the activity; a bare update did not
