@@ -122,6 +122,41 @@ def _diff(model, fields, old, new) -> list[str]:
     return changes
 
 
+def _revision_entries(rows, *, model, fields, category: str, title, detail, tidy=None) -> list[TimelineEntry]:
+    """Timeline entries from history rows ordered by object and time: one per creation, deletion, and
+    change of a watched field (a save that changed none of ``fields`` is left out)."""
+    entries: list[TimelineEntry] = []
+    previous: dict[int, object] = {}
+    for row in rows:
+        old = previous.get(row.id)
+        previous[row.id] = row
+        changes: list[str] = []
+        if row.history_type == "+" or old is None:
+            event = "created"
+        elif row.history_type == "-":
+            event = "deleted"
+        else:
+            event = "changed"
+            changes = _diff(model, fields, old, row)
+            if tidy is not None:
+                changes = [tidy(change, old, row) for change in changes]
+            if not changes:
+                continue
+        entries.append(
+            TimelineEntry(
+                at=row.history_date,
+                category=category,
+                kind=row.history_type,
+                title=title(row, event),
+                detail=detail(row),
+                by=row.history_user.get_username() if row.history_user else "",
+                object_id=row.id,
+                changes=changes,
+            )
+        )
+    return entries
+
+
 def organisation_timeline(*, organisation: Organisation, limit: int | None = None) -> list[TimelineEntry]:
     """Engagements, membership changes and commitment revisions of one organisation, newest first.
 
@@ -142,85 +177,56 @@ def organisation_timeline(*, organisation: Organisation, limit: int | None = Non
             )
         )
 
-    tiers = {}
     membership_rows = list(
         Membership.history.filter(organisation_id=organisation.pk)
         .select_related("history_user", "tier")
         .order_by("id", "history_date", "history_id")
     )
-    previous: dict[int, object] = {}
-    for row in membership_rows:
-        tiers[row.tier_id] = row.tier.name if row.tier else "?"
-        by = row.history_user.get_username() if row.history_user else ""
-        old = previous.get(row.id)
-        if row.history_type == "+" or old is None:
-            title = f"Membership created: {tiers[row.tier_id]}, {_label(Membership, 'status', row.status)}"
-            changes: list[str] = []
-        elif row.history_type == "-":
-            title, changes = "Membership deleted", []
-        else:
-            changes = _diff(Membership, _MEMBERSHIP_FIELDS, old, row)
-            changes = [
-                c.replace(f"{old.tier_id} →", f"{tiers.get(old.tier_id, old.tier_id)} →").replace(
-                    f"→ {row.tier_id}", f"→ {tiers[row.tier_id]}"
-                )
-                if c.startswith("tier")
-                else c
-                for c in changes
-            ]
-            if not changes:
-                previous[row.id] = row
-                continue
-            title = "Membership changed"
-        previous[row.id] = row
-        entries.append(
-            TimelineEntry(
-                at=row.history_date,
-                category="membership",
-                kind=row.history_type,
-                title=title,
-                detail=row.history_change_reason or "",
-                by=by,
-                object_id=row.id,
-                changes=changes,
-            )
+    tiers = {row.tier_id: row.tier.name if row.tier else "?" for row in membership_rows}
+
+    def membership_title(row, event: str) -> str:
+        if event == "created":
+            return f"Membership created: {tiers[row.tier_id]}, {_label(Membership, 'status', row.status)}"
+        return "Membership deleted" if event == "deleted" else "Membership changed"
+
+    def tier_names(change: str, old, row) -> str:
+        if not change.startswith("tier"):
+            return change
+        return change.replace(f"{old.tier_id} →", f"{tiers.get(old.tier_id, old.tier_id)} →").replace(
+            f"→ {row.tier_id}", f"→ {tiers[row.tier_id]}"
         )
+
+    entries += _revision_entries(
+        membership_rows,
+        model=Membership,
+        fields=_MEMBERSHIP_FIELDS,
+        category="membership",
+        title=membership_title,
+        detail=lambda row: row.history_change_reason or "",
+        tidy=tier_names,
+    )
 
     commitment_rows = list(
         Commitment.history.filter(organisation_id=organisation.pk)
         .select_related("history_user")
         .order_by("id", "history_date", "history_id")
     )
-    previous = {}
-    for row in commitment_rows:
-        by = row.history_user.get_username() if row.history_user else ""
-        old = previous.get(row.id)
+
+    def commitment_title(row, event: str) -> str:
         year = f" by {row.target_year}" if row.target_year else ""
         pct = f" ({row.reduction_percent}% reduction)" if row.reduction_percent is not None else ""
         described = f"{_label(Commitment, 'kind', row.kind)}{year}{pct}"
-        if row.history_type == "+" or old is None:
-            title, changes = f"Commitment recorded: {described}", []
-        elif row.history_type == "-":
-            title, changes = f"Commitment removed: {described}", []
-        else:
-            changes = _diff(Commitment, _COMMITMENT_FIELDS, old, row)
-            if not changes:
-                previous[row.id] = row
-                continue
-            title = f"Commitment revised: {described}"
-        previous[row.id] = row
-        entries.append(
-            TimelineEntry(
-                at=row.history_date,
-                category="commitment",
-                kind=row.history_type,
-                title=title,
-                detail=_label(Commitment, "status", row.status),
-                by=by,
-                object_id=row.id,
-                changes=changes,
-            )
-        )
+        verb = {"created": "recorded", "deleted": "removed", "changed": "revised"}[event]
+        return f"Commitment {verb}: {described}"
+
+    entries += _revision_entries(
+        commitment_rows,
+        model=Commitment,
+        fields=_COMMITMENT_FIELDS,
+        category="commitment",
+        title=commitment_title,
+        detail=lambda row: _label(Commitment, "status", row.status),
+    )
 
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit] if limit else entries

@@ -126,8 +126,8 @@ def test_with_the_broker_down_a_submission_succeeds_and_the_sweep_delivers_it_on
 
 
 def test_the_broker_override_really_fails_fast(broker_down):
-    from coalition.outbox.tasks import enqueue
+    from coalition.queueing import enqueue
 
     started = time.monotonic()
-    assert enqueue(outbox_sweep) is False
+    assert enqueue(outbox_sweep.name) is False
     assert time.monotonic() - started < 5
