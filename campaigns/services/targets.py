@@ -1,5 +1,24 @@
 """Campaign targets: adding them, moving them through the stages, the ask a commitment answers,
-and merging organisations."""
+and merging organisations.
+
+Every change of a target (its fields and its stage) goes through ``target_edit``; a stage change must be
+in the table ``ALLOWED_TRANSITIONS``:
+
+=========== =========================================
+from        to
+=========== =========================================
+(new)       any stage (``target_add``; usually identified)
+identified  contacted, engaged, committed, declined
+contacted   engaged, committed, declined
+engaged     contacted, committed, declined
+committed   contacted, engaged, declined (a correction, or a government backs out)
+declined    contacted, engaged, committed (a declined target may come round)
+=========== =========================================
+
+No target returns to identified. Asking for the current stage does nothing; anything else outside the
+table raises ``InvalidTransition`` (409 in the API), whose message says what the stage allows. Each move
+writes a ``TargetStageChange`` (who, when, why, and the commitment that answered the ask).
+"""
 
 from collections.abc import Iterable
 from datetime import datetime
