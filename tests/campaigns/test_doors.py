@@ -391,3 +391,33 @@ def test_both_state_change_logs_share_one_base_and_keep_their_columns(staff_user
     transition = enquiry.transitions.get()
     assert (transition.by, transition.note) == (staff_user, "Taking it up") and transition.at is not None
     assert enquiry.last_activity_at == transition.at
+
+
+def test_a_new_event_and_its_first_participant_are_saved_together_through_their_services(admin_client):
+    org = OrganisationFactory(name="Carbfix")
+    contact = ContactFactory(organisation=org)
+    starts = timezone.localtime() + datetime.timedelta(days=7)
+    data = {
+        "title": "Mineralisation briefing",
+        "kind": "briefing",
+        "starts_at_0": starts.strftime("%Y-%m-%d"),
+        "starts_at_1": "10:00:00",
+        "ends_at_0": starts.strftime("%Y-%m-%d"),
+        "ends_at_1": "11:00:00",
+        "location": "Reykjavík",
+        "online_url": "",
+        "description": "",
+        "campaign": "",
+        "participants-TOTAL_FORMS": "1",
+        "participants-INITIAL_FORMS": "0",
+        "participants-0-organisation": str(org.pk),
+        "participants-0-contact": str(contact.pk),
+        "participants-0-role": "speaker",
+        "participants-0-response": "accepted",
+    }
+    response = admin_client.post(reverse("admin:campaigns_event_add"), data)
+    assert response.status_code == 302, response.context["errors"]
+    event = Event.objects.get()
+    assert [(p.organisation, p.contact, p.role) for p in event.participants.all()] == [
+        (org, contact, EventParticipant.Role.SPEAKER)
+    ]
