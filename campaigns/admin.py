@@ -1,4 +1,8 @@
-"""Admin for campaigns, targets, events and participants. Every change goes through ``services``."""
+"""Admin for campaigns, targets, events and participants. Every change goes through ``services``.
+
+Change forms, inlines and actions save through the services, on change as on add; the forms validate with
+the services' own checks (``ServiceModelForm``), so a rule's error shows on its field and nothing is saved.
+"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,37 +17,39 @@ from django.utils.html import format_html, format_html_join
 
 from campaigns import charts, selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
+from coalition.exceptions import InvalidTransition
+from coalition.forms import ServiceModelForm
 from members.admin_export import CoalitionExportMixin
 from members.models import MembershipTier
 
 
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
+def _record_inline_saves(formset, *, new=(), changed=(), deleted=()) -> None:
+    """What ``formset.save()`` would have noted, for the admin's change message and history."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+        list(new),
+        list(changed),
+        list(deleted),
+    )
 
 
 # --- Campaigns ----------------------------------------------------------------------------------------------
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(ServiceModelForm):
+    service_validate = staticmethod(services.campaign_check)
+
     class Meta:
         model = Campaign
         fields = list(services.CAMPAIGN_FIELDS)
 
-    def clean(self):
-        data = super().clean()
-        start, deadline = data.get("start_date"), data.get("deadline")
-        if start and deadline and deadline < start:
-            self.add_error("deadline", "The deadline must not be before the start date.")
-        return data
 
-    def validate_constraints(self):
-        # The deadline rule is reported on its field by clean(); skip the duplicate non-field message.
-        if "deadline" not in self.errors:
-            super().validate_constraints()
+class TargetInlineForm(ServiceModelForm):
+    service_validate = staticmethod(services.target_check)
 
 
 class TargetInline(admin.TabularInline):
     model = Target
+    form = TargetInlineForm
     extra = 0
     can_delete = False
     fields = ["organisation_link", "stage", "stage_changed_at", "owner", "next_action", "next_action_due"]
@@ -154,19 +160,21 @@ class CampaignAdmin(CoalitionExportMixin, admin.ModelAdmin):
             name: form.cleaned_data[name] for name in services.CAMPAIGN_FIELDS if name in form.cleaned_data
         }
         if change:
-            services.campaign_update(campaign=obj, by=request.user, **fields)
+            services.campaign_update(campaign=obj, **fields)
         else:
-            form.instance = services.campaign_create(by=request.user, **fields)
+            form.instance = services.campaign_create(**fields)
             obj.pk = form.instance.pk
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not Target:
-            return super().save_formset(request, form, formset, change)
+        # The one inline lists targets (no adding or deleting there): edits go through target_edit.
+        changed = []
         with transaction.atomic():
-            for inline_form in formset.forms:
-                if inline_form.has_changed() and inline_form.instance.pk:
+            for inline_form in formset.initial_forms:
+                if inline_form.has_changed():
                     data = {k: inline_form.cleaned_data[k] for k in inline_form.changed_data}
-                    services.target_update(target=inline_form.instance, by=request.user, **data)
+                    target = services.target_edit(target=inline_form.instance, by=request.user, **data)
+                    changed.append((target, inline_form.changed_data))
+        _record_inline_saves(formset, changed=changed)
 
     def get_urls(self):
         return [
@@ -221,7 +229,9 @@ class CampaignAdmin(CoalitionExportMixin, admin.ModelAdmin):
 # --- Targets ------------------------------------------------------------------------------------------------
 
 
-class TargetForm(forms.ModelForm):
+class TargetForm(ServiceModelForm):
+    service_validate = staticmethod(services.target_check)
+
     move_to = forms.ChoiceField(
         label="Move to stage",
         choices=[("", "– keep the current stage –"), *Target.Stage.choices],
@@ -233,21 +243,48 @@ class TargetForm(forms.ModelForm):
         model = Target
         fields = ["campaign", "organisation", "owner", "next_action", "next_action_due", "notes"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Only the moves the stage table allows from where the target stands.
+            allowed = services.target_stages_allowed(stage=self.instance.stage)
+            self.fields["move_to"].choices = [
+                ("", "– keep the current stage –"),
+                *((stage, Target.Stage(stage).label) for stage in allowed),
+            ]
+
 
 def _move_action(stage: str):
+    label = Target.Stage(stage).label.lower()
+
     def move(modeladmin, request, queryset):
-        moved = 0
+        moved = refused = 0
         with transaction.atomic():
             for target in queryset:
-                if target.stage != stage:
+                if target.stage == stage:
+                    continue
+                try:
                     services.target_move(
                         target=target, stage=stage, by=request.user, note="Moved from the list"
                     )
+                except InvalidTransition:
+                    refused += 1
+                else:
                     moved += 1
-        modeladmin.message_user(request, f"{moved} targets moved to {Target.Stage(stage).label.lower()}.")
+        modeladmin.message_user(request, f"{moved} targets moved to {label}.")
+        if refused:
+            modeladmin.message_user(
+                request, f"{refused} targets cannot move to {label} from their stage.", messages.WARNING
+            )
 
     move.__name__ = f"move_to_{stage}"
-    return admin.action(description=f"Move selected targets to {Target.Stage(stage).label.lower()}")(move)
+    return admin.action(description=f"Move selected targets to {label}")(move)
+
+
+# A list action for every stage a target can move to (none can go back to "identified").
+_MOVE_STAGES = [
+    s for s in Target.Stage.values if any(s in allowed for allowed in services.ALLOWED_TRANSITIONS.values())
+]
 
 
 @admin.register(Target)
@@ -267,7 +304,7 @@ class TargetAdmin(CoalitionExportMixin, admin.ModelAdmin):
     search_fields = ["organisation__name", "next_action", "notes"]
     raw_id_fields = ["organisation"]
     readonly_fields = ["stage", "stage_changed_at", "commitment", "timeline"]
-    actions = [_move_action(stage) for stage in Target.Stage.values]
+    actions = [_move_action(stage) for stage in _MOVE_STAGES]
 
     def get_fieldsets(self, request, obj=None):
         main = ["campaign", "organisation", "owner", "next_action", "next_action_due", "notes"]
@@ -298,37 +335,36 @@ class TargetAdmin(CoalitionExportMixin, admin.ModelAdmin):
             rows,
         )
 
-    @transaction.atomic
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        editable = {k: data[k] for k in ("owner", "next_action", "next_action_due", "notes") if k in data}
+        editable = {k: data[k] for k in services.TARGET_EDITABLE_FIELDS if k in data}
         if not change:
             form.instance = services.target_add(
                 campaign=data["campaign"], organisation=data["organisation"], by=request.user, **editable
             )
             obj.pk = form.instance.pk
             return
-        services.target_update(target=obj, by=request.user, **editable)
-        if data.get("move_to"):
-            services.target_move(
-                target=obj, stage=data["move_to"], by=request.user, note=data.get("stage_note", "")
-            )
+        services.target_edit(
+            target=obj,
+            by=request.user,
+            stage=data.get("move_to") or None,
+            note=data.get("stage_note", ""),
+            **editable,
+        )
 
 
 # --- Events -------------------------------------------------------------------------------------------------
 
 
-class ParticipantInlineForm(forms.ModelForm):
+PARTICIPANT_FIELDS = ["organisation", "contact", "role", "response"]
+
+
+class ParticipantInlineForm(ServiceModelForm):
+    service_validate = staticmethod(services.participant_check)
+
     class Meta:
         model = EventParticipant
-        fields = ["organisation", "contact", "role", "response"]
-
-    def clean(self):
-        data = super().clean()
-        org, contact = data.get("organisation"), data.get("contact")
-        if org and contact and contact.organisation_id != org.pk:
-            self.add_error("contact", f"{contact.name} is not a contact of {org}.")
-        return data
+        fields = PARTICIPANT_FIELDS
 
 
 class ParticipantInline(admin.TabularInline):
@@ -343,23 +379,12 @@ class ParticipantInline(admin.TabularInline):
         return super().get_queryset(request).select_related("organisation", "contact")
 
 
-class EventForm(forms.ModelForm):
+class EventForm(ServiceModelForm):
+    service_validate = staticmethod(services.event_check)
+
     class Meta:
         model = Event
         fields = list(services.EVENT_FIELDS)
-
-    def clean(self):
-        data = super().clean()
-        starts, ends = data.get("starts_at"), data.get("ends_at")
-        if starts and ends and ends < starts:
-            self.add_error("ends_at", "The end must not be before the start.")
-        if not data.get("location") and not data.get("online_url"):
-            self.add_error("location", "Give a place or an online link.")
-        return data
-
-    def validate_constraints(self):
-        if "ends_at" not in self.errors:
-            super().validate_constraints()
 
 
 @admin.register(Event)
@@ -401,15 +426,39 @@ class EventAdmin(CoalitionExportMixin, admin.ModelAdmin):
             name: form.cleaned_data[name] for name in services.EVENT_FIELDS if name in form.cleaned_data
         }
         if change:
-            services.event_update(event=obj, by=request.user, **fields)
+            services.event_update(event=obj, **fields)
         else:
-            form.instance = services.event_create(by=request.user, **fields)
+            form.instance = services.event_create(**fields)
             obj.pk = form.instance.pk
+
+    def save_formset(self, request, form, formset, change):
+        # The one inline lists participants: additions, edits and removals go through their services.
+        new, changed, deleted = [], [], []
+        with transaction.atomic():
+            for inline_form in formset.forms:
+                participant = inline_form.instance
+                if inline_form in formset.deleted_forms:
+                    if participant.pk:
+                        services.participant_remove(participant=participant)
+                        deleted.append(participant)
+                    continue
+                if not inline_form.has_changed():
+                    continue
+                data = inline_form.cleaned_data
+                if participant.pk:
+                    fields = {k: data[k] for k in inline_form.changed_data if k in PARTICIPANT_FIELDS}
+                    changed.append(
+                        (services.participant_update(participant=participant, **fields), list(fields))
+                    )
+                else:
+                    fields = {k: data[k] for k in PARTICIPANT_FIELDS if k in data}
+                    new.append(services.participant_add(event=form.instance, **fields))
+        _record_inline_saves(formset, new=new, changed=changed, deleted=deleted)
 
     @admin.action(description="Send invitations (to participants not invited yet)")
     def send_invitations(self, request, queryset):
         for event in queryset:
-            result = services.event_invitations_send(event=event, by=request.user)
+            result = services.event_invitations_send(event=event)
             level = messages.SUCCESS if result["queued"] else messages.WARNING
             skipped = f"; {result['skipped']} without a contact email" if result["skipped"] else ""
             self.message_user(
@@ -438,31 +487,27 @@ class EventParticipantAdmin(CoalitionExportMixin, admin.ModelAdmin):
     actions = ["send_invitation", "mark_attended"]
 
     def get_fields(self, request, obj=None):
-        return ["event", "organisation", "contact", "role", "response"]
+        return ["event", *PARTICIPANT_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["event"] if obj else []  # a participant cannot move to another event
 
     def get_form(self, request, obj=None, **kwargs):
-        kwargs["fields"] = ["event", "organisation", "contact", "role", "response"]
+        kwargs["fields"] = PARTICIPANT_FIELDS if obj else ["event", *PARTICIPANT_FIELDS]
         return super().get_form(request, obj, **kwargs)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
+        fields = {k: data.get(k) for k in PARTICIPANT_FIELDS}
         if change:
-            fields = {k: data[k] for k in ("organisation", "contact", "role", "response")}
-            services.participant_update(participant=obj, by=request.user, **fields)
+            services.participant_update(participant=obj, **fields)
         else:
-            form.instance = services.participant_add(
-                event=data["event"],
-                organisation=data["organisation"],
-                contact=data.get("contact"),
-                role=data["role"],
-                response=data["response"],
-                by=request.user,
-            )
+            form.instance = services.participant_add(event=data["event"], **fields)
             obj.pk = form.instance.pk
 
     @admin.action(description="Send the invitation")
     def send_invitation(self, request, queryset):
-        sent = sum(services.participant_invite(participant=p, by=request.user) for p in queryset)
+        sent = sum(services.participant_invite(participant=p) for p in queryset)
         self.message_user(request, f"{sent} invitations queued (participants without an email are skipped).")
 
     @admin.action(description="Mark attended")

@@ -1,11 +1,13 @@
 """API viewsets of this app, registered on the project's one router (coalition/site/api_urls.py).
 
-Writes go through ``services``; each list's queryset comes from ``selectors`` with its joins and
-annotations, so a page of 5 rows costs the same queries as a page of 50.
+Writes go through ``services`` (in ``perform_create``/``perform_update`` and the actions), whose
+``ValidationError`` the project's exception handler answers as a 400 with field messages: the serializers
+do not restate the rules. Each state-changing action needs the model permission that names it
+(``action_permissions``). Each list's queryset comes from ``selectors`` with its joins and annotations, so
+a page of 5 rows costs the same queries as a page of 50.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -15,12 +17,36 @@ from rest_framework.response import Response
 from campaigns import selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
 from coalition.filters import FilterSet
+from coalition.permissions import ActionPermission
 from members.filters import UtcIsoDateTimeFilter
 from members.models import Contact, Engagement
 
 
 def _user(request):
     return request.user if request.user.is_authenticated else None
+
+
+class ServiceWriteMixin:
+    """``perform_create``/``perform_update`` through a create and an update service.
+
+    ``create_service(**data)`` and ``update_service(<instance_kwarg>=instance, **data)``, with the
+    serializer's validated data; the service's answer becomes the serializer's instance.
+    """
+
+    permission_classes = [ActionPermission]
+    action_permissions: dict[str, str] = {}
+    create_service = None
+    update_service = None
+    instance_kwarg = ""
+
+    def perform_create(self, serializer):
+        # Read from the class: a plain function stored on it must not be bound to the view.
+        serializer.instance = type(self).create_service(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = type(self).update_service(
+            **{self.instance_kwarg: serializer.instance}, **serializer.validated_data
+        )
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -55,13 +81,6 @@ class CampaignSerializer(serializers.ModelSerializer):
     def get_progress(self, obj: Campaign) -> dict:
         return selectors.campaign_progress(campaign=obj).as_dict()
 
-    def validate(self, attrs):
-        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
-        deadline = attrs.get("deadline", getattr(self.instance, "deadline", None))
-        if start and deadline and deadline < start:
-            raise serializers.ValidationError({"deadline": "The deadline must not be before the start date."})
-        return attrs
-
 
 class TargetBulkAddSerializer(serializers.Serializer):
     filter = serializers.ChoiceField(choices=list(services.TARGET_FILTERS.items()))
@@ -75,22 +94,18 @@ class CampaignFilter(FilterSet):
         fields = ["status", "owner"]
 
 
-class CampaignViewSet(viewsets.ModelViewSet):
+class CampaignViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     serializer_class = CampaignSerializer
+    create_service = services.campaign_create
+    update_service = services.campaign_update
+    instance_kwarg = "campaign"
+    action_permissions = {"add_targets": "campaigns.add_target"}
     filterset_class = CampaignFilter
     search_fields = ["name", "objective"]
     ordering_fields = ["deadline", "start_date", "name", "created_at"]
 
     def get_queryset(self):
         return selectors.campaigns_with_progress(Campaign.objects.select_related("owner"))
-
-    def perform_create(self, serializer):
-        serializer.instance = services.campaign_create(by=_user(self.request), **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.campaign_update(
-            campaign=serializer.instance, by=_user(self.request), **serializer.validated_data
-        )
 
     @extend_schema(
         request=TargetBulkAddSerializer,
@@ -141,18 +156,6 @@ class TargetSerializer(serializers.ModelSerializer):
         read_only_fields = ["stage_changed_at", "commitment", "created_at", "updated_at"]
         validators: list = []
 
-    def validate(self, attrs):
-        if self.instance is not None:
-            for name in ("campaign", "organisation"):
-                if name in attrs and attrs[name] != getattr(self.instance, name):
-                    raise serializers.ValidationError(
-                        {
-                            name: "A target cannot move to another campaign or "
-                            "organisation; add a new target instead."
-                        }
-                    )
-        return attrs
-
 
 class TargetFilter(FilterSet):
     class Meta:
@@ -179,6 +182,8 @@ class TargetTimelineEntrySerializer(serializers.Serializer):
 
 class TargetViewSet(viewsets.ModelViewSet):
     serializer_class = TargetSerializer
+    permission_classes = [ActionPermission]
+    action_permissions = {"log_action": "campaigns.add_campaignaction"}
     filterset_class = TargetFilter
     search_fields = ["organisation__name", "next_action", "notes"]
     ordering_fields = ["next_action_due", "stage_changed_at", "organisation__name", "created_at"]
@@ -188,24 +193,15 @@ class TargetViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        note = data.pop("stage_note", "")
-        serializer.instance = services.target_add(by=_user(self.request), **data)
-        if note:
-            serializer.instance.stage_changes.filter(from_stage="").update(note=note)
+        note = data.pop("stage_note", "") or "Added"
+        serializer.instance = services.target_add(by=_user(self.request), note=note, **data)
 
-    @transaction.atomic
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop("campaign", None)
-        data.pop("organisation", None)
-        stage = data.pop("stage", None)
         note = data.pop("stage_note", "")
-        target = serializer.instance
-        if stage is not None:
-            target = services.target_move(target=target, stage=stage, by=_user(self.request), note=note)
-        if data:
-            target = services.target_update(target=target, by=_user(self.request), **data)
-        serializer.instance = target
+        serializer.instance = services.target_edit(
+            target=serializer.instance, by=_user(self.request), note=note, **data
+        )
 
     @extend_schema(responses=TargetTimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -260,13 +256,6 @@ class EventSerializer(serializers.ModelSerializer):
     def get_campaign_name(self, obj: Event) -> str:
         return obj.campaign.name if obj.campaign_id else ""
 
-    def validate(self, attrs):
-        starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
-        ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
-        if starts and ends and ends < starts:
-            raise serializers.ValidationError({"ends_at": "The end must not be before the start."})
-        return attrs
-
 
 class EventFilter(FilterSet):
     # UTC first: PostgreSQL refuses offsets Python accepts, and a 500 is no answer to an odd query string.
@@ -278,22 +267,18 @@ class EventFilter(FilterSet):
         fields = ["kind", "campaign"]
 
 
-class EventViewSet(viewsets.ModelViewSet):
+class EventViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     serializer_class = EventSerializer
+    create_service = services.event_create
+    update_service = services.event_update
+    instance_kwarg = "event"
+    action_permissions = {"send_invitations": "campaigns.change_eventparticipant"}
     filterset_class = EventFilter
     search_fields = ["title", "location", "description"]
     ordering_fields = ["starts_at", "title", "created_at"]
 
     def get_queryset(self):
         return selectors.events_for_list()
-
-    def perform_create(self, serializer):
-        serializer.instance = services.event_create(by=_user(self.request), **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.event_update(
-            event=serializer.instance, by=_user(self.request), **serializer.validated_data
-        )
 
     @extend_schema(
         request=None,
@@ -307,7 +292,7 @@ class EventViewSet(viewsets.ModelViewSet):
 
         Participants without a contact email are skipped and counted.
         """
-        result = services.event_invitations_send(event=self.get_object(), by=_user(request))
+        result = services.event_invitations_send(event=self.get_object())
         return Response(result)
 
 
@@ -348,11 +333,6 @@ class ParticipantSerializer(serializers.ModelSerializer):
     def get_contact_name(self, obj: EventParticipant) -> str:
         return obj.contact.name if obj.contact_id else ""
 
-    def validate(self, attrs):
-        if self.instance is not None and "event" in attrs and attrs["event"] != self.instance.event:
-            raise serializers.ValidationError({"event": "A participant cannot move to another event."})
-        return attrs
-
 
 class ParticipantFilter(FilterSet):
     class Meta:
@@ -360,24 +340,21 @@ class ParticipantFilter(FilterSet):
         fields = ["event", "organisation", "role", "response", "attended"]
 
 
-class EventParticipantViewSet(viewsets.ModelViewSet):
+class EventParticipantViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     serializer_class = ParticipantSerializer
+    create_service = services.participant_add
+    update_service = services.participant_update
+    instance_kwarg = "participant"
+    action_permissions = {
+        "attended": "campaigns.change_eventparticipant",
+        "invite": "campaigns.change_eventparticipant",
+    }
     filterset_class = ParticipantFilter
     search_fields = ["organisation__name", "contact__name", "contact__email"]
     ordering_fields = ["organisation__name", "role", "response", "created_at"]
 
     def get_queryset(self):
         return selectors.participants_for_list()
-
-    def perform_create(self, serializer):
-        serializer.instance = services.participant_add(by=_user(self.request), **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("event", None)
-        serializer.instance = services.participant_update(
-            participant=serializer.instance, by=_user(self.request), **data
-        )
 
     @extend_schema(request=None, responses=ParticipantSerializer)
     @action(detail=True, methods=["post"])
@@ -393,7 +370,7 @@ class EventParticipantViewSet(viewsets.ModelViewSet):
     def invite(self, request, pk=None):
         """Email this participant the invitation (once); 400 if the participant has no contact email."""
         participant = self.get_object()
-        if not services.participant_invite(participant=participant, by=_user(request)):
+        if not services.participant_invite(participant=participant):
             return Response(
                 {"detail": "This participant has no contact with an email address; add one first."},
                 status=status.HTTP_400_BAD_REQUEST,

@@ -210,10 +210,9 @@ def _gone_targets(campaign: Campaign) -> None:
             stage=first_stage,
             next_action=next_action,
             notes=notes,
+            note=first_note or "Added",
             at=_at(first_day),
         )
-        if first_note:
-            target.stage_changes.update(note=first_note)
         for day, stage, note in history[1:]:
             commitment = None
             if stage == Target.Stage.COMMITTED:

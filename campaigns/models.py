@@ -1,6 +1,6 @@
 """Advocacy campaigns, their targets and stages, events and participants.
 
-Business rules live in ``services.py`` (writes) and ``selectors.py`` (reads); models hold fields,
+Business rules live in ``services/`` (writes) and ``selectors.py`` (reads); models hold fields,
 constraints and small single-object helpers.
 """
 
@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from coalition.models import TimeStampedModel
+from coalition.models import StateChange, TimeStampedModel
 from members.models import Commitment, Contact, Engagement, Organisation
 
 
@@ -137,21 +137,15 @@ class Target(TimeStampedModel):
         return f"{self.organisation} ({self.get_stage_display()}) – {self.campaign}"
 
 
-class TargetStageChange(models.Model):
+class TargetStageChange(StateChange):
     """Who moved a target from one stage to another, and when. The first row records the target's addition."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.CharField(max_length=10, choices=Target.Stage.choices, blank=True)
     to_stage = models.CharField(max_length=10, choices=Target.Stage.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    note = models.TextField(blank=True)
     commitment = models.ForeignKey(
         Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-
-    class Meta:
-        ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.from_stage or '–'} → {self.to_stage}"

@@ -15,6 +15,8 @@ def form_add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
         return
     for name, errors in exc.message_dict.items():
+        if isinstance(form.fields.get(name), InlineForeignKeyField):
+            continue  # an inline row's link to its parent, checked by the service once the parent is saved
         field = name if name in form.fields else None
         if field is None and name != NON_FIELD_ERRORS:
             errors = [f"{name.replace('_', ' ').capitalize()}: {message}" for message in errors]
@@ -24,7 +26,8 @@ def form_add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 class ServiceModelForm(forms.ModelForm):
     """A model form whose rules are the service's.
 
-    Subclasses override ``service_validate(instance)`` to call the service's validate function. The form
+    Subclasses set ``service_validate`` to the service's check (a ``staticmethod`` taking the unsaved
+    instance) or override it as a method. The form
     builds the instance, derives what the model derives (``set_derived_fields``: stored keys, lower-case
     emails), checks each field, then asks the service; the database constraints come last, as the last
     word for anything the service does not word better. So the same rule that guards the service's write

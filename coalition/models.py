@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
@@ -7,6 +9,22 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class StateChange(models.Model):
+    """One row of a state-change log: who made the change, when, and why.
+
+    The concrete log adds what changed (its own from/to fields) and what it belongs to. ``at`` defaults to
+    now but may be given, so one instant can stamp both the log row and the row it moved.
+    """
+
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]
 
 
 class OutboundEmail(TimeStampedModel):

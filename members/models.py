@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from coalition.models import TimeStampedModel
+from coalition.models import StateChange, TimeStampedModel
 from members.matching import normalise_email, normalise_name, website_domain
 
 
@@ -458,19 +458,13 @@ class Enquiry(TimeStampedModel):
         return self.status in self.OPEN_STATUSES
 
 
-class EnquiryTransition(models.Model):
+class EnquiryTransition(StateChange):
     """Who moved an enquiry from one stage to another, and when."""
 
     enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="transitions")
     from_status = models.CharField(max_length=24, choices=Enquiry.Status.choices, blank=True)
     to_status = models.CharField(max_length=24, choices=Enquiry.Status.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     by_applicant = models.BooleanField(default=False)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.from_status or '–'} → {self.to_status}"

@@ -26,7 +26,12 @@ RSVP_MAX_AGE_SECONDS = 180 * 24 * 3600
 EVENT_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "online_url", "description", "campaign")
 
 
-def _event_check(event: Event) -> None:
+def event_check(event: Event) -> None:
+    """The rules of an event (an end not before the start, a place or a link), checked before it is saved.
+
+    The time rule is also the check constraint ``event_ends_after_it_starts``, the net for a write that
+    skips this service.
+    """
     errors: dict[str, list[str]] = {}
     if event.starts_at and event.ends_at and event.ends_at < event.starts_at:
         errors["ends_at"] = ["The end must not be before the start."]
@@ -38,23 +43,24 @@ def _event_check(event: Event) -> None:
 
 
 @transaction.atomic
-def event_create(*, by=None, **fields: Any) -> Event:
+def event_create(**fields: Any) -> Event:
     event = Event(**fields)
-    _event_check(event)
+    event_check(event)
     event.save()
     return event
 
 
 @transaction.atomic
-def event_update(*, event: Event, by=None, **fields: Any) -> Event:
+def event_update(*, event: Event, **fields: Any) -> Event:
     for name, value in fields.items():
         setattr(event, name, value)
-    _event_check(event)
+    event_check(event)
     event.save()
     return event
 
 
-def _participant_check(participant: EventParticipant) -> None:
+def participant_check(participant: EventParticipant) -> None:
+    """The rules of a participation (the contact works for the organisation; no one twice per event)."""
     if participant.contact_id and participant.contact.organisation_id != participant.organisation_id:
         raise ValidationError(
             {"contact": [f"{participant.contact.name} is not a contact of {participant.organisation}."]}
@@ -77,18 +83,22 @@ def participant_add(
     contact: Contact | None = None,
     role: str = EventParticipant.Role.ATTENDEE,
     response: str = EventParticipant.Response.INVITED,
-    by=None,
 ) -> EventParticipant:
     participant = EventParticipant(
         event=event, organisation=organisation, contact=contact, role=role, response=response
     )
-    _participant_check(participant)
+    participant_check(participant)
     participant.save()
     return participant
 
 
 @transaction.atomic
-def participant_update(*, participant: EventParticipant, by=None, **fields: Any) -> EventParticipant:
+def participant_update(*, participant: EventParticipant, **fields: Any) -> EventParticipant:
+    """Change a participation's organisation, contact, role or response (``event`` may be given unchanged)."""
+    # The stored row, not the caller's copy (an admin form has already written its values onto that one).
+    participant = EventParticipant.objects.select_for_update().get(pk=participant.pk)
+    if "event" in fields and fields.pop("event") != participant.event:
+        raise ValidationError({"event": ["A participant cannot move to another event."]})
     allowed = {"organisation", "contact", "role", "response"}
     unknown = set(fields) - allowed
     if unknown:
@@ -97,9 +107,15 @@ def participant_update(*, participant: EventParticipant, by=None, **fields: Any)
         participant.responded_at = timezone.now()
     for name, value in fields.items():
         setattr(participant, name, value)
-    _participant_check(participant)
+    participant_check(participant)
     participant.save()
     return participant
+
+
+@transaction.atomic
+def participant_remove(*, participant: EventParticipant) -> None:
+    """Take a participation off an event; attendance already in the organisation's history stays there."""
+    EventParticipant.objects.filter(pk=participant.pk).delete()
 
 
 def rsvp_token(*, participant: EventParticipant, response: str) -> str:
@@ -152,7 +168,7 @@ def event_ics(*, event: Event, participant: EventParticipant | None = None) -> b
 
 
 @transaction.atomic
-def participant_invite(*, participant: EventParticipant, by=None) -> bool:
+def participant_invite(*, participant: EventParticipant) -> bool:
     """Queue the invitation email (once per participant and event). False if there is nobody to write to."""
     contact = participant.contact
     if contact is None or not contact.email:
@@ -186,14 +202,14 @@ def participant_invite(*, participant: EventParticipant, by=None) -> bool:
 
 
 @transaction.atomic
-def event_invitations_send(*, event: Event, by=None) -> dict[str, int]:
+def event_invitations_send(*, event: Event) -> dict[str, int]:
     """Invite every participant not invited yet who has a contact with an email address."""
     queued = skipped = 0
     pending = event.participants.filter(invited_at__isnull=True).select_related(
         "contact", "event", "organisation"
     )
     for participant in pending:
-        if participant_invite(participant=participant, by=by):
+        if participant_invite(participant=participant):
             queued += 1
         else:
             skipped += 1

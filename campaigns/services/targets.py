@@ -1,5 +1,24 @@
 """Campaign targets: adding them, moving them through the stages, the ask a commitment answers,
-and merging organisations."""
+and merging organisations.
+
+Every change of a target (its fields and its stage) goes through ``target_edit``; a stage change must be
+in the table ``ALLOWED_TRANSITIONS``:
+
+=========== =========================================
+from        to
+=========== =========================================
+(new)       any stage (``target_add``; usually identified)
+identified  contacted, engaged, committed, declined
+contacted   engaged, committed, declined
+engaged     contacted, committed, declined
+committed   contacted, engaged, declined (a correction, or a government backs out)
+declined    contacted, engaged, committed (a declined target may come round)
+=========== =========================================
+
+No target returns to identified. Asking for the current stage does nothing; anything else outside the
+table raises ``InvalidTransition`` (409 in the API), whose message says what the stage allows. Each move
+writes a ``TargetStageChange`` (who, when, why, and the commitment that answered the ask).
+"""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -11,6 +30,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignAction, EventParticipant, Target, TargetStageChange
+from coalition.exceptions import InvalidTransition
 from members import services as member_services
 from members.models import Commitment, Contact, Membership, Organisation
 
@@ -57,12 +77,44 @@ def commitment_satisfies_ask(*, commitment: Commitment, campaign: Campaign) -> b
 
 # --- Targets -----------------------------------------------------------------------------------------------
 
+T = Target.Stage
+
+# Where a target may go from each stage. "Identified" is where a target starts and never returns to: once
+# approached, it stays approached. Any other move is allowed: staff correct mistakes (committed back to
+# engaged), a declined target may come round, and the history keeps every move.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    T.IDENTIFIED: frozenset({T.CONTACTED, T.ENGAGED, T.COMMITTED, T.DECLINED}),
+    T.CONTACTED: frozenset({T.ENGAGED, T.COMMITTED, T.DECLINED}),
+    T.ENGAGED: frozenset({T.CONTACTED, T.COMMITTED, T.DECLINED}),
+    T.COMMITTED: frozenset({T.CONTACTED, T.ENGAGED, T.DECLINED}),
+    T.DECLINED: frozenset({T.CONTACTED, T.ENGAGED, T.COMMITTED}),
+}
+
+# What target_edit changes besides the stage; the campaign and organisation are fixed once added.
+TARGET_EDITABLE_FIELDS = ("owner", "next_action", "next_action_due", "notes")
+
 
 def _stage_check(stage: str) -> None:
-    if stage not in Target.Stage.values:
+    if stage not in ALLOWED_TRANSITIONS:
         raise ValidationError(
             {"stage": [f"Unknown stage {stage!r}; choose one of: {', '.join(Target.Stage.values)}."]}
         )
+
+
+def target_stages_allowed(*, stage: str) -> list[str]:
+    """The stages a target in ``stage`` may move to, in the pipeline's order."""
+    return [s for s in Target.Stage.values if s in ALLOWED_TRANSITIONS.get(stage, ())]
+
+
+def target_check(target: Target) -> None:
+    """The rules of a target, checked before it is saved (admin forms show these errors).
+
+    The campaign and organisation are fixed once a target is added, so only a new target can be a twin.
+    """
+    twin = Target.objects.filter(campaign_id=target.campaign_id, organisation_id=target.organisation_id)
+    if target.pk is None and target.campaign_id and target.organisation_id and twin.exists():
+        raise ValidationError({"organisation": ["This organisation is already a target of this campaign."]})
+    target.full_clean(validate_unique=False, validate_constraints=False)
 
 
 @transaction.atomic
@@ -76,12 +128,11 @@ def target_add(
     next_action: str = "",
     next_action_due=None,
     notes: str = "",
+    note: str = "Added",
     at: datetime | None = None,
 ) -> Target:
     """Add one organisation to a campaign's targets; the first stage change records the addition."""
     _stage_check(stage)
-    if Target.objects.filter(campaign=campaign, organisation=organisation).exists():
-        raise ValidationError({"organisation": ["This organisation is already a target of this campaign."]})
     when = at or timezone.now()
     target = Target(
         campaign=campaign,
@@ -93,29 +144,79 @@ def target_add(
         next_action_due=next_action_due,
         notes=notes,
     )
-    target.full_clean(validate_unique=False, validate_constraints=False)
+    target_check(target)
     target.save()
-    TargetStageChange.objects.create(
-        target=target, from_stage="", to_stage=stage, by=by, at=when, note="Added"
-    )
+    TargetStageChange.objects.create(target=target, from_stage="", to_stage=stage, by=by, at=when, note=note)
     return target
 
 
 @transaction.atomic
-def target_update(*, target: Target, by=None, **fields: Any) -> Target:
-    """Change a target's owner, next action, due date or notes (the stage moves only through target_move)."""
-    allowed = {"owner", "next_action", "next_action_due", "notes"}
-    unknown = set(fields) - allowed
+def target_edit(
+    *,
+    target: Target,
+    by=None,
+    stage: str | None = None,
+    note: str = "",
+    commitment: Commitment | None = None,
+    at: datetime | None = None,
+    **fields: Any,
+) -> Target:
+    """Change a target: its owner, next action, due date and notes, and (with ``stage``) where it stands.
+
+    A stage change must be in ``ALLOWED_TRANSITIONS`` (else ``InvalidTransition``) and is recorded with who
+    made it, when, why and the commitment that answered the ask. Asking for the current stage moves nothing
+    (unless it links a new commitment). ``campaign`` and ``organisation`` may be given only unchanged.
+    """
+    for name in ("campaign", "organisation"):
+        if name in fields and fields.pop(name) != getattr(target, name):
+            raise ValidationError(
+                {
+                    name: [
+                        "A target cannot move to another campaign or organisation; add a new target instead."
+                    ]
+                }
+            )
+    unknown = set(fields) - set(TARGET_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
-    for name, value in fields.items():
-        setattr(target, name, value)
-    target.full_clean(validate_unique=False, validate_constraints=False)
-    target.save()
+    if stage is not None:
+        _stage_check(stage)
+    target = Target.objects.select_for_update().get(pk=target.pk)
+    update = ["updated_at"]
+    if fields:
+        for name, value in fields.items():
+            setattr(target, name, value)
+        target_check(target)
+        update += list(fields)
+    relinks = commitment is not None and target.commitment_id != commitment.pk
+    if stage is not None and (stage != target.stage or relinks):
+        if stage != target.stage and stage not in ALLOWED_TRANSITIONS[target.stage]:
+            allowed = ", ".join(str(T(s).label).lower() for s in target_stages_allowed(stage=target.stage))
+            raise InvalidTransition(
+                f"This target is {target.get_stage_display().lower()}: it cannot move to "
+                f"{T(stage).label.lower()}. From here it can move to: {allowed}."
+            )
+        when = at or timezone.now()
+        TargetStageChange.objects.create(
+            target=target,
+            from_stage=target.stage,
+            to_stage=stage,
+            by=by,
+            at=when,
+            note=note,
+            commitment=commitment,
+        )
+        target.stage = stage
+        target.stage_changed_at = when
+        update += ["stage", "stage_changed_at"]
+        if commitment is not None:
+            target.commitment = commitment
+            update.append("commitment")
+    if len(update) > 1:
+        target.save(update_fields=update)
     return target
 
 
-@transaction.atomic
 def target_move(
     *,
     target: Target,
@@ -125,33 +226,8 @@ def target_move(
     commitment: Commitment | None = None,
     at: datetime | None = None,
 ) -> Target:
-    """Move a target to ``stage``, recording who moved it and when. Moving to its current stage does nothing.
-
-    Any stage may follow any other: staff correct mistakes and a declined target may come round; the
-    history keeps every move.
-    """
-    _stage_check(stage)
-    target = Target.objects.select_for_update().get(pk=target.pk)
-    if target.stage == stage and (commitment is None or target.commitment_id == commitment.pk):
-        return target
-    when = at or timezone.now()
-    TargetStageChange.objects.create(
-        target=target,
-        from_stage=target.stage,
-        to_stage=stage,
-        by=by,
-        at=when,
-        note=note,
-        commitment=commitment,
-    )
-    target.stage = stage
-    target.stage_changed_at = when
-    update = ["stage", "stage_changed_at", "updated_at"]
-    if commitment is not None:
-        target.commitment = commitment
-        update.append("commitment")
-    target.save(update_fields=update)
-    return target
+    """Move a target to ``stage`` (see ``target_edit``, which holds the rule)."""
+    return target_edit(target=target, stage=stage, by=by, note=note, commitment=commitment, at=at)
 
 
 FILTER_COUNTRIES_WITHOUT_NET_NEGATIVE = "countries_without_net_negative"
