@@ -266,12 +266,7 @@ class NewsletterSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
-            "subject",
-            "preheader",
-            "body_markdown",
-            "topics",
-            "organisation_kinds",
-            "organisation_countries",
+            *Newsletter.CONTENT_FIELDS,
             "status",
             "scheduled_at",
             "started_at",

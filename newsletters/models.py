@@ -129,6 +129,16 @@ class Newsletter(TimeStampedModel):
         CANCELLED = "cancelled", "Cancelled"
 
     EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+    # What staff write and may change while the newsletter is editable: the service, the API and the admin
+    # form all take this list.
+    CONTENT_FIELDS = (
+        "subject",
+        "preheader",
+        "body_markdown",
+        "topics",
+        "organisation_kinds",
+        "organisation_countries",
+    )
 
     class Kind(models.TextChoices):
         NEWSLETTER = "newsletter", "Newsletter"

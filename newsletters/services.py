@@ -23,15 +23,6 @@ from newsletters.sending import rendering
 
 # --- Writing ---------------------------------------------------------------------------------------------
 
-NEWSLETTER_FIELDS = (
-    "subject",
-    "preheader",
-    "body_markdown",
-    "organisation_kinds",
-    "organisation_countries",
-    "scheduled_at",
-)
-
 
 @transaction.atomic
 def newsletter_create(*, by=None, topics: list[Topic] | None = None, **fields: Any) -> Newsletter:
@@ -46,6 +37,9 @@ def newsletter_create(*, by=None, topics: list[Topic] | None = None, **fields: A
 def newsletter_update(
     *, newsletter: Newsletter, topics: list[Topic] | None = None, **fields: Any
 ) -> Newsletter:
+    unknown = set(fields) - set(Newsletter.CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"newsletter_update() got fields that are not content: {sorted(unknown)}")
     locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
     if not locked.is_editable:
         raise InvalidTransition(

@@ -7,6 +7,16 @@ from members.public import views as public_views
 urlpatterns = [
     path("members/", public_views.member_directory, name="public_members"),
     path("commitments/", public_views.commitments_tracker, name="public_commitments"),
-    path("commitments/commitments.csv", public_views.commitments_csv, name="public_commitments_csv"),
-    path("commitments/commitments.json", public_views.commitments_json, name="public_commitments_json"),
+    path(
+        "commitments/commitments.csv",
+        public_views.commitments_download,
+        {"fmt": "csv"},
+        name="public_commitments_csv",
+    ),
+    path(
+        "commitments/commitments.json",
+        public_views.commitments_download,
+        {"fmt": "json"},
+        name="public_commitments_json",
+    ),
 ]

@@ -230,17 +230,6 @@ def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
         yield writer.writerow([_csv_cell(row[name]) for name in selectors.EXPORT_FIELDS])
 
 
-@require_GET
-def commitments_csv(request: HttpRequest) -> HttpResponse:
-    filters = _download_filters(request)
-    if isinstance(filters, HttpResponse):
-        return filters
-    rows = selectors.commitment_export_rows(selectors.commitments_tracker(**filters))
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="commitments.csv"'
-    return response
-
-
 def _json_value(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
@@ -254,12 +243,21 @@ def _json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "\n]}\n"
 
 
+# Each download format: how rows become a stream, and its content type.
+_DOWNLOADS = {
+    "csv": (_csv_lines, "text/csv; charset=utf-8"),
+    "json": (_json_chunks, "application/json"),
+}
+
+
 @require_GET
-def commitments_json(request: HttpRequest) -> HttpResponse:
+def commitments_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The tracker's commitments, with the page's filters, streamed as CSV or JSON."""
     filters = _download_filters(request)
     if isinstance(filters, HttpResponse):
         return filters
+    stream, content_type = _DOWNLOADS[fmt]
     rows = selectors.commitment_export_rows(selectors.commitments_tracker(**filters))
-    response = StreamingHttpResponse(_json_chunks(rows), content_type="application/json")
-    response["Content-Disposition"] = 'attachment; filename="commitments.json"'
+    response = StreamingHttpResponse(stream(rows), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="commitments.{fmt}"'
     return response
