@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from coalition.api import ServiceWritesMixin
 from coalition.exceptions import InvalidTransition
-from coalition.permissions import StaffModelPermissions
+from coalition.permissions import ActionPermission
 from members import selectors, services
 from members.enquiries import api as enquiry_api
 from members.filters import (
@@ -39,12 +39,6 @@ from members.serializers import (
     OrganisationSerializer,
     TimelineEntrySerializer,
 )
-
-
-class StaffChangePermissions(StaffModelPermissions):
-    """For POST actions that change an existing object (renew, suspend...): the model's change permission."""
-
-    perms_map = {**StaffModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
 class OrganisationViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
@@ -122,6 +116,11 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
 
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
+    permission_classes = [ActionPermission]
+    # Every status change is a change of the membership.
+    action_permissions = dict.fromkeys(
+        ("renew", "override", "suspend", "withdraw", "reinstate", "activate"), "members.change_membership"
+    )
     search_fields = ["organisation__name"]
     ordering_fields = ["start_date", "end_date", "status", "created_at"]
 
@@ -144,7 +143,7 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         return serializer.validated_data
 
     @extend_schema(request=MembershipRenewSerializer, responses=MembershipSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    @action(detail=True, methods=["post"])
     def renew(self, request: Request, pk=None) -> Response:
         """Renew for one period: active or grace extend from the end date; lapsed restart today.
 
@@ -158,7 +157,7 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         return self._respond(membership)
 
     @extend_schema(request=MembershipOverrideSerializer, responses=MembershipSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    @action(detail=True, methods=["post"])
     def override(self, request: Request, pk=None) -> Response:
         """Freeze the status (optionally setting it) so the daily recomputation leaves it, or lift it."""
         data = self._input(MembershipOverrideSerializer, request)
@@ -172,7 +171,7 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         return self._respond(membership)
 
     @extend_schema(request=MembershipReasonSerializer, responses=MembershipSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk=None) -> Response:
         data = self._input(MembershipReasonSerializer, request)
         membership = services.membership_suspend(
@@ -181,7 +180,7 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         return self._respond(membership)
 
     @extend_schema(request=MembershipReasonSerializer, responses=MembershipSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk=None) -> Response:
         data = self._input(MembershipReasonSerializer, request)
         membership = services.membership_withdraw(
@@ -190,12 +189,12 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         return self._respond(membership)
 
     @extend_schema(request=None, responses=MembershipSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    @action(detail=True, methods=["post"])
     def reinstate(self, request: Request, pk=None) -> Response:
         return self._respond(services.membership_reinstate(membership=self.get_object(), by=request.user))
 
     @extend_schema(request=None, responses=MembershipSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[StaffChangePermissions])
+    @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk=None) -> Response:
         """Activate a pending membership of a tier that starts pending (the fee is paid)."""
         return self._respond(services.membership_activate(membership=self.get_object(), by=request.user))

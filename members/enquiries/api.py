@@ -12,11 +12,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from coalition.antispam import spam_problem
-from coalition.permissions import StaffModelPermissions
+from coalition.permissions import ActionPermission
 from coalition.throttles import PublicRateThrottle
 from members.enquiries.selectors import enquiry_list
 from members.enquiries.services import (
@@ -238,20 +238,6 @@ class ApproveSerializer(serializers.Serializer):
         return attrs
 
 
-class CanMoveEnquiries(BasePermission):
-    message = "You need permission to change enquiries."
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.has_perm("members.change_enquiry")
-
-
-class CanWriteNotes(BasePermission):
-    message = "You need permission to add notes to enquiries."
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.has_perm("members.add_enquirynote")
-
-
 class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """POST is the public application (anyone); the rest is the secretariat's pipeline."""
 
@@ -264,15 +250,17 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return enquiry_list()
 
+    action_permissions = {
+        **dict.fromkeys(
+            ("assign", "request_information", "approve", "decline", "spam", "review"),
+            "members.change_enquiry",
+        ),
+        "note": "members.add_enquirynote",
+    }
+
     def get_permissions(self):
-        if self.action == "create":
-            return [AllowAny()]
-        permissions = [StaffModelPermissions()]
-        if self.action in ("assign", "request_information", "approve", "decline", "spam", "review"):
-            permissions.append(CanMoveEnquiries())
-        if self.action == "note":
-            permissions.append(CanWriteNotes())
-        return permissions
+        # Applying is public; the pipeline is staff's, each step guarded by the permission that names it.
+        return [AllowAny()] if self.action == "create" else [ActionPermission()]
 
     def get_throttles(self):
         return [PublicRateThrottle()] if self.action == "create" else []
