@@ -7,6 +7,7 @@ add-note to write internal notes.
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from django_countries import countries
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -31,7 +32,6 @@ from .enquiry_services import (
     enquiry_mark_spam,
     enquiry_note_add,
     enquiry_review_start,
-    enquiry_status_url,
     enquiry_submit,
     enquiry_validate,
 )
@@ -145,11 +145,10 @@ class SuggestedContactSerializer(serializers.ModelSerializer):
 
 
 class SubmittedSerializer(serializers.Serializer):
-    """The answer to an application: where the applicant can follow it."""
+    """The answer to an application. It is the same whether the address had applied before or not (a
+    repeat would otherwise tell anyone who has applied); the status link goes to the mailbox only."""
 
     status = serializers.CharField()
-    created = serializers.BooleanField()
-    status_url = serializers.URLField()
     detail = serializers.CharField()
 
 
@@ -280,29 +279,24 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             "approve": ApproveSerializer,
         }.get(self.action, EnquirySerializer)
 
-    @extend_schema(
-        request=EnquirySubmitSerializer, responses={201: SubmittedSerializer, 200: SubmittedSerializer}
-    )
+    @extend_schema(request=EnquirySubmitSerializer, responses={201: SubmittedSerializer})
     def create(self, request, *args, **kwargs):
         serializer = EnquirySubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k not in ("homepage", "form_started")}
         try:
-            enquiry, created = enquiry_submit(
-                data=data, source=Enquiry.Source.API, ip=request.META.get("REMOTE_ADDR") or None
-            )
+            enquiry_submit(data=data, source=Enquiry.Source.API, ip=request.META.get("REMOTE_ADDR") or None)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+        # Never the enquiry's own state or link: a repeat from a stranger must read like a first one.
         return Response(
             {
-                "status": enquiry.status,
-                "created": created,
-                "status_url": enquiry_status_url(enquiry=enquiry),
-                "detail": "Thank you: we have your enquiry and have sent a confirmation by email."
-                if created
-                else "Thank you: we have updated the enquiry you sent earlier today.",
+                "status": Enquiry.Status.RECEIVED,
+                "detail": _(
+                    "Thank you: we have your enquiry and have sent an email with a link to follow it."
+                ),
             },
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            status=status.HTTP_201_CREATED,
         )
 
     def _input(self, request):

@@ -13,7 +13,6 @@ from coalition.throttles import throttle_check
 from .enquiry_services import (
     enquiry_from_status_token,
     enquiry_information_answer,
-    enquiry_status_url,
     enquiry_submit,
     enquiry_withdraw,
 )
@@ -60,14 +59,12 @@ def join(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("homepage", "form_started")}
             try:
-                enquiry, _created = enquiry_submit(
-                    data=data, source=Enquiry.Source.FORM, ip=_client_ip(request)
-                )
+                enquiry_submit(data=data, source=Enquiry.Source.FORM, ip=_client_ip(request))
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                request.session["join_status_url"] = enquiry_status_url(enquiry=enquiry)
+                # The status link goes by email only: a repeat from someone else must not reveal it.
                 return redirect("join:thanks")
         status = 400
     else:
@@ -77,7 +74,7 @@ def join(request: HttpRequest) -> HttpResponse:
 
 
 def thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "members/join/thanks.html", {"status_url": request.session.get("join_status_url")})
+    return render(request, "members/join/thanks.html")
 
 
 @require_http_methods(["GET", "POST"])
