@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from .models import OutboundEmail
+from .validators import header_safe
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def email_queue(
 
 def outbound_message(email: OutboundEmail, *, connection=None) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=email.subject,
+        subject=header_safe(email.subject),
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from coalition.antispam import spam_problem
 from coalition.permissions import StaffModelPermissions
 from coalition.throttles import PublicRateThrottle
+from coalition.validators import validate_single_line
 
 from .enquiry_selectors import enquiry_list
 from .enquiry_services import (
@@ -62,7 +63,7 @@ def _text(name: str, *, required: bool = True, limit: int | None = None, **kwarg
 class EnquirySubmitSerializer(serializers.Serializer):
     """What an applicant sends; the same fields, limits and rules as the join form."""
 
-    organisation_name = _text("organisation_name")
+    organisation_name = _text("organisation_name", validators=[validate_single_line])
     organisation_kind = serializers.ChoiceField(choices=Organisation.Kind.choices)
     country = serializers.ChoiceField(choices=list(countries), required=False, allow_blank=True)
     website = serializers.URLField(
@@ -71,12 +72,12 @@ class EnquirySubmitSerializer(serializers.Serializer):
         max_length=_limit("website"),
         error_messages={"invalid": "Please send a web address such as https://example.org."},
     )
-    contact_name = _text("contact_name")
+    contact_name = _text("contact_name", validators=[validate_single_line])
     email = serializers.EmailField(
         max_length=_limit("email"),
         error_messages={"invalid": "Please send an email address like name@example.org."},
     )
-    job_title = _text("job_title", required=False)
+    job_title = _text("job_title", required=False, validators=[validate_single_line])
     motivation = _text("motivation", limit=TEXT_LIMIT)
     intended_commitments = _text("intended_commitments", required=False, limit=TEXT_LIMIT)
     target_kind = serializers.ChoiceField(choices=Commitment.Kind.choices, required=False, allow_blank=True)

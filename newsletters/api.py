@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from coalition.antispam import spam_problem
 from coalition.throttles import PublicRateThrottle
+from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
 
 from . import selectors, services
@@ -32,7 +33,9 @@ SUBSCRIPTION_ANSWER = (
 
 class SubscriptionRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[validate_single_line]
+    )
     topics = serializers.SlugRelatedField(
         slug_field="slug", queryset=Topic.objects.filter(public=True), many=True, required=False
     )
@@ -121,7 +124,9 @@ class SubscriberCreateSerializer(serializers.Serializer):
     """Staff add someone (an import, a card at an event): they still confirm by email."""
 
     email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[validate_single_line]
+    )
     topics = serializers.SlugRelatedField(
         slug_field="slug", queryset=Topic.objects.all(), many=True, required=False
     )
