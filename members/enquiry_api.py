@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_countries import countries
+from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -161,6 +162,9 @@ class EnquirySerializer(serializers.ModelSerializer):
     suggested_organisation = SuggestedOrganisationSerializer(read_only=True, allow_null=True)
     suggested_contact = SuggestedContactSerializer(read_only=True, allow_null=True)
     target_kind = serializers.ChoiceField(choices=Commitment.Kind.choices, allow_blank=True, read_only=True)
+    # Optional on the form, so often empty: declared as what they hold, never a typed value that is "".
+    country = CountryField(read_only=True, help_text="ISO 3166 code, or empty.")
+    website = serializers.CharField(read_only=True, help_text="The web address given, or empty.")
     transitions = TransitionSerializer(many=True, read_only=True)
     notes = NoteSerializer(many=True, read_only=True)
 
