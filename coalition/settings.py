@@ -210,8 +210,15 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# How many proxies we run in front of the app (each appends to X-Forwarded-For). 0: none, the client is
+# REMOTE_ADDR and X-Forwarded-For is ignored (anyone can write it). See coalition.throttles.client_ip.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured(f"NUM_PROXIES must be 0 or more, not {NUM_PROXIES}.")
+
 # --- API -----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

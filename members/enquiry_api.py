@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from coalition.antispam import spam_problem
 from coalition.permissions import StaffModelPermissions
-from coalition.throttles import PublicRateThrottle
+from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
 
 from .enquiry_selectors import enquiry_list
@@ -290,7 +290,7 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k not in ("homepage", "form_started")}
         try:
-            enquiry_submit(data=data, source=Enquiry.Source.API, ip=request.META.get("REMOTE_ADDR") or None)
+            enquiry_submit(data=data, source=Enquiry.Source.API, ip=client_ip(request))
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
         # Never the enquiry's own state or link: a repeat from a stranger must read like a first one.

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken, InvalidTransition
-from coalition.throttles import throttle_check
+from coalition.throttles import client_ip, throttle_check
 
 from .enquiry_services import (
     enquiry_from_status_token,
@@ -41,10 +41,6 @@ STAGES_SHOWN = [
 ]
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -59,7 +55,7 @@ def join(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("homepage", "form_started")}
             try:
-                enquiry_submit(data=data, source=Enquiry.Source.FORM, ip=_client_ip(request))
+                enquiry_submit(data=data, source=Enquiry.Source.FORM, ip=client_ip(request))
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)

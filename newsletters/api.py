@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coalition.antispam import spam_problem
-from coalition.throttles import PublicRateThrottle
+from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
 
@@ -69,7 +69,7 @@ class SubscriptionCreateView(APIView):
             name=data.get("name", ""),
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.API,
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
         return Response({"detail": SUBSCRIPTION_ANSWER}, status=status.HTTP_202_ACCEPTED)
 

@@ -9,16 +9,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken
-from coalition.throttles import throttle_check
+from coalition.throttles import client_ip, throttle_check
 
 from . import services
 from .forms import PreferencesForm, SubscribeForm
 from .models import ConsentRecord, Subscriber
 from .rendering import subscriber_token
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _bad_link(request: HttpRequest, exc: BadToken) -> HttpResponse:
