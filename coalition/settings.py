@@ -259,6 +259,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Import / export -----------------------------------------------------------------------------------
+# Every export escapes cells a spreadsheet would run as formulas: the admin exports use the formats of
+# coalition.exports, whose rule (OWASP's) replaces import-export's own "drop a leading =".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # --- Membership enquiries ------------------------------------------------------------------------------
 # Open enquiries untouched for more than this many days are in the assignee's (or secretariat's) digest.
 ENQUIRY_REMINDER_DAYS = env.int("ENQUIRY_REMINDER_DAYS", default=5)

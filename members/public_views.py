@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from coalition.exports import formula_safe
 from coalition.throttles import throttle_check
 
 from . import public_selectors as selectors
@@ -212,13 +213,8 @@ class _Echo:
         return value
 
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_cell(value: Any) -> Any:
-    # A spreadsheet would run a cell starting with "=" as a formula; the quote keeps it text.
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
+    value = formula_safe(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "" if value is None else value
