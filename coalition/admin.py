@@ -55,3 +55,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         if skipped:
             message += f" {skipped} skipped: only failed emails are sent again."
         self.message_user(request, message)
+
+
+# API tokens: replaces DRF's token admin (which lists every key in full).
+from . import token_admin  # noqa: E402, F401
