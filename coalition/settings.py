@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "coalition.request_guards.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -235,8 +236,16 @@ if NUM_PROXIES < 0:
     raise ImproperlyConfigured(f"NUM_PROXIES must be 0 or more, not {NUM_PROXIES}.")
 
 # --- API -----------------------------------------------------------------------------------------------
+# Largest JSON body the public POSTs (applications, subscriptions) accept; staff endpoints take up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE. Both refuse JSON nested deeper than a real request (coalition.request_guards).
+PUBLIC_JSON_MAX_BYTES = env.int("PUBLIC_JSON_MAX_BYTES", default=65536)
 REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_PARSER_CLASSES": [
+        "coalition.request_guards.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

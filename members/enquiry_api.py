@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from coalition.antispam import spam_problem
 from coalition.permissions import StaffModelPermissions
+from coalition.request_guards import PUBLIC_PARSERS
 from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
 
@@ -254,6 +255,7 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = EnquirySerializer
     throttle_scope = "enquiries"
+    parser_classes = PUBLIC_PARSERS
     filterset_fields = ["status", "organisation_kind", "assignee", "source"]
     search_fields = ["organisation_name", "email", "contact_name"]
     ordering_fields = ["created_at", "last_activity_at", "status"]

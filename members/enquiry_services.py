@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 from coalition import hooks
 from coalition.emails import absolute_url, email_queue
 from coalition.exceptions import InvalidTransition
-from coalition.tokens import token_make, token_read
+from coalition.tokens import token_make, token_pk, token_read
 
 from .models import (
     Contact,
@@ -128,7 +128,7 @@ def enquiry_from_status_token(*, token: str) -> Enquiry:
     from coalition.exceptions import BadToken
 
     max_age = int(settings.ENQUIRY_STATUS_LINK_MAX_AGE_DAYS) * 24 * 3600
-    pk = token_read(token=token, salt=STATUS_TOKEN_SALT, max_age_seconds=max_age)
+    pk = token_read(token=token, salt=STATUS_TOKEN_SALT, max_age_seconds=max_age, parse=token_pk)
     enquiry = Enquiry.objects.select_related("requested_tier").filter(pk=pk).first()
     if enquiry is None:
         raise BadToken("This link is not valid.")

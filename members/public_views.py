@@ -61,11 +61,18 @@ def _clean_filters(form: forms.Form) -> dict[str, str]:
     return {name: cleaned.get(name) or "" for name in form.fields if name not in form.errors}
 
 
+# Far past any real list; a larger number would overflow the database's OFFSET (a 500).
+MAX_PAGE = 100_000
+
+
 def _page_number(request: HttpRequest) -> int:
     try:
-        return max(1, int(request.GET.get("page", "1")))
+        number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         return 1
+    if number > MAX_PAGE:
+        raise Http404("There is no such page.")
+    return number
 
 
 def _querystring(params: dict[str, str]) -> str:

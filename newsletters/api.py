@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coalition.antispam import spam_problem
+from coalition.request_guards import PUBLIC_PARSERS
 from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
@@ -56,6 +57,7 @@ class SubscriptionCreateView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    parser_classes = PUBLIC_PARSERS
     throttle_classes = [PublicRateThrottle]
     throttle_scope = "subscriptions"
 
