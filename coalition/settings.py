@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "import_export",
     "anymail",
     "axes",
+    "csp",
     "coalition",
     "members",
     "campaigns",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -284,6 +287,25 @@ SPECTACULAR_SETTINGS = {
         "EnquiryStatusEnum": "members.models.Enquiry.Status",
         "CountryCodeEnum": "django_countries.countries",
     },
+}
+
+# --- Content-Security-Policy (django-csp) on every response ------------------------------------------
+# Scripts only from this site or with the request's nonce (<script nonce="{{ request.csp_nonce }}">): an
+# injected script never runs. Styles may be inline (style="" attributes in charts and the admin).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
 }
 
 # --- Import / export -----------------------------------------------------------------------------------

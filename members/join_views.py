@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken, InvalidTransition
@@ -73,6 +74,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "members/join/thanks.html")
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -53,6 +54,7 @@ def subscribe_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletters/subscribe_thanks.html")
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links; only a person's click confirms); POST confirms."""
@@ -71,6 +73,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -115,6 +118,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @csrf_exempt  # RFC 8058: mailbox providers POST with no cookies and no CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
