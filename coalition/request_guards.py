@@ -12,6 +12,7 @@ import json
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
@@ -96,3 +97,18 @@ class PublicJSONParser(LimitedJSONParser):
 
 
 PUBLIC_PARSERS = [PublicJSONParser, FormParser, MultiPartParser]
+
+
+def _message_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "What to fix: a message per field, or 'detail' / 'non_field_errors'.",
+        "additionalProperties": True,
+    }
+
+
+# What the public POSTs may answer besides success, for their schema (status-code conformance is tested).
+PUBLIC_POST_ERRORS = {
+    400: OpenApiResponse(response=_message_schema(), description="The request is invalid: see the messages."),
+    429: OpenApiResponse(response=_message_schema(), description="Too many requests from this address."),
+}

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from coalition.antispam import spam_problem
 from coalition.permissions import StaffModelPermissions
-from coalition.request_guards import PUBLIC_PARSERS
+from coalition.request_guards import PUBLIC_PARSERS, PUBLIC_POST_ERRORS
 from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
 
@@ -286,7 +286,9 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             "approve": ApproveSerializer,
         }.get(self.action, EnquirySerializer)
 
-    @extend_schema(request=EnquirySubmitSerializer, responses={201: SubmittedSerializer})
+    @extend_schema(
+        request=EnquirySubmitSerializer, responses={201: SubmittedSerializer, **PUBLIC_POST_ERRORS}
+    )
     def create(self, request, *args, **kwargs):
         serializer = EnquirySubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

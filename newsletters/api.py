@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coalition.antispam import spam_problem
-from coalition.request_guards import PUBLIC_PARSERS
+from coalition.request_guards import PUBLIC_PARSERS, PUBLIC_POST_ERRORS
 from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
@@ -61,7 +61,7 @@ class SubscriptionCreateView(APIView):
     throttle_classes = [PublicRateThrottle]
     throttle_scope = "subscriptions"
 
-    @extend_schema(request=SubscriptionRequestSerializer, responses={202: None})
+    @extend_schema(request=SubscriptionRequestSerializer, responses={202: None, **PUBLIC_POST_ERRORS})
     def post(self, request):
         serializer = SubscriptionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -146,3 +146,13 @@ def test_the_history_of_records_whose_organisation_was_merged_away_opens(admin_c
     response = admin_client.get(f"/admin/members/commitment/{commitment.pk}/history/")
     assert response.status_code == 200 and "(merged or deleted)" in response.content.decode()
     assert admin_client.get(f"/admin/members/membership/{membership.pk}/history/").status_code == 200
+
+
+def test_the_public_posts_document_every_status_they_answer(client):
+    """What schemathesis' status-code conformance (tests/reliability/test_api_fuzz.py) relies on."""
+    schema = client.get("/api/schema/?format=json").json()
+    enquiries = schema["paths"]["/api/v1/enquiries/"]["post"]["responses"]
+    subscriptions = schema["paths"]["/api/v1/subscriptions/"]["post"]["responses"]
+    assert set(enquiries) == {"201", "400", "429"} and set(subscriptions) == {"202", "400", "429"}
+    website = schema["components"]["schemas"]["Enquiry"]["properties"]["website"]
+    assert website.get("format") != "uri"  # it may be empty
