@@ -97,3 +97,31 @@ def test_a_row_that_cannot_be_sent_fails_alone_and_the_batch_is_delivered(worker
     assert recipients == {s.email for s in good} | {"eve-name@example.net"}
     assert not any(m["Bcc"] for m in mailbox.messages)
     assert all("victim@example.net" not in rcpts for _sender, rcpts in mailbox.envelopes)
+
+
+@pytest.mark.django_db
+def test_an_imported_subscriber_or_contact_with_cr_lf_in_the_name_is_a_row_error(admin_user):
+    from members.imports import import_run
+    from members.models import Contact
+    from tests.members.factories import OrganisationFactory
+    from tests.members.import_files import csv_bytes
+
+    content = csv_bytes(
+        [
+            {"email": "eve@example.org", "name": INJECTED, "topics": ""},
+            {"email": "ok@example.org", "name": "Ok"},
+        ],
+        ["email", "name", "topics"],
+    )
+    outcome = import_run(resource="subscribers", content=content, fmt="csv", by=admin_user)
+    assert [(e.row, e.field) for e in outcome.errors] == [(2, "name")]
+    assert "one line of plain text" in outcome.errors[0].message
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["ok@example.org"]
+
+    OrganisationFactory(name="Acme Removals")
+    content = csv_bytes(
+        [{"organisation": "Acme Removals", "name": INJECTED, "email": "eve@acme.example"}],
+        ["organisation", "name", "email"],
+    )
+    outcome = import_run(resource="contacts", content=content, fmt="csv", by=admin_user)
+    assert [(e.row, e.field) for e in outcome.errors] == [(2, "name")] and not Contact.objects.exists()
