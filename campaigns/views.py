@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from campaigns import services
@@ -10,6 +11,7 @@ from coalition.exceptions import BadToken
 from coalition.throttles import throttle_check
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @require_http_methods(["GET", "POST"])
 def rsvp(request, token: str):
     """GET shows the invitation and a button; POST records the answer (mail scanners only ever GET)."""

@@ -11,3 +11,9 @@ class CoalitionConfig(AppConfig):
         from coalition.groups import post_migrate_sync
 
         post_migrate.connect(post_migrate_sync, sender=self, dispatch_uid="coalition.staff_groups")
+
+        from axes.signals import user_locked_out
+
+        from coalition.login_protection import on_user_locked_out
+
+        user_locked_out.connect(on_user_locked_out, dispatch_uid="coalition.login_lockout_notify")

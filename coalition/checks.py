@@ -22,4 +22,13 @@ def coalition_settings_check(app_configs, **kwargs):
                 id="coalition.W001",
             )
         )
+    if settings.PRODUCTION and settings.DEBUG:
+        problems.append(
+            Error(
+                "DEBUG is on with DJANGO_ENV=production: error pages would show settings, code and data "
+                "to anyone.",
+                hint="Remove DEBUG from the environment (or set DEBUG=0): production defaults to off.",
+                id="coalition.E002",
+            )
+        )
     return problems

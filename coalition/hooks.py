@@ -8,7 +8,7 @@ transaction, so the handler's writes commit or roll back with it.
 
 Known hooks:
 - ``commitment_recorded(commitment, created: bool, by)`` — after a commitment is created or revised.
-- ``enquiry_submitted(enquiry)`` — after an enquiry is saved (new or updated resubmission).
+- ``enquiry_submitted(enquiry)`` — after a new enquiry is saved (a repeat changes nothing and runs no hook).
 - ``enquiry_approved(enquiry)`` — after an approval created or linked the member.
 - ``organisations_merged(keep, gone)`` — before ``gone`` is deleted, to move rows that point at it.
 - ``contacts_merged(keep_contact, gone_contact)`` — during an organisation merge, when a contact of the

@@ -6,10 +6,12 @@ in-process, email written to files under ``var/mail/``. ``DATABASE_URL``, ``REDI
 ``DJANGO_ENV=production`` refuses to start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "anymail",
+    "axes",
+    "csp",
     "coalition",
     "members",
     "campaigns",
@@ -82,14 +86,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "coalition.request_guards.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coalition.urls"
@@ -189,6 +197,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login protection (django-axes, see coalition.login_protection): failures counted per username and client
+# address; after AXES_FAILURE_LIMIT that pair is locked out for AXES_COOLOFF_MINUTES, and admins are emailed.
+AUTHENTICATION_BACKENDS = [
+    "coalition.login_protection.LoginProtectionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "coalition.throttles.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "coalition/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 
@@ -211,8 +233,23 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# How many proxies we run in front of the app (each appends to X-Forwarded-For). 0: none, the client is
+# REMOTE_ADDR and X-Forwarded-For is ignored (anyone can write it). See coalition.throttles.client_ip.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured(f"NUM_PROXIES must be 0 or more, not {NUM_PROXIES}.")
+
 # --- API -----------------------------------------------------------------------------------------------
+# Largest JSON body the public POSTs (applications, subscriptions) accept; staff endpoints take up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE. Both refuse JSON nested deeper than a real request (coalition.request_guards).
+PUBLIC_JSON_MAX_BYTES = env.int("PUBLIC_JSON_MAX_BYTES", default=65536)
 REST_FRAMEWORK = {
+    "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_PARSER_CLASSES": [
+        "coalition.request_guards.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -252,6 +289,30 @@ SPECTACULAR_SETTINGS = {
         "CountryCodeEnum": "django_countries.countries",
     },
 }
+
+# --- Content-Security-Policy (django-csp) on every response ------------------------------------------
+# Scripts only from this site or with the request's nonce (<script nonce="{{ request.csp_nonce }}">): an
+# injected script never runs. Styles may be inline (style="" attributes in charts and the admin).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Import / export -----------------------------------------------------------------------------------
+# Every export escapes cells a spreadsheet would run as formulas: the admin exports use the formats of
+# coalition.exports, whose rule (OWASP's) replaces import-export's own "drop a leading =".
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # --- Membership enquiries ------------------------------------------------------------------------------
 # Open enquiries untouched for more than this many days are in the assignee's (or secretariat's) digest.

@@ -6,9 +6,29 @@ honeypot and timing checks still apply and losing an applicant is worse than a b
 
 import logging
 
+from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 log = logging.getLogger(__name__)
+
+
+def client_ip(request) -> str | None:
+    """The address of the client, for rate limits, login lockouts and consent records.
+
+    ``X-Forwarded-For`` is anyone's to write, so it is read only behind proxies we run ourselves:
+    ``NUM_PROXIES`` says how many (default 0: the direct peer, ``REMOTE_ADDR``). With N proxies the
+    client is the Nth address from the right, the one our outermost proxy saw; anything further left was
+    sent by the client and is ignored.
+    """
+    remote_addr = request.META.get("REMOTE_ADDR") or None
+    num_proxies = int(getattr(settings, "NUM_PROXIES", 0) or 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if num_proxies <= 0 or not forwarded:
+        return remote_addr
+    addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+    if not addresses:
+        return remote_addr
+    return addresses[-min(num_proxies, len(addresses))]
 
 
 class PublicRateThrottle(SimpleRateThrottle):
@@ -34,6 +54,9 @@ class PublicRateThrottle(SimpleRateThrottle):
         if not getattr(self, "scope", None):
             self.scope = "public"
         return super().get_rate()
+
+    def get_ident(self, request) -> str:
+        return client_ip(request) or ""
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

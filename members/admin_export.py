@@ -7,9 +7,9 @@ one, so an exported sheet can be edited and imported back; other models get ever
 """
 
 from import_export.admin import ExportActionMixin
-from import_export.formats.base_formats import CSV, XLSX
 from import_export.resources import modelresource_factory
 
+from coalition.exports import CSV, XLSX
 from members.imports.services import importable_for_model
 
 

@@ -165,6 +165,14 @@ class MembershipTier(TimeStampedModel):
         return self.name
 
 
+def _organisation_of(record) -> Organisation | str:
+    """The organisation, or a label for one merged away (an old history entry still points at it)."""
+    try:
+        return record.organisation
+    except Organisation.DoesNotExist:
+        return f"Organisation #{record.organisation_id} (merged or deleted)"
+
+
 class MembershipQuerySet(models.QuerySet):
     def in_good_standing(self):
         """Memberships whose organisation counts as a member: every figure, list and filter uses this."""
@@ -225,7 +233,7 @@ class Membership(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation} – {self.tier} ({self.get_status_display()})"
+        return f"{_organisation_of(self)} – {self.tier} ({self.get_status_display()})"
 
     @property
     def is_current(self) -> bool:
@@ -334,7 +342,7 @@ class Commitment(TimeStampedModel):
 
     def __str__(self) -> str:
         year = f" by {self.target_year}" if self.target_year else ""
-        return f"{self.organisation}: {self.get_kind_display()}{year}"
+        return f"{_organisation_of(self)}: {self.get_kind_display()}{year}"
 
 
 class Engagement(TimeStampedModel):

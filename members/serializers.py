@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from coalition.validators import validate_single_line
 from members import selectors, services
 from members.matching import normalise_email
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
@@ -160,6 +161,11 @@ class ContactSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value: str) -> str:
         return normalise_email(value)
+
+    def validate_name(self, value: str) -> str:
+        with _as_api_errors():
+            validate_single_line(value)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         with _as_api_errors():

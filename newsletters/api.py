@@ -17,7 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coalition.antispam import spam_problem
-from coalition.throttles import PublicRateThrottle
+from coalition.request_guards import PUBLIC_PARSERS, PUBLIC_POST_ERRORS
+from coalition.throttles import PublicRateThrottle, client_ip
+from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
 from newsletters import selectors, services
 from newsletters.models import ConsentRecord, Newsletter, Subscriber, Topic
@@ -33,7 +35,9 @@ SUBSCRIPTION_ANSWER = (
 
 class SubscriptionRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[validate_single_line]
+    )
     topics = serializers.SlugRelatedField(
         slug_field="slug", queryset=Topic.objects.filter(public=True), many=True, required=False
     )
@@ -54,10 +58,11 @@ class SubscriptionCreateView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    parser_classes = PUBLIC_PARSERS
     throttle_classes = [PublicRateThrottle]
     throttle_scope = "subscriptions"
 
-    @extend_schema(request=SubscriptionRequestSerializer, responses={202: None})
+    @extend_schema(request=SubscriptionRequestSerializer, responses={202: None, **PUBLIC_POST_ERRORS})
     def post(self, request):
         serializer = SubscriptionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -67,7 +72,7 @@ class SubscriptionCreateView(APIView):
             name=data.get("name", ""),
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.API,
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
         return Response({"detail": SUBSCRIPTION_ANSWER}, status=status.HTTP_202_ACCEPTED)
 
@@ -122,7 +127,9 @@ class SubscriberCreateSerializer(serializers.Serializer):
     """Staff add someone (an import, a card at an event): they still confirm by email."""
 
     email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[validate_single_line]
+    )
     topics = serializers.SlugRelatedField(
         slug_field="slug", queryset=Topic.objects.all(), many=True, required=False
     )

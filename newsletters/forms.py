@@ -1,6 +1,7 @@
 from django import forms
 
 from coalition.antispam import SpamProtectedForm
+from coalition.validators import validate_single_line
 from newsletters.models import Topic
 
 
@@ -10,7 +11,9 @@ def _topic_choices():
 
 class SubscribeForm(SpamProtectedForm):
     email = forms.EmailField(label="Email address", max_length=254)
-    name = forms.CharField(label="Your name", max_length=200, required=False)
+    name = forms.CharField(
+        label="Your name", max_length=200, required=False, validators=[validate_single_line]
+    )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -29,7 +32,9 @@ class SubscribeForm(SpamProtectedForm):
 
 
 class PreferencesForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=200, required=False)
+    name = forms.CharField(
+        label="Your name", max_length=200, required=False, validators=[validate_single_line]
+    )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label="Topics"
     )

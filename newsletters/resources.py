@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from import_export import fields, resources, widgets
 
-from members.imports.resources import CoalitionResource, EmailWidget, TextWidget, _text
+from members.imports.resources import CoalitionResource, EmailWidget, SingleLineWidget, _text
 from newsletters.models import Newsletter, Subscriber, Topic
 from newsletters.subscriptions import services as subscriptions
 
@@ -61,7 +61,7 @@ class TopicsWidget(widgets.ManyToManyWidget):
 
 class SubscriberResource(CoalitionResource):
     email = fields.Field(attribute="email", column_name="email", widget=EmailWidget())
-    name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
+    name = fields.Field(attribute="name", column_name="name", widget=SingleLineWidget())
     topics = fields.Field(attribute="topics", column_name="topics", widget=TopicsWidget())
     # Exported for reading, never imported: status changes only by confirming, unsubscribing or bouncing.
     status = fields.Field(attribute="status", column_name="status", readonly=True)

@@ -5,19 +5,16 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken
-from coalition.throttles import throttle_check
+from coalition.throttles import client_ip, throttle_check
 from newsletters.forms import PreferencesForm, SubscribeForm
 from newsletters.models import ConsentRecord, Subscriber
 from newsletters.sending.rendering import subscriber_token
 from newsletters.subscriptions import services as subscriptions
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _bad_link(request: HttpRequest, exc: BadToken) -> HttpResponse:
@@ -56,6 +53,7 @@ def subscribe_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletters/subscribe_thanks.html")
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links; only a person's click confirms); POST confirms."""
@@ -74,6 +72,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -118,6 +117,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @csrf_exempt  # RFC 8058: mailbox providers POST with no cookies and no CSRF token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:

@@ -224,7 +224,12 @@ def rsvp_read(*, token: str) -> tuple[EventParticipant, str]:
     """The participant and response a signed RSVP link stands for; BadToken if tampered with or expired."""
     from coalition.exceptions import BadToken
 
-    value = tokens.token_read(token=token, salt=RSVP_SALT, max_age_seconds=RSVP_MAX_AGE_SECONDS)
+    value = tokens.token_read(
+        token=token,
+        salt=RSVP_SALT,
+        max_age_seconds=RSVP_MAX_AGE_SECONDS,
+        parse=lambda v: {"p": tokens.token_pk(v["p"]), "r": v.get("r")},
+    )
     try:
         participant = EventParticipant.objects.select_related("event", "organisation", "contact").get(
             pk=value["p"]

@@ -15,6 +15,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 from coalition.models import OutboundEmail
+from coalition.validators import header_safe
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def attachment(*, filename: str, mimetype: str, content: bytes) -> dict[str, str
 
 def outbound_message(email: OutboundEmail, *, connection=None) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=email.subject,
+        subject=header_safe(email.subject),
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],

@@ -130,6 +130,10 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
     except (OSError, smtplib.SMTPException) as exc:
         _outbox_fail(email, error=repr(exc), permanent=False)
         return False
+    except ValueError as exc:
+        # BadHeaderError and kin: the message itself cannot be built, so retrying would not help.
+        _outbox_fail(email, error=repr(exc), permanent=True)
+        return False
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
     )

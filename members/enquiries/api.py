@@ -7,7 +7,9 @@ add-note to write internal notes.
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from django_countries import countries
+from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -17,7 +19,9 @@ from rest_framework.response import Response
 
 from coalition.antispam import spam_problem
 from coalition.permissions import ActionPermission
-from coalition.throttles import PublicRateThrottle
+from coalition.request_guards import PUBLIC_PARSERS, PUBLIC_POST_ERRORS
+from coalition.throttles import PublicRateThrottle, client_ip
+from coalition.validators import validate_single_line
 from members.enquiries.selectors import enquiry_list
 from members.enquiries.services import (
     APPLICANT_FIELDS,
@@ -30,7 +34,6 @@ from members.enquiries.services import (
     enquiry_mark_spam,
     enquiry_note_add,
     enquiry_review_start,
-    enquiry_status_url,
     enquiry_submit,
     enquiry_validate,
 )
@@ -69,7 +72,7 @@ def _text(name: str, *, required: bool = True, limit: int | None = None, **kwarg
 class EnquirySubmitSerializer(serializers.Serializer):
     """What an applicant sends; the same fields, limits and rules as the join form."""
 
-    organisation_name = _text("organisation_name")
+    organisation_name = _text("organisation_name", validators=[validate_single_line])
     organisation_kind = serializers.ChoiceField(choices=Organisation.Kind.choices)
     country = serializers.ChoiceField(choices=list(countries), required=False, allow_blank=True)
     website = serializers.URLField(
@@ -78,12 +81,12 @@ class EnquirySubmitSerializer(serializers.Serializer):
         max_length=_limit("website"),
         error_messages={"invalid": "Please send a web address such as https://example.org."},
     )
-    contact_name = _text("contact_name")
+    contact_name = _text("contact_name", validators=[validate_single_line])
     email = serializers.EmailField(
         max_length=_limit("email"),
         error_messages={"invalid": "Please send an email address like name@example.org."},
     )
-    job_title = _text("job_title", required=False)
+    job_title = _text("job_title", required=False, validators=[validate_single_line])
     motivation = _text("motivation", limit=TEXT_LIMIT)
     intended_commitments = _text("intended_commitments", required=False, limit=TEXT_LIMIT)
     target_kind = serializers.ChoiceField(choices=Commitment.Kind.choices, required=False, allow_blank=True)
@@ -152,11 +155,10 @@ class SuggestedContactSerializer(serializers.ModelSerializer):
 
 
 class SubmittedSerializer(serializers.Serializer):
-    """The answer to an application: where the applicant can follow it."""
+    """The answer to an application. It is the same whether the address had applied before or not (a
+    repeat would otherwise tell anyone who has applied); the status link goes to the mailbox only."""
 
     status = serializers.CharField()
-    created = serializers.BooleanField()
-    status_url = serializers.URLField()
     detail = serializers.CharField()
 
 
@@ -168,6 +170,9 @@ class EnquirySerializer(serializers.ModelSerializer):
     suggested_organisation = SuggestedOrganisationSerializer(read_only=True, allow_null=True)
     suggested_contact = SuggestedContactSerializer(read_only=True, allow_null=True)
     target_kind = serializers.ChoiceField(choices=Commitment.Kind.choices, allow_blank=True, read_only=True)
+    # Optional on the form, so often empty: declared as what they hold, never a typed value that is "".
+    country = CountryField(read_only=True, help_text="ISO 3166 code, or empty.")
+    website = serializers.CharField(read_only=True, help_text="The web address given, or empty.")
     transitions = TransitionSerializer(many=True, read_only=True)
     notes = NoteSerializer(many=True, read_only=True)
 
@@ -243,6 +248,7 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = EnquirySerializer
     throttle_scope = "enquiries"
+    parser_classes = PUBLIC_PARSERS
     filterset_fields = ["status", "organisation_kind", "assignee", "source"]
     search_fields = ["organisation_name", "email", "contact_name"]
     ordering_fields = ["created_at", "last_activity_at", "status"]
@@ -276,28 +282,25 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         }.get(self.action, EnquirySerializer)
 
     @extend_schema(
-        request=EnquirySubmitSerializer, responses={201: SubmittedSerializer, 200: SubmittedSerializer}
+        request=EnquirySubmitSerializer, responses={201: SubmittedSerializer, **PUBLIC_POST_ERRORS}
     )
     def create(self, request, *args, **kwargs):
         serializer = EnquirySubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k not in ("homepage", "form_started")}
         try:
-            enquiry, created = enquiry_submit(
-                data=data, source=Enquiry.Source.API, ip=request.META.get("REMOTE_ADDR") or None
-            )
+            enquiry_submit(data=data, source=Enquiry.Source.API, ip=client_ip(request))
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+        # Never the enquiry's own state or link: a repeat from a stranger must read like a first one.
         return Response(
             {
-                "status": enquiry.status,
-                "created": created,
-                "status_url": enquiry_status_url(enquiry=enquiry),
-                "detail": "Thank you: we have your enquiry and have sent a confirmation by email."
-                if created
-                else "Thank you: we have updated the enquiry you sent earlier today.",
+                "status": Enquiry.Status.RECEIVED,
+                "detail": _(
+                    "Thank you: we have your enquiry and have sent an email with a link to follow it."
+                ),
             },
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            status=status.HTTP_201_CREATED,
         )
 
     def _input(self, request):

@@ -4,6 +4,7 @@ from django import forms
 from django_countries import countries
 
 from coalition.antispam import SpamProtectedForm
+from coalition.validators import validate_single_line
 from members.enquiries.services import APPLICANT_FIELDS, TARGET_YEAR_MAX, TARGET_YEAR_MIN, enquiry_validate
 from members.models import Commitment, Enquiry, MembershipTier, Organisation
 
@@ -25,6 +26,7 @@ class JoinForm(SpamProtectedForm):
     organisation_name = forms.CharField(
         label="Organisation or country name",
         max_length=_limit("organisation_name"),
+        validators=[validate_single_line],
         error_messages={"required": "Please give the name of your organisation or country."}
         | _length_message(_limit("organisation_name")),
     )
@@ -50,6 +52,7 @@ class JoinForm(SpamProtectedForm):
     contact_name = forms.CharField(
         label="Your name",
         max_length=_limit("contact_name"),
+        validators=[validate_single_line],
         error_messages={"required": "Please tell us your name."} | _length_message(_limit("contact_name")),
     )
     email = forms.EmailField(
@@ -65,6 +68,7 @@ class JoinForm(SpamProtectedForm):
         label="Your job title",
         required=False,
         max_length=_limit("job_title"),
+        validators=[validate_single_line],
         error_messages=_length_message(_limit("job_title")),
     )
     motivation = forms.CharField(

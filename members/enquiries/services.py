@@ -42,12 +42,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coalition import hooks
 from coalition.exceptions import InvalidTransition
 from coalition.outbox.rendering import absolute_url
 from coalition.outbox.services import email_queue
-from coalition.tokens import token_make, token_read
+from coalition.tokens import token_make, token_pk, token_read
 from members.matching import normalise_email, normalise_name, website_domain
 from members.models import (
     Contact,
@@ -123,7 +124,7 @@ def enquiry_from_status_token(*, token: str) -> Enquiry:
     from coalition.exceptions import BadToken
 
     max_age = int(settings.ENQUIRY_STATUS_LINK_MAX_AGE_DAYS) * 24 * 3600
-    pk = token_read(token=token, salt=STATUS_TOKEN_SALT, max_age_seconds=max_age)
+    pk = token_read(token=token, salt=STATUS_TOKEN_SALT, max_age_seconds=max_age, parse=token_pk)
     enquiry = Enquiry.objects.select_related("requested_tier").filter(pk=pk).first()
     if enquiry is None:
         raise BadToken("This link is not valid.")
@@ -242,10 +243,15 @@ def _admin_url(enquiry: Enquiry) -> str:
 def enquiry_submit(
     *, data: dict[str, Any], source: str = Enquiry.Source.FORM, ip: str | None = None
 ) -> tuple[Enquiry, bool]:
-    """Save an application as received (or update the applicant's open one from the last 24 hours).
+    """Save an application as received; a repeat of the applicant's open one changes nothing.
 
     Returns ``(enquiry, created)``. After commit the applicant gets an acknowledgement with a status link
     and the secretariat a notification, each once, whatever the state of the broker.
+
+    A repeat (same email and organisation, an open enquiry from the last 24 hours) may come from anyone who
+    knows the address, so it neither updates the enquiry nor hands out its link: callers answer exactly
+    as for a first submission. The address on record is told by email (with its status link: only the
+    mailbox owner learns it) and staff see what the repeat said as a note on the enquiry.
     """
     fields = {name: data[name] for name in APPLICANT_FIELDS if name in data}
     fields["email"] = normalise_email(fields.get("email"))
@@ -267,10 +273,12 @@ def enquiry_submit(
         )
         .order_by("-created_at")
     )
-    enquiry = next((e for e in recent if normalise_name(e.organisation_name) == wanted), None)
-    created = enquiry is None
-    if created:
-        enquiry = Enquiry(source=source, submitted_ip=ip)
+    existing = next((e for e in recent if normalise_name(e.organisation_name) == wanted), None)
+    if existing is not None:
+        _repeat_record(existing, fields=fields, source=source)
+        return existing, False
+
+    enquiry = Enquiry(source=source, submitted_ip=ip)
     for name, value in fields.items():
         setattr(enquiry, name, value)
     match = enquiry_match_find(
@@ -286,29 +294,51 @@ def enquiry_submit(
     enquiry.full_clean()
     enquiry.save()
 
-    if created:
-        EnquiryTransition.objects.create(
-            enquiry=enquiry, from_status="", to_status=S.RECEIVED, by_applicant=True, note=f"via {source}"
-        )
-        context = {"enquiry": enquiry, "status_url": enquiry_status_url(enquiry=enquiry)}
+    EnquiryTransition.objects.create(
+        enquiry=enquiry, from_status="", to_status=S.RECEIVED, by_applicant=True, note=f"via {source}"
+    )
+    context = {"enquiry": enquiry, "status_url": enquiry_status_url(enquiry=enquiry)}
+    email_queue(
+        kind="enquiry.acknowledgement",
+        to=enquiry.email,
+        template="enquiry_acknowledgement",
+        context=context,
+        dedupe_key=f"enquiry:{enquiry.pk}:ack",
+    )
+    for address in _secretariat_recipients():
         email_queue(
-            kind="enquiry.acknowledgement",
-            to=enquiry.email,
-            template="enquiry_acknowledgement",
-            context=context,
-            dedupe_key=f"enquiry:{enquiry.pk}:ack",
+            kind="enquiry.notification",
+            to=address,
+            template="enquiry_notification",
+            context={**context, "admin_url": _admin_url(enquiry), "match": match},
+            dedupe_key=_per_address_key(f"enquiry:{enquiry.pk}:notify", address),
+            reply_to=enquiry.email,
         )
-        for address in _secretariat_recipients():
-            email_queue(
-                kind="enquiry.notification",
-                to=address,
-                template="enquiry_notification",
-                context={**context, "admin_url": _admin_url(enquiry), "match": match},
-                dedupe_key=_per_address_key(f"enquiry:{enquiry.pk}:notify", address),
-                reply_to=enquiry.email,
-            )
     hooks.run("enquiry_submitted", enquiry=enquiry)
-    return enquiry, created
+    return enquiry, True
+
+
+def _repeat_record(enquiry: Enquiry, *, fields: dict[str, Any], source: str) -> None:
+    """A repeat of an open enquiry: a note for staff with what differs, and one email a day to the address
+    on record (so a stranger re-posting cannot flood it)."""
+    changed = [
+        f"- {Enquiry._meta.get_field(name).verbose_name}: {value}"
+        for name, value in fields.items()
+        if name not in ("email", "organisation_name") and str(value) != str(getattr(enquiry, name) or "")
+    ]
+    body = _(
+        "Another submission for this address and organisation arrived via %(source)s; it changed nothing."
+    ) % {"source": source}
+    if changed:
+        body += "\n" + _("It said differently:") + "\n" + "\n".join(changed)
+    EnquiryNote.objects.create(enquiry=enquiry, author=None, body=body[:5000])
+    email_queue(
+        kind="enquiry.repeat",
+        to=enquiry.email,
+        template="enquiry_repeat",
+        context={"enquiry": enquiry, "status_url": enquiry_status_url(enquiry=enquiry)},
+        dedupe_key=f"enquiry:{enquiry.pk}:repeat:{timezone.now():%Y-%m-%d}",
+    )
 
 
 # --- Transitions ----------------------------------------------------------------------------------------

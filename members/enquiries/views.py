@@ -5,15 +5,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from coalition.exceptions import BadToken, InvalidTransition
-from coalition.throttles import throttle_check
+from coalition.throttles import client_ip, throttle_check
 from members.enquiries.forms import AnswerForm, JoinForm, WithdrawForm
 from members.enquiries.services import (
     enquiry_from_status_token,
     enquiry_information_answer,
-    enquiry_status_url,
     enquiry_submit,
     enquiry_withdraw,
 )
@@ -41,10 +41,6 @@ STAGES_SHOWN = [
 ]
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -59,14 +55,12 @@ def join(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("homepage", "form_started")}
             try:
-                enquiry, _created = enquiry_submit(
-                    data=data, source=Enquiry.Source.FORM, ip=_client_ip(request)
-                )
+                enquiry_submit(data=data, source=Enquiry.Source.FORM, ip=client_ip(request))
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                request.session["join_status_url"] = enquiry_status_url(enquiry=enquiry)
+                # The status link goes by email only: a repeat from someone else must not reveal it.
                 return redirect("join:thanks")
         status = 400
     else:
@@ -76,9 +70,10 @@ def join(request: HttpRequest) -> HttpResponse:
 
 
 def thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "members/join/thanks.html", {"status_url": request.session.get("join_status_url")})
+    return render(request, "members/join/thanks.html")
 
 
+@never_cache  # a private link: no shared or browser cache keeps the page
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -35,6 +35,7 @@ from simple_history.utils import (
     get_history_manager_for_model,
 )
 
+from coalition.validators import validate_single_line
 from members import services
 from members.matching import normalise_email, normalise_name, normalise_person_name, website_domain
 from members.models import Commitment, Contact, Organisation
@@ -128,6 +129,18 @@ class TextWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)
+
+
+class SingleLineWidget(TextWidget):
+    """A name: one line of plain text (``coalition.validators``), else a row error on its column."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = super().clean(value, row, **kwargs)
+        try:
+            validate_single_line(text)
+        except ValidationError as error:
+            raise ValueError(error.messages[0]) from error
+        return text
 
 
 class EmailWidget(widgets.Widget):
@@ -599,7 +612,7 @@ class OrganisationResource(CoalitionResource):
 
 class ContactResource(OrganisationReferenceMixin, CoalitionResource):
     organisation = fields.Field(attribute="organisation", column_name="organisation")
-    name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
+    name = fields.Field(attribute="name", column_name="name", widget=SingleLineWidget())
     email = fields.Field(attribute="email", column_name="email", widget=EmailWidget())
     phone = fields.Field(attribute="phone", column_name="phone", widget=TextWidget())
     job_title = fields.Field(attribute="job_title", column_name="job_title", widget=TextWidget())

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from coalition.exports import formula_safe_row
 from members.imports import services as imports
 from members.models import ImportJob
 from members.staff import staff_required
@@ -130,5 +131,5 @@ def import_job_errors_csv(request, pk: int):
     writer = csv.writer(response)
     writer.writerow(["row", "column", "problem"])
     for error in job.errors:
-        writer.writerow([error["row"], error["field"], error["message"]])
+        writer.writerow(formula_safe_row([error["row"], error["field"], error["message"]]))
     return response

@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from coalition.exports import formula_safe
 from coalition.throttles import throttle_check
 from members.models import Commitment
 from members.public import selectors
@@ -59,11 +60,18 @@ def _clean_filters(form: forms.Form) -> dict[str, str]:
     return {name: cleaned.get(name) or "" for name in form.fields if name not in form.errors}
 
 
+# Far past any real list; a larger number would overflow the database's OFFSET (a 500).
+MAX_PAGE = 100_000
+
+
 def _page_number(request: HttpRequest) -> int:
     try:
-        return max(1, int(request.GET.get("page", "1")))
+        number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         return 1
+    if number > MAX_PAGE:
+        raise Http404("There is no such page.")
+    return number
 
 
 def _querystring(params: dict[str, str]) -> str:
@@ -211,13 +219,8 @@ class _Echo:
         return value
 
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_cell(value: Any) -> Any:
-    # A spreadsheet would run a cell starting with "=" as a formula; the quote keeps it text.
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
+    value = formula_safe(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "" if value is None else value

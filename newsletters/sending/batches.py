@@ -164,17 +164,26 @@ class _ClaimSender:
 
     def send(self, delivery: Delivery) -> bool:
         subscriber = delivery.subscriber
-        message = rendering.newsletter_message(
-            rendered=self.rendered,
-            name=subscriber.name,
-            email=subscriber.email,
-            key=subscriber.key,
-            newsletter_id=delivery.newsletter_id,
-            delivery_id=delivery.pk,
-        )
+        try:
+            message = rendering.newsletter_message(
+                rendered=self.rendered,
+                name=subscriber.name,
+                email=subscriber.email,
+                key=subscriber.key,
+                newsletter_id=delivery.newsletter_id,
+                delivery_id=delivery.pk,
+            )
+        except ValueError as exc:
+            self.failed(delivery, error=repr(exc), permanent=True)
+            return False
         rate_wait()
         try:
             self.conn.send(message)
+        except ValueError as exc:
+            # BadHeaderError and kin (Django builds the MIME message only when sending): this row can never
+            # be sent, so it fails alone and the batch goes on.
+            self.failed(delivery, error=repr(exc), permanent=True)
+            return False
         except smtplib.SMTPRecipientsRefused as exc:
             self.failed(delivery, error=repr(exc), permanent=True)
             return False

@@ -21,6 +21,7 @@ from django.utils.html import escape
 
 from coalition.outbox.rendering import absolute_url, email_context
 from coalition.tokens import token_make
+from coalition.validators import header_safe
 
 NAME = "%%SUBSCRIBER_NAME%%"
 EMAIL = "%%SUBSCRIBER_EMAIL%%"
@@ -135,6 +136,8 @@ def newsletter_message(
     else:
         message_id = make_msgid(idstring=f"newsletter-{newsletter_id}.test", domain=_host())
     host = _host()
+    # Checked at the door too; this is for rows that reached the database another way.
+    name = header_safe(name)
     message = NewsletterEmail(
         subject=rendered.subject,
         body=personalise(rendered.text, name=name, email=email, key=key, html=False),

@@ -16,7 +16,7 @@ from coalition.exceptions import BadToken
 from coalition.models import OutboundEmail
 from coalition.outbox.rendering import absolute_url
 from coalition.outbox.services import email_queue
-from coalition.tokens import token_make, token_read
+from coalition.tokens import token_make, token_pk, token_read, token_uuid
 from members.matching import normalise_email
 from newsletters.models import (
     BounceEvent,
@@ -162,7 +162,10 @@ def subscription_confirm(*, token: str) -> Subscriber:
     Following the same link again changes nothing, so an old link cannot undo a later unsubscribe.
     """
     value = token_read(
-        token=token, salt=CONFIRM_SALT, max_age_seconds=settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS * 86400
+        token=token,
+        salt=CONFIRM_SALT,
+        max_age_seconds=settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS * 86400,
+        parse=lambda v: {"c": token_pk(v["c"]), "k": token_uuid(v["k"])},
     )
     try:
         consent = (
@@ -191,7 +194,7 @@ def subscription_confirm(*, token: str) -> Subscriber:
 
 
 def subscriber_from_token(*, token: str) -> Subscriber:
-    key = token_read(token=token, salt=rendering.SUBSCRIBER_SALT, max_age_seconds=None)
+    key = token_read(token=token, salt=rendering.SUBSCRIBER_SALT, max_age_seconds=None, parse=token_uuid)
     subscriber = Subscriber.objects.filter(key=key).first()
     if subscriber is None:
         raise BadToken("This link is no longer valid: the subscription no longer exists.")

@@ -102,6 +102,21 @@ def test_the_deployment_checklist_passes_with_a_full_production_configuration(tm
     assert "System check identified no issues" in result.stdout
 
 
+def test_production_refuses_debug_with_a_clear_message(tmp_path):
+    result = _manage(
+        "check",
+        "--deploy",
+        tmp_path=tmp_path,
+        DJANGO_ENV="production",
+        DEBUG="1",
+        SECRET_KEY=_secret(),
+        ANYMAIL_WEBHOOK_SECRET="postmark:" + _secret(),
+        ALLOWED_HOSTS="crm.example.org",
+    )
+    assert result.returncode != 0
+    assert "coalition.E002" in result.stderr and "DEBUG is on with DJANGO_ENV=production" in result.stderr
+
+
 def test_production_links_default_to_https_on_the_first_allowed_host(tmp_path):
     result = _manage(
         "shell",
