@@ -365,6 +365,23 @@ class NewsletterViewSet(viewsets.ModelViewSet):
     def cancel(self, request, pk=None):
         return self._answer(sending.newsletter_cancel(newsletter=self.get_object()))
 
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        """Hold a scheduled newsletter (the sweep does this by itself when a schedule is found too late)."""
+        return self._answer(sending.newsletter_hold(newsletter=self.get_object(), reason="staff"))
+
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request, pk=None):
+        """Try the failed deliveries again; answers how many were queued."""
+        retried = sending.newsletter_retry_failed(newsletter=self.get_object())
+        return Response({"retried": retried, "newsletter": self._answer(self.get_object()).data})
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def summary(self, request, pk=None):
+        """Counts, rows waiting for a retry, and the failed deliveries with the server's reason."""
+        return Response(selectors.newsletter_send_summary(newsletter=self.get_object()))
+
     @extend_schema(request=TestSendSerializer)
     @action(detail=True, methods=["post"], url_path="test-send")
     def test_send(self, request, pk=None):

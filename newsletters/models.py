@@ -126,8 +126,11 @@ class Newsletter(TimeStampedModel):
         PAUSED = "paused", "Paused"
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled"
+        # Its scheduled time passed long ago (NEWSLETTER_MAX_LATENESS): waits for staff to send or
+        # reschedule it.
+        HELD = "held", "Held"
 
-    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED, Status.HELD)
 
     class Kind(models.TextChoices):
         NEWSLETTER = "newsletter", "Newsletter"
