@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from coalition import health
 from coalition.site import dashboard_views, views
 
 # API paths no route matches answer JSON; see the view.
@@ -11,7 +11,8 @@ handler404 = "coalition.site.views.not_found"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="staff_search"),
-    path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
     path("api/v1/", include("coalition.site.api_urls")),
