@@ -73,8 +73,10 @@ def smtp_classify(exc: BaseException) -> SmtpFailure:
             # The message as a whole is permanent only if every recipient is permanently refused.
             kind=PERMANENT if kinds == {PERMANENT} else TRANSIENT,
             reason=reason,
-            # smtplib closes the socket itself after a 421 at RCPT.
+            # 421 is the server closing the channel, not a verdict on the address: smtplib has closed the
+            # socket already; reconnect and try again.
             reconnect=421 in codes,
+            connection_lost=421 in codes,
         )
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return SmtpFailure(
