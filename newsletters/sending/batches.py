@@ -110,32 +110,32 @@ class _ServerDown(Exception):
 # Claims this process could not settle because the database failed mid-batch: (claim, ids sent but not
 # yet marked). Settled on the next successful connection (``_settle_unsettled``), so the rows do not
 # wait for the stale-claim sweep, and the messages already sent are not sent again.
-_UNSETTLED: list[tuple[uuid.UUID, list[int]]] = []
+_UNSETTLED: list[tuple[uuid.UUID, list[int], str]] = []
 
 
-def _settle(claim: uuid.UUID, sent_ids: list[int]) -> None:
+def _settle(claim: uuid.UUID, sent_ids: list[int], status: str = Delivery.Status.QUEUED) -> None:
     with transaction.atomic():
         if sent_ids:
             Delivery.objects.filter(id__in=sent_ids, claim=claim, status=Delivery.Status.SENDING).update(
                 status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="", claim=None
             )
-        _release(claim)
+        _release(claim, status=status)
 
 
 def _settle_unsettled() -> None:
     while _UNSETTLED:
-        claim, sent_ids = _UNSETTLED[0]
-        _settle(claim, sent_ids)
+        claim, sent_ids, status = _UNSETTLED[0]
+        _settle(claim, sent_ids, status)
         _UNSETTLED.pop(0)
 
 
-def _settle_or_remember(claim: uuid.UUID, sent_ids: list[int]) -> None:
+def _settle_or_remember(claim: uuid.UUID, sent_ids: list[int], status: str = Delivery.Status.QUEUED) -> None:
     """Mark what was sent and hand the rest of the claim back; if the database fails, remember it."""
     try:
-        _settle(claim, sent_ids)
+        _settle(claim, sent_ids, status)
     except Exception:  # noqa: BLE001 - the database is what failed; settle on the next connection
         log.warning("could not release claim %s now; it is settled on the next connection", claim)
-        _UNSETTLED.append((claim, list(sent_ids)))
+        _UNSETTLED.append((claim, list(sent_ids), status))
 
 
 # How often (seconds) a batch re-reads what may change under it: pause/cancel, who left, whether the
@@ -171,10 +171,11 @@ class _ClaimSender:
             )
             self.pending = []
 
-    def settle(self) -> None:
-        """After an error: mark what was sent, hand the rest back; never raises (see ``_UNSETTLED``)."""
+    def settle(self, status: str = Delivery.Status.QUEUED) -> None:
+        """On the way out: mark what was sent, hand the rest back as ``status``; never raises (a claim
+        the database refuses is kept in ``_UNSETTLED``)."""
         pending, self.pending = self.pending, []
-        _settle_or_remember(self.claim, pending)
+        _settle_or_remember(self.claim, pending, status)
 
     def tick(self) -> None:
         self.flush()
@@ -270,16 +271,15 @@ class _ClaimSender:
 
 def _next_retry_in(batch: SendBatch) -> float | None:
     """Seconds until the batch's first row waiting for a retry is due; None if none is waiting."""
-    due = (
-        Delivery.objects.filter(
-            newsletter_id=batch.newsletter_id,
-            id__gte=batch.first_delivery_id,
-            id__lte=batch.last_delivery_id,
-            status=Delivery.Status.QUEUED,
-        )
-        .aggregate(due=Min("next_attempt_at"))
-        .get("due")
+    rows = Delivery.objects.filter(
+        newsletter_id=batch.newsletter_id,
+        id__gte=batch.first_delivery_id,
+        id__lte=batch.last_delivery_id,
+        status=Delivery.Status.QUEUED,
     )
+    if rows.filter(next_attempt_at__isnull=True).exists():
+        return 0.0  # handed back without a backoff (by a run that stopped early): due now
+    due = rows.aggregate(due=Min("next_attempt_at"))["due"]
     if due is None:
         return None
     return max(0.0, (due - timezone.now()).total_seconds())
@@ -293,6 +293,10 @@ def _retry_later(batch_id: int, seconds: float) -> None:
     """
     seconds = min(max(0.5, seconds), max(1.0, settings.NEWSLETTER_STALE_SECONDS / 2))
     SendBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # Tasks run inline (no broker): queueing the retry would run it now, before it is due, and again.
+        # The sweep dispatches the batch again once its heartbeat is stale.
+        return
     enqueue_in(seconds, SEND_BATCH_TASK, batch_id)
 
 
@@ -325,9 +329,8 @@ def send_batch_run(*, batch_id: int) -> int:
             try:
                 sent += sender.run(deadline=deadline)
             except _Stop as stop:
-                sender.flush()
                 cancelled = str(stop) == Newsletter.Status.CANCELLED
-                _release(claim, status=Delivery.Status.CANCELLED if cancelled else Delivery.Status.QUEUED)
+                sender.settle(Delivery.Status.CANCELLED if cancelled else Delivery.Status.QUEUED)
                 return sent
             except _ServerDown as down:
                 sender.settle()

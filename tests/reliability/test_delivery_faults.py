@@ -261,7 +261,7 @@ def test_a_claim_left_unsettled_is_released_before_the_next_claim(newsletter_que
     batch = SendBatch.objects.get(newsletter=newsletter)
     claim = uuid.uuid4()
     rows = batches._claim(batch, claim)
-    batches._UNSETTLED.append((claim, [rows[0].pk]))
+    batches._UNSETTLED.append((claim, [rows[0].pk], Delivery.Status.QUEUED))
     batches._settle_unsettled()
     statuses = dict(Delivery.objects.values_list("pk", "status"))
     assert statuses[rows[0].pk] == Delivery.Status.SENT
