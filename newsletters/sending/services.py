@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from coalition.exceptions import InvalidTransition
 from coalition.outbox.services import email_queue
@@ -48,14 +50,16 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Why a move is refused, by the status asked for.
 _REFUSALS = {
-    S.SCHEDULED: "This newsletter is {status}; it cannot be scheduled.",
-    S.DRAFT: "Only a scheduled or held newsletter can be taken back to draft.",
-    S.SENDING: "This newsletter is {status}; only a draft or a scheduled newsletter can be sent "
-    "(or one held because its time had passed).",
-    S.HELD: "Only a scheduled newsletter can be held.",
-    S.PAUSED: "Only a newsletter that is sending can be paused.",
-    S.CANCELLED: "Only a scheduled, held, sending or paused newsletter can be cancelled.",
-    S.SENT: "Only a newsletter that is sending can finish.",
+    S.SCHEDULED: _("This newsletter is {status}; it cannot be scheduled."),
+    S.DRAFT: _("Only a scheduled or held newsletter can be taken back to draft."),
+    S.SENDING: _(
+        "This newsletter is {status}; only a draft or a scheduled newsletter can be sent "
+        "(or one held because its time had passed)."
+    ),
+    S.HELD: _("Only a scheduled newsletter can be held."),
+    S.PAUSED: _("Only a newsletter that is sending can be paused."),
+    S.CANCELLED: _("Only a scheduled, held, sending or paused newsletter can be cancelled."),
+    S.SENT: _("Only a newsletter that is sending can finish."),
 }
 
 
@@ -68,7 +72,7 @@ def _transition(
     newsletter: Newsletter,
     to: str,
     only_from: frozenset[str] | None = None,
-    refusal: str | None = None,
+    refusal: str | Promise | None = None,
     prepare: Callable[[Newsletter], list[str] | None] | None = None,
 ) -> Newsletter:
     """Lock the newsletter, check the move against ``ALLOWED_TRANSITIONS``, apply it and save.
@@ -82,7 +86,7 @@ def _transition(
     allowed = transition_allowed(newsletter=locked, to=to)
     if not allowed or (only_from is not None and locked.status not in only_from):
         message = refusal or _REFUSALS[to]
-        raise InvalidTransition(message.format(status=locked.get_status_display().lower()))
+        raise InvalidTransition(str(message).format(status=locked.get_status_display().lower()))
     fields = (prepare(locked) or []) if prepare else []
     locked.status = to
     locked.save(update_fields=["status", *fields, "updated_at"])
@@ -194,7 +198,7 @@ def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
         newsletter=newsletter,
         to=S.SENDING,
         only_from=frozenset({S.PAUSED}),
-        refusal="Only a paused newsletter can be resumed.",
+        refusal=_("Only a paused newsletter can be resumed."),
     )
     # Batches that had finished their range may hold rows handed back at the pause.
     _reopen_batches_with_due_rows(locked)
@@ -223,7 +227,9 @@ def newsletter_retry_failed(*, newsletter: Newsletter) -> int:
     """
     locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
     if locked.status not in (S.SENT, S.SENDING, S.PAUSED):
-        raise InvalidTransition("Only a sent, sending or paused newsletter has failed deliveries to retry.")
+        raise InvalidTransition(
+            _("Only a sent, sending or paused newsletter has failed deliveries to retry.")
+        )
     retried = locked.deliveries.filter(status=Delivery.Status.FAILED).update(
         status=Delivery.Status.QUEUED, attempts=0, next_attempt_at=None, claim=None, last_error=""
     )
