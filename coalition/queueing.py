@@ -38,3 +38,16 @@ def enqueue(task_name: str, *args, **kwargs) -> bool:
 def enqueue_after_commit(task_name: str, *args, **kwargs) -> None:
     """Queue the task once the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: enqueue(task_name, *args, **kwargs))
+
+
+def enqueue_in(seconds: float, task_name: str, *args) -> bool:
+    """Queue a task to run in ``seconds`` (a retry after backoff). Like ``enqueue``, it survives a broker
+    outage by returning False: the row that records the work is found again by its periodic sweep."""
+    try:
+        _task(task_name).apply_async(args=args, countdown=max(0.0, seconds))
+    except KeyError:
+        raise
+    except Exception:  # noqa: BLE001 - kombu raises many kinds of connection error
+        log.warning("could not queue %s%r; the periodic sweep will retry", task_name, args, exc_info=True)
+        return False
+    return True

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a database outage anywhere below answers 503 + Retry-After, never a 500.
+    "coalition.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -148,6 +150,9 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = False
 
 CELERY_TIMEZONE = "UTC"
+# The queue tasks go to unless they name their own. Test runs set a queue of their own per run, so a
+# worker left over from another run never takes their tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 # Tasks are idempotent, so a task lost with its worker is run again rather than dropped.
@@ -189,6 +194,9 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{COALITION_NAME} <no-reply@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# A temporary SMTP refusal (4xx, a lost connection) is retried after this many seconds, doubling at each
+# attempt (at most an hour); see coalition/smtp.py.
+SMTP_RETRY_BACKOFF = env.float("SMTP_RETRY_BACKOFF", default=30.0)
 
 # --- Auth, i18n, static ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -339,7 +347,7 @@ if PRODUCTION:
     X_FRAME_OPTIONS = "DENY"
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"https://{h}" for h in ALLOWED_HOSTS])
     # Behind SSL redirect, the load balancer's health check must still answer.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 
 LOGGING = {
     "version": 1,
@@ -363,6 +371,13 @@ NEWSLETTER_PARALLEL_BATCHES = env.int("NEWSLETTER_PARALLEL_BATCHES", default=4)
 NEWSLETTER_STALE_SECONDS = env.int("NEWSLETTER_STALE_SECONDS", default=600)
 # Transient SMTP failures are retried with backoff this many times before a delivery is failed.
 NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=5)
+# Where the shared send rate lives (default: REDIS_URL). When it is unreachable each worker process
+# sends at NEWSLETTER_RATE_LIMIT / NEWSLETTER_EXPECTED_WORKERS until it answers again.
+NEWSLETTER_RATE_LIMIT_REDIS_URL = env.str("NEWSLETTER_RATE_LIMIT_REDIS_URL", default=REDIS_URL)
+NEWSLETTER_EXPECTED_WORKERS = env.int("NEWSLETTER_EXPECTED_WORKERS", default=2)
+# A scheduled newsletter found more than this many seconds late (the scheduler was down) is held for
+# staff to send or reschedule rather than sent out of its time.
+NEWSLETTER_MAX_LATENESS = env.int("NEWSLETTER_MAX_LATENESS", default=3600)
 NEWSLETTER_CONFIRM_MAX_AGE_DAYS = env.int("NEWSLETTER_CONFIRM_MAX_AGE_DAYS", default=7)
 # Keep the sign-up IP address in the consent record (off by default: data minimisation).
 NEWSLETTER_RECORD_IP = env.bool("NEWSLETTER_RECORD_IP", default=False)

@@ -1,10 +1,10 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from coalition import health
 from coalition.site import dashboard_views, views
 
 
@@ -25,7 +25,8 @@ handler404 = "coalition.site.views.not_found"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="staff_search"),
-    path("healthz/", lambda request: HttpResponse("ok", content_type="text/plain"), name="healthz"),
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
     path("api/v1/", include("coalition.site.api_urls")),

@@ -299,6 +299,23 @@ class NewsletterSerializer(serializers.ModelSerializer):
         return selectors.newsletter_progress(newsletter=obj).as_dict()
 
 
+class FailedDeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField(allow_null=True)
+    attempts = serializers.IntegerField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class SendSummarySerializer(ProgressSerializer):
+    waiting_for_retry = serializers.IntegerField()
+    failed_deliveries = FailedDeliverySerializer(many=True)
+
+
+class RetryFailedSerializer(serializers.Serializer):
+    retried = serializers.IntegerField()
+    newsletter = NewsletterSerializer()
+
+
 class ScheduleSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
@@ -361,6 +378,25 @@ class NewsletterViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._answer(sending.newsletter_cancel(newsletter=self.get_object()))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        """Hold a scheduled newsletter (the sweep does this by itself when a schedule is found too late)."""
+        return self._answer(sending.newsletter_hold(newsletter=self.get_object(), reason="staff"))
+
+    @extend_schema(request=None, responses=RetryFailedSerializer)
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request, pk=None):
+        """Try the failed deliveries again; answers how many were queued."""
+        retried = sending.newsletter_retry_failed(newsletter=self.get_object())
+        return Response({"retried": retried, "newsletter": self._answer(self.get_object()).data})
+
+    @extend_schema(responses=SendSummarySerializer)
+    @action(detail=True, methods=["get"])
+    def summary(self, request, pk=None):
+        """Counts, rows waiting for a retry, and the failed deliveries with the server's reason."""
+        return Response(selectors.newsletter_send_summary(newsletter=self.get_object()))
 
     @extend_schema(request=TestSendSerializer)
     @action(detail=True, methods=["post"], url_path="test-send")

@@ -127,8 +127,11 @@ class Newsletter(TimeStampedModel):
         PAUSED = "paused", "Paused"
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled"
+        # Its scheduled time passed long ago (NEWSLETTER_MAX_LATENESS): waits for staff to send or
+        # reschedule it.
+        HELD = "held", "Held"
 
-    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED)
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SCHEDULED, Status.HELD)
     # What staff write and may change while the newsletter is editable: the service, the API and the admin
     # form all take this list.
     CONTENT_FIELDS = (

@@ -115,6 +115,33 @@ def newsletter_progress(*, newsletter: Newsletter) -> Progress:
     return progress_from_counts(newsletter=newsletter, **counts)
 
 
+def newsletter_send_summary(*, newsletter: Newsletter, failed_limit: int = 500) -> dict[str, Any]:
+    """How a send went: the progress counts, how many rows wait for a retry after a temporary refusal,
+    and the failed rows with the reason the server gave (two queries)."""
+    progress = newsletter_progress(newsletter=newsletter)
+    failed = (
+        Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.FAILED)
+        .select_related("subscriber")
+        .order_by("id")[:failed_limit]
+    )
+    waiting = Delivery.objects.filter(
+        newsletter=newsletter, status=Delivery.Status.QUEUED, next_attempt_at__gt=timezone.now()
+    ).count()
+    return {
+        **progress.as_dict(),
+        "waiting_for_retry": waiting,
+        "failed_deliveries": [
+            {
+                "id": d.pk,
+                "email": d.subscriber.email if d.subscriber else None,
+                "attempts": d.attempts,
+                "reason": d.last_error,
+            }
+            for d in failed
+        ],
+    }
+
+
 # --- Privacy ---------------------------------------------------------------------------------------------
 
 

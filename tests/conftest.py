@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,11 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# This run's own queue: workers started here consume only it, so a worker left behind by another run
+# (or running for another developer on the same Redis) never takes this run's tasks, nor the reverse.
+RUN_ID = uuid.uuid4().hex[:10]
+RUN_QUEUE = f"test-{RUN_ID}"
 
 # Property-based tests generate the same examples on every run (a green run stays green, in CI too);
 # `HYPOTHESIS_PROFILE=explore make test` draws fresh random examples and keeps failures in .hypothesis/.
@@ -155,6 +161,15 @@ def viewer_api(viewer_user):
     return api_client_for(viewer_user)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_queue():
+    """Route this process's tasks to the run's own queue (workers get it through ``worker_env``)."""
+    from coalition.celery import app
+
+    app.conf.task_default_queue = RUN_QUEUE
+    yield RUN_QUEUE
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters live in the cache (Redis); each test starts with none."""
@@ -274,13 +289,19 @@ def worker_env(*, smtp: SmtpSink, extra: dict[str, str] | None = None) -> dict[s
         EMAIL_URL=smtp.url,
         SITE_URL=settings.SITE_URL,
         PYTHONUNBUFFERED="1",
+        CELERY_TASK_DEFAULT_QUEUE=RUN_QUEUE,
+        NEWSLETTER_CELERY_QUEUE=RUN_QUEUE,
     )
     env.update(extra or {})
     return env
 
 
 class WorkerProcess:
-    """A ``celery worker`` subprocess; ``kill()`` sends SIGKILL, ``start()`` starts a fresh one."""
+    """A ``celery worker`` subprocess; ``kill()`` sends SIGKILL, ``start()`` starts a fresh one.
+
+    It consumes the run's queues only (``-Q``, unless the caller names its own) and dies with this
+    process, even if this process is SIGKILLed (see ``tests/celery_worker.py``).
+    """
 
     def __init__(self, env: dict[str, str], args: list[str] | None = None, name: str = "w1") -> None:
         self.env = env
@@ -295,11 +316,27 @@ class WorkerProcess:
         self.log_path.parent.mkdir(exist_ok=True)
         log = self.log_path.open("ab")
         hostname = f"{self.name}-{os.getpid()}-{time.monotonic_ns()}@test"
+        queues = []
+        if "-Q" not in self.args:
+            queues = [
+                "-Q",
+                ",".join(
+                    dict.fromkeys(
+                        q
+                        for q in (
+                            self.env.get("CELERY_TASK_DEFAULT_QUEUE"),
+                            self.env.get("NEWSLETTER_CELERY_QUEUE"),
+                        )
+                        if q
+                    )
+                ),
+            ]
+        env = {**self.env, "TEST_WORKER_PARENT_PID": str(os.getpid())}
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "celery",
+                "tests.celery_worker",
                 "-A",
                 "coalition",
                 "worker",
@@ -310,10 +347,11 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                *queues,
                 *self.args,
             ],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -1,7 +1,6 @@
 """Writes for the shared outbox."""
 
 import logging
-import smtplib
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,8 @@ from django.utils import timezone
 
 from coalition.models import OutboundEmail
 from coalition.outbox.rendering import email_render, outbound_message
-from coalition.queueing import enqueue_after_commit
+from coalition.queueing import enqueue_after_commit, enqueue_in
+from coalition.smtp import SMTP_ERRORS, SmtpFailure, retry_backoff, smtp_classify
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,6 @@ def email_queue_rendered(
     return email
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
-
-
 def _due(now) -> Q:
     """Pending and not waiting for a retry: the one definition the claim and the sweep share."""
     return Q(status=OutboundEmail.Status.PENDING) & (
@@ -118,21 +114,12 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
     email = outbox_claim(email_id=email_id)
     if email is None:
         return False
-    try:
-        outbound_message(email, connection=connection).send()
-    except smtplib.SMTPRecipientsRefused as exc:
-        # The address itself is refused: permanent, retrying would not help.
-        _outbox_fail(email, error=repr(exc), permanent=True)
-        return False
-    except smtplib.SMTPResponseException as exc:
-        _outbox_fail(email, error=repr(exc), permanent=500 <= exc.smtp_code < 600)
-        return False
-    except (OSError, smtplib.SMTPException) as exc:
-        _outbox_fail(email, error=repr(exc), permanent=False)
-        return False
-    except ValueError as exc:
-        # BadHeaderError and kin: the message itself cannot be built, so retrying would not help.
-        _outbox_fail(email, error=repr(exc), permanent=True)
+    failure = _try_send(email, connection=connection)
+    if failure is not None and failure.connection_lost:
+        # The connection broke (421, dropped): reconnect and try once more before backing off.
+        failure = _try_send(email, connection=None)
+    if failure is not None:
+        _outbox_fail(email, failure=failure)
         return False
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
@@ -140,16 +127,42 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
     return True
 
 
-def _outbox_fail(email: OutboundEmail, *, error: str, permanent: bool) -> None:
-    log.warning("email %s to %s failed (attempt %s): %s", email.pk, email.to, email.attempts, error)
-    if permanent or email.attempts >= MAX_ATTEMPTS:
-        OutboundEmail.objects.filter(pk=email.pk).update(status=OutboundEmail.Status.FAILED, last_error=error)
-    else:
+def _try_send(email: OutboundEmail, *, connection) -> SmtpFailure | None:
+    try:
+        outbound_message(email, connection=connection).send()
+    except SMTP_ERRORS as exc:
+        failure = smtp_classify(exc)
+        if failure.reconnect and connection is not None:
+            _reset(connection)
+        return failure
+    return None
+
+
+def _reset(connection) -> None:
+    """Drop a shared connection after a refusal closed it, so the next message opens a fresh one."""
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - a broken connection may fail to say QUIT; it is gone either way
+        log.debug("closing a broken SMTP connection failed", exc_info=True)
+    connection.connection = None
+
+
+def _outbox_fail(email: OutboundEmail, *, failure: SmtpFailure) -> None:
+    kind, reason = failure.kind_for(email.to), failure.reason_for(email.to)
+    log.warning(
+        "email %s to %s failed (attempt %s, %s): %s", email.pk, email.to, email.attempts, kind, reason
+    )
+    if kind == "permanent" or email.attempts >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=email.pk).update(
-            status=OutboundEmail.Status.PENDING,
-            next_attempt_at=timezone.now() + _backoff(email.attempts),
-            last_error=error,
+            status=OutboundEmail.Status.FAILED, last_error=reason
         )
+        return
+    delay = retry_backoff(email.attempts)
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=OutboundEmail.Status.PENDING, next_attempt_at=timezone.now() + delay, last_error=reason
+    )
+    # Come back when the backoff ends (the minutely sweep would too; this does not wait for it).
+    enqueue_in(delay.total_seconds(), SEND_TASK, email.pk)
 
 
 @transaction.atomic

@@ -25,8 +25,10 @@ messages that were in flight)
    without a heartbeat for as long; a new worker sends them. Only messages the SMTP server accepted but
    whose ``sent`` mark had not committed at the kill go out twice: at most ``NEWSLETTER_MARK_EVERY`` per
    killed worker process, never more than its claim. They carry the same Message-ID both times.
-5. Transient SMTP failures (4xx, lost connections) put the row back to ``queued`` with a backoff
-   (``next_attempt_at``); permanent ones (5xx, refused recipient) mark it ``failed`` with the reason.
-   Pause and cancel are read between messages; the newsletter is ``sent`` when no row is queued or
-   in flight.
+5. SMTP failures are read by ``coalition.smtp.smtp_classify``, per recipient. Transient ones (4xx,
+   whether or not smtplib reports them as ``SMTPRecipientsRefused``) put the row back to ``queued``
+   with a backoff (``next_attempt_at``); permanent ones (5xx) mark it ``failed`` with the reason. A lost
+   connection is reopened and the message tried again at once; if the server stays unreachable the
+   claim is handed back and the batch runs again after the backoff. Pause and cancel are read between
+   messages; the newsletter is ``sent`` when no row is queued, in flight or waiting for a retry.
 """

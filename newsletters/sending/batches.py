@@ -1,17 +1,16 @@
 """The batch loop: claim queued delivery rows, send them under the rate limit, mark them."""
 
 import logging
-import smtplib
 import time
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from coalition.queueing import enqueue
+from coalition.queueing import enqueue, enqueue_in
+from coalition.smtp import SMTP_ERRORS, SmtpFailure, retry_backoff, smtp_classify
 from newsletters.models import (
     Delivery,
     Newsletter,
@@ -32,12 +31,8 @@ BATCH_TIME_BUDGET_SECONDS = 240
 # --- The batch loop ------------------------------------------------------------------------------------
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
-
-
 class _Connection:
-    """One SMTP connection for a batch, reopened after an error breaks it."""
+    """One SMTP connection for a batch, reopened after an error breaks it (``reset``)."""
 
     def __init__(self) -> None:
         from coalition.outbox.rendering import smtp_connection
@@ -53,7 +48,12 @@ class _Connection:
         self.backend.send_messages([message])
 
     def reset(self) -> None:
-        self.close()
+        """Drop the connection, whatever state it is in; the next message opens a fresh one."""
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - a broken connection may fail to say QUIT; it is gone either way
+            log.debug("closing a broken SMTP connection failed", exc_info=True)
+        self.backend.connection = None
 
     def close(self) -> None:
         if self.opened:
@@ -61,6 +61,9 @@ class _Connection:
                 self.backend.close()
             finally:
                 self.opened = False
+
+    def close_quietly(self) -> None:
+        self.reset()
 
 
 def _claim(batch: SendBatch, claim: uuid.UUID) -> list[Delivery]:
@@ -96,6 +99,45 @@ class _Stop(Exception):
     """The newsletter was paused or cancelled: stop after handing the claimed rows back."""
 
 
+class _ServerDown(Exception):
+    """The SMTP server cannot be reached even on a fresh connection: hand the claim back, retry later."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(retry_in)
+        self.retry_in = retry_in
+
+
+# Claims this process could not settle because the database failed mid-batch: (claim, ids sent but not
+# yet marked). Settled on the next successful connection (``_settle_unsettled``), so the rows do not
+# wait for the stale-claim sweep, and the messages already sent are not sent again.
+_UNSETTLED: list[tuple[uuid.UUID, list[int], str]] = []
+
+
+def _settle(claim: uuid.UUID, sent_ids: list[int], status: str = Delivery.Status.QUEUED) -> None:
+    with transaction.atomic():
+        if sent_ids:
+            Delivery.objects.filter(id__in=sent_ids, claim=claim, status=Delivery.Status.SENDING).update(
+                status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="", claim=None
+            )
+        _release(claim, status=status)
+
+
+def _settle_unsettled() -> None:
+    while _UNSETTLED:
+        claim, sent_ids, status = _UNSETTLED[0]
+        _settle(claim, sent_ids, status)
+        _UNSETTLED.pop(0)
+
+
+def _settle_or_remember(claim: uuid.UUID, sent_ids: list[int], status: str = Delivery.Status.QUEUED) -> None:
+    """Mark what was sent and hand the rest of the claim back; if the database fails, remember it."""
+    try:
+        _settle(claim, sent_ids, status)
+    except Exception:  # noqa: BLE001 - the database is what failed; settle on the next connection
+        log.warning("could not release claim %s now; it is settled on the next connection", claim)
+        _UNSETTLED.append((claim, list(sent_ids), status))
+
+
 # How often (seconds) a batch re-reads what may change under it: pause/cancel, who left, whether the
 # claim is still its own; and touches the claim so the sweep knows the worker is alive.
 TICK_SECONDS = 0.5
@@ -128,6 +170,12 @@ class _ClaimSender:
                 status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="", claim=None
             )
             self.pending = []
+
+    def settle(self, status: str = Delivery.Status.QUEUED) -> None:
+        """On the way out: mark what was sent, hand the rest back as ``status``; never raises (a claim
+        the database refuses is kept in ``_UNSETTLED``)."""
+        pending, self.pending = self.pending, []
+        _settle_or_remember(self.claim, pending, status)
 
     def tick(self) -> None:
         self.flush()
@@ -174,49 +222,87 @@ class _ClaimSender:
                 delivery_id=delivery.pk,
             )
         except ValueError as exc:
-            self.failed(delivery, error=repr(exc), permanent=True)
+            # A value that cannot go into a header (CR/LF injected around the forms): this row alone fails.
+            self.failed(delivery, failure=smtp_classify(exc))
             return False
         rate_wait()
-        try:
-            self.conn.send(message)
-        except ValueError as exc:
-            # BadHeaderError and kin (Django builds the MIME message only when sending): this row can never
-            # be sent, so it fails alone and the batch goes on.
-            self.failed(delivery, error=repr(exc), permanent=True)
-            return False
-        except smtplib.SMTPRecipientsRefused as exc:
-            self.failed(delivery, error=repr(exc), permanent=True)
-            return False
-        except smtplib.SMTPResponseException as exc:
-            permanent = 500 <= exc.smtp_code < 600
-            if not permanent:
-                self.conn.reset()
-            self.failed(delivery, error=repr(exc), permanent=permanent)
-            return False
-        except (OSError, smtplib.SMTPException) as exc:
-            self.conn.reset()
-            self.failed(delivery, error=repr(exc), permanent=False)
+        failure = self._try_send(message)
+        if failure is not None and failure.connection_lost:
+            # The connection broke (421, dropped, reset): reconnect and try the message again at once.
+            failure = self._try_send(message)
+            if failure is not None and failure.connection_lost:
+                # Not even a fresh connection works: the server is down, not this recipient.
+                attempts = self.failed(delivery, failure=failure)
+                raise _ServerDown(retry_backoff(attempts).total_seconds())
+        if failure is not None:
+            self.failed(delivery, failure=failure)
             return False
         self.pending.append(delivery.pk)
         if len(self.pending) >= settings.NEWSLETTER_MARK_EVERY:
             self.flush()
         return True
 
-    def failed(self, delivery: Delivery, *, error: str, permanent: bool) -> None:
+    def _try_send(self, message) -> SmtpFailure | None:
+        try:
+            self.conn.send(message)
+        except SMTP_ERRORS as exc:
+            failure = smtp_classify(exc)
+            if failure.reconnect:
+                self.conn.reset()
+            return failure
+        return None
+
+    def failed(self, delivery: Delivery, *, failure: SmtpFailure) -> int:
+        """Retry later (transient, until NEWSLETTER_MAX_ATTEMPTS) or fail (permanent); returns the
+        attempts made so far."""
         self.flush()
+        address = delivery.subscriber.email
+        kind, reason = failure.kind_for(address), failure.reason_for(address)
         attempts = Delivery.objects.filter(pk=delivery.pk).values_list("attempts", flat=True).first() or 1
-        log.warning("delivery %s failed (attempt %s): %s", delivery.pk, attempts, error)
-        if permanent or attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
+        log.warning("delivery %s failed (attempt %s, %s): %s", delivery.pk, attempts, kind, reason)
+        if kind == "permanent" or attempts >= settings.NEWSLETTER_MAX_ATTEMPTS:
             Delivery.objects.filter(pk=delivery.pk, claim=self.claim).update(
-                status=Delivery.Status.FAILED, last_error=error[:2000], claim=None
+                status=Delivery.Status.FAILED, last_error=reason[:2000], claim=None
             )
         else:
             Delivery.objects.filter(pk=delivery.pk, claim=self.claim).update(
                 status=Delivery.Status.QUEUED,
-                next_attempt_at=timezone.now() + _backoff(attempts),
-                last_error=error[:2000],
+                next_attempt_at=timezone.now() + retry_backoff(attempts),
+                last_error=reason[:2000],
                 claim=None,
             )
+        return attempts
+
+
+def _next_retry_in(batch: SendBatch) -> float | None:
+    """Seconds until the batch's first row waiting for a retry is due; None if none is waiting."""
+    rows = Delivery.objects.filter(
+        newsletter_id=batch.newsletter_id,
+        id__gte=batch.first_delivery_id,
+        id__lte=batch.last_delivery_id,
+        status=Delivery.Status.QUEUED,
+    )
+    if rows.filter(next_attempt_at__isnull=True).exists():
+        return 0.0  # handed back without a backoff (by a run that stopped early): due now
+    due = rows.aggregate(due=Min("next_attempt_at"))["due"]
+    if due is None:
+        return None
+    return max(0.0, (due - timezone.now()).total_seconds())
+
+
+def _retry_later(batch_id: int, seconds: float) -> None:
+    """Keep the batch dispatched and run it again when its next retry is due.
+
+    The wait is capped well inside NEWSLETTER_STALE_SECONDS, so the sweep never takes a batch that is only
+    waiting for its backoff for one whose worker died.
+    """
+    seconds = min(max(0.5, seconds), max(1.0, settings.NEWSLETTER_STALE_SECONDS / 2))
+    SendBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # Tasks run inline (no broker): queueing the retry would run it now, before it is due, and again.
+        # The sweep dispatches the batch again once its heartbeat is stale.
+        return
+    enqueue_in(seconds, SEND_BATCH_TASK, batch_id)
 
 
 def send_batch_run(*, batch_id: int) -> int:
@@ -230,6 +316,7 @@ def send_batch_run(*, batch_id: int) -> int:
     newsletter = batch.newsletter
     if newsletter.status != Newsletter.Status.SENDING:
         return 0
+    _settle_unsettled()
     rendered = newsletter_rendered(newsletter=newsletter)
     conn = _Connection()
     deadline = time.monotonic() + BATCH_TIME_BUDGET_SECONDS
@@ -247,15 +334,18 @@ def send_batch_run(*, batch_id: int) -> int:
             try:
                 sent += sender.run(deadline=deadline)
             except _Stop as stop:
-                sender.flush()
                 cancelled = str(stop) == Newsletter.Status.CANCELLED
-                _release(claim, status=Delivery.Status.CANCELLED if cancelled else Delivery.Status.QUEUED)
+                sender.settle(Delivery.Status.CANCELLED if cancelled else Delivery.Status.QUEUED)
+                return sent
+            except _ServerDown as down:
+                sender.settle()
+                _retry_later(batch_id, down.retry_in)
                 return sent
             except BaseException:
                 # Anything unexpected (a soft time limit, a database error): keep what was sent, hand the
-                # rest back now rather than wait for the sweep.
-                sender.flush()
-                _release(claim)
+                # rest back now rather than wait for the sweep; if the database is what failed, the claim
+                # is settled on this process's next successful connection.
+                sender.settle()
                 raise
             if time.monotonic() > deadline:
                 # Hand over to a fresh task rather than run into the task time limit.
@@ -263,7 +353,12 @@ def send_batch_run(*, batch_id: int) -> int:
                 enqueue(SEND_BATCH_TASK, batch_id)
                 return sent
     finally:
-        conn.close()
+        conn.close_quietly()
+    retry_in = _next_retry_in(batch)
+    if retry_in is not None:
+        # Rows of this range wait for a retry after a temporary refusal: come back when the first is due.
+        _retry_later(batch_id, retry_in)
+        return sent
     SendBatch.objects.filter(pk=batch_id, status=SendBatch.Status.DISPATCHED).update(
         status=SendBatch.Status.DONE, heartbeat_at=timezone.now()
     )

@@ -4,6 +4,7 @@ The guarantee is described in ``newsletters/sending/__init__.py``.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,8 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from coalition.exceptions import InvalidTransition
+from coalition.outbox.services import email_queue
 from coalition.queueing import enqueue_after_commit
 from newsletters import selectors
 from newsletters.models import (
@@ -28,32 +32,106 @@ log = logging.getLogger(__name__)
 SEND_BATCH_TASK = "newsletters.tasks.send_batch_task"
 
 
+S = Newsletter.Status
+
+# The send state machine, whole: from each status, the statuses a service may move a newsletter to.
+# Every transition service checks this table (through ``_transition``) rather than a guard of its own.
+#   draft → scheduled → sending ⇄ paused → sent / cancelled; a schedule found too late → held, from which
+#   staff send, reschedule, take it back to draft or cancel; "retry failed" moves a sent one back to sending.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SCHEDULED, S.SENDING}),
+    S.SCHEDULED: frozenset({S.SCHEDULED, S.DRAFT, S.SENDING, S.HELD, S.CANCELLED}),
+    S.HELD: frozenset({S.SCHEDULED, S.DRAFT, S.SENDING, S.CANCELLED}),
+    S.SENDING: frozenset({S.PAUSED, S.SENT, S.CANCELLED}),
+    S.PAUSED: frozenset({S.SENDING, S.CANCELLED}),
+    S.SENT: frozenset({S.SENDING}),
+    S.CANCELLED: frozenset(),
+}
+
+# Why a move is refused, by the status asked for.
+_REFUSALS = {
+    S.SCHEDULED: _("This newsletter is {status}; it cannot be scheduled."),
+    S.DRAFT: _("Only a scheduled or held newsletter can be taken back to draft."),
+    S.SENDING: _(
+        "This newsletter is {status}; only a draft or a scheduled newsletter can be sent "
+        "(or one held because its time had passed)."
+    ),
+    S.HELD: _("Only a scheduled newsletter can be held."),
+    S.PAUSED: _("Only a newsletter that is sending can be paused."),
+    S.CANCELLED: _("Only a scheduled, held, sending or paused newsletter can be cancelled."),
+    S.SENT: _("Only a newsletter that is sending can finish."),
+}
+
+
+def transition_allowed(*, newsletter: Newsletter, to: str) -> bool:
+    return to in ALLOWED_TRANSITIONS.get(newsletter.status, frozenset())
+
+
+def _transition(
+    *,
+    newsletter: Newsletter,
+    to: str,
+    only_from: frozenset[str] | None = None,
+    refusal: str | Promise | None = None,
+    prepare: Callable[[Newsletter], list[str] | None] | None = None,
+) -> Newsletter:
+    """Lock the newsletter, check the move against ``ALLOWED_TRANSITIONS``, apply it and save.
+
+    ``only_from`` narrows the table for services that make one particular move into a status (resume is
+    paused → sending, not draft → sending). ``prepare`` runs on the locked row before the save (further
+    checks, fields to set) and returns the names of the fields it set. Runs inside the caller's
+    transaction.
+    """
+    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
+    allowed = transition_allowed(newsletter=locked, to=to)
+    if not allowed or (only_from is not None and locked.status not in only_from):
+        message = refusal or _REFUSALS[to]
+        raise InvalidTransition(str(message).format(status=locked.get_status_display().lower()))
+    fields = (prepare(locked) or []) if prepare else []
+    locked.status = to
+    locked.save(update_fields=["status", *fields, "updated_at"])
+    return locked
+
+
 @transaction.atomic
 def newsletter_schedule(*, newsletter: Newsletter, at: datetime, by=None) -> Newsletter:
-    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
-    if not locked.is_editable:
-        raise InvalidTransition(
-            f"This newsletter is {locked.get_status_display().lower()}; it cannot be scheduled."
-        )
-    if at <= timezone.now():
-        raise ValidationError({"scheduled_at": "Choose a time in the future, or send now."})
-    if not locked.topics.exists():
-        raise ValidationError({"topics": "Choose at least one topic before scheduling."})
-    locked.status = Newsletter.Status.SCHEDULED
-    locked.scheduled_at = at
-    locked.sent_by = by
-    locked.save(update_fields=["status", "scheduled_at", "sent_by", "updated_at"])
-    return locked
+    def prepare(locked: Newsletter) -> list[str]:
+        if at <= timezone.now():
+            raise ValidationError({"scheduled_at": "Choose a time in the future, or send now."})
+        if not locked.topics.exists():
+            raise ValidationError({"topics": "Choose at least one topic before scheduling."})
+        locked.scheduled_at = at
+        locked.sent_by = by
+        return ["scheduled_at", "sent_by"]
+
+    return _transition(newsletter=newsletter, to=S.SCHEDULED, prepare=prepare)
 
 
 @transaction.atomic
 def newsletter_unschedule(*, newsletter: Newsletter) -> Newsletter:
-    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
-    if locked.status != Newsletter.Status.SCHEDULED:
-        raise InvalidTransition("Only a scheduled newsletter can be taken back to draft.")
-    locked.status = Newsletter.Status.DRAFT
-    locked.save(update_fields=["status", "updated_at"])
-    return locked
+    return _transition(newsletter=newsletter, to=S.DRAFT)
+
+
+@transaction.atomic
+def newsletter_hold(*, newsletter: Newsletter, reason: str = "") -> Newsletter:
+    """Hold a scheduled newsletter instead of sending it (its time passed long ago); tell the secretariat.
+
+    Staff then send it now, reschedule it, take it back to draft or cancel it.
+    """
+    held = _transition(newsletter=newsletter, to=S.HELD)
+    email_queue(
+        kind="newsletters.held",
+        to=settings.SECRETARIAT_EMAIL,
+        template="newsletter_held",
+        context={
+            "subject": held.subject,
+            "scheduled_at": held.scheduled_at,
+            "reason": reason,
+            "admin_url": f"{settings.SITE_URL}/admin/newsletters/newsletter/{held.pk}/change/",
+        },
+        dedupe_key=f"newsletter-held:{held.pk}:{held.scheduled_at.isoformat() if held.scheduled_at else ''}",
+    )
+    return held
 
 
 _FREEZE_SQL = """
@@ -78,24 +156,26 @@ def newsletter_send(*, newsletter: Newsletter, by=None) -> Newsletter:
     Refused (InvalidTransition) unless the newsletter is a draft or scheduled, so pressing "send" twice
     starts one send.
     """
-    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
-    if locked.status not in Newsletter.EDITABLE_STATUSES:
-        raise InvalidTransition(
-            f"This newsletter is {locked.get_status_display().lower()}; only a draft or a scheduled "
-            "newsletter can be sent."
+
+    def prepare(locked: Newsletter) -> list[str]:
+        if not locked.topics.exists():
+            raise ValidationError(
+                {"topics": "Choose at least one topic: the audience is the topics' subscribers."}
+            )
+        rendered = rendering.newsletter_render(
+            subject=locked.subject, preheader=locked.preheader, body_markdown=locked.body_markdown
         )
-    if not locked.topics.exists():
-        raise ValidationError(
-            {"topics": "Choose at least one topic: the audience is the topics' subscribers."}
-        )
-    rendered = rendering.newsletter_render(
-        subject=locked.subject, preheader=locked.preheader, body_markdown=locked.body_markdown
+        locked.rendered_html, locked.rendered_text = rendered.html, rendered.text
+        locked.started_at = timezone.now()
+        locked.sent_by = by or locked.sent_by
+        return ["rendered_html", "rendered_text", "started_at", "sent_by"]
+
+    locked = _transition(
+        newsletter=newsletter,
+        to=S.SENDING,
+        only_from=frozenset({S.DRAFT, S.SCHEDULED, S.HELD}),
+        prepare=prepare,
     )
-    locked.rendered_html, locked.rendered_text = rendered.html, rendered.text
-    locked.status = Newsletter.Status.SENDING
-    locked.started_at = timezone.now()
-    locked.sent_by = by or locked.sent_by
-    locked.save()
     audience_sql, params = selectors.newsletter_audience(newsletter=locked).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_FREEZE_SQL.format(audience=audience_sql), [locked.pk, *params])
@@ -106,11 +186,7 @@ def newsletter_send(*, newsletter: Newsletter, by=None) -> Newsletter:
 
 @transaction.atomic
 def newsletter_pause(*, newsletter: Newsletter) -> Newsletter:
-    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
-    if locked.status != Newsletter.Status.SENDING:
-        raise InvalidTransition("Only a newsletter that is sending can be paused.")
-    locked.status = Newsletter.Status.PAUSED
-    locked.save(update_fields=["status", "updated_at"])
+    locked = _transition(newsletter=newsletter, to=S.PAUSED)
     # Running batch tasks see the pause before their next message and hand their rows back.
     locked.batches.filter(status=SendBatch.Status.DISPATCHED).update(status=SendBatch.Status.PENDING)
     return locked
@@ -118,11 +194,12 @@ def newsletter_pause(*, newsletter: Newsletter) -> Newsletter:
 
 @transaction.atomic
 def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
-    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
-    if locked.status != Newsletter.Status.PAUSED:
-        raise InvalidTransition("Only a paused newsletter can be resumed.")
-    locked.status = Newsletter.Status.SENDING
-    locked.save(update_fields=["status", "updated_at"])
+    locked = _transition(
+        newsletter=newsletter,
+        to=S.SENDING,
+        only_from=frozenset({S.PAUSED}),
+        refusal=_("Only a paused newsletter can be resumed."),
+    )
     # Batches that had finished their range may hold rows handed back at the pause.
     _reopen_batches_with_due_rows(locked)
     _advance_locked(locked)
@@ -131,19 +208,43 @@ def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
 
 @transaction.atomic
 def newsletter_cancel(*, newsletter: Newsletter) -> Newsletter:
-    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
-    if locked.status not in (
-        Newsletter.Status.SCHEDULED,
-        Newsletter.Status.SENDING,
-        Newsletter.Status.PAUSED,
-    ):
-        raise InvalidTransition("Only a scheduled, sending or paused newsletter can be cancelled.")
-    locked.status = Newsletter.Status.CANCELLED
-    locked.finished_at = timezone.now()
-    locked.save(update_fields=["status", "finished_at", "updated_at"])
+    def prepare(locked: Newsletter) -> list[str]:
+        locked.finished_at = timezone.now()
+        return ["finished_at"]
+
+    locked = _transition(newsletter=newsletter, to=S.CANCELLED, prepare=prepare)
     locked.deliveries.filter(status=Delivery.Status.QUEUED).update(status=Delivery.Status.CANCELLED)
     locked.batches.exclude(status=SendBatch.Status.DONE).update(status=SendBatch.Status.DONE)
     return locked
+
+
+@transaction.atomic
+def newsletter_retry_failed(*, newsletter: Newsletter) -> int:
+    """Give the failed deliveries a fresh round of attempts; returns how many were queued again.
+
+    A sent newsletter goes back to sending until they are done; a sending or paused one just picks them
+    up. Only rows that are ``failed`` now are touched, so pressing it twice queues nothing more.
+    """
+    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
+    if locked.status not in (S.SENT, S.SENDING, S.PAUSED):
+        raise InvalidTransition(
+            _("Only a sent, sending or paused newsletter has failed deliveries to retry.")
+        )
+    retried = locked.deliveries.filter(status=Delivery.Status.FAILED).update(
+        status=Delivery.Status.QUEUED, attempts=0, next_attempt_at=None, claim=None, last_error=""
+    )
+    if not retried:
+        return 0
+    if locked.status == S.SENT:
+
+        def prepare(row: Newsletter) -> list[str]:
+            row.finished_at = None
+            return ["finished_at"]
+
+        locked = _transition(newsletter=locked, to=S.SENDING, only_from=frozenset({S.SENT}), prepare=prepare)
+    _reopen_batches_with_due_rows(locked)
+    _advance_locked(locked)
+    return retried
 
 
 def _reopen_batches_with_due_rows(newsletter: Newsletter) -> None:
@@ -190,11 +291,16 @@ def _advance_locked(newsletter: Newsletter, *, stale_before: datetime | None = N
         for batch_id in to_dispatch:
             enqueue_after_commit(SEND_BATCH_TASK, batch_id)
         return to_dispatch
+    # Queued covers rows waiting for a retry after a temporary refusal (``next_attempt_at`` ahead).
     in_flight = newsletter.deliveries.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
     if not in_flight.exists():
-        newsletter.status = Newsletter.Status.SENT
-        newsletter.finished_at = now
-        newsletter.save(update_fields=["status", "finished_at", "updated_at"])
+
+        def prepare(locked: Newsletter) -> list[str]:
+            locked.finished_at = now
+            return ["finished_at"]
+
+        finished = _transition(newsletter=newsletter, to=S.SENT, prepare=prepare)
+        newsletter.status, newsletter.finished_at = finished.status, finished.finished_at
         batches.exclude(status=SendBatch.Status.DONE).update(status=SendBatch.Status.DONE)
     return []
 
@@ -210,9 +316,15 @@ def newsletter_advance(*, newsletter_id: int, stale_before: datetime | None = No
 def newsletters_sweep() -> dict[str, int]:
     """Every minute: start due scheduled newsletters, take back work from dead workers, keep sends moving."""
     now = timezone.now()
-    started = 0
+    started = held = 0
+    too_late = now - timedelta(seconds=settings.NEWSLETTER_MAX_LATENESS)
     for newsletter in Newsletter.objects.filter(status=Newsletter.Status.SCHEDULED, scheduled_at__lte=now):
         try:
+            if newsletter.scheduled_at < too_late:
+                # The scheduler was down: news meant for then may be wrong now. Staff decide.
+                newsletter_hold(newsletter=newsletter, reason="late")
+                held += 1
+                continue
             newsletter_send(newsletter=newsletter)
             started += 1
         except (InvalidTransition, ValidationError) as exc:
@@ -226,4 +338,4 @@ def newsletters_sweep() -> dict[str, int]:
         "pk", flat=True
     ):
         redispatched += len(newsletter_advance(newsletter_id=newsletter_id, stale_before=stale_before))
-    return {"started": started, "requeued": requeued, "dispatched": redispatched}
+    return {"started": started, "held": held, "requeued": requeued, "dispatched": redispatched}

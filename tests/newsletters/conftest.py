@@ -10,9 +10,10 @@ from newsletters import tasks
 from newsletters.models import Newsletter, SendBatch
 from newsletters.sending import batches
 from newsletters.sending import services as sending
-from tests.conftest import WorkerProcess, worker_env
+from tests.conftest import RUN_ID, WorkerProcess, worker_env
 
-TEST_QUEUE = "newsletters-test"
+# Per run, like the run's default queue (tests/conftest.py).
+TEST_QUEUE = f"newsletters-test-{RUN_ID}"
 NEWSLETTER_TASKS = (tasks.send_batch_task, tasks.newsletters_sweep_task, tasks.progress_update_draft_task)
 
 

@@ -1,0 +1,123 @@
+"""What an SMTP failure means: one classifier for every sender (the outbox and the newsletter batches).
+
+smtplib reports failures in several shapes: ``SMTPRecipientsRefused`` whenever *every* recipient of a
+message is refused, whatever the codes (451 "try again later" as much as 550 "no such user");
+``SMTPSenderRefused``/``SMTPDataError`` with one code; ``SMTPServerDisconnected`` or an ``OSError`` when
+the connection breaks. What a sender needs to know is simpler:
+
+- per recipient, is the refusal **transient** (4xx, a lost connection: try again later, with backoff)
+  or **permanent** (5xx: the address or the message is refused; retrying will not help), and why;
+- whether the **connection** is still usable, or must be reopened before the next message (after a
+  421, smtplib has already closed the socket; sending on it fails with "please run connect() first").
+"""
+
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+
+TRANSIENT = "transient"
+PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class SmtpFailure:
+    """The verdict on one failed send attempt."""
+
+    # Per recipient address: (TRANSIENT or PERMANENT, reason). Empty when the failure is not about a
+    # recipient (a lost connection, a refused sender or message): then ``kind`` applies to all of them.
+    recipients: dict[str, tuple[str, str]] = field(default_factory=dict)
+    kind: str = TRANSIENT
+    reason: str = ""
+    # True when the connection is closed or in an unknown state: reopen it before the next message.
+    reconnect: bool = False
+    # True when the connection itself failed (could not connect, dropped): the server, not the message.
+    connection_lost: bool = False
+
+    def kind_for(self, address: str) -> str:
+        return self.recipients.get(address, (self.kind, self.reason))[0]
+
+    def reason_for(self, address: str) -> str:
+        return self.recipients.get(address, (self.kind, self.reason))[1]
+
+    @property
+    def permanent(self) -> bool:
+        return self.kind == PERMANENT
+
+
+def _decode(message) -> str:
+    if isinstance(message, bytes):
+        return message.decode("utf-8", "replace")
+    return str(message)
+
+
+def _kind_for_code(code: int) -> str:
+    return PERMANENT if 500 <= code < 600 else TRANSIENT
+
+
+def smtp_classify(exc: BaseException) -> SmtpFailure:
+    """Classify an exception raised while building or sending one message."""
+    if isinstance(exc, ValueError):
+        # BadHeaderError and kin: a value that cannot go into a header. Django raises it while building the
+        # message, before anything reaches the server; no retry can fix it.
+        return SmtpFailure(kind=PERMANENT, reason=f"The message cannot be built: {exc}")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        recipients = {
+            address: (_kind_for_code(code), f"{code} {_decode(message)}".strip())
+            for address, (code, message) in exc.recipients.items()
+        }
+        codes = [code for code, _ in exc.recipients.values()]
+        kinds = {kind for kind, _ in recipients.values()}
+        reason = "; ".join(f"{address}: {reason}" for address, (_, reason) in recipients.items())
+        return SmtpFailure(
+            recipients=recipients,
+            # The message as a whole is permanent only if every recipient is permanently refused.
+            kind=PERMANENT if kinds == {PERMANENT} else TRANSIENT,
+            reason=reason,
+            # 421 is the server closing the channel, not a verdict on the address: smtplib has closed the
+            # socket already; reconnect and try again.
+            reconnect=421 in codes,
+            connection_lost=421 in codes,
+        )
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return SmtpFailure(
+            kind=TRANSIENT,
+            reason=f"Connection lost: {exc}",
+            reconnect=True,
+            connection_lost=True,
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        # SMTPSenderRefused, SMTPDataError, SMTPAuthenticationError, a refused HELO/EHLO…
+        code = exc.smtp_code
+        return SmtpFailure(
+            kind=_kind_for_code(code),
+            reason=f"{code} {_decode(exc.smtp_error)}".strip(),
+            # 421 means the server is closing the channel; anything that is not a clean reply leaves the
+            # session in a state we do not know, so start a fresh one.
+            reconnect=code == 421 or not (400 <= code < 600),
+            connection_lost=code == 421,
+        )
+    if isinstance(exc, (OSError, socket.timeout, ssl.SSLError)):
+        return SmtpFailure(
+            kind=TRANSIENT,
+            reason=f"Connection failed: {exc!r}",
+            reconnect=True,
+            connection_lost=True,
+        )
+    if isinstance(exc, smtplib.SMTPException):
+        return SmtpFailure(kind=TRANSIENT, reason=repr(exc), reconnect=True)
+    raise TypeError(f"not an SMTP failure: {exc!r}")
+
+
+# What a send may raise that is a verdict on this message or connection, not a bug: the classifier knows each.
+SMTP_ERRORS = (smtplib.SMTPException, OSError, ValueError)
+
+
+def retry_backoff(attempts: int) -> timedelta:
+    """How long to wait before attempt ``attempts + 1``: doubling from ``SMTP_RETRY_BACKOFF`` seconds,
+    at most an hour."""
+    base = settings.SMTP_RETRY_BACKOFF
+    return timedelta(seconds=min(3600.0, base * 2 ** max(0, attempts - 1)))

@@ -1,0 +1,34 @@
+"""Health endpoints: liveness without I/O, readiness that checks what the site depends on."""
+
+import pytest
+from django.test import Client
+
+
+def test_liveness_answers_without_touching_the_database(django_assert_num_queries, db):
+    with django_assert_num_queries(0):
+        response = Client().get("/healthz/")
+    assert response.status_code == 200 and response.content == b"ok"
+
+
+@pytest.mark.django_db
+def test_readiness_reports_every_dependency_ok():
+    response = Client().get("/readyz/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert {name: check["status"] for name, check in body["checks"].items()} == {
+        "database": "ok",
+        "migrations": "ok",
+        "cache": "ok",
+        "broker": "ok",
+    }
+
+
+@pytest.mark.django_db
+def test_readiness_answers_503_when_the_broker_is_unreachable(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    response = Client().get("/readyz/")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["broker"]["status"] == "failing" and "Connection" in checks["broker"]["error"]
+    assert checks["database"]["status"] == "ok"
