@@ -54,6 +54,12 @@ COALITION_ADDRESS = env.str(
 )
 # Where notifications for the secretariat go (new enquiries, reminders without an assignee).
 SECRETARIAT_EMAIL = env.str("SECRETARIAT_EMAIL", default="secretariat@example.org")
+# Dues: the invoice number sequence (its prefix), days to pay, and the VAT/tax note printed on invoices.
+INVOICE_SEQUENCE = env.str("INVOICE_SEQUENCE", default="INV")
+INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
+INVOICE_TAX_NOTE = env.str(
+    "INVOICE_TAX_NOTE", default="Membership dues of a non-profit association: outside the scope of VAT."
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -167,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
     "enquiry-reminders": {
         "task": "members.tasks.enquiry_reminders_task",
         "schedule": crontab(hour=7, minute=0),
+    },
+    "renewal-reminders": {
+        "task": "members.dues.tasks.renewal_reminders_task",
+        "schedule": crontab(hour=7, minute=30),
     },
 }
 

@@ -16,6 +16,8 @@ from coalition.exceptions import InvalidTransition
 from coalition.permissions import StaffModelPermissions
 
 from . import enquiry_api, selectors, services
+from .affiliations import api as affiliations_api
+from .dues import api as dues_api
 from .filters import CommitmentFilter, ContactFilter, EngagementFilter, MembershipFilter, OrganisationFilter
 from .models import Commitment, MembershipTier, Organisation
 from .serializers import (
@@ -126,7 +128,10 @@ class MembershipViewSet(viewsets.ModelViewSet):
         """
         data = self._input(MembershipRenewSerializer, request)
         membership = services.membership_renew(
-            membership=self.get_object(), for_end_date=data["for_end_date"], by=request.user
+            membership=self.get_object(),
+            for_end_date=data["for_end_date"],
+            by=request.user,
+            tier=data.get("tier"),
         )
         return self._respond(membership)
 
@@ -221,3 +226,5 @@ def register(router) -> None:
     router.register("commitments", CommitmentViewSet, basename="commitment")
     router.register("engagements", EngagementViewSet, basename="engagement")
     enquiry_api.register(router)
+    affiliations_api.register(router)
+    dues_api.register(router)

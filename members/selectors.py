@@ -123,9 +123,10 @@ def _diff(model, fields, old, new) -> list[str]:
 
 
 def organisation_timeline(*, organisation: Organisation, limit: int | None = None) -> list[TimelineEntry]:
-    """Engagements, membership changes and commitment revisions of one organisation, newest first.
+    """Engagements, membership changes, commitment revisions and people starting and leaving (affiliations)
+    of one organisation, newest first.
 
-    Runs a fixed number of queries (four) whatever the length of the history.
+    Runs a fixed number of queries (five) whatever the length of the history.
     """
     entries: list[TimelineEntry] = []
     engagements = organisation.engagements.prefetch_related("contacts")
@@ -222,5 +223,8 @@ def organisation_timeline(*, organisation: Organisation, limit: int | None = Non
             )
         )
 
+    from .affiliations.selectors import affiliation_timeline_entries
+
+    entries.extend(affiliation_timeline_entries(organisation=organisation))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit] if limit else entries

@@ -103,6 +103,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "website_domain",
             "description",
             "listed_publicly",
+            "parent",
             "membership",
             "commitments",
             "created_at",
@@ -139,7 +140,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    category = serializers.ChoiceField(choices=["engagement", "membership", "commitment"])
+    category = serializers.ChoiceField(choices=["engagement", "membership", "commitment", "affiliation"])
     kind = serializers.CharField(help_text="Engagement kind, or '+' created, '~' changed, '-' deleted.")
     title = serializers.CharField()
     detail = serializers.CharField(allow_blank=True)
@@ -206,6 +207,10 @@ class MembershipTierSerializer(serializers.ModelSerializer):
             "starts_pending",
             "open_to_applicants",
             "sort_order",
+            "first_reminder_days",
+            "second_reminder_days",
+            "grace_reminder",
+            "fee_first",
         ]
 
 
@@ -287,6 +292,11 @@ class MembershipRenewSerializer(serializers.Serializer):
     for_end_date = serializers.DateField(
         help_text="The end date you saw. If it has changed since, the renewal already happened and nothing "
         "changes (so a repeated request never extends twice)."
+    )
+    tier = serializers.PrimaryKeyRelatedField(
+        queryset=MembershipTier.objects.all(),
+        required=False,
+        help_text="A different tier from this period on (an upgrade or downgrade at renewal).",
     )
 
 
