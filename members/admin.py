@@ -19,6 +19,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from .admin_export import CoalitionExportMixin
+from .affiliations import admin as affiliations_admin
+from .dues import admin as dues_admin  # noqa: F401  registers invoices and payments
 from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 from .selectors import organisation_timeline
 from .services import commitment_create, commitment_update, engagement_create, membership_start
@@ -185,10 +187,11 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     readonly_fields = ("website_domain", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "kind", "country", "sector", "website", "website_domain")}),
-        ("Profile", {"fields": ("description", "listed_publicly")}),
+        ("Profile", {"fields": ("description", "listed_publicly", "parent")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
     inlines = (ContactInline, MembershipInline, CommitmentInline, EngagementInline)
+    autocomplete_fields = ("parent",)
     # The organisation page adds its timeline under the form; exports run from the list instead.
     change_form_template = "admin/members/organisation/change_form.html"
     show_change_form_export = False
@@ -217,6 +220,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         if organisation is not None:
             extra_context["timeline"] = organisation_timeline(organisation=organisation, limit=TIMELINE_LIMIT)
             extra_context["timeline_limit"] = TIMELINE_LIMIT
+            extra_context.update(affiliations_admin.organisation_relationships(organisation=organisation))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):

@@ -128,6 +128,8 @@ class DirectoryFacets:
 
     kinds: list[tuple[str, str]] = field(default_factory=list)
     countries: list[tuple[str, str]] = field(default_factory=list)
+    # Bodies that public members sit within (a country for its cities, the EU for its member states).
+    parents: list[tuple[str, str]] = field(default_factory=list)
 
 
 def member_directory_facets() -> DirectoryFacets:
@@ -139,13 +141,15 @@ def member_directory_facets() -> DirectoryFacets:
         if country:
             codes.add(country)
     kind_labels = dict(Organisation.Kind.choices)
+    parents = Organisation.objects.filter(children__in=public_members()).distinct().order_by("name")
     return DirectoryFacets(
         kinds=[(k, str(kind_labels.get(k, k))) for k in Organisation.Kind.values if k in kinds],
         countries=sorted(((c, str(countries.name(c) or c)) for c in codes), key=lambda item: item[1]),
+        parents=[(str(pk), name) for pk, name in parents.values_list("pk", "name")],
     )
 
 
-def member_directory(*, kind: str = "", country: str = "") -> QuerySet[Organisation]:
+def member_directory(*, kind: str = "", country: str = "", within: str = "") -> QuerySet[Organisation]:
     """Public members by name, each with ``member_since`` from its current membership.
 
     The membership join filters and annotates in one step: an organisation has at most one current
@@ -158,7 +162,9 @@ def member_directory(*, kind: str = "", country: str = "") -> QuerySet[Organisat
         qs = qs.filter(kind=kind)
     if country:
         qs = qs.filter(country=country)
-    return qs.order_by("name", "pk")
+    if within:
+        qs = qs.filter(parent_id=int(within))
+    return qs.select_related("parent").order_by("name", "pk")
 
 
 # --- Commitments tracker --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from members.models import Affiliation, Contact, Membership, Organisation
@@ -39,6 +39,18 @@ def organisation_descendant_ids(*, organisation_ids: list[int]) -> set[int]:
         )
         found |= frontier
     return found
+
+
+def organisations_within_countries(*, codes: list[str]) -> QuerySet:
+    """Organisations within the given countries: located there (country code) or sitting, at any depth,
+    within the country's record (a region, its cities). The country records themselves are left out."""
+    country_ids = list(
+        Organisation.objects.filter(kind=Organisation.Kind.COUNTRY, country__in=codes).values_list(
+            "pk", flat=True
+        )
+    )
+    within = organisation_descendant_ids(organisation_ids=country_ids) - set(country_ids)
+    return Organisation.objects.filter(Q(country__in=codes) | Q(pk__in=within)).exclude(pk__in=country_ids)
 
 
 def organisation_children(*, organisation: Organisation) -> QuerySet:

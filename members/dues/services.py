@@ -176,6 +176,31 @@ def _as_amount(value) -> Decimal:
     return amount
 
 
+def payment_validate(*, invoice: Invoice, amount, currency: str | None) -> tuple[Decimal, str, Decimal]:
+    """The payment rules, as messages: an open invoice, a positive amount of at most two decimals, in the
+    invoice's currency, no more than the balance. Returns the amount, the currency and the balance."""
+    if invoice.status != Invoice.Status.OPEN:
+        raise InvalidTransition(
+            _("Invoice %(number)s is %(status)s; payments are recorded against open invoices only.")
+            % {"number": invoice.display_number, "status": invoice.get_status_display().lower()}
+        )
+    amount = _as_amount(amount)
+    currency = (currency or invoice.currency).upper()
+    if currency != invoice.currency:
+        raise ValidationError(
+            {"currency": _("This invoice is in %(currency)s.") % {"currency": invoice.currency}}
+        )
+    balance = invoice.amount - invoice_paid_total(invoice=invoice)
+    if amount > balance:
+        raise ValidationError(
+            {
+                "amount": _("Only %(balance)s %(currency)s is still owed.")
+                % {"balance": balance, "currency": currency}
+            }
+        )
+    return amount, currency, balance
+
+
 @transaction.atomic
 def payment_record(
     *,
@@ -193,25 +218,7 @@ def payment_record(
     tier becomes active."""
     today = today or timezone.localdate()
     locked = Invoice.objects.select_for_update().select_related("membership__tier").get(pk=invoice.pk)
-    if locked.status != Invoice.Status.OPEN:
-        raise InvalidTransition(
-            _("Invoice %(number)s is %(status)s; payments are recorded against open invoices only.")
-            % {"number": locked.display_number, "status": locked.get_status_display().lower()}
-        )
-    amount = _as_amount(amount)
-    currency = (currency or locked.currency).upper()
-    if currency != locked.currency:
-        raise ValidationError(
-            {"currency": _("This invoice is in %(currency)s.") % {"currency": locked.currency}}
-        )
-    balance = locked.amount - invoice_paid_total(invoice=locked)
-    if amount > balance:
-        raise ValidationError(
-            {
-                "amount": _("Only %(balance)s %(currency)s is still owed.")
-                % {"balance": balance, "currency": currency}
-            }
-        )
+    amount, currency, balance = payment_validate(invoice=locked, amount=amount, currency=currency)
     payment = Payment(
         invoice=locked,
         paid_on=paid_on or today,
