@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from .admin_export import CoalitionExportMixin
 from .affiliations import admin as affiliations_admin
-from .dues import admin as dues_admin  # noqa: F401  registers invoices and payments
+from .dues import admin as dues_admin  # registers invoices and payments
 from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 from .selectors import organisation_timeline
 from .services import commitment_create, commitment_update, engagement_create, membership_start
@@ -388,6 +388,7 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     list_select_related = ("organisation", "tier")
     date_hierarchy = "start_date"
     history_list_display = ("status", "tier", "start_date", "end_date", "status_override")
+    actions = (dues_admin.renew_for_one_period,)
     change_fields = (
         "organisation",
         "tier",

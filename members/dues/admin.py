@@ -155,3 +155,19 @@ class PaymentAdmin(admin.ModelAdmin):
             by=request.user,
         )
         obj.pk = saved.pk
+
+
+@admin.action(description=_("Renew the selected memberships for one period"), permissions=["change"])
+def renew_for_one_period(modeladmin, request, queryset) -> None:
+    """The staff follow-up of a renewal reminder: each membership renews by what its dates say today
+    (``membership_renew``), and a tier with a fee invoices the new period."""
+    from members.services import membership_renew
+
+    renewed = 0
+    for membership in queryset.select_related("tier", "organisation"):
+        try:
+            membership_renew(membership=membership, for_end_date=membership.end_date, by=request.user)
+            renewed += 1
+        except InvalidTransition as exc:
+            modeladmin.message_user(request, f"{membership.organisation}: {exc}", messages.WARNING)
+    modeladmin.message_user(request, _("%d membership(s) renewed.") % renewed, messages.SUCCESS)

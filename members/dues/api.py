@@ -99,7 +99,7 @@ class InvoiceViewSet(
         return Response(OpenInvoiceSerializer(rows, many=True).data)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
-    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None, url_path="open.csv")
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None, url_path="open-csv")
     def open_csv(self, request: Request) -> HttpResponse:
         rows = selectors.invoices_open(today=timezone.localdate())
         response = HttpResponse(

@@ -4,10 +4,10 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -86,16 +86,52 @@ class AgeingBucket:
     owed: dict[str, Decimal]
 
 
+def _bucket_conditions(*, today: date, prefix: str = "") -> dict[str, Q]:
+    """The ageing buckets as conditions on the issue date (the same cut-offs as ``ageing_bucket``)."""
+    field = f"{prefix}issued_on"
+    day_30, day_60 = today - timedelta(days=30), today - timedelta(days=60)
+    return {
+        "0-30": Q(**{f"{field}__gte": day_30}),
+        "31-60": Q(**{f"{field}__lt": day_30, f"{field}__gte": day_60}),
+        "60+": Q(**{f"{field}__lt": day_60}),
+    }
+
+
 def invoices_ageing(*, today: date | None = None) -> list[AgeingBucket]:
-    """Open invoices summed by age bucket and currency, for the dashboard (one query)."""
-    rows = invoices_open(today=today)
+    """Open invoices counted and summed by age bucket and currency, for the dashboard.
+
+    Two grouped queries (invoiced, then paid so far) whatever the number of invoices.
+    """
+    today = today or timezone.localdate()
+    keys = [key for key, _label in AGEING_BUCKETS]
+    billed_q = _bucket_conditions(today=today)
+    paid_q = _bucket_conditions(today=today, prefix="invoice__")
+    billed = list(
+        Invoice.objects.filter(status=Invoice.Status.OPEN)
+        .order_by()
+        .values("currency")
+        .annotate(
+            **{f"n{i}": Count("pk", filter=billed_q[k]) for i, k in enumerate(keys)},
+            **{f"a{i}": Sum("amount", filter=billed_q[k]) for i, k in enumerate(keys)},
+        )
+    )
+    paid = (
+        Payment.objects.filter(invoice__status=Invoice.Status.OPEN)
+        .order_by()
+        .values("invoice__currency")
+        .annotate(**{f"p{i}": Sum("amount", filter=paid_q[k]) for i, k in enumerate(keys)})
+    )
+    paid_by_currency = {row["invoice__currency"]: row for row in paid}
     buckets = []
-    for key, label in AGEING_BUCKETS:
-        owed: dict[str, Decimal] = {}
-        in_bucket = [r for r in rows if r.bucket == key]
-        for r in in_bucket:
-            owed[r.invoice.currency] = owed.get(r.invoice.currency, ZERO) + r.balance
-        buckets.append(AgeingBucket(key=key, label=str(label), count=len(in_bucket), owed=owed))
+    for i, (key, label) in enumerate(AGEING_BUCKETS):
+        count, owed = 0, {}
+        for row in billed:
+            if not row[f"n{i}"]:
+                continue
+            count += row[f"n{i}"]
+            paid_row = paid_by_currency.get(row["currency"], {})
+            owed[row["currency"]] = (row[f"a{i}"] or ZERO) - (paid_row.get(f"p{i}") or ZERO)
+        buckets.append(AgeingBucket(key=key, label=str(label), count=count, owed=owed))
     return buckets
 
 
