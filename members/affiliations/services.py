@@ -254,3 +254,39 @@ def focal_point_appoint(
             is_primary=False,
         )
     )
+
+
+# --- Merges (hooks ``contacts_merged`` and ``organisations_merged``, registered in MembersConfig.ready) -----
+
+
+def affiliations_follow_contact_merge(*, keep_contact: Contact, gone_contact: Contact) -> None:
+    """The folded contact's affiliations become the kept contact's. If both have a current primary one, the
+    folded one's ends today (the kept person's main organisation stays), so its span stays in the history."""
+    today = timezone.localdate()
+    if Affiliation.objects.filter(contact=keep_contact, is_primary=True, end_on__isnull=True).exists():
+        for affiliation in Affiliation.objects.filter(
+            contact=gone_contact, is_primary=True, end_on__isnull=True
+        ):
+            affiliation.end_on = max(affiliation.start_on, today)
+            affiliation.save(update_fields=["end_on", "updated_at"])
+    Affiliation.objects.filter(contact=gone_contact).update(contact=keep_contact)
+
+
+def relationships_follow_organisation_merge(*, keep: Organisation, gone: Organisation) -> None:
+    """People's affiliations and the bodies within ``gone`` move to ``keep``; ``keep`` no longer sits within
+    ``gone``, and takes ``gone``'s parent if it had none. A focal-point term of ``gone`` that ``keep`` also has a current holder for ends today."""
+    today = timezone.localdate()
+    held = set(
+        Affiliation.objects.filter(
+            organisation=keep, role__in=Affiliation.FOCAL_POINT_ROLES, end_on__isnull=True
+        ).values_list("role", flat=True)
+    )
+    for term in Affiliation.objects.filter(organisation=gone, role__in=held, end_on__isnull=True):
+        term.end_on = max(term.start_on, today)
+        term.save(update_fields=["end_on", "updated_at"])
+    Affiliation.objects.filter(organisation=gone).update(organisation=keep)
+    Organisation.objects.filter(parent=gone).exclude(pk=keep.pk).update(parent=keep)
+    # ``keep`` is saved by the merge after this hook: set its parent on the object the merge holds. Like the
+    # merge's other blank fields, a missing parent is filled from ``gone``'s.
+    if keep.parent_id == gone.pk or keep.parent_id is None:
+        keep.parent_id = gone.parent_id if gone.parent_id != keep.pk else None

@@ -350,3 +350,8 @@ def renewal_reminder_queue(*, membership: Membership, kind: str, today: date):
         dedupe_key=renewal_reminder_key(membership=membership, kind=kind),
         reply_to=settings.SECRETARIAT_EMAIL,
     )
+
+
+def invoices_follow_organisation_merge(*, keep: Organisation, gone: Organisation) -> None:
+    """Hook ``organisations_merged``: invoices move to the kept record; what they said (bill-to) stays."""
+    Invoice.objects.filter(organisation=gone).update(organisation=keep)
