@@ -274,7 +274,8 @@ def affiliations_follow_contact_merge(*, keep_contact: Contact, gone_contact: Co
 
 def relationships_follow_organisation_merge(*, keep: Organisation, gone: Organisation) -> None:
     """People's affiliations and the bodies within ``gone`` move to ``keep``; ``keep`` no longer sits within
-    ``gone``, and takes ``gone``'s parent if it had none. A focal-point term of ``gone`` that ``keep`` also has a current holder for ends today."""
+    ``gone``, and takes ``gone``'s parent if it had none. A focal-point term of ``gone`` for a role that
+    ``keep`` also has a current holder of ends today."""
     today = timezone.localdate()
     held = set(
         Affiliation.objects.filter(
