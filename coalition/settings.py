@@ -259,6 +259,10 @@ SPECTACULAR_SETTINGS = {
         "CommitmentUsageEnum": "members.models.Commitment.Usage",
         "EnquiryStatusEnum": "members.models.Enquiry.Status",
         "CountryCodeEnum": "django_countries.countries",
+        # Three fields are named "role": the event participant's keeps the name it had before the others.
+        "RoleEnum": "campaigns.models.EventParticipant.Role",
+        "AffiliationRoleEnum": "members.models.Affiliation.Role",
+        "FocalPointRoleEnum": "members.affiliations.serializers.FOCAL_POINT_ROLE_CHOICES",
     },
 }
 

@@ -23,7 +23,14 @@ from .affiliations import admin as affiliations_admin
 from .dues import admin as dues_admin  # registers invoices and payments
 from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 from .selectors import organisation_timeline
-from .services import commitment_create, commitment_update, engagement_create, membership_start
+from .services import (
+    commitment_create,
+    commitment_update,
+    contact_create,
+    contact_update,
+    engagement_create,
+    membership_start,
+)
 
 # How many timeline entries the organisation page shows; the full record stays in each object's history.
 TIMELINE_LIMIT = 200
@@ -322,6 +329,20 @@ class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
     search_fields = ("name", "email", "organisation__name")
     autocomplete_fields = ("organisation",)
     list_select_related = ("organisation",)
+
+    def save_model(self, request, obj, form, change):
+        # Through the services: a new organisation here is a move (the affiliations follow).
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if change:
+            saved = contact_update(contact=Contact.objects.get(pk=obj.pk), by=request.user, **fields)
+        else:
+            fields.pop("organisation", None)
+            fields.pop("name", None)
+            data = form.cleaned_data
+            saved = contact_create(
+                organisation=data["organisation"], name=data["name"], by=request.user, **fields
+            )
+        _adopt(obj, saved)
 
 
 @admin.register(MembershipTier)

@@ -133,19 +133,20 @@ class DirectoryFacets:
 
 
 def member_directory_facets() -> DirectoryFacets:
-    """Kinds and countries of public members (one query), labelled and sorted by label."""
-    pairs = public_members().order_by().values_list("kind", "country").distinct()
-    kinds, codes = set(), set()
-    for kind, country in pairs:
+    """Kinds, countries and parent bodies of public members (one query), labelled and sorted by label."""
+    rows = public_members().order_by().values_list("kind", "country", "parent_id", "parent__name").distinct()
+    kinds, codes, parents = set(), set(), set()
+    for kind, country, parent_id, parent_name in rows:
         kinds.add(kind)
         if country:
             codes.add(country)
+        if parent_id is not None:
+            parents.add((str(parent_id), parent_name))
     kind_labels = dict(Organisation.Kind.choices)
-    parents = Organisation.objects.filter(children__in=public_members()).distinct().order_by("name")
     return DirectoryFacets(
         kinds=[(k, str(kind_labels.get(k, k))) for k in Organisation.Kind.values if k in kinds],
         countries=sorted(((c, str(countries.name(c) or c)) for c in codes), key=lambda item: item[1]),
-        parents=[(str(pk), name) for pk, name in parents.values_list("pk", "name")],
+        parents=sorted(parents, key=lambda item: item[1]),
     )
 
 

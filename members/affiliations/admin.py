@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from members.admin_export import CoalitionExportMixin
 from members.models import Affiliation, Organisation
 
 from . import selectors, services
@@ -43,7 +44,7 @@ class AffiliationForm(forms.ModelForm):
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(admin.ModelAdmin):
+class AffiliationAdmin(CoalitionExportMixin, admin.ModelAdmin):
     form = AffiliationForm
     list_display = ("contact", "organisation", "role", "job_title", "start_on", "end_on", "is_primary")
     list_filter = ("role", "is_primary", ("end_on", admin.EmptyFieldListFilter))

@@ -51,11 +51,15 @@ class AffiliationMoveSerializer(serializers.Serializer):
     job_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
+# The roles held as terms, for the appointment endpoint (named in the schema by ENUM_NAME_OVERRIDES).
+FOCAL_POINT_ROLE_CHOICES = [(role.value, role.label) for role in Affiliation.FOCAL_POINT_ROLES]
+
+
 class FocalPointAppointSerializer(serializers.Serializer):
     organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
     role = serializers.ChoiceField(
-        choices=[(r.value, r.label) for r in Affiliation.FOCAL_POINT_ROLES],
+        choices=FOCAL_POINT_ROLE_CHOICES,
         default=Affiliation.Role.NATIONAL_FOCAL_POINT,
     )
     start_on = serializers.DateField(required=False)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coalition.exceptions import InvalidTransition
+from members.admin_export import CoalitionExportMixin
 from members.models import Invoice, Payment
 
 from . import selectors, services
@@ -32,7 +33,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_display = ("__str__", "organisation", "tier", "issued_on", "due_on", "amount", "currency", "status")
     list_filter = ("status", "currency", "tier")
     search_fields = ("organisation__name", "bill_to")
@@ -128,7 +129,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(CoalitionExportMixin, admin.ModelAdmin):
     form = PaymentForm
     list_display = ("invoice", "paid_on", "amount", "currency", "method", "reference", "recorded_by")
     list_filter = ("method", "currency")
