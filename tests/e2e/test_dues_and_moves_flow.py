@@ -19,11 +19,11 @@ def _log_in(page, live_server, user) -> None:
     page.click("input[type=submit]")
 
 
-def _choose(page, field: str, text: str) -> None:
-    """Pick ``text`` in an admin autocomplete (select2) field."""
+def _choose(page, field: str, search: str, option: str | None = None) -> None:
+    """Type ``search`` in an admin autocomplete (select2) field and pick the ``option`` it offers."""
     page.click(f"#id_{field} + .select2 .select2-selection")
-    page.fill(".select2-container--open .select2-search__field", text)
-    page.click(f".select2-results__option:has-text('{text}')")
+    page.fill(".select2-container--open .select2-search__field", search)
+    page.click(f".select2-results__option:has-text('{option or search}')")
 
 
 def test_staff_record_payments_and_the_fee_first_membership_becomes_active(page, live_server, staff_user):
@@ -41,7 +41,7 @@ def test_staff_record_payments_and_the_fee_first_membership_becomes_active(page,
     _log_in(page, live_server, staff_user)
     for amount in ("400.00", "600.00"):
         page.goto(f"{live_server.url}/admin/members/payment/add/")
-        _choose(page, "invoice", "INV-00001")
+        _choose(page, "invoice", "Nordic Removals", "INV-00001")
         page.fill("[name=paid_on]", "2026-06-15")
         page.fill("[name=amount]", amount)
         page.fill("[name=reference]", f"SEPA {amount}")
