@@ -199,6 +199,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     )
     inlines = (ContactInline, MembershipInline, CommitmentInline, EngagementInline)
     autocomplete_fields = ("parent",)
+    form = affiliations_admin.OrganisationForm
     # The organisation page adds its timeline under the form; exports run from the list instead.
     change_form_template = "admin/members/organisation/change_form.html"
     show_change_form_export = False

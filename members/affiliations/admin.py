@@ -26,6 +26,26 @@ def organisation_relationships(*, organisation: Organisation) -> dict:
     }
 
 
+class OrganisationForm(forms.ModelForm):
+    """The organisation page's form shows the service's rules (a parent that would make a loop, a second
+    record for a country) as field errors."""
+
+    def clean(self):
+        from members.services import organisation_validate
+
+        cleaned = super().clean()
+        candidate = self.instance
+        for name in ("kind", "country", "parent"):
+            if name in cleaned:
+                setattr(candidate, name, cleaned[name])
+        try:
+            organisation_validate(organisation=candidate)
+        except ValidationError as exc:
+            for field, messages_ in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages_)
+        return cleaned
+
+
 class AffiliationForm(forms.ModelForm):
     class Meta:
         model = Affiliation

@@ -7,7 +7,7 @@ import pytest
 
 from coalition.exceptions import InvalidTransition
 from members.models import Membership
-from members.services import membership_renew, membership_status_on
+from members.services import membership_renew, membership_status_on, membership_suspend
 from tests.members.factories import MembershipFactory, MembershipTierFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +94,21 @@ def test_the_api_renews_with_a_new_tier(staff_api):
 
     assert response.status_code == 200, response.content
     assert response.json()["tier"] == observer.pk
+
+
+@pytest.mark.parametrize(
+    ("end", "allowed"),
+    [(D(2026, 9, 30), True), (D(2026, 6, 1), True), (D(2026, 3, 31), False)],
+    ids=["dates-say-active", "dates-say-grace", "dates-say-lapsed"],
+)
+def test_suspending_also_goes_by_the_dates_when_the_recompute_has_not_run(end, allowed):
+    tier = MembershipTierFactory(period_months=12, grace_days=30)
+    membership = MembershipFactory(
+        tier=tier, status=S.ACTIVE, joined_on=START, start_date=START, end_date=end
+    )
+    if allowed:
+        membership_suspend(membership=membership, reason="Dues unpaid", today=TODAY)
+        assert membership.status == S.SUSPENDED
+    else:
+        with pytest.raises(InvalidTransition, match="lapsed"):
+            membership_suspend(membership=membership, reason="Dues unpaid", today=TODAY)

@@ -63,3 +63,30 @@ def test_the_organisation_page_lists_people_now_and_before(client, staff_user):
     html = client.get(f"/admin/members/organisation/{ministry.pk}/change/").content.decode()
     before = html.split("People before")[1]
     assert "Anna Jensen" in before
+
+
+def test_choosing_a_parent_that_makes_a_loop_is_a_form_error_on_the_organisation_page(client, admin_user):
+    denmark = CountryFactory(country="DK", name="Denmark")
+    copenhagen = OrganisationFactory(name="City of Copenhagen", kind="city", country="DK", parent=denmark)
+    client.force_login(admin_user)
+
+    response = client.post(
+        f"/admin/members/organisation/{denmark.pk}/change/",
+        {
+            "name": "Denmark",
+            "kind": "country",
+            "country": "DK",
+            "sector": "public_sector",
+            "parent": copenhagen.pk,
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ("contacts", "memberships", "commitments", "engagements")
+                for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+            },
+        },  # fmt: skip
+    )
+
+    assert response.status_code == 200
+    assert "cannot sit within itself or within one of its own parts" in response.content.decode()
+    denmark.refresh_from_db()
+    assert denmark.parent is None
