@@ -56,6 +56,12 @@ COALITION_ADDRESS = env.str(
 )
 # Where notifications for the secretariat go (new enquiries, reminders without an assignee).
 SECRETARIAT_EMAIL = env.str("SECRETARIAT_EMAIL", default="secretariat@example.org")
+# Dues: the invoice number sequence (its prefix), days to pay, and the VAT/tax note printed on invoices.
+INVOICE_SEQUENCE = env.str("INVOICE_SEQUENCE", default="INV")
+INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
+INVOICE_TAX_NOTE = env.str(
+    "INVOICE_TAX_NOTE", default="Membership dues of a non-profit association: outside the scope of VAT."
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -182,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.enquiry_reminders_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "renewal-reminders": {
+        "task": "members.dues.tasks.renewal_reminders_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 # --- Email ---------------------------------------------------------------------------------------------
@@ -295,6 +305,10 @@ SPECTACULAR_SETTINGS = {
         "CommitmentUsageEnum": "members.models.Commitment.Usage",
         "EnquiryStatusEnum": "members.models.Enquiry.Status",
         "CountryCodeEnum": "django_countries.countries",
+        # Three fields are named "role": the event participant's keeps the name it had before the others.
+        "RoleEnum": "campaigns.models.EventParticipant.Role",
+        "AffiliationRoleEnum": "members.models.Affiliation.Role",
+        "FocalPointRoleEnum": "members.affiliations.serializers.FOCAL_POINT_ROLE_CHOICES",
     },
 }
 

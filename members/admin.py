@@ -23,6 +23,8 @@ from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
 from members import services
 from members.admin_export import CoalitionExportMixin
+from members.affiliations import admin as affiliations_admin  # noqa: F401  registers affiliations
+from members.dues import admin as dues_admin  # noqa: F401  registers invoices and payments
 from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 from members.selectors import organisation_timeline
@@ -212,10 +214,12 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     readonly_fields = ("website_domain", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "kind", "country", "sector", "website", "website_domain")}),
-        ("Profile", {"fields": ("description", "listed_publicly")}),
+        ("Profile", {"fields": ("description", "listed_publicly", "parent")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
     inlines = (ContactInline, MembershipInline, CommitmentInline, EngagementInline)
+    autocomplete_fields = ("parent",)
+    form = affiliations_admin.OrganisationForm
     # The organisation page adds its timeline under the form; exports run from the list instead.
     change_form_template = "admin/members/organisation/change_form.html"
     show_change_form_export = False
@@ -244,6 +248,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         if organisation is not None:
             extra_context["timeline"] = organisation_timeline(organisation=organisation, limit=TIMELINE_LIMIT)
             extra_context["timeline_limit"] = TIMELINE_LIMIT
+            extra_context.update(affiliations_admin.organisation_relationships(organisation=organisation))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -376,14 +381,18 @@ class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_select_related = ("organisation",)
 
     def save_model(self, request, obj, form, change):
-        fields = _form_fields(form, services.CONTACT_FIELDS)
+        # Through the services: a new organisation here is a move (the affiliations follow).
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if change:
-            services.contact_update(contact=obj, by=request.user, **fields)
+            saved = services.contact_update(contact=Contact.objects.get(pk=obj.pk), by=request.user, **fields)
         else:
-            organisation, name = fields.pop("organisation"), fields.pop("name")
-            _adopt(
-                obj, services.contact_create(organisation=organisation, name=name, by=request.user, **fields)
+            fields.pop("organisation", None)
+            fields.pop("name", None)
+            data = form.cleaned_data
+            saved = services.contact_create(
+                organisation=data["organisation"], name=data["name"], by=request.user, **fields
             )
+        _adopt(obj, saved)
 
 
 @admin.register(MembershipTier)
@@ -463,8 +472,19 @@ class OverrideForm(forms.Form):
     )
 
 
+class RenewForm(forms.Form):
+    tier = forms.ModelChoiceField(
+        queryset=MembershipTier.objects.all(),
+        required=False,
+        help_text="Leave empty to renew on the same tier; choose one to upgrade or downgrade at renewal.",
+    )
+
+
 def _renew(membership: Membership, data: dict, user) -> Membership:
-    return services.membership_renew(membership=membership, for_end_date=membership.end_date, by=user)
+    # Renewal works from what the dates say today; a tier with a fee invoices the new period.
+    return services.membership_renew(
+        membership=membership, for_end_date=membership.end_date, by=user, tier=data.get("tier")
+    )
 
 
 def _override(membership: Membership, data: dict, user) -> Membership:
@@ -481,7 +501,7 @@ def _lift_override(membership: Membership, data: dict, user) -> Membership:
 
 # name: (button label, form, what it does). Every action calls its service; none edits a status itself.
 MEMBERSHIP_ACTIONS = {
-    "renew_memberships": ("Renew for one period", None, _renew),
+    "renew_memberships": ("Renew for one period", RenewForm, _renew),
     "set_status_override": ("Set a status override", OverrideForm, _override),
     "lift_status_override": ("Lift the status override", ReasonForm, _lift_override),
     "suspend_memberships": (

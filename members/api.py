@@ -17,6 +17,8 @@ from coalition.api import ServiceWritesMixin
 from coalition.exceptions import InvalidTransition
 from coalition.permissions import ActionPermission
 from members import selectors, services
+from members.affiliations import api as affiliations_api
+from members.dues import api as dues_api
 from members.enquiries import api as enquiry_api
 from members.filters import (
     CommitmentFilter,
@@ -152,7 +154,10 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         """
         data = self._input(MembershipRenewSerializer, request)
         membership = services.membership_renew(
-            membership=self.get_object(), for_end_date=data["for_end_date"], by=request.user
+            membership=self.get_object(),
+            for_end_date=data["for_end_date"],
+            by=request.user,
+            tier=data.get("tier"),
         )
         return self._respond(membership)
 
@@ -259,3 +264,5 @@ def register(router) -> None:
     router.register("commitments", CommitmentViewSet, basename="commitment")
     router.register("engagements", EngagementViewSet, basename="engagement")
     enquiry_api.register(router)
+    affiliations_api.register(router)
+    dues_api.register(router)

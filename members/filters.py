@@ -36,6 +36,14 @@ class OrganisationFilter(FilterSet):
     tier = django_filters.CharFilter(
         method="filter_tier", help_text="Tier (id or slug) of the organisation's membership."
     )
+    parent = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.all(), help_text="Organisations directly within this one (its id)."
+    )
+    within = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.all(),
+        method="filter_within",
+        help_text="Organisations within this one at any depth (a country's regions and their cities).",
+    )
     domain = django_filters.CharFilter(
         method="filter_domain",
         help_text="Website domain or address; 'https://www.example.org/about' matches example.org.",
@@ -43,7 +51,17 @@ class OrganisationFilter(FilterSet):
 
     class Meta:
         model = Organisation
-        fields = ["kind", "country", "sector", "membership_status", "tier", "domain", "listed_publicly"]
+        fields = [
+            "kind", "country", "sector", "membership_status", "tier", "domain", "listed_publicly", "parent",
+            "within",
+        ]  # fmt: skip
+
+    def filter_within(self, queryset: QuerySet, name: str, value: Organisation | None) -> QuerySet:
+        from members.affiliations.selectors import organisation_descendant_ids
+
+        if value is None:
+            return queryset
+        return queryset.filter(pk__in=organisation_descendant_ids(organisation_ids=[value.pk]) - {value.pk})
 
     def filter_membership_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         # ``membership_status`` is annotated by selectors.organisation_list().

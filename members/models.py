@@ -68,6 +68,11 @@ class Organisation(TimeStampedModel):
     listed_publicly = models.BooleanField(
         default=False, help_text="The organisation agreed to appear in the public member directory."
     )
+    # The body this one sits within: a city or region in its country, a member state in the EU, a subsidiary
+    # in its group. Protected: a parent is not deleted from under its children.
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     history = HistoricalRecords(history_change_reason_field=_change_reason_field())
 
     objects = OrganisationQuerySet.as_manager()
@@ -157,6 +162,14 @@ class MembershipTier(TimeStampedModel):
     starts_pending = models.BooleanField(default=False)
     open_to_applicants = models.BooleanField(default=True, help_text="Offered on the public join form.")
     sort_order = models.PositiveSmallIntegerField(default=0)
+    # Renewal reminders, in days before the end date (empty: no such reminder); and one on entering grace.
+    first_reminder_days = models.PositiveSmallIntegerField(null=True, blank=True, default=60)
+    second_reminder_days = models.PositiveSmallIntegerField(null=True, blank=True, default=14)
+    grace_reminder = models.BooleanField(default=True, help_text="Remind the member on entering grace.")
+    fee_first = models.BooleanField(
+        default=False,
+        help_text="New memberships wait, pending, until their first invoice is paid in full.",
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -542,3 +555,169 @@ class ImportJob(TimeStampedModel):
         if not self.total_rows:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, self.processed_rows * 100 // self.total_rows)
+
+
+# --- Relationships: people in organisations over time ---------------------------------------------------
+
+
+class Affiliation(TimeStampedModel):
+    """A person's dated link to an organisation: what they did there, from when to when.
+
+    ``Contact.organisation`` is the person's current primary organisation; the affiliation services
+    (``members.affiliations.services``) keep it in step. Focal-point roles are terms: one holder of each at a
+    time per organisation, and ending a term keeps it in the history.
+    """
+
+    class Role(models.TextChoices):
+        STAFF = "staff", "Staff"
+        NATIONAL_FOCAL_POINT = "national_focal_point", "National focal point for the coalition"
+        HEAD_OF_DELEGATION = "head_of_delegation", "Head of delegation"
+        DELEGATE = "delegate", "Delegate"
+        SPOKESPERSON = "spokesperson", "Spokesperson"
+        OTHER = "other", "Other"
+
+    # Roles held as terms: one current holder per organisation.
+    FOCAL_POINT_ROLES = (Role.NATIONAL_FOCAL_POINT, Role.HEAD_OF_DELEGATION)
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="affiliations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="affiliations")
+    role = models.CharField(max_length=24, choices=Role.choices, default=Role.STAFF, db_index=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    start_on = models.DateField()
+    end_on = models.DateField(null=True, blank=True, help_text="Last day; empty while current.")
+    is_primary = models.BooleanField(
+        default=False, help_text="The person's main organisation (one current primary affiliation each)."
+    )
+
+    class Meta:
+        ordering = ["-start_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
+                name="affiliation_ends_after_it_starts",
+                violation_error_message="An affiliation cannot end before it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=Q(is_primary=True, end_on__isnull=True),
+                name="one_current_primary_affiliation_per_contact",
+                violation_error_message="This person already has a current primary affiliation.",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "role"],
+                condition=Q(end_on__isnull=True, role__in=["national_focal_point", "head_of_delegation"]),
+                name="one_current_focal_point_per_role",
+                violation_error_message="This organisation already has a current holder of this role.",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "end_on"], name="affiliation_org_current")]
+
+    def __str__(self) -> str:
+        return f"{self.contact.name} – {self.organisation} ({self.get_role_display()})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.end_on is None
+
+
+# --- Dues: invoices and payments --------------------------------------------------------------------------
+
+
+class InvoiceSequence(models.Model):
+    """The counter of one invoice number sequence. Numbers are taken by locking this row in the transaction
+    that inserts the invoice, so they have no gaps (a rolled-back invoice gives its number back) and two
+    concurrent invoices never share one."""
+
+    name = models.CharField(max_length=20, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.last_number})"
+
+
+class Invoice(TimeStampedModel):
+    """Dues for one period of a membership of a tier with a fee. Amounts are Decimal, with their currency."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    sequence = models.CharField(max_length=20, default="INV")
+    number = models.PositiveIntegerField()
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="invoices")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="invoices")
+    tier = models.ForeignKey(MembershipTier, on_delete=models.PROTECT, related_name="invoices")
+    period_start = models.DateField()
+    period_end = models.DateField(null=True, blank=True)
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    # What the invoice said, kept as issued: later edits of the organisation do not rewrite it.
+    bill_to = models.TextField()
+    tax_note = models.TextField(blank=True)
+    status = models.CharField(max_length=5, choices=Status.choices, default=Status.OPEN, db_index=True)
+    paid_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sequence", "number"],
+                name="invoice_number_unique_per_sequence",
+                violation_error_message="This invoice number is already taken.",
+            ),
+            models.UniqueConstraint(
+                fields=["membership", "period_start"],
+                condition=~Q(status="void"),
+                name="one_invoice_per_membership_period",
+                violation_error_message="This membership period already has an invoice.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="invoice_amount_positive",
+                violation_error_message="An invoice amount must be positive.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.sequence}-{self.number:05d}"
+
+
+class Payment(TimeStampedModel):
+    """Money received against an invoice, recorded by staff. Several partial payments may settle one."""
+
+    class Method(models.TextChoices):
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        CARD = "card", "Card"
+        CHEQUE = "cheque", "Cheque"
+        CASH = "cash", "Cash"
+        OTHER = "other", "Other"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.BANK_TRANSFER)
+    reference = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-paid_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="payment_amount_positive",
+                violation_error_message="A payment amount must be positive.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} on {self.paid_on} ({self.invoice})"

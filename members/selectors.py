@@ -158,9 +158,10 @@ def _revision_entries(rows, *, model, fields, category: str, title, detail, tidy
 
 
 def organisation_timeline(*, organisation: Organisation, limit: int | None = None) -> list[TimelineEntry]:
-    """Engagements, membership changes and commitment revisions of one organisation, newest first.
+    """Engagements, membership changes, commitment revisions and people starting and leaving (affiliations)
+    of one organisation, newest first.
 
-    Runs a fixed number of queries (four) whatever the length of the history.
+    Runs a fixed number of queries (five) whatever the length of the history.
     """
     entries: list[TimelineEntry] = []
     engagements = organisation.engagements.prefetch_related("contacts")
@@ -228,5 +229,8 @@ def organisation_timeline(*, organisation: Organisation, limit: int | None = Non
         detail=lambda row: _label(Commitment, "status", row.status),
     )
 
+    from members.affiliations.selectors import affiliation_timeline_entries
+
+    entries.extend(affiliation_timeline_entries(organisation=organisation))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit] if limit else entries

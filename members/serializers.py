@@ -99,6 +99,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "website_domain",
             "description",
             "listed_publicly",
+            "parent",
             "membership",
             "commitments",
             "created_at",
@@ -127,7 +128,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    category = serializers.ChoiceField(choices=["engagement", "membership", "commitment"])
+    category = serializers.ChoiceField(choices=["engagement", "membership", "commitment", "affiliation"])
     kind = serializers.CharField(help_text="Engagement kind, or '+' created, '~' changed, '-' deleted.")
     title = serializers.CharField()
     detail = serializers.CharField(allow_blank=True)
@@ -191,6 +192,10 @@ class MembershipTierSerializer(serializers.ModelSerializer):
             "starts_pending",
             "open_to_applicants",
             "sort_order",
+            "first_reminder_days",
+            "second_reminder_days",
+            "grace_reminder",
+            "fee_first",
         ]
 
 
@@ -263,6 +268,11 @@ class MembershipRenewSerializer(serializers.Serializer):
     for_end_date = serializers.DateField(
         help_text="The end date you saw. If it has changed since, the renewal already happened and nothing "
         "changes (so a repeated request never extends twice)."
+    )
+    tier = serializers.PrimaryKeyRelatedField(
+        queryset=MembershipTier.objects.all(),
+        required=False,
+        help_text="A different tier from this period on (an upgrade or downgrade at renewal).",
     )
 
 

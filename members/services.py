@@ -39,7 +39,9 @@ def save_with_history(instance, *, by=None, reason: str = "") -> None:
 # --- Organisations ---------------------------------------------------------------------------------------
 
 
-ORGANISATION_FIELDS = {"name", "kind", "country", "sector", "website", "description", "listed_publicly"}
+ORGANISATION_FIELDS = {
+    "name", "kind", "country", "sector", "website", "description", "listed_publicly", "parent",
+}  # fmt: skip
 
 
 def organisation_validate(*, organisation: Organisation) -> None:
@@ -55,6 +57,14 @@ def organisation_validate(*, organisation: Organisation) -> None:
             existing = clash.first()
             if existing is not None:
                 errors["country"] = f"There is already a record for this country: {existing.name}."
+    if organisation.parent_id is not None:
+        from members.affiliations.selectors import organisation_ancestor_ids
+
+        if organisation.pk and (
+            organisation.parent_id == organisation.pk
+            or organisation.pk in organisation_ancestor_ids(organisation_id=organisation.parent_id)
+        ):
+            errors["parent"] = "An organisation cannot sit within itself or within one of its own parts."
     if errors:
         raise ValidationError(errors)
 
@@ -116,6 +126,9 @@ def contact_create(*, organisation: Organisation, name: str, by=None, **fields: 
     contact.full_clean(validate_constraints=False)
     contact_validate(contact=contact)
     contact.save()
+    from members.affiliations.services import affiliation_record_first
+
+    affiliation_record_first(contact=contact)
     return contact
 
 
@@ -124,11 +137,17 @@ def contact_update(*, contact: Contact, by=None, **fields: Any) -> Contact:
     unknown = set(fields) - CONTACT_FIELDS
     if unknown:
         raise TypeError(f"contact_update() got unexpected fields: {sorted(unknown)}")
+    previous_organisation_id = contact.organisation_id
     _apply(contact, fields)
     contact.email = normalise_email(contact.email)
     contact.full_clean(validate_constraints=False)
     contact_validate(contact=contact)
     contact.save()
+    if contact.organisation_id != previous_organisation_id:
+        # Changing the organisation is a move: the old affiliation ends, a new one starts.
+        from members.affiliations.services import affiliation_follow_contact
+
+        affiliation_follow_contact(contact=contact)
     return contact
 
 
@@ -207,7 +226,7 @@ def membership_status_on(*, membership: Membership, on: date) -> str:
     """
     if membership.status_override or membership.status in STAFF_STATUSES:
         return membership.status
-    if membership.status == Status.PENDING and membership.tier.starts_pending:
+    if membership.status == Status.PENDING and (membership.tier.starts_pending or membership.tier.fee_first):
         return Status.PENDING
     if on < membership.start_date:
         return Status.PENDING
@@ -216,6 +235,21 @@ def membership_status_on(*, membership: Membership, on: date) -> str:
     if on <= membership.end_date + timedelta(days=membership.tier.grace_days):
         return Status.GRACE
     return Status.LAPSED
+
+
+# Statuses the dates decide (unless frozen by an override).
+DATE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.GRACE, Status.LAPSED)
+
+
+def _status_from_dates(membership: Membership, *, today: date) -> None:
+    """Set the status the dates give ``today`` before an action decides anything on it.
+
+    The stored status is only as fresh as the last daily recomputation (which may not have run: the embedded
+    default has no beat, a beat may be stopped), so every membership action starts from what the dates say,
+    with the same pure function the daily task uses (``membership_status_on``).
+    """
+    if membership.status in DATE_STATUSES and not membership.status_override:
+        membership.status = membership_status_on(membership=membership, on=today)
 
 
 def _current_clash(*, membership: Membership) -> Membership | None:
@@ -292,7 +326,15 @@ def membership_start(
     membership.full_clean(validate_constraints=False)
     membership_validate(membership=membership)
     save_with_history(membership, by=by, reason="Membership started")
+    _period_started(membership=membership, period_start=start, by=by)
     return membership
+
+
+def _period_started(*, membership: Membership, period_start: date, by=None) -> None:
+    """A new membership period began (a start or a renewal): a tier with a fee invoices it."""
+    from members.dues.services import invoice_issue_for_period  # the dues package builds on these services
+
+    invoice_issue_for_period(membership=membership, period_start=period_start, by=by)
 
 
 _MEMBERSHIP_EDITABLE = {"tier", "joined_on", "start_date", "end_date", "notes"}
@@ -356,9 +398,18 @@ def memberships_recompute_statuses(*, today: date | None = None) -> int:
 
 @transaction.atomic
 def membership_renew(
-    *, membership: Membership, for_end_date: date | None, by=None, today: date | None = None
+    *,
+    membership: Membership,
+    for_end_date: date | None,
+    by=None,
+    today: date | None = None,
+    tier: MembershipTier | None = None,
 ) -> Membership:
-    """Renew a membership for one more period of its tier.
+    """Renew a membership for one more period of its tier (or of ``tier``: an upgrade or downgrade at
+    renewal, recorded in the history with the renewal).
+
+    The status is first computed from the dates on ``today`` (``_status_from_dates``), whatever is stored:
+    a membership whose dates say lapsed restarts today even if the daily recomputation has not run.
 
     - active or grace: the period extends from the current end date (the day after it, to be exact), so
       renewing early or late in the grace period loses nothing and gives nothing extra; the start date stays;
@@ -377,6 +428,10 @@ def membership_renew(
     locked = _lock(membership)
     if locked.end_date != for_end_date:
         return _refresh_caller(membership, locked)
+    _status_from_dates(locked, today=today)
+    previous_tier = locked.tier
+    if tier is not None and tier.pk != previous_tier.pk:
+        locked.tier = tier
     tier = locked.tier
     if not tier.period_months or locked.end_date is None:
         raise InvalidTransition("This membership is open-ended: there is nothing to renew.")
@@ -386,9 +441,11 @@ def membership_renew(
         )
     if locked.status in (Status.ACTIVE, Status.GRACE):
         previous_end = locked.end_date
-        locked.end_date = membership_period_end(start=previous_end + timedelta(days=1), tier=tier)
+        period_start = previous_end + timedelta(days=1)
+        locked.end_date = membership_period_end(start=period_start, tier=tier)
         reason = f"Renewed: end date {previous_end.isoformat()} → {locked.end_date.isoformat()}"
     elif locked.status == Status.LAPSED:
+        period_start = today
         locked.start_date = today
         locked.end_date = membership_period_end(start=today, tier=tier)
         reason = f"Renewed after lapsing: restarted on {today.isoformat()}"
@@ -401,9 +458,12 @@ def membership_renew(
     if locked.status == Status.PENDING and locked.start_date <= today:
         # A renewal is the member's confirmation: a fee-first tier does not send it back to pending.
         locked.status = Status.ACTIVE
+    if locked.tier_id != previous_tier.pk:
+        reason += f"; tier {previous_tier.name} → {tier.name}"
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
     save_with_history(locked, by=by, reason=reason)
+    _period_started(membership=locked, period_start=period_start, by=by)
     return _refresh_caller(membership, locked)
 
 
@@ -427,9 +487,12 @@ def membership_activate(*, membership: Membership, by=None, today: date | None =
 
 
 @transaction.atomic
-def membership_suspend(*, membership: Membership, reason: str = "", by=None) -> Membership:
+def membership_suspend(
+    *, membership: Membership, reason: str = "", by=None, today: date | None = None
+) -> Membership:
     """Suspend a current membership; it stays suspended until reinstated or withdrawn."""
     locked = _lock(membership)
+    _status_from_dates(locked, today=today or timezone.localdate())
     if locked.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE):
         raise InvalidTransition(f"A {locked.get_status_display().lower()} membership cannot be suspended.")
     locked.status = Status.SUSPENDED
@@ -507,8 +570,14 @@ def membership_set_override(
 
 
 def engagement_validate(*, organisation: Organisation, contacts: Iterable[Contact]) -> None:
-    """The people of an engagement belong to its organisation."""
-    strangers = [c.name for c in contacts if c.organisation_id != organisation.pk]
+    """The people of an engagement belong to its organisation, now or before."""
+    # People who moved on keep their engagements: anyone affiliated with the organisation, now or before.
+    from members.affiliations.selectors import contacts_ever_affiliated_ids
+
+    contacts = list(contacts)
+    others = [c.pk for c in contacts if c.organisation_id != organisation.pk]
+    known = contacts_ever_affiliated_ids(organisation=organisation, contact_ids=others) if others else set()
+    strangers = [c.name for c in contacts if c.organisation_id != organisation.pk and c.pk not in known]
     if strangers:
         raise ValidationError({"contacts": f"Not contacts of {organisation}: {', '.join(strangers)}."})
 

@@ -233,10 +233,12 @@ def target_move(
 FILTER_COUNTRIES_WITHOUT_NET_NEGATIVE = "countries_without_net_negative"
 FILTER_MEMBERS_OF_TIER = "members_of_tier"
 FILTER_COUNTRIES = "countries"
+FILTER_MEMBERS_WITHIN_COUNTRIES = "members_within_countries"
 TARGET_FILTERS = {
     FILTER_COUNTRIES_WITHOUT_NET_NEGATIVE: "Countries without a net-negative commitment",
     FILTER_MEMBERS_OF_TIER: "Current members of a tier",
     FILTER_COUNTRIES: "A list of countries (ISO codes)",
+    FILTER_MEMBERS_WITHIN_COUNTRIES: "Members within countries (ISO codes): their regions, cities, companies",
 }
 
 
@@ -259,6 +261,13 @@ def target_filter_organisations(*, filter: str, tier: int | None = None, countri
                 {"countries": ["List at least one ISO 3166 country code, e.g. DK, PA, FI."]}
             )
         return Organisation.objects.filter(kind=Organisation.Kind.COUNTRY, country__in=codes)
+    if filter == FILTER_MEMBERS_WITHIN_COUNTRIES:
+        from members.affiliations.selectors import organisations_within_countries
+
+        codes = sorted({c.strip().upper() for c in countries if c and c.strip()})
+        if not codes:
+            raise ValidationError({"countries": ["List at least one ISO 3166 country code, e.g. DK."]})
+        return organisations_within_countries(codes=codes).in_good_standing()
     raise ValidationError(
         {"filter": [f"Unknown filter {filter!r}; choose one of: {', '.join(TARGET_FILTERS)}."]}
     )
@@ -274,7 +283,7 @@ def targets_add_from_filter(
     read of the new targets. Organisations already targeted are left as they are.
     """
     countries = list(countries)
-    if filter == FILTER_COUNTRIES:
+    if filter in (FILTER_COUNTRIES, FILTER_MEMBERS_WITHIN_COUNTRIES):
         codes = {c.strip().upper() for c in countries if c and c.strip()}
         known = set(
             Organisation.objects.filter(kind=Organisation.Kind.COUNTRY, country__in=codes).values_list(

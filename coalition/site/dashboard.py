@@ -98,6 +98,20 @@ def memberships_needing_attention(*, within_days: int = 30, limit: int = 10) -> 
     )
 
 
+def countries_without_focal_point(*, limit: int = 10) -> list[Organisation]:
+    """Member countries with no current national focal point (members.affiliations.selectors)."""
+    from members.affiliations.selectors import countries_without_focal_point as selector
+
+    return list(selector()[:limit])
+
+
+def open_invoices_ageing() -> list:
+    """Open invoices by age bucket, owed per currency (members.dues.selectors)."""
+    from members.dues.selectors import invoices_ageing
+
+    return invoices_ageing()
+
+
 # --- Enquiries, campaigns, newsletters (the dashboard is the one place that reads every app) -------------
 
 

@@ -29,6 +29,8 @@ def dashboard_view(request):
         ),
         "net_negative_share": dashboard.members_with_net_negative_targets(),
         "memberships_attention": dashboard.memberships_needing_attention(),
+        "countries_without_focal_point": dashboard.countries_without_focal_point(),
+        "open_invoices_ageing": dashboard.open_invoices_ageing(),
         "enquiry_funnel": funnel,
         "enquiry_funnel_chart": charts.bar_chart(
             labels=[k for k, _ in funnel], values=[n for _, n in funnel], title="Enquiries at each stage"

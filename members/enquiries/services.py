@@ -595,6 +595,9 @@ def _contact_for(enquiry: Enquiry, organisation: Organisation) -> Contact:
     )
     contact.full_clean()
     contact.save()
+    from members.enquiries.affiliations.services import affiliation_record_first
+
+    affiliation_record_first(contact=contact)
     return contact
 
 

@@ -124,24 +124,29 @@ class DirectoryFacets:
 
     kinds: list[tuple[str, str]] = field(default_factory=list)
     countries: list[tuple[str, str]] = field(default_factory=list)
+    # Bodies that public members sit within (a country for its cities, the EU for its member states).
+    parents: list[tuple[str, str]] = field(default_factory=list)
 
 
 def member_directory_facets() -> DirectoryFacets:
-    """Kinds and countries of public members (one query), labelled and sorted by label."""
-    pairs = public_members().order_by().values_list("kind", "country").distinct()
-    kinds, codes = set(), set()
-    for kind, country in pairs:
+    """Kinds, countries and parent bodies of public members (one query), labelled and sorted by label."""
+    rows = public_members().order_by().values_list("kind", "country", "parent_id", "parent__name").distinct()
+    kinds, codes, parents = set(), set(), set()
+    for kind, country, parent_id, parent_name in rows:
         kinds.add(kind)
         if country:
             codes.add(country)
+        if parent_id is not None:
+            parents.add((str(parent_id), parent_name))
     kind_labels = dict(Organisation.Kind.choices)
     return DirectoryFacets(
         kinds=[(k, str(kind_labels.get(k, k))) for k in Organisation.Kind.values if k in kinds],
         countries=sorted(((c, str(countries.name(c) or c)) for c in codes), key=lambda item: item[1]),
+        parents=sorted(parents, key=lambda item: item[1]),
     )
 
 
-def member_directory(*, kind: str = "", country: str = "") -> QuerySet[Organisation]:
+def member_directory(*, kind: str = "", country: str = "", within: str = "") -> QuerySet[Organisation]:
     """Public members by name, each with ``member_since`` from its current membership.
 
     The membership join filters and annotates in one step: an organisation has at most one current
@@ -154,7 +159,9 @@ def member_directory(*, kind: str = "", country: str = "") -> QuerySet[Organisat
         qs = qs.filter(kind=kind)
     if country:
         qs = qs.filter(country=country)
-    return qs.order_by("name", "pk")
+    if within:
+        qs = qs.filter(parent_id=int(within))
+    return qs.select_related("parent").order_by("name", "pk")
 
 
 # --- Commitments tracker --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from coalition.exports import formula_safe
@@ -37,11 +38,13 @@ TRACKER_PAGE_SIZE = 50
 class DirectoryFilterForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of member", required=False)
     country = forms.ChoiceField(label="Country", required=False)
+    within = forms.ChoiceField(label=_("Within"), required=False)
 
     def __init__(self, *args, facets: selectors.DirectoryFacets, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "All kinds"), *facets.kinds]
         self.fields["country"].choices = [("", "All countries"), *facets.countries]
+        self.fields["within"].choices = [("", _("Anywhere")), *facets.parents]
 
 
 class TrackerFilterForm(forms.Form):
@@ -133,7 +136,7 @@ def bar_chart(
 def member_directory(request: HttpRequest) -> HttpResponse:
     facets = selectors.member_directory_facets()
     form = DirectoryFilterForm(request.GET or None, facets=facets)
-    filters = _clean_filters(form) if request.GET else {"kind": "", "country": ""}
+    filters = _clean_filters(form) if request.GET else {"kind": "", "country": "", "within": ""}
     page = selectors.counted_page(
         selectors.member_directory(**filters), number=_page_number(request), per_page=DIRECTORY_PAGE_SIZE
     )

@@ -159,6 +159,10 @@ def test_renewing_from_the_end_of_february_keeps_whole_periods():
 @pytest.mark.parametrize("status", [S.PENDING, S.SUSPENDED, S.WITHDRAWN])
 def test_pending_suspended_and_withdrawn_memberships_cannot_be_renewed(status):
     membership = _member(status=status, end=datetime.date(2026, 9, 30))
+    # Renewal goes by the dates first: a pending membership of an ordinary tier whose start has passed is
+    # active by its dates; one that waits for its fee stays pending whatever the dates say.
+    membership.tier.fee_first = True
+    membership.tier.save()
     with pytest.raises(InvalidTransition):
         membership_renew(membership=membership, for_end_date=datetime.date(2026, 9, 30), today=TODAY)
 
