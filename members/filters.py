@@ -4,11 +4,11 @@ from datetime import UTC
 
 import django_filters
 from django.db.models import Q, QuerySet
-from django_countries import countries
 from rest_framework.exceptions import ValidationError
 
 from coalition.filters import FilterSet, StrictBooleanFilter
 
+from .climate.filters import CountriesFilter, CountryFilter
 from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation, website_domain
 
 NO_MEMBERSHIP = "none"
@@ -16,9 +16,7 @@ NO_MEMBERSHIP = "none"
 
 class OrganisationFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices)
-    country = django_filters.MultipleChoiceFilter(
-        choices=list(countries), help_text="ISO 3166 alpha-2 code(s)."
-    )
+    country = CountriesFilter()
     sector = django_filters.MultipleChoiceFilter(choices=Organisation.Sector.choices)
     membership_status = django_filters.MultipleChoiceFilter(
         choices=[*Membership.Status.choices, (NO_MEMBERSHIP, "Never a member")],
@@ -92,7 +90,7 @@ class CommitmentFilter(FilterSet):
     organisation_kind = django_filters.ChoiceFilter(
         field_name="organisation__kind", choices=Organisation.Kind.choices
     )
-    country = django_filters.ChoiceFilter(field_name="organisation__country", choices=list(countries))
+    country = CountryFilter(field_name="organisation__country")
 
     class Meta:
         model = Commitment
