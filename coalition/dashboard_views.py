@@ -1,6 +1,8 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
+from members.climate import selectors as climate_selectors
+
 from . import charts, dashboard
 
 
@@ -43,5 +45,6 @@ def dashboard_view(request):
             title="Confirmed subscribers at the end of each month",
         ),
         "recent_sends": dashboard.recent_sends(),
+        "climate": climate_selectors.dashboard_figures(),
     }
     return render(request, "coalition/dashboard.html", context)

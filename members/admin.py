@@ -19,6 +19,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from .admin_export import CoalitionExportMixin
+from .climate import selectors as climate_selectors
+from .climate.admin import CLIMATE_INTEGRITY_FIELDS, CLIMATE_INTEGRITY_HELP  # and their admin
 from .models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 from .selectors import organisation_timeline
 from .services import commitment_create, commitment_update, engagement_create, membership_start
@@ -184,7 +186,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     search_fields = ("name", "website_domain", "contacts__name", "contacts__email")
     readonly_fields = ("website_domain", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "kind", "country", "sector", "website", "website_domain")}),
+        (None, {"fields": ("name", "kind", "country", "isin", "sector", "website", "website_domain")}),
         ("Profile", {"fields": ("description", "listed_publicly")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
@@ -217,6 +219,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         if organisation is not None:
             extra_context["timeline"] = organisation_timeline(organisation=organisation, limit=TIMELINE_LIMIT)
             extra_context["timeline_limit"] = TIMELINE_LIMIT
+            extra_context["climate"] = climate_selectors.organisation_climate(organisation=organisation)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
@@ -451,7 +454,8 @@ class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
             {"fields": ("target_year", "reduction_percent", "baseline_year", "baseline_emissions_mtco2e")},
         ),
         ("Coverage", {"fields": ("gases", "scope", "uses_removals", "uses_offsets")}),
-        ("Source", {"fields": ("announced_on", "source_url", "notes")}),
+        ("Integrity", {"fields": CLIMATE_INTEGRITY_FIELDS, "description": CLIMATE_INTEGRITY_HELP}),
+        ("Source", {"fields": ("announced_on", "status_date", "source_url", "source_identifier", "notes")}),
     )
 
     def save_model(self, request, obj, form, change):

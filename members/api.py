@@ -16,6 +16,7 @@ from coalition.exceptions import InvalidTransition
 from coalition.permissions import StaffModelPermissions
 
 from . import enquiry_api, selectors, services
+from .climate import api as climate_api
 from .filters import CommitmentFilter, ContactFilter, EngagementFilter, MembershipFilter, OrganisationFilter
 from .models import Commitment, MembershipTier, Organisation
 from .serializers import (
@@ -221,3 +222,4 @@ def register(router) -> None:
     router.register("commitments", CommitmentViewSet, basename="commitment")
     router.register("engagements", EngagementViewSet, basename="engagement")
     enquiry_api.register(router)
+    climate_api.register(router)

@@ -294,7 +294,8 @@ class Commitment(TimeStampedModel):
     source_url = models.URLField(max_length=500, blank=True)
     notes = models.TextField(blank=True)
 
-    # The Net Zero Tracker's integrity indicators. Its "carbon credits" and "planning removals" are
+    # The Net Zero Tracker's integrity indicators (blank reads as not specified, so forms may leave them out).
+    # Its "carbon credits" and "planning removals" are
     # ``uses_offsets`` and ``uses_removals`` above; the summary of all of them is members.climate.integrity.
     class Plan(models.TextChoices):
         YES = "yes", "Yes"
@@ -308,23 +309,33 @@ class Commitment(TimeStampedModel):
         NONE = "none", "No reporting mechanism"
         UNKNOWN = "unknown", "Not specified"
 
-    published_plan = models.CharField(max_length=8, choices=Plan.choices, default=Plan.UNKNOWN)
+    published_plan = models.CharField(max_length=8, choices=Plan.choices, default=Plan.UNKNOWN, blank=True)
     reporting_mechanism = models.CharField(
-        max_length=14, choices=Reporting.choices, default=Reporting.UNKNOWN
+        max_length=14, choices=Reporting.choices, default=Reporting.UNKNOWN, blank=True
     )
     accountability = models.CharField(
-        "accountability for delivery", max_length=8, choices=Plan.choices, default=Plan.UNKNOWN
+        "accountability for delivery", max_length=8, choices=Plan.choices, default=Plan.UNKNOWN, blank=True
     )
     carbon_credit_conditions = models.TextField(blank=True)
-    separate_removal_target = models.CharField(max_length=7, choices=Usage.choices, default=Usage.UNKNOWN)
+    separate_removal_target = models.CharField(
+        max_length=7, choices=Usage.choices, default=Usage.UNKNOWN, blank=True
+    )
     covers_international_aviation = models.CharField(
-        "covers international aviation", max_length=7, choices=Usage.choices, default=Usage.UNKNOWN
+        "covers international aviation",
+        max_length=7,
+        choices=Usage.choices,
+        default=Usage.UNKNOWN,
+        blank=True,
     )
     covers_international_shipping = models.CharField(
-        "covers international shipping", max_length=7, choices=Usage.choices, default=Usage.UNKNOWN
+        "covers international shipping",
+        max_length=7,
+        choices=Usage.choices,
+        default=Usage.UNKNOWN,
+        blank=True,
     )
     covers_consumption_emissions = models.CharField(
-        "covers consumption emissions", max_length=7, choices=Usage.choices, default=Usage.UNKNOWN
+        "covers consumption emissions", max_length=7, choices=Usage.choices, default=Usage.UNKNOWN, blank=True
     )
     status_date = models.DateField(null=True, blank=True, help_text="When the status was last confirmed.")
     source_identifier = models.CharField(

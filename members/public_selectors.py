@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django_countries import countries
 
+from .climate.integrity import PUBLIC_INTEGRITY_FIELDS, integrity_export
 from .models import Commitment, Membership, Organisation
 
 PUBLIC_STATUSES = (Membership.Status.ACTIVE, Membership.Status.GRACE)
@@ -211,6 +212,9 @@ EXPORT_FIELDS = (
     "interim",
     "announced_on",
     "source_url",
+    *PUBLIC_INTEGRITY_FIELDS,
+    "integrity_met",
+    "integrity_total",
 )
 
 
@@ -231,6 +235,7 @@ def commitment_export_rows(qs: QuerySet[Commitment]) -> Iterator[dict[str, Any]]
         "is_interim",
         "announced_on",
         "source_url",
+        *PUBLIC_INTEGRITY_FIELDS,
     )
     for r in rows.iterator(chunk_size=2000):
         yield {
@@ -248,4 +253,5 @@ def commitment_export_rows(qs: QuerySet[Commitment]) -> Iterator[dict[str, Any]]
             "interim": r["is_interim"],
             "announced_on": r["announced_on"],
             "source_url": r["source_url"],
+            **integrity_export(r),
         }

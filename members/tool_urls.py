@@ -1,6 +1,6 @@
 """Staff tool pages: spreadsheet imports and duplicate records."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import duplicate_views, import_views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("staff/imports/<int:pk>/errors.csv", import_views.import_job_errors_csv, name="imports-job-errors"),
     path("staff/duplicates/", duplicate_views.duplicates_list, name="duplicates"),
     path("staff/duplicates/merge/", duplicate_views.organisations_merge_view, name="duplicates-merge"),
+    path("", include("members.climate.urls")),  # tracker and NDC imports, column mapping, discrepancies
 ]

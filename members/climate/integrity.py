@@ -129,3 +129,18 @@ def integrity_summary(commitment: Commitment) -> IntegritySummary:
     return IntegritySummary(
         tuple(Criterion(key, label, explanation, results[key]) for key, label, explanation in CRITERIA)
     )
+
+
+#: The integrity indicators the public CSV and JSON carry (``uses_offsets``: the tracker's carbon credits).
+PUBLIC_INTEGRITY_FIELDS = (
+    "uses_offsets", "published_plan", "reporting_mechanism", "accountability", "carbon_credit_conditions",
+    "separate_removal_target", "covers_international_aviation", "covers_international_shipping",
+    "covers_consumption_emissions", "status_date",
+)  # fmt: skip
+
+
+def integrity_export(values: dict) -> dict:
+    """A public export row's integrity columns, from a ``.values()`` row of the commitment."""
+    fields = {name: values[name] for name in PUBLIC_INTEGRITY_FIELDS}
+    summary = integrity_summary(Commitment(**fields))
+    return {**fields, "integrity_met": summary.met, "integrity_total": summary.total}

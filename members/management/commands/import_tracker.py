@@ -11,8 +11,9 @@ from members.imports import import_format_of
 
 class Command(BaseCommand):
     help = (
-        "Import a Net Zero Tracker download (.xlsx with its 'Current Snapshot' sheet, or .csv): an end and an "
-        "interim commitment per row. Disagreements with recorded commitments become discrepancies for staff."
+        "Import a Net Zero Tracker download (.xlsx with its 'Current Snapshot' sheet, or .csv): an end "
+        "and an interim commitment per row. Disagreements with recorded commitments become discrepancies "
+        "for staff."
     )
 
     def add_arguments(self, parser):

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def _snapshot() -> list[tuple]:
     """Every commitment as the import leaves it, organisation by name: what two imports must agree on."""
-    fields = ("kind", "target_year", "reduction_percent", "baseline_year", "status", "is_interim",
-              *Commitment.INTEGRITY_FIELDS, "gases", "scope", "uses_offsets", "uses_removals", "title")  # fmt: skip
+    fields = ("kind", "target_year", "reduction_percent", "baseline_year", "status", "is_interim", "title",
+              *Commitment.INTEGRITY_FIELDS, "gases", "scope", "uses_offsets", "uses_removals")  # fmt: skip
     return sorted(
         (
             c.organisation.name,
@@ -146,7 +146,8 @@ def test_every_unmapped_label_is_a_row_error_with_its_value_and_the_other_rows_i
             {"ID_Code": "X-3", "Name": "Panama", "Country": "PAN", "Entity_type": "Country",
              "End_target": "Net zero", "Status_of_end_target": "In law", "End_target_year": "20X0"},
             {"ID_Code": "X-4", "Name": "Finland", "Country": "FIN", "Entity_type": "Country",
-             "End_target": "Carbon neutral(ity)", "Status_of_end_target": "In law", "End_target_year": "2035"},
+             "End_target": "Carbon neutral(ity)", "Status_of_end_target": "In law",
+             "End_target_year": "2035"},
         ]
     )  # fmt: skip
     outcome = tracker.tracker_import(content=content, fmt="csv", create=tracker.Create.ALL)
