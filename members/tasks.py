@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from . import services
+from .climate.tasks import climate_data_refresh_task  # noqa: F401  the weekly climate-data refresh
 from .enquiry_tasks import *  # noqa: F403  enquiry tasks live beside the enquiry services
 from .import_tasks import *  # noqa: F403  spreadsheet import jobs
 
