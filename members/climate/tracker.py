@@ -73,7 +73,8 @@ COLUMNS = (
     "carbon_credits", "carbon_credits_conditions", "max_emission_offset", "carbon_credits_conditions_other",
     "separate_removal_target", "planning_removals", "removals_and_credits_notes", "territorial_emissions",
     "consumption_emissions", "international_aviation", "international_shipping", "historical_emissions",
-    "race_to_zero_member",
+    "race_to_zero_member", "gdp", "gdp_year", "population", "population_year", "company_annual_revenue",
+    "industry", "employees", "ghg_emissions", "ghg_emissions_year", "ghg_emissions_source",
 )
 # fmt: on
 REQUIRED = ("name", "country", "entity_type", "end_target")

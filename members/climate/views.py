@@ -60,6 +60,12 @@ def _required_columns(source: str) -> list[str]:
     return list(imports.importable_get(source).resource_class.required_columns)
 
 
+def _read_table(*, content: bytes, name: str, source: str) -> csvsniff.Table:
+    sheet = tracker.SHEET if source == TRACKER else ""
+    fmt = imports.import_format_of(name)
+    return csvsniff.read_table(content=content, fmt=fmt, known=_known_columns(source), sheet=sheet)
+
+
 # --- Keeping an uploaded file across the mapping step ------------------------------------------------------
 
 
@@ -83,9 +89,7 @@ def _unstash(token: str) -> tuple[dict, bytes]:
 
 def needs_mapping(*, content: bytes, name: str, source: str) -> bool:
     """A file whose required columns are missing but which has headers nobody has mapped yet."""
-    table = csvsniff.read_table(
-        content=content, fmt=imports.import_format_of(name), known=_known_columns(source)
-    )
+    table = _read_table(content=content, name=name, source=source)
     headers = mapping.apply(source=source, headers=[csvsniff.normalise_header(h) for h in table.headers])
     missing = [c for c in _required_columns(source) if c not in headers]
     return bool(missing) and bool(
@@ -214,7 +218,7 @@ def column_mapping(request):
     if not _allowed(request.user, source):
         raise PermissionDenied(_("You may not import these records."))
     known = _known_columns(source)
-    table = csvsniff.read_table(content=content, fmt=imports.import_format_of(name), known=known)
+    table = _read_table(content=content, name=name, source=source)
     headers = [csvsniff.normalise_header(h) for h in table.headers]
     unknown = mapping.unknown_headers(headers=headers, known=known, source=source)
     form = ColumnMappingForm(request.POST or None, headers=unknown, known=known)
