@@ -39,6 +39,7 @@ P = Commitment.Plan
 R = Commitment.Reporting
 
 SOURCE = "tracker"  # the column mappings' source name
+CHUNK_ROWS = 50  # rows per transaction of a real import
 SHEET = "Current Snapshot"
 REASON = "Net Zero Tracker"
 
@@ -667,38 +668,46 @@ def tracker_import(
             continue
         seen[row.id_code] = number
         parsed.append(row)
-    try:
-        with transaction.atomic():
-            organisations = _Organisations(parsed)
-            recorded: dict[int, list[Commitment]] = {}
-            known = {o.pk for o in organisations.by_country.values()} | {
-                o.pk for o in organisations.by_isin.values()
-            }
-            known |= {o.pk for o in organisations.by_name.values()}
-            for commitment in Commitment.objects.filter(organisation_id__in=known).order_by("pk"):
-                recorded.setdefault(commitment.organisation_id, []).append(commitment)
-            for row in parsed:
-                before = outcome.counts()
-                try:
-                    with transaction.atomic():
-                        _import_row(
-                            row,
-                            organisations=organisations,
-                            recorded=recorded,
-                            create=create,
-                            mode=mode,
-                            by=by,
-                            outcome=outcome,
-                        )
-                except ValidationError as error:
-                    # The row's savepoint is rolled back: so are its counts.
-                    outcome.restore(before)
-                    for name, messages in error.message_dict.items():
-                        for message in messages:
-                            field_name = "" if name == "__all__" else name
-                            outcome.errors.append(RowError(row.number, field_name, message))
-            if mode == Mode.DRY_RUN:
+    organisations = _Organisations(parsed)
+    recorded: dict[int, list[Commitment]] = {}
+    known = {o.pk for o in (*organisations.by_country.values(), *organisations.by_isin.values())}
+    known |= {o.pk for o in organisations.by_name.values()}
+    for commitment in Commitment.objects.filter(organisation_id__in=known).order_by("pk"):
+        recorded.setdefault(commitment.organisation_id, []).append(commitment)
+
+    def run(rows: list[TrackerRow]) -> None:
+        for row in rows:
+            before = outcome.counts()
+            try:
+                with transaction.atomic():  # a bad row fails alone
+                    _import_row(
+                        row,
+                        organisations=organisations,
+                        recorded=recorded,
+                        create=create,
+                        mode=mode,
+                        by=by,
+                        outcome=outcome,
+                    )
+            except ValidationError as error:
+                # The row's savepoint is rolled back: so are its counts.
+                outcome.restore(before)
+                for name, messages in error.message_dict.items():
+                    for message in messages:
+                        field_name = "" if name == "__all__" else name
+                        outcome.errors.append(RowError(row.number, field_name, message))
+
+    if mode == Mode.DRY_RUN:
+        try:
+            with transaction.atomic():
+                run(parsed)
                 raise _Rollback
-    except _Rollback:
-        pass
+        except _Rollback:
+            pass
+        return outcome
+    # Each chunk commits: one transaction over a whole file would pile up thousands of savepoints
+    # (subtransactions), which slows PostgreSQL for every connection, not only this one.
+    for start in range(0, len(parsed), CHUNK_ROWS):
+        with transaction.atomic():
+            run(parsed[start : start + CHUNK_ROWS])
     return outcome
