@@ -258,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.Membership.Status",
         "CommitmentStatusEnum": "members.models.Commitment.Status",
         "CommitmentUsageEnum": "members.models.Commitment.Usage",
+        "CommitmentPlanEnum": "members.models.Commitment.Plan",
         "EnquiryStatusEnum": "members.models.Enquiry.Status",
         "CountryCodeEnum": "django_countries.countries",
     },
