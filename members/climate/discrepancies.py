@@ -152,3 +152,12 @@ def discrepancies_open() -> QuerySet[Discrepancy]:
         .select_related("organisation", "commitment")
         .order_by("created_at", "pk")
     )
+
+
+@transaction.atomic
+def climate_rows_merge(*, keep: Organisation, gone: Organisation) -> None:
+    """Hook ``organisations_merged``: discrepancies and NDC submissions follow the merged organisation."""
+    from ..models import NdcSubmission
+
+    Discrepancy.objects.filter(organisation=gone).update(organisation=keep, updated_at=timezone.now())
+    NdcSubmission.objects.filter(organisation=gone).update(organisation=keep, updated_at=timezone.now())

@@ -120,3 +120,21 @@ def test_the_tracker_refreshes_the_integrity_indicators_of_a_commitment_it_agree
     outcome = tracker.tracker_import(content=tracker_rows_csv([changed]), fmt="csv")
     assert (outcome.updated, outcome.discrepancies) == (1, 0)
     assert Commitment.objects.get(source_identifier="COU-0042:end").accountability == "yes"
+
+
+def test_merging_organisations_takes_their_discrepancies_and_ndc_submissions_along(staff_user):
+    from members.duplicates import organisations_merge
+    from members.models import NdcSubmission
+
+    tracker.tracker_import(content=tracker_rows_csv([DENMARK_ROW]), fmt="csv")
+    created = Commitment.objects.get(source_identifier="COU-0042:end")
+    tracker.tracker_import(content=tracker_rows_csv([{**DENMARK_ROW, "End_target_year": "2045"}]), fmt="csv")
+    gone = created.organisation
+    NdcSubmission.objects.create(
+        party_code="DNK", party="Denmark", organisation=gone, title="Denmark NDC", round="first",
+        status="archived", url="https://unfccc.int/d.pdf",
+    )  # fmt: skip
+    keep = Organisation.objects.create(name="Kingdom of Denmark", kind="other", country="DK")
+    organisations_merge(keep=keep, gone=gone, by=staff_user)
+    assert Discrepancy.objects.get().organisation == keep
+    assert NdcSubmission.objects.get().organisation == keep
