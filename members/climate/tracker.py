@@ -320,35 +320,39 @@ class TrackerRow:
     targets: list[Target] = field(default_factory=list)
 
 
-def _integrity(row: dict) -> dict[str, Any]:
-    return {
-        "gases": _lookup(row, "ghgs_covered", GASES, noun=_("gas coverage"), blank=Commitment.Gases.UNKNOWN),
-        "scope": _scope(row),
-        "uses_removals": _usage(row, "planning_removals"),
-        "uses_offsets": _usage(row, "carbon_credits"),
-        "published_plan": _lookup(
-            row, "published_plan", PLANS, noun=_("published plan answer"), blank=P.UNKNOWN
+def _credit_conditions(row: dict) -> str:
+    """The conditions put on carbon credits, as text; "No" or "Not specified" is no condition."""
+    texts = (_text(row.get("carbon_credits_conditions")), _text(row.get("carbon_credits_conditions_other")))
+    return "; ".join(t for t in texts if t and t.casefold() not in UNSPECIFIED | {"no", "none"})
+
+
+def _integrity(row: dict, attempt) -> dict[str, Any]:
+    """The integrity indicators of a row; ``attempt`` records a bad cell and gives None, so every bad cell
+    of the row is reported, not only the first."""
+    values = {
+        "gases": attempt(
+            _lookup, row, "ghgs_covered", GASES, noun=_("gas coverage"), blank=Commitment.Gases.UNKNOWN
         ),
-        "reporting_mechanism": _lookup(
-            row, "reporting_mechanism", REPORTING, noun=_("reporting mechanism"), blank=R.UNKNOWN
+        "scope": attempt(_scope, row),
+        "uses_removals": attempt(_usage, row, "planning_removals"),
+        "uses_offsets": attempt(_usage, row, "carbon_credits"),
+        "published_plan": attempt(
+            _lookup, row, "published_plan", PLANS, noun=_("published plan answer"), blank=P.UNKNOWN
         ),
-        "accountability": _lookup(
-            row, "accountability_delivery", PLANS, noun=_("accountability answer"), blank=P.UNKNOWN
+        "reporting_mechanism": attempt(
+            _lookup, row, "reporting_mechanism", REPORTING, noun=_("reporting mechanism"), blank=R.UNKNOWN
         ),
-        "carbon_credit_conditions": "; ".join(
-            t
-            for t in (
-                _text(row.get("carbon_credits_conditions")),
-                _text(row.get("carbon_credits_conditions_other")),
-            )
-            if t and t.casefold() not in UNSPECIFIED
-        ),  # fmt: skip
-        "separate_removal_target": _usage(row, "separate_removal_target"),
-        "covers_international_aviation": _usage(row, "international_aviation"),
-        "covers_international_shipping": _usage(row, "international_shipping"),
-        "covers_consumption_emissions": _usage(row, "consumption_emissions"),
-        "status_date": _date(row, "date_of_last_status_update"),
+        "accountability": attempt(
+            _lookup, row, "accountability_delivery", PLANS, noun=_("accountability answer"), blank=P.UNKNOWN
+        ),
+        "carbon_credit_conditions": _credit_conditions(row),
+        "separate_removal_target": attempt(_usage, row, "separate_removal_target"),
+        "covers_international_aviation": attempt(_usage, row, "international_aviation"),
+        "covers_international_shipping": attempt(_usage, row, "international_shipping"),
+        "covers_consumption_emissions": attempt(_usage, row, "consumption_emissions"),
+        "status_date": attempt(_date, row, "date_of_last_status_update"),
     }
+    return values
 
 
 def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, list[tuple[str, str]]]:
@@ -375,7 +379,7 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
             )
         )
     kind = attempt(_lookup, row, "entity_type", ENTITY_KINDS, noun=_("kind of entity"))
-    integrity = attempt(_integrity, row) or {}
+    integrity = _integrity(row, attempt)
     id_code = _text(row.get("id_code"))[:80] or f"{raw_country}:{name}"[:80]
     targets: list[Target] = []
     end_label = _label(row.get("end_target"))

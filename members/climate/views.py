@@ -225,9 +225,11 @@ def column_mapping(request):
     if request.method == "POST" and form.is_valid():
         try:
             mapping.column_mapping_save(source=source, mappings=form.mappings(), known=known)
-            return _after_mapping(
+            response = _after_mapping(
                 request, source=source, content=content, name=name, options=stash["options"]
             )
+            default_storage.delete(stash["path"])  # done with: a job keeps its own copy of the file
+            return response
         except ValidationError as error:
             form.add_error(None, error.messages)
     context = {

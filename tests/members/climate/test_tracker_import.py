@@ -142,7 +142,8 @@ def test_every_unmapped_label_is_a_row_error_with_its_value_and_the_other_rows_i
             {"ID_Code": "X-1", "Name": "Denmark", "Country": "DNK", "Entity_type": "Country",
              "End_target": "Carbon-ish", "Status_of_end_target": "Whispered", "End_target_year": "2050"},
             {"ID_Code": "X-2", "Name": "Atlantis", "Country": "ATL", "Entity_type": "Continent",
-             "End_target": "Net zero", "Status_of_end_target": "In law", "Published_plan": "Maybe"},
+             "End_target": "Net zero", "Status_of_end_target": "In law", "Published_plan": "Maybe",
+             "International_aviation": "Sometimes"},
             {"ID_Code": "X-3", "Name": "Panama", "Country": "PAN", "Entity_type": "Country",
              "End_target": "Net zero", "Status_of_end_target": "In law", "End_target_year": "20X0"},
             {"ID_Code": "X-4", "Name": "Finland", "Country": "FIN", "Entity_type": "Country",
@@ -157,6 +158,7 @@ def test_every_unmapped_label_is_a_row_error_with_its_value_and_the_other_rows_i
     assert "“ATL”" in messages[(3, "country")]
     assert "“Continent”" in messages[(3, "entity_type")]
     assert "“Maybe”" in messages[(3, "published_plan")]
+    assert "“Sometimes”" in messages[(3, "international_aviation")]
     assert "“20X0”" in messages[(4, "end_target_year")]
     assert outcome.error_rows == 3
     assert list(Commitment.objects.values_list("organisation__name", flat=True)) == ["Finland"]
