@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..admin_export import CoalitionExportMixin
 from ..models import Commitment, Discrepancy, NdcSubmission
 from . import discrepancies
 from .integrity import CRITERIA
@@ -18,7 +19,7 @@ CLIMATE_INTEGRITY_HELP = gettext_lazy(
 
 
 @admin.register(NdcSubmission)
-class NdcSubmissionAdmin(admin.ModelAdmin):
+class NdcSubmissionAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_display = ("party", "title", "round", "status", "submitted_on", "language", "net_negative_flagged")
     list_filter = ("round", "status", "net_negative_flagged")
     search_fields = ("party", "party_code", "title")
@@ -30,7 +31,7 @@ class NdcSubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Discrepancy)
-class DiscrepancyAdmin(admin.ModelAdmin):
+class DiscrepancyAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_display = ("summary", "status", "created_at", "resolved_by")
     list_filter = ("status", "source")
     search_fields = ("organisation__name", "summary")

@@ -176,3 +176,20 @@ def test_the_organisation_page_shows_integrity_ndcs_and_open_discrepancies(admin
     # Met: plan, annual reporting, accountability, no credits. Not met: removals, aviation, consumption.
     assert "4 of 7 (0 unknown)" in html
     assert "European Union NDC 3.0" in html and "which it carries" in html
+
+
+def test_the_admin_lists_discrepancies_and_ndcs_and_accepts_through_the_service(admin_user):
+    discrepancy = _discrepancy()
+    client = _client(admin_user)
+    assert client.get(reverse("admin:members_ndcsubmission_changelist")).status_code == 200
+    assert client.get(reverse("admin:members_discrepancy_changelist")).status_code == 200
+    response = client.post(
+        reverse("admin:members_discrepancy_changelist"),
+        {"action": "accept", "_selected_action": [discrepancy.pk]},
+    )
+    assert response.status_code == 302
+    discrepancy.refresh_from_db()
+    assert discrepancy.status == "accepted" and discrepancy.resolved_by == admin_user
+    assert discrepancy.commitment.history.latest().history_change_reason.startswith(
+        "Source: Net Zero Tracker"
+    )
