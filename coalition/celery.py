@@ -8,4 +8,6 @@ app = Celery("coalition")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each installed app's ``tasks`` module, and those of the subpackages that own background work.
 app.autodiscover_tasks()
-app.autodiscover_tasks(["coalition.outbox", "members.enquiries", "members.imports", "members.dues"])
+app.autodiscover_tasks(
+    ["coalition.outbox", "members.enquiries", "members.imports", "members.dues", "members.climate"]
+)

@@ -194,6 +194,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Climate data (members.climate) ----------------------------------------------------------------------
+# Where the Net Zero Tracker download and the UNFCCC NDC registry list are fetched from every week. Empty:
+# no scheduled refresh (import the files by hand: manage.py import_tracker / import_ndcs).
+NET_ZERO_TRACKER_URL = env.str("NET_ZERO_TRACKER_URL", default="")
+NDC_REGISTRY_URL = env.str("NDC_REGISTRY_URL", default="")
+if NET_ZERO_TRACKER_URL or NDC_REGISTRY_URL:
+    CELERY_BEAT_SCHEDULE["climate-data-refresh"] = {
+        "task": "members.climate.tasks.climate_data_refresh_task",
+        "schedule": crontab(day_of_week="mon", hour=5, minute=30),
+    }
+
 # --- Email ---------------------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
@@ -303,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.Membership.Status",
         "CommitmentStatusEnum": "members.models.Commitment.Status",
         "CommitmentUsageEnum": "members.models.Commitment.Usage",
+        "CommitmentPlanEnum": "members.models.Commitment.Plan",
         "EnquiryStatusEnum": "members.models.Enquiry.Status",
         "CountryCodeEnum": "django_countries.countries",
         # Three fields are named "role": the event participant's keeps the name it had before the others.

@@ -24,6 +24,8 @@ from coalition.forms import ServiceModelForm
 from members import services
 from members.admin_export import CoalitionExportMixin
 from members.affiliations import admin as affiliations_admin  # noqa: F401  registers affiliations
+from members.climate import selectors as climate_selectors
+from members.climate.admin import CLIMATE_INTEGRITY_FIELDS, CLIMATE_INTEGRITY_HELP  # and their admin
 from members.dues import admin as dues_admin  # noqa: F401  registers invoices and payments
 from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
@@ -213,7 +215,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     search_fields = ("name", "website_domain", "contacts__name", "contacts__email")
     readonly_fields = ("website_domain", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "kind", "country", "sector", "website", "website_domain")}),
+        (None, {"fields": ("name", "kind", "country", "isin", "sector", "website", "website_domain")}),
         ("Profile", {"fields": ("description", "listed_publicly", "parent")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
@@ -249,6 +251,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
             extra_context["timeline"] = organisation_timeline(organisation=organisation, limit=TIMELINE_LIMIT)
             extra_context["timeline_limit"] = TIMELINE_LIMIT
             extra_context.update(affiliations_admin.organisation_relationships(organisation=organisation))
+            extra_context["climate"] = climate_selectors.organisation_climate(organisation=organisation)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -656,7 +659,8 @@ class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
             {"fields": ("target_year", "reduction_percent", "baseline_year", "baseline_emissions_mtco2e")},
         ),
         ("Coverage", {"fields": ("gases", "scope", "uses_removals", "uses_offsets")}),
-        ("Source", {"fields": ("announced_on", "source_url", "notes")}),
+        ("Integrity", {"fields": CLIMATE_INTEGRITY_FIELDS, "description": CLIMATE_INTEGRITY_HELP}),
+        ("Source", {"fields": ("announced_on", "status_date", "source_url", "source_identifier", "notes")}),
     )
 
     def save_model(self, request, obj, form, change):

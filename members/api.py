@@ -18,6 +18,7 @@ from coalition.exceptions import InvalidTransition
 from coalition.permissions import ActionPermission
 from members import selectors, services
 from members.affiliations import api as affiliations_api
+from members.climate import api as climate_api
 from members.dues import api as dues_api
 from members.enquiries import api as enquiry_api
 from members.filters import (
@@ -266,3 +267,4 @@ def register(router) -> None:
     enquiry_api.register(router)
     affiliations_api.register(router)
     dues_api.register(router)
+    climate_api.register(router)

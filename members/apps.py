@@ -15,3 +15,6 @@ class MembersConfig(AppConfig):
         hooks.register("contacts_merged", affiliations_follow_contact_merge)
         hooks.register("organisations_merged", relationships_follow_organisation_merge)
         hooks.register("organisations_merged", invoices_follow_organisation_merge)
+        from members.climate.discrepancies import climate_rows_merge
+
+        hooks.register("organisations_merged", climate_rows_merge)

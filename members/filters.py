@@ -4,10 +4,10 @@ from datetime import UTC
 
 import django_filters
 from django.db.models import Q, QuerySet
-from django_countries import countries
 from rest_framework.exceptions import ValidationError
 
 from coalition.filters import FilterSet, StrictBooleanFilter
+from members.climate.filters import CountriesFilter, CountryFilter
 from members.models import (
     Commitment,
     Contact,
@@ -23,9 +23,7 @@ NO_MEMBERSHIP = "none"
 
 class OrganisationFilter(FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices)
-    country = django_filters.MultipleChoiceFilter(
-        choices=list(countries), help_text="ISO 3166 alpha-2 code(s)."
-    )
+    country = CountriesFilter()
     sector = django_filters.MultipleChoiceFilter(choices=Organisation.Sector.choices)
     membership_status = django_filters.MultipleChoiceFilter(
         choices=[*Membership.Status.choices, (NO_MEMBERSHIP, "Never a member")],
@@ -117,7 +115,7 @@ class CommitmentFilter(FilterSet):
     organisation_kind = django_filters.ChoiceFilter(
         field_name="organisation__kind", choices=Organisation.Kind.choices
     )
-    country = django_filters.ChoiceFilter(field_name="organisation__country", choices=list(countries))
+    country = CountryFilter(field_name="organisation__country")
 
     class Meta:
         model = Commitment

@@ -73,6 +73,8 @@ class Organisation(TimeStampedModel):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
+    # A listed company's ISIN: how the Net Zero Tracker import (members.climate.tracker) recognises it.
+    isin = models.CharField("ISIN", max_length=12, blank=True, db_index=True)
     history = HistoricalRecords(history_change_reason_field=_change_reason_field())
 
     objects = OrganisationQuerySet.as_manager()
@@ -328,6 +330,64 @@ class Commitment(TimeStampedModel):
     announced_on = models.DateField(null=True, blank=True)
     source_url = models.URLField(max_length=500, blank=True)
     notes = models.TextField(blank=True)
+
+    # The Net Zero Tracker's integrity indicators (blank reads as not specified, so forms may leave them out).
+    # Its "carbon credits" and "planning removals" are
+    # ``uses_offsets`` and ``uses_removals`` above; the summary of all of them is members.climate.integrity.
+    class Plan(models.TextChoices):
+        YES = "yes", "Yes"
+        PARTIAL = "partial", "Partial"
+        NO = "no", "No"
+        UNKNOWN = "unknown", "Not specified"
+
+    class Reporting(models.TextChoices):
+        ANNUAL = "annual", "Annual reporting"
+        LESS_FREQUENT = "less_frequent", "Less than annual reporting"
+        NONE = "none", "No reporting mechanism"
+        UNKNOWN = "unknown", "Not specified"
+
+    published_plan = models.CharField(max_length=8, choices=Plan.choices, default=Plan.UNKNOWN, blank=True)
+    reporting_mechanism = models.CharField(
+        max_length=14, choices=Reporting.choices, default=Reporting.UNKNOWN, blank=True
+    )
+    accountability = models.CharField(
+        "accountability for delivery", max_length=8, choices=Plan.choices, default=Plan.UNKNOWN, blank=True
+    )
+    carbon_credit_conditions = models.TextField(blank=True)
+    separate_removal_target = models.CharField(
+        max_length=7, choices=Usage.choices, default=Usage.UNKNOWN, blank=True
+    )
+    covers_international_aviation = models.CharField(
+        "covers international aviation",
+        max_length=7,
+        choices=Usage.choices,
+        default=Usage.UNKNOWN,
+        blank=True,
+    )
+    covers_international_shipping = models.CharField(
+        "covers international shipping",
+        max_length=7,
+        choices=Usage.choices,
+        default=Usage.UNKNOWN,
+        blank=True,
+    )
+    covers_consumption_emissions = models.CharField(
+        "covers consumption emissions", max_length=7, choices=Usage.choices, default=Usage.UNKNOWN, blank=True
+    )
+    status_date = models.DateField(null=True, blank=True, help_text="When the status was last confirmed.")
+    source_identifier = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="The outside source's key for this target: the Net Zero Tracker's ID_Code, end or interim.",
+    )
+
+    INTEGRITY_FIELDS = (
+        "published_plan", "reporting_mechanism", "accountability", "carbon_credit_conditions",
+        "separate_removal_target", "covers_international_aviation", "covers_international_shipping",
+        "covers_consumption_emissions", "status_date", "source_identifier",
+    )  # fmt: skip
+
     history = HistoricalRecords(history_change_reason_field=_change_reason_field())
 
     class Meta:
@@ -721,3 +781,115 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} on {self.paid_on} ({self.invoice})"
+
+
+# --- Climate data from outside sources (members.climate) ----------------------------------------------------
+
+
+class NdcSubmission(TimeStampedModel):
+    """A party's filing in the UNFCCC NDC registry, as its published list names it.
+
+    EU member states file no NDC of their own: they carry the EU's (``members.climate.ndc``).
+    """
+
+    class Round(models.TextChoices):
+        FIRST = "first", "First NDC"
+        UPDATED = "updated", "Updated NDC"
+        NDC_3 = "ndc3", "NDC 3.0"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    party_code = models.CharField(max_length=3, db_index=True, help_text="ISO 3166 alpha-3; EUU for the EU.")
+    party = models.CharField(max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="ndc_submissions"
+    )
+    title = models.CharField(max_length=300)
+    round = models.CharField(max_length=8, choices=Round.choices, db_index=True)
+    version = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, db_index=True)
+    language = models.CharField(max_length=40, blank=True)
+    submitted_on = models.DateField(null=True, blank=True)
+    url = models.URLField(max_length=500)
+    file_type = models.CharField(max_length=20, blank=True)
+    original_filename = models.CharField(max_length=300, blank=True)
+    net_negative_flagged = models.BooleanField(
+        default=False,
+        help_text="A target country's new NDC 3.0, flagged for staff to confirm the move to committed.",
+    )
+
+    class Meta:
+        ordering = ["party", "-submitted_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["party_code", "url"], name="ndc_submission_unique_per_party_url"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party}: {self.title}"
+
+
+class Discrepancy(TimeStampedModel):
+    """An outside source disagrees with a commitment recorded here. Staff accept it (a new revision of the
+    commitment) or keep ours (remembered by ``fingerprint``: not raised again until the source changes)."""
+
+    class Source(models.TextChoices):
+        NET_ZERO_TRACKER = "net_zero_tracker", "Net Zero Tracker"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        KEPT = "kept", "Kept ours"
+        SUPERSEDED = "superseded", "Superseded"
+
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.NET_ZERO_TRACKER)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="discrepancies")
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="discrepancies")
+    source_identifier = models.CharField(max_length=100, blank=True)
+    #: The source's values (commitment field names), and ours when the discrepancy was raised.
+    source_values = models.JSONField(default=dict)
+    recorded_values = models.JSONField(default=dict)
+    fields = models.JSONField(default=list, help_text="The fields that disagree.")
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    summary = models.CharField(max_length=500)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "discrepancies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "source", "fingerprint"], name="discrepancy_once_per_source_values"
+            ),
+            models.UniqueConstraint(
+                fields=["commitment", "source"],
+                condition=Q(status="open"),
+                name="one_open_discrepancy_per_commitment_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class ImportColumnMapping(TimeStampedModel):
+    """Which field an unknown column header stands for, saved per source (an importable's name)."""
+
+    source = models.CharField(max_length=50, db_index=True)
+    header = models.CharField(max_length=200)
+    field = models.CharField(max_length=100, blank=True, help_text="Empty: ignore the column.")
+
+    class Meta:
+        ordering = ["source", "header"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "header"], name="column_mapping_unique_per_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.header} → {self.field or '(ignored)'}"

@@ -19,6 +19,7 @@ from rest_framework.fields import get_error_detail
 
 from coalition.validators import validate_single_line
 from members import selectors, services
+from members.climate.serializers import IntegritySummarySerializer, integrity_data
 from members.matching import normalise_email
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
@@ -303,6 +304,9 @@ class CommitmentSerializer(serializers.ModelSerializer):
         help_text="0 to 200: above 100 for net-negative targets (Denmark: 110 % by 2050).",
     )
     target_year = serializers.IntegerField(min_value=1990, max_value=2100, required=False, allow_null=True)
+    integrity = serializers.SerializerMethodField(
+        help_text="The Net Zero Tracker's integrity criteria: each met, not met or unknown, and the counts."
+    )
 
     class Meta:
         model = Commitment
@@ -311,11 +315,17 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "organisation",
             "organisation_name",
             *Commitment.TARGET_FIELDS,
+            *Commitment.INTEGRITY_FIELDS,
+            "integrity",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
         validators: list = []
+
+    @extend_schema_field(IntegritySummarySerializer)
+    def get_integrity(self, obj: Commitment) -> dict:
+        return integrity_data(obj)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         with _as_api_errors():

@@ -40,7 +40,7 @@ def save_with_history(instance, *, by=None, reason: str = "") -> None:
 
 
 ORGANISATION_FIELDS = {
-    "name", "kind", "country", "sector", "website", "description", "listed_publicly", "parent",
+    "name", "kind", "country", "sector", "website", "description", "listed_publicly", "parent", "isin",
 }  # fmt: skip
 
 
@@ -172,21 +172,21 @@ def commitment_validate(*, commitment: Commitment) -> None:
 
 
 @transaction.atomic
-def commitment_create(*, organisation: Organisation, by=None, **fields: Any) -> Commitment:
+def commitment_create(*, organisation: Organisation, by=None, reason: str = "", **fields: Any) -> Commitment:
     """Record a climate target. Campaigns whose ask it satisfies hear of it (hook ``commitment_recorded``)."""
     commitment = Commitment(organisation=organisation, **fields)
     commitment_validate(commitment=commitment)
-    save_with_history(commitment, by=by)
+    save_with_history(commitment, by=by, reason=reason)
     hooks.run("commitment_recorded", commitment=commitment, created=True, by=by)
     return commitment
 
 
 @transaction.atomic
-def commitment_update(*, commitment: Commitment, by=None, **fields: Any) -> Commitment:
-    """Revise a target; the previous version stays in its history."""
+def commitment_update(*, commitment: Commitment, by=None, reason: str = "", **fields: Any) -> Commitment:
+    """Revise a target; the previous version stays in its history (with ``reason``, if given)."""
     _apply(commitment, fields)
     commitment_validate(commitment=commitment)
-    save_with_history(commitment, by=by)
+    save_with_history(commitment, by=by, reason=reason)
     hooks.run("commitment_recorded", commitment=commitment, created=False, by=by)
     return commitment
 

@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("members.public.urls")),  # member directory and commitments tracker
     path("", include("members.imports.urls")),  # staff spreadsheet imports
     path("", include("members.duplicates.urls")),  # staff duplicates and merge
+    path("", include("members.climate.urls")),  # tracker and NDC imports, column mapping, discrepancies
 ]

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from coalition import charts
 from coalition.site import dashboard
+from members.climate import selectors as climate_selectors
 
 
 @staff_member_required
@@ -46,5 +47,6 @@ def dashboard_view(request):
             title="Confirmed subscribers at the end of each month",
         ),
         "recent_sends": dashboard.recent_sends(),
+        "climate": climate_selectors.dashboard_figures(),
     }
     return render(request, "coalition/dashboard.html", context)

@@ -14,7 +14,7 @@ not per row), and rows repeating a key already seen earlier in the same file are
 (``row_key``), so a file can never create two records for one organisation.
 
 Cells are forgiving where a person would be: choices accept their code or label in any case, countries
-their code or English name, websites may omit ``https://``.
+their alpha-2 or alpha-3 code or English name, websites may omit ``https://``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
-from django_countries import countries
 from import_export import fields, resources, widgets
 from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import (
@@ -37,6 +36,7 @@ from simple_history.utils import (
 
 from coalition.validators import validate_single_line
 from members import services
+from members.climate.countries import country_code
 from members.matching import normalise_email, normalise_name, normalise_person_name, website_domain
 from members.models import Commitment, Contact, Organisation
 
@@ -101,9 +101,7 @@ class CountryWidget(widgets.Widget):
 
     @staticmethod
     def _code(text: str) -> str:
-        if len(text) == 2 and text.upper() in countries:
-            return text.upper()
-        code = countries.by_name(text)
+        code = country_code(text)  # alpha-2, alpha-3 or English name
         if code:
             return code
         raise ValueError(f"“{text}” is not an ISO 3166 country code or country name.")
@@ -208,8 +206,8 @@ class OrganisationIndex:
     @staticmethod
     def reference_kind(text: str) -> tuple[str, str]:
         """How an ``organisation`` cell names an organisation: ("country"|"domain"|"name", key)."""
-        if len(text) == 2 and text.isalpha() and text.upper() in countries:
-            return "country", text.upper()
+        if len(text) in (2, 3) and text.isalpha() and country_code(text):
+            return "country", country_code(text)
         if " " not in text and "." in text:
             return "domain", website_domain(text)
         return "name", normalise_name(text)

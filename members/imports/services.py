@@ -27,7 +27,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.utils import timezone
-from import_export.formats import base_formats
 from import_export.results import RowResult
 
 from coalition.queueing import enqueue_after_commit
@@ -143,24 +142,12 @@ def _header(value: Any) -> str:
 
 def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.Dataset:
     """Parse a file into a dataset with normalised headers; a ValidationError says what is wrong."""
-    try:
-        if fmt == ImportJob.Format.CSV:
-            try:
-                text = content.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = content.decode("cp1252", errors="replace")
-            dataset = base_formats.CSV().create_dataset(text)
-        elif fmt == ImportJob.Format.XLSX:
-            dataset = base_formats.XLSX().create_dataset(content)
-        else:
-            raise ValidationError({"file": [f"Unknown file format “{fmt}”."]})
-    except ValidationError:
-        raise
-    except Exception as error:  # noqa: BLE001 - csv/openpyxl raise many kinds of error on a broken file
-        raise ValidationError({"file": [f"The file could not be read as {fmt.upper()}: {error}"]}) from error
-    if not dataset.headers:
-        raise ValidationError({"file": ["The file is empty: it needs a header row and at least one row."]})
-    dataset.headers = [_header(h) for h in dataset.headers]
+    # Any delimiter, a BOM, group-header rows above the header; then the column mapping saved for this source.
+    from members.climate import csvsniff, mapping
+
+    table = csvsniff.read_table(content=content, fmt=fmt, known=importable.columns)
+    headers = mapping.apply(source=importable.name, headers=[_header(h) for h in table.headers])
+    dataset = tablib.Dataset(*table.rows, headers=headers)
     missing = [c for c in importable.resource_class.required_columns if c not in dataset.headers]
     if missing:
         expected = ", ".join(importable.columns)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from coalition.exports import formula_safe_row
+from members.climate import views as climate_views
 from members.imports import services as imports
 from members.models import ImportJob
 from members.staff import staff_required
@@ -41,12 +42,17 @@ def import_start(request):
     if not importables:
         raise PermissionDenied("You may not import any records.")
     form = ImportUploadForm(request.POST or None, request.FILES or None, importables=importables)
+    mapping_url = ""
     if request.method == "POST" and form.is_valid():
         try:
             job = imports.import_job_create(
                 resource=form.cleaned_data["resource"], upload=form.cleaned_data["file"], by=request.user
             )
         except ValidationError as error:
+            # Headers we do not know and a required column missing: offer the column-mapping step.
+            mapping_url = climate_views.mapping_step_for(
+                form.cleaned_data["resource"], form.cleaned_data["file"]
+            )
             for name, messages in error.message_dict.items():
                 form.add_error(name if name in form.fields else None, messages)
         else:
@@ -58,7 +64,7 @@ def import_start(request):
     return render(
         request,
         "members/imports/start.html",
-        {"form": form, "importables": importables, "recent": recent},
+        {"form": form, "importables": importables, "recent": recent, "mapping_url": mapping_url},
         status=400 if form.errors else 200,
     )
 

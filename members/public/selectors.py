@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django_countries import countries
 
+from members.climate.integrity import PUBLIC_INTEGRITY_FIELDS, integrity_export
 from members.models import Commitment, Membership, Organisation
 
 
@@ -214,6 +215,9 @@ EXPORT_FIELDS = (
     "interim",
     "announced_on",
     "source_url",
+    *PUBLIC_INTEGRITY_FIELDS,
+    "integrity_met",
+    "integrity_total",
 )
 
 
@@ -234,6 +238,7 @@ def commitment_export_rows(qs: QuerySet[Commitment]) -> Iterator[dict[str, Any]]
         "is_interim",
         "announced_on",
         "source_url",
+        *PUBLIC_INTEGRITY_FIELDS,
     )
     for r in rows.iterator(chunk_size=2000):
         yield {
@@ -251,4 +256,5 @@ def commitment_export_rows(qs: QuerySet[Commitment]) -> Iterator[dict[str, Any]]
             "interim": r["is_interim"],
             "announced_on": r["announced_on"],
             "source_url": r["source_url"],
+            **integrity_export(r),
         }

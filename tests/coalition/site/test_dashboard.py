@@ -97,7 +97,9 @@ def test_the_dashboard_costs_the_same_queries_at_ten_rows_and_at_ten_thousand(
 ):
     _fill_everything(rows)
     client.force_login(admin_user)
-    with django_assert_max_num_queries(20):
+    # 20 before the climate-data and dues panels joined the page (two and one queries); the point is
+    # that the bound does not move between 10 and 10,000 rows.
+    with django_assert_max_num_queries(22):
         response = client.get("/dashboard/")
     assert response.status_code == 200
     html = response.content.decode()

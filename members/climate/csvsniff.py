@@ -1,0 +1,132 @@
+"""Reading a spreadsheet the way a person would: any of ``,``, ``;`` or tab between cells, a BOM or none,
+quoted cells holding the delimiter, and rows of group headers ("Targets", "Coverage", …) above the real
+header row, as the Net Zero Tracker's download has.
+
+``read_table`` returns the header row it found and the data rows below it, padded to the header's width;
+it never guesses silently between two readings: a file it cannot read raises ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+DELIMITERS = ",;\t"
+#: How far down a file the real header row is looked for.
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    #: 0-based index of the header row in the file (1 when one group-header row sits above it).
+    header_index: int = 0
+    delimiter: str = ","
+
+
+def normalise_header(value: Any) -> str:
+    """``End target year`` and ``End_target_year`` are the same column: lower case, words joined by ``_``."""
+    return "_".join(str(value or "").strip().lower().split())
+
+
+def decode(content: bytes) -> str:
+    """UTF-8 (with or without a BOM), else Windows-1252, the two encodings spreadsheets save CSV in."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace").lstrip("\ufeff")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV text: the one of ``,``, ``;``, tab that splits the first lines most evenly."""
+    sample = "\n".join(text.splitlines()[: HEADER_SEARCH_ROWS + 20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        pass
+    # The sniffer gives up on ragged files (group-header rows are shorter): count cells per candidate.
+    best, best_cells = ",", 0
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        cells = max((len(r) for r in rows), default=0)
+        if cells > best_cells:
+            best, best_cells = delimiter, cells
+    return best
+
+
+def _filled(row: Iterable[Any]) -> int:
+    return sum(1 for value in row if str(value if value is not None else "").strip())
+
+
+def find_header(rows: list[list[Any]], known: Iterable[str] = ()) -> int:
+    """The index of the header row among the first rows: the one naming most known columns, else the first
+    row as full as the fullest (group headers span several columns, so they leave cells empty)."""
+    head = rows[:HEADER_SEARCH_ROWS]
+    if not head:
+        return 0
+    known = {normalise_header(k) for k in known}
+    if known:
+        scores = [sum(1 for v in row if normalise_header(v) in known) for row in head]
+        best = max(scores)
+        if best:
+            return scores.index(best)
+    widest = max(_filled(row) for row in head)
+    return next(i for i, row in enumerate(head) if _filled(row) == widest)
+
+
+def _table(rows: list[list[Any]], known: Iterable[str], delimiter: str = ",") -> Table:
+    rows = [list(r) for r in rows]
+    if not rows or not any(_filled(r) for r in rows):
+        raise ValidationError({"file": [_("The file is empty: it needs a header row and at least one row.")]})
+    index = find_header(rows, known)
+    headers = [str(h if h is not None else "").strip() for h in rows[index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    body = []
+    for row in rows[index + 1 :]:
+        row = (row + [None] * width)[:width]
+        body.append(row)
+    return Table(headers=headers, rows=body, header_index=index, delimiter=delimiter)
+
+
+def read_csv(content: bytes, *, known: Iterable[str] = ()) -> Table:
+    text = decode(content)
+    delimiter = sniff_delimiter(text)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise ValidationError({"file": [_("The file could not be read as CSV: %s") % error]}) from error
+    return _table(rows, known, delimiter)
+
+
+def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> Table:
+    """The named sheet if the workbook has it, else the first one."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds of error on a broken file
+        raise ValidationError({"file": [_("The file could not be read as XLSX: %s") % error]}) from error
+    try:
+        worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else workbook.worksheets[0]
+        rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return _table(rows, known)
+
+
+def read_table(*, content: bytes, fmt: str, known: Iterable[str] = (), sheet: str = "") -> Table:
+    """Read a CSV or XLSX file (``fmt`` is ``csv`` or ``xlsx``) into its header and data rows."""
+    if fmt == "csv":
+        return read_csv(content, known=known)
+    if fmt == "xlsx":
+        return read_xlsx(content, known=known, sheet=sheet)
+    raise ValidationError({"file": [_("Unknown file format “%s”.") % fmt]})

@@ -1,0 +1,291 @@
+"""The UNFCCC NDC registry list in (as republished by openclimatedata/ndcs): one row per document filed,
+``code, party, title, fileType, language, version, status, submissionDate, encodedAbsUrl, originalFilename``
+(or the older capitalised layout with a ``Number`` column). Rows are kept as ``NdcSubmission`` records,
+matched by party and URL, so a second run of the same list creates and changes nothing.
+
+The round (first, updated, NDC 3.0) is read from the title and, in the older layout, the number. EU member
+states file no NDC of their own: ``ndc_submissions_for`` gives them the EU's (party ``EUU``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from coalition import hooks
+from members.climate import csvsniff, mapping
+from members.climate.countries import EU_MEMBER_STATES, EU_PARTY_CODE, country_code
+from members.models import Commitment, NdcSubmission, Organisation
+
+SOURCE = "ndcs"
+COLUMNS = (
+    "code", "party", "title", "filetype", "language", "version", "status", "submissiondate", "encodedabsurl",
+    "originalfilename", "number",
+)  # fmt: skip
+REQUIRED = ("code", "party", "title", "status", "encodedabsurl")
+EU_NAMES = ("european union", "european union (eu)")
+
+STATUSES = {"active": NdcSubmission.Status.ACTIVE, "archived": NdcSubmission.Status.ARCHIVED}
+FIELDS = (
+    "party",
+    "title",
+    "round",
+    "version",
+    "status",
+    "language",
+    "submitted_on",
+    "file_type",
+    "original_filename",
+)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def ndc_round(*, title: str, number: str = "", version: str = "") -> str:
+    """First, updated or NDC 3.0, as the registry names them in titles ("… NDC 3.0", "Updated NDC",
+    "Second NDC", "First NDC (Updated submission)") and numbers (1, 2, 3)."""
+    text = title.casefold()
+    if re.search(r"\bndc\s*3(\.0)?\b|\bthird\b", text) or number.strip() == "3":
+        return NdcSubmission.Round.NDC_3
+    if "updated" in text or "second" in text or number.strip() == "2":
+        return NdcSubmission.Round.UPDATED
+    return NdcSubmission.Round.FIRST
+
+
+def _date(raw: Any) -> date | None:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = _text(raw)
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text[:10], fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+@dataclass
+class NdcOutcome:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> int:
+        return len({e["row"] for e in self.errors})
+
+
+def _organisations() -> tuple[dict[str, Organisation], Organisation | None]:
+    by_country = {
+        o.country.code: o for o in Organisation.objects.filter(kind=Organisation.Kind.COUNTRY).order_by("pk")
+    }
+    eu = (
+        Organisation.objects.annotate(lower_name=Lower("name"))
+        .filter(lower_name__in=EU_NAMES)
+        .exclude(kind=Organisation.Kind.COUNTRY)
+        .order_by("pk")
+        .first()
+    )
+    return by_country, eu
+
+
+def _states_net_negative(organisation: Organisation | None) -> bool:
+    return bool(organisation) and organisation.commitments.filter(kind=Commitment.Kind.NET_NEGATIVE).exists()
+
+
+class _Rollback(Exception):
+    pass
+
+
+def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome:
+    """Import the NDC registry list. A dry run does it all and rolls it back."""
+    table = csvsniff.read_table(content=content, fmt=fmt, known=COLUMNS)
+    headers = mapping.apply(source=SOURCE, headers=[csvsniff.normalise_header(h) for h in table.headers])
+    missing = [c for c in REQUIRED if c not in headers]
+    if missing:
+        raise ValidationError(
+            {"file": [_("The file has no %(columns)s column: is it the NDC registry list?")
+                      % {"columns": ", ".join(missing)}]}
+        )  # fmt: skip
+    rows = [
+        dict(zip(headers, values, strict=False)) for values in table.rows if any(_text(v) for v in values)
+    ]
+    outcome = NdcOutcome(rows=len(rows))
+    first_number = table.header_index + 2
+    try:
+        with transaction.atomic():
+            by_country, eu = _organisations()
+            existing = {
+                (s.party_code, s.url): s for s in NdcSubmission.objects.select_related("organisation")
+            }
+            for index, row in enumerate(rows):
+                _import_row(
+                    row,
+                    first_number + index,
+                    by_country=by_country,
+                    eu=eu,
+                    existing=existing,
+                    outcome=outcome,
+                )
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return outcome
+
+
+def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -> None:
+    errors = []
+    code = _text(row.get("code")).upper()
+    if code == EU_PARTY_CODE:
+        organisation = eu
+    else:
+        alpha2 = country_code(code)
+        if not alpha2:
+            errors.append(("code", _("“%(value)s” is not an ISO 3166 country code.") % {"value": code}))
+        organisation = by_country.get(alpha2)
+    status_raw = _text(row.get("status"))
+    status = STATUSES.get(status_raw.casefold())
+    if status is None:
+        errors.append(("status", _("“%(value)s” is not Active or Archived.") % {"value": status_raw}))
+    url = _text(row.get("encodedabsurl"))
+    if not url.lower().startswith(("http://", "https://")):
+        errors.append(("encodedabsurl", _("“%(value)s” is not a web address.") % {"value": url}))
+    try:
+        submitted_on = _date(row.get("submissiondate"))
+    except ValueError as error:
+        errors.append(
+            ("submissiondate", _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": str(error)})
+        )
+        submitted_on = None
+    if errors:
+        outcome.errors.extend({"row": number, "field": f, "message": m} for f, m in errors)
+        return
+    title = _text(row.get("title"))[:300]
+    values = {
+        "party": _text(row.get("party"))[:200],
+        "title": title,
+        "round": ndc_round(title=title, number=_text(row.get("number")), version=_text(row.get("version"))),
+        "version": _text(row.get("version"))[:20],
+        "status": status,
+        "language": _text(row.get("language"))[:40],
+        "submitted_on": submitted_on,
+        "file_type": _text(row.get("filetype"))[:20],
+        "original_filename": _text(row.get("originalfilename"))[:300],
+        "organisation": organisation,
+    }
+    submission = existing.get((code, url[:500]))
+    if submission is None:
+        submission = ndc_submission_record(party_code=code, url=url[:500], values=values)
+        existing[(code, submission.url)] = submission
+        outcome.created += 1
+        outcome.changes.append(_("New NDC submission: %(party)s, %(title)s") % values)
+        if submission.net_negative_flagged:
+            outcome.flagged += 1
+        return
+    changed = {n: v for n, v in values.items() if _comparable(n, v) != _comparable(n, getattr(submission, n))}
+    if not changed:
+        outcome.unchanged += 1
+        return
+    ndc_submission_update(submission=submission, values=changed)
+    outcome.updated += 1
+    if "status" in changed:
+        outcome.changes.append(
+            _("%(party)s, %(title)s: now %(status)s")
+            % {**values, "status": submission.get_status_display().lower()}
+        )
+
+
+def _comparable(name: str, value: Any) -> Any:
+    return value.pk if name == "organisation" and value is not None else value
+
+
+@transaction.atomic
+def ndc_submission_record(*, party_code: str, url: str, values: dict[str, Any]) -> NdcSubmission:
+    """A new submission. A target country's NDC 3.0, when that country has stated a net-negative goal, is
+    flagged: the list says a plan was filed, not what is in it, so staff confirm before anything moves."""
+    submission = NdcSubmission(party_code=party_code, url=url, **values)
+    organisation = values.get("organisation")
+    submission.net_negative_flagged = submission.round == NdcSubmission.Round.NDC_3 and _states_net_negative(
+        organisation
+    )
+    submission.full_clean(validate_constraints=False)
+    submission.save()
+    hooks.run("ndc_submission_recorded", submission=submission)
+    return submission
+
+
+@transaction.atomic
+def ndc_submission_update(*, submission: NdcSubmission, values: dict[str, Any]) -> NdcSubmission:
+    for name, value in values.items():
+        setattr(submission, name, value)
+    submission.full_clean(validate_constraints=False)
+    submission.save()
+    return submission
+
+
+@transaction.atomic
+def ndc_submission_clear_flag(*, submission: NdcSubmission) -> NdcSubmission:
+    submission.net_negative_flagged = False
+    submission.save(update_fields=["net_negative_flagged", "updated_at"])
+    return submission
+
+
+# --- Reads -----------------------------------------------------------------------------------------------
+
+
+def party_codes_for_country(code: str) -> list[str]:
+    """The parties whose NDCs a country (alpha-2) carries: its own, and the EU's for an EU member state."""
+    alpha3 = countries.alpha3(code) if code else ""
+    codes = [alpha3] if alpha3 else []
+    if code in EU_MEMBER_STATES:
+        codes.append(EU_PARTY_CODE)
+    return codes
+
+
+def party_codes_for(organisation: Organisation) -> list[str]:
+    """The registry parties whose NDCs an organisation carries: none unless it is a country record."""
+    if organisation.kind != Organisation.Kind.COUNTRY or not organisation.country:
+        return []
+    return party_codes_for_country(organisation.country.code)
+
+
+def ndc_submissions_for(*, organisation: Organisation) -> QuerySet[NdcSubmission]:
+    """Every submission an organisation carries: its own and (EU member states) the EU's, newest first."""
+    condition = Q(organisation=organisation)
+    codes = party_codes_for(organisation)
+    if codes:
+        condition |= Q(party_code__in=codes)
+    return NdcSubmission.objects.filter(condition).order_by("-submitted_on", "-pk")
+
+
+def ndc_active_for(*, organisation: Organisation, round: str | None = None) -> NdcSubmission | None:
+    """The organisation's active submission (of ``round``, if given), its own before the EU's."""
+    queryset = ndc_submissions_for(organisation=organisation).filter(status=NdcSubmission.Status.ACTIVE)
+    if round:
+        queryset = queryset.filter(round=round)
+    own = [s for s in queryset if s.party_code != EU_PARTY_CODE]
+    return own[0] if own else queryset.first()

@@ -1,0 +1,717 @@
+"""The Net Zero Tracker download (zerotracker.net) in: one row per country, region, city or company, turned
+into an end commitment and, when the row has one, an interim commitment.
+
+The tracker's labels are mapped to ours through the tables below (``KINDS``, ``STATUSES``, …), which the
+README reproduces. A label not in a table is a row error naming the column and the value; the row is skipped,
+the rest of the file goes on.
+
+Organisations are matched by ISO code (countries), else by ISIN, else by name and country. A tracker target
+is matched to a recorded commitment by the tracker's key (``source_identifier``), else by interim or final
+and the target year (and kind). Where they agree, the commitment is linked to the tracker and its integrity
+indicators refreshed; where they disagree on kind, year, status or percent, nothing is overwritten: a
+``Discrepancy`` is raised for staff (``members.climate.discrepancies``). Running the same file twice
+creates and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.functions import Lower, Trim
+from django.utils.translation import gettext as _
+
+from members import services
+from members.climate import csvsniff, discrepancies, mapping
+from members.climate.countries import UN_MEMBER_STATES, country_code
+from members.models import Commitment, Organisation
+
+K = Commitment.Kind
+S = Commitment.Status
+U = Commitment.Usage
+P = Commitment.Plan
+R = Commitment.Reporting
+
+SOURCE = "tracker"  # the column mappings' source name
+CHUNK_ROWS = 50  # rows per transaction of a real import
+SHEET = "Current Snapshot"
+REASON = "Net Zero Tracker"
+
+
+class Create:
+    """What ``import_tracker --create`` may add when no organisation matches a row."""
+
+    NONE = "none"
+    COUNTRIES = "countries"  # a country record for a UN member state
+    ALL = "all"  # and regions, cities and companies
+
+    CHOICES = (NONE, COUNTRIES, ALL)
+
+
+class Mode:
+    IMPORT = "import"  # create commitments, link and refresh, raise discrepancies
+    DRY_RUN = "dry_run"  # the same, rolled back: a preview
+    DISCREPANCIES = "discrepancies"  # write nothing but discrepancies (the weekly refresh)
+
+
+#: The published columns (normalised). Unknown columns are ignored; ``REQUIRED`` must be present.
+# fmt: off
+COLUMNS = (
+    "last_updated", "id_code", "isin_id", "name", "country", "geographic_region", "entity_type",
+    "private_company", "end_target", "end_target_percentage_reduction", "end_target_baseline_year",
+    "end_target_year", "status_of_end_target", "date_of_last_status_update", "end_target_text",
+    "end_target_source_url", "interim_target", "interim_target_year", "interim_target_percentage_reduction",
+    "interim_target_baseline_year", "interim_target_text", "targets_notes", "ghgs_covered",
+    "scope_1_coverage", "scope_2_coverage", "scope_3_coverage", "coverage_notes", "published_plan",
+    "published_plan_measures", "reporting_mechanism", "international_equity_just_transition",
+    "accountability_delivery", "governance_notes",
+    "carbon_credits", "carbon_credits_conditions", "max_emission_offset", "carbon_credits_conditions_other",
+    "separate_removal_target", "planning_removals", "removals_and_credits_notes", "territorial_emissions",
+    "consumption_emissions", "international_aviation", "international_shipping", "historical_emissions",
+    "race_to_zero_member", "gdp", "gdp_year", "population", "population_year", "company_annual_revenue",
+    "industry", "employees", "ghg_emissions", "ghg_emissions_year", "ghg_emissions_source",
+)
+# fmt: on
+REQUIRED = ("name", "country", "entity_type", "end_target")
+
+# --- The mapping table (README: "Net Zero Tracker import") ------------------------------------------------
+
+NO_TARGET = frozenset({"", "no target", "none", "no", "n/a", "-"})
+
+KINDS: dict[str, str] = {
+    "net zero": K.NET_ZERO,
+    "net-zero": K.NET_ZERO,
+    "zero carbon": K.NET_ZERO,
+    "zero emissions": K.NET_ZERO,
+    "carbon neutral(ity)": K.CARBON_NEUTRAL,
+    "carbon neutral": K.CARBON_NEUTRAL,
+    "carbon neutrality": K.CARBON_NEUTRAL,
+    "climate neutral(ity)": K.CLIMATE_NEUTRAL,
+    "climate neutral": K.CLIMATE_NEUTRAL,
+    "climate neutrality": K.CLIMATE_NEUTRAL,
+    "ghg neutral(ity)": K.GHG_NEUTRAL,
+    "ghg neutral": K.GHG_NEUTRAL,
+    "ghg neutrality": K.GHG_NEUTRAL,
+    "emissions reduction target": K.EMISSIONS_REDUCTION,
+    "emissions reduction": K.EMISSIONS_REDUCTION,
+    "absolute emissions target": K.EMISSIONS_REDUCTION,
+    "reduction v. bau": K.EMISSIONS_REDUCTION,
+    "reduction vs. bau": K.EMISSIONS_REDUCTION,
+    "emissions intensity target": K.INTENSITY_REDUCTION,
+    "intensity target": K.INTENSITY_REDUCTION,
+    "carbon negative": K.NET_NEGATIVE,
+    "climate positive": K.NET_NEGATIVE,
+    "net negative": K.NET_NEGATIVE,
+    "removal target": K.REMOVAL_TARGET,
+    "other": K.OTHER,
+}
+
+STATUSES: dict[str, str] = {
+    "achieved (externally validated)": S.ACHIEVED_VERIFIED,
+    "achieved (self-declared)": S.ACHIEVED_SELF_DECLARED,
+    "achieved (self declared)": S.ACHIEVED_SELF_DECLARED,
+    "in law": S.LAW,
+    "in ndc": S.NDC,
+    "in policy document": S.POLICY_DOCUMENT,
+    "in corporate strategy": S.POLICY_DOCUMENT,
+    "declaration / pledge": S.PLEDGE,
+    "declaration/pledge": S.PLEDGE,
+    "pledge": S.PLEDGE,
+    "proposed / in discussion": S.PROPOSED,
+    "proposed/in discussion": S.PROPOSED,
+    "proposed": S.PROPOSED,
+}
+
+ENTITY_KINDS: dict[str, str] = {
+    "country": Organisation.Kind.COUNTRY,
+    "region": Organisation.Kind.REGION,
+    "state": Organisation.Kind.REGION,
+    "city": Organisation.Kind.CITY,
+    "company": Organisation.Kind.COMPANY,
+}
+
+UNSPECIFIED = frozenset({"", "not specified", "unknown", "unclear", "n/a", "-"})
+
+YES_NO: dict[str, str] = {"yes": U.YES, "no": U.NO, "true": U.YES, "false": U.NO}
+
+PLANS: dict[str, str] = {
+    "yes": P.YES,
+    "partial": P.PARTIAL,
+    "partial plan": P.PARTIAL,
+    "in development": P.PARTIAL,
+    "no": P.NO,
+}
+
+REPORTING: dict[str, str] = {
+    "annual reporting": R.ANNUAL,
+    "annual": R.ANNUAL,
+    "yes": R.ANNUAL,
+    "less than annual reporting": R.LESS_FREQUENT,
+    "less than annual": R.LESS_FREQUENT,
+    "no reporting mechanism": R.NONE,
+    "no reporting": R.NONE,
+    "no": R.NONE,
+}
+
+GASES: dict[str, str] = {
+    "co2 only": Commitment.Gases.CO2,
+    "co2": Commitment.Gases.CO2,
+    "carbon dioxide only": Commitment.Gases.CO2,
+    "all ghgs": Commitment.Gases.ALL_GHG,
+    "all ghg": Commitment.Gases.ALL_GHG,
+    "all greenhouse gases": Commitment.Gases.ALL_GHG,
+    "some ghgs": Commitment.Gases.SOME_GHG,
+    "multiple ghgs": Commitment.Gases.SOME_GHG,
+}
+
+# Fields the tracker owns outright: refreshed on a linked commitment. The target itself (``COMPARED``) is
+# never overwritten.
+COMPARED = ("kind", "target_year", "status", "reduction_percent")
+REFRESHED = (
+    "gases", "scope", "uses_removals", "uses_offsets", *Commitment.INTEGRITY_FIELDS,
+)  # fmt: skip
+
+
+# --- Reading cells ---------------------------------------------------------------------------------------
+
+
+class CellError(Exception):
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _label(value: Any) -> str:
+    return _text(value).casefold()
+
+
+def _lookup(row: dict, column: str, table: dict[str, str], *, noun: str, blank: str | None = None) -> str:
+    raw = _text(row.get(column))
+    key = raw.casefold()
+    if blank is not None and key in UNSPECIFIED:
+        return blank
+    try:
+        return table[key]
+    except KeyError:
+        raise CellError(
+            column,
+            _("“%(value)s” is not a %(noun)s the tracker import knows.") % {"value": raw, "noun": noun},
+        ) from None
+
+
+def _usage(row: dict, column: str) -> str:
+    raw = _text(row.get(column))
+    key = raw.casefold()
+    if key in UNSPECIFIED:
+        return U.UNKNOWN
+    if key in YES_NO:
+        return YES_NO[key]
+    # "Yes, with conditions", "No – excluded": the answer comes first.
+    first = re.split(r"[\s,;:(–-]+", key, maxsplit=1)[0]
+    if first in YES_NO:
+        return YES_NO[first]
+    raise CellError(column, _("“%(value)s” is not yes, no or not specified.") % {"value": raw})
+
+
+def _year(row: dict, column: str) -> int | None:
+    raw = _text(row.get(column))
+    if not raw:
+        return None
+    try:
+        year = int(Decimal(raw))
+    except (InvalidOperation, ValueError):
+        raise CellError(column, _("“%(value)s” is not a year.") % {"value": raw}) from None
+    if not 1900 <= year <= 2100:
+        raise CellError(column, _("“%(value)s” is not a year between 1900 and 2100.") % {"value": raw})
+    return year
+
+
+def _percent(row: dict, column: str) -> Decimal | None:
+    raw = _text(row.get(column)).rstrip("%").strip()
+    if not raw or raw.casefold() in UNSPECIFIED:
+        return None
+    if "," in raw and "." not in raw:
+        raw = raw.replace(",", ".")  # a decimal comma, from a semicolon-delimited file
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise CellError(column, _("“%(value)s” is not a percentage.") % {"value": raw}) from None
+    if not 0 <= value <= 200:
+        raise CellError(
+            column, _("“%(value)s” is not a reduction between 0 and 200 percent.") % {"value": raw}
+        )
+    return value.quantize(Decimal("0.1"))
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
+
+
+def _date(row: dict, column: str) -> date | None:
+    value = row.get(column)
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raw = _text(value)
+    if not raw:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(raw[:10], fmt).date()
+        except ValueError:
+            continue
+    raise CellError(column, _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": raw})
+
+
+def _url(row: dict, column: str) -> str:
+    raw = _text(row.get(column))
+    if not raw or not raw.lower().startswith(("http://", "https://")):
+        return ""
+    return raw[:500]
+
+
+def _scope(row: dict) -> str:
+    covered = [_usage(row, f"scope_{n}_coverage") for n in (1, 2, 3)]
+    if covered == [U.YES, U.YES, U.YES]:
+        return Commitment.Scope.SCOPE_1_2_3
+    if covered[:2] == [U.YES, U.YES]:
+        return Commitment.Scope.SCOPE_1_2
+    return Commitment.Scope.UNKNOWN
+
+
+# --- A row -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One commitment a row stands for: its fields, and the tracker's key for it."""
+
+    source_identifier: str
+    fields: dict[str, Any]
+
+    @property
+    def is_interim(self) -> bool:
+        return bool(self.fields["is_interim"])
+
+
+@dataclass
+class TrackerRow:
+    number: int  # as a person sees it in the file
+    name: str
+    country: str  # alpha-2
+    kind: str  # an Organisation.Kind
+    isin: str
+    id_code: str
+    targets: list[Target] = field(default_factory=list)
+
+
+def _credit_conditions(row: dict) -> str:
+    """The conditions put on carbon credits, as text; "No" or "Not specified" is no condition."""
+    texts = (_text(row.get("carbon_credits_conditions")), _text(row.get("carbon_credits_conditions_other")))
+    return "; ".join(t for t in texts if t and t.casefold() not in UNSPECIFIED | {"no", "none"})
+
+
+def _integrity(row: dict, attempt) -> dict[str, Any]:
+    """The integrity indicators of a row; ``attempt`` records a bad cell and gives None, so every bad cell
+    of the row is reported, not only the first."""
+    values = {
+        "gases": attempt(
+            _lookup, row, "ghgs_covered", GASES, noun=_("gas coverage"), blank=Commitment.Gases.UNKNOWN
+        ),
+        "scope": attempt(_scope, row),
+        "uses_removals": attempt(_usage, row, "planning_removals"),
+        "uses_offsets": attempt(_usage, row, "carbon_credits"),
+        "published_plan": attempt(
+            _lookup, row, "published_plan", PLANS, noun=_("published plan answer"), blank=P.UNKNOWN
+        ),
+        "reporting_mechanism": attempt(
+            _lookup, row, "reporting_mechanism", REPORTING, noun=_("reporting mechanism"), blank=R.UNKNOWN
+        ),
+        "accountability": attempt(
+            _lookup, row, "accountability_delivery", PLANS, noun=_("accountability answer"), blank=P.UNKNOWN
+        ),
+        "carbon_credit_conditions": _credit_conditions(row),
+        "separate_removal_target": attempt(_usage, row, "separate_removal_target"),
+        "covers_international_aviation": attempt(_usage, row, "international_aviation"),
+        "covers_international_shipping": attempt(_usage, row, "international_shipping"),
+        "covers_consumption_emissions": attempt(_usage, row, "consumption_emissions"),
+        "status_date": attempt(_date, row, "date_of_last_status_update"),
+    }
+    return values
+
+
+def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, list[tuple[str, str]]]:
+    """A file row (normalised headers) as a ``TrackerRow``, or None and its errors [(column, message)]."""
+    errors: list[tuple[str, str]] = []
+
+    def attempt(func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CellError as error:
+            errors.append((error.column, error.message))
+            return None
+
+    name = _text(row.get("name"))[:200]
+    if not name:
+        errors.append(("name", _("The row has no name.")))
+    raw_country = _text(row.get("country"))
+    country = country_code(raw_country)
+    if not country:
+        errors.append(
+            (
+                "country",
+                _("“%(value)s” is not an ISO 3166 country code or country name.") % {"value": raw_country},
+            )
+        )
+    kind = attempt(_lookup, row, "entity_type", ENTITY_KINDS, noun=_("kind of entity"))
+    integrity = _integrity(row, attempt)
+    id_code = _text(row.get("id_code"))[:80] or f"{raw_country}:{name}"[:80]
+    targets: list[Target] = []
+    end_label = _label(row.get("end_target"))
+    if end_label not in NO_TARGET:
+        end_kind = attempt(_lookup, row, "end_target", KINDS, noun=_("target kind"))
+        status = attempt(_lookup, row, "status_of_end_target", STATUSES, noun=_("target status"))
+        fields = {
+            "kind": end_kind,
+            "title": _text(row.get("end_target_text"))[:200],
+            "target_year": attempt(_year, row, "end_target_year"),
+            "reduction_percent": attempt(_percent, row, "end_target_percentage_reduction"),
+            "baseline_year": attempt(_year, row, "end_target_baseline_year"),
+            "status": status,
+            "is_interim": False,
+            "source_url": _url(row, "end_target_source_url"),
+            "source_identifier": f"{id_code}:end",
+            **integrity,
+        }
+        targets.append(Target(f"{id_code}:end", fields))
+        interim_label = _label(row.get("interim_target"))
+        if interim_label not in NO_TARGET:
+            # The tracker records one status per row, the end target's; the interim target shares it.
+            interim_kind = K.EMISSIONS_REDUCTION if interim_label == "yes" else None
+            if interim_kind is None:
+                interim_kind = attempt(_lookup, row, "interim_target", KINDS, noun=_("target kind"))
+            fields = {
+                **fields,
+                "kind": interim_kind,
+                "title": _text(row.get("interim_target_text"))[:200],
+                "target_year": attempt(_year, row, "interim_target_year"),
+                "reduction_percent": attempt(_percent, row, "interim_target_percentage_reduction"),
+                "baseline_year": attempt(_year, row, "interim_target_baseline_year"),
+                "is_interim": True,
+                "source_identifier": f"{id_code}:interim",
+            }
+            targets.append(Target(f"{id_code}:interim", fields))
+    if errors:
+        return None, errors
+    parsed = TrackerRow(
+        number=number,
+        name=name,
+        country=country,
+        kind=kind,
+        isin=_text(row.get("isin_id")).upper()[:12],
+        id_code=id_code,
+        targets=targets,
+    )
+    return parsed, []
+
+
+# --- Reading the file ------------------------------------------------------------------------------------
+
+
+def tracker_rows_read(*, content: bytes, fmt: str) -> tuple[list[dict[str, Any]], int]:
+    """The file's data rows as dicts of normalised headers, and the sheet row number of the first one."""
+    table = csvsniff.read_table(content=content, fmt=fmt, known=COLUMNS, sheet=SHEET)
+    headers = mapping.apply(source=SOURCE, headers=[csvsniff.normalise_header(h) for h in table.headers])
+    missing = [c for c in REQUIRED if c not in headers]
+    if missing:
+        raise ValidationError(
+            {"file": [_("The file has no %(columns)s column: is it the Net Zero Tracker's download?")
+                      % {"columns": ", ".join(missing)}]}
+        )  # fmt: skip
+    rows = []
+    for values in table.rows:
+        if not any(_text(v) for v in values):
+            continue
+        rows.append(dict(zip(headers, values, strict=False)))
+    return rows, table.header_index + 2
+
+
+# --- Importing -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+@dataclass
+class TrackerOutcome:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    organisations_created: int = 0
+    discrepancies: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    _COUNTS = ("created", "updated", "unchanged", "skipped", "organisations_created", "discrepancies")
+
+    def counts(self) -> tuple:
+        return (*(getattr(self, n) for n in self._COUNTS), len(self.changes))
+
+    def restore(self, counts: tuple) -> None:
+        for name, value in zip(self._COUNTS, counts, strict=False):
+            setattr(self, name, value)
+        del self.changes[counts[-1] :]
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.created or self.updated or self.organisations_created or self.discrepancies)
+
+
+class _Organisations:
+    """Existing organisations the file names, loaded in a few queries."""
+
+    def __init__(self, rows: Iterable[TrackerRow]) -> None:
+        rows = list(rows)
+        self.by_country = {
+            o.country.code: o
+            for o in Organisation.objects.filter(kind=Organisation.Kind.COUNTRY).order_by("pk")
+        }
+        isins = {r.isin for r in rows if r.isin}
+        self.by_isin = (
+            {o.isin: o for o in Organisation.objects.filter(isin__in=isins).order_by("-pk")} if isins else {}
+        )
+        names = {" ".join(r.name.split()).lower() for r in rows if r.kind != Organisation.Kind.COUNTRY}
+        self.by_name: dict[tuple[str, str], Organisation] = {}
+        if names:
+            queryset = Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(
+                normalised__in=names
+            )
+            for o in queryset.order_by("-pk"):
+                self.by_name[(" ".join(o.name.split()).lower(), o.country.code if o.country else "")] = o
+
+    def match(self, row: TrackerRow) -> Organisation | None:
+        if row.kind == Organisation.Kind.COUNTRY:
+            return self.by_country.get(row.country)
+        if row.isin and row.isin in self.by_isin:
+            return self.by_isin[row.isin]
+        return self.by_name.get((" ".join(row.name.split()).lower(), row.country))
+
+    def remember(self, row: TrackerRow, organisation: Organisation) -> None:
+        if row.kind == Organisation.Kind.COUNTRY:
+            self.by_country[row.country] = organisation
+        if row.isin:
+            self.by_isin[row.isin] = organisation
+        self.by_name[(" ".join(row.name.split()).lower(), row.country)] = organisation
+
+
+def _may_create(row: TrackerRow, create: str) -> bool:
+    if create == Create.ALL:
+        return True
+    return (
+        create == Create.COUNTRIES
+        and row.kind == Organisation.Kind.COUNTRY
+        and row.country in UN_MEMBER_STATES
+    )
+
+
+def _matching_commitment(target: Target, recorded: list[Commitment]) -> Commitment | None:
+    """The recorded commitment a tracker target speaks of: the one linked to it, else one of the same
+    interim-or-final with the same kind and year, the same year, or (the only one of) the same kind."""
+    for commitment in recorded:
+        if commitment.source_identifier == target.source_identifier:
+            return commitment
+    # A commitment linked to another of the tracker's targets is not this one.
+    same_stage = [c for c in recorded if c.is_interim == target.is_interim and not c.source_identifier]
+    kind, year = target.fields["kind"], target.fields["target_year"]
+    for test in (
+        lambda c: c.kind == kind and c.target_year == year,
+        lambda c: year is not None and c.target_year == year,
+    ):
+        found = [c for c in same_stage if test(c)]
+        if found:
+            return found[0]
+    same_kind = [c for c in same_stage if c.kind == kind]
+    return same_kind[0] if len(same_kind) == 1 else None
+
+
+def _differences(commitment: Commitment, target: Target) -> list[str]:
+    different = []
+    for name in COMPARED:
+        theirs = target.fields[name]
+        if name == "reduction_percent" and theirs is None:
+            continue  # the tracker not stating a percent is no disagreement
+        if getattr(commitment, name) != theirs:
+            different.append(name)
+    return different
+
+
+def _refreshes(commitment: Commitment, target: Target) -> dict[str, Any]:
+    return {n: target.fields[n] for n in REFRESHED if getattr(commitment, n) != target.fields[n]}
+
+
+def _import_row(
+    row: TrackerRow,
+    *,
+    organisations: _Organisations,
+    recorded: dict[int, list[Commitment]],
+    create: str,
+    mode: str,
+    by,
+    outcome: TrackerOutcome,
+) -> None:
+    organisation = organisations.match(row)
+    if organisation is None:
+        if mode == Mode.DISCREPANCIES or not _may_create(row, create):
+            outcome.skipped += 1
+            return
+        organisation = services.organisation_create(
+            by=by,
+            name=row.name,
+            kind=row.kind,
+            country=row.country,
+            isin=row.isin,
+            sector=Organisation.Sector.PUBLIC_SECTOR if row.kind != Organisation.Kind.COMPANY else "",
+        )
+        organisations.remember(row, organisation)
+        recorded[organisation.pk] = []
+        outcome.organisations_created += 1
+        outcome.changes.append(_("New organisation: %(name)s") % {"name": organisation.name})
+    ours = recorded.setdefault(organisation.pk, [])
+    for target in row.targets:
+        commitment = _matching_commitment(target, ours)
+        if commitment is None:
+            if mode == Mode.DISCREPANCIES:
+                outcome.changes.append(
+                    _("The tracker lists a target we do not record: %(target)s")
+                    % {"target": discrepancies.describe(organisation=organisation, values=target.fields)}
+                )
+                outcome.created += 1
+                continue
+            commitment = services.commitment_create(
+                organisation=organisation, by=by, reason=REASON, **target.fields
+            )
+            ours.append(commitment)
+            outcome.created += 1
+            continue
+        different = _differences(commitment, target)
+        if different:
+            raised = discrepancies.discrepancy_raise(
+                commitment=commitment, organisation=organisation, target=target, fields=different
+            )
+            if raised is not None:
+                outcome.discrepancies += 1
+                outcome.changes.append(raised.summary)
+            else:
+                outcome.unchanged += 1
+            continue
+        refresh = _refreshes(commitment, target)
+        if not refresh or mode == Mode.DISCREPANCIES:
+            outcome.unchanged += 1
+        else:
+            services.commitment_update(commitment=commitment, by=by, reason=REASON, **refresh)
+            outcome.updated += 1
+
+
+class _Rollback(Exception):
+    pass
+
+
+def tracker_import(
+    *, content: bytes, fmt: str, create: str = Create.COUNTRIES, mode: str = Mode.IMPORT, by=None
+) -> TrackerOutcome:
+    """Import a Net Zero Tracker file (``fmt`` csv or xlsx). A dry run does it all and rolls it back."""
+    if create not in Create.CHOICES:
+        raise ValidationError({"create": [_("Create one of: %s.") % ", ".join(Create.CHOICES)]})
+    rows, first_number = tracker_rows_read(content=content, fmt=fmt)
+    outcome = TrackerOutcome(rows=len(rows))
+    parsed: list[TrackerRow] = []
+    seen: dict[str, int] = {}
+    for index, data in enumerate(rows):
+        number = first_number + index
+        row, errors = row_parse(data, number=number)
+        if row is None:
+            outcome.errors.extend(RowError(number, column, message) for column, message in errors)
+            continue
+        if row.id_code in seen:
+            outcome.errors.append(
+                RowError(
+                    number,
+                    "id_code",
+                    _("%(code)s already appears on row %(row)s of this file.")
+                    % {"code": row.id_code, "row": seen[row.id_code]},
+                )
+            )
+            continue
+        seen[row.id_code] = number
+        parsed.append(row)
+    organisations = _Organisations(parsed)
+    recorded: dict[int, list[Commitment]] = {}
+    known = {o.pk for o in (*organisations.by_country.values(), *organisations.by_isin.values())}
+    known |= {o.pk for o in organisations.by_name.values()}
+    for commitment in Commitment.objects.filter(organisation_id__in=known).order_by("pk"):
+        recorded.setdefault(commitment.organisation_id, []).append(commitment)
+
+    def run(rows: list[TrackerRow]) -> None:
+        for row in rows:
+            before = outcome.counts()
+            try:
+                with transaction.atomic():  # a bad row fails alone
+                    _import_row(
+                        row,
+                        organisations=organisations,
+                        recorded=recorded,
+                        create=create,
+                        mode=mode,
+                        by=by,
+                        outcome=outcome,
+                    )
+            except ValidationError as error:
+                # The row's savepoint is rolled back: so are its counts.
+                outcome.restore(before)
+                for name, messages in error.message_dict.items():
+                    for message in messages:
+                        field_name = "" if name == "__all__" else name
+                        outcome.errors.append(RowError(row.number, field_name, message))
+
+    if mode == Mode.DRY_RUN:
+        try:
+            with transaction.atomic():
+                run(parsed)
+                raise _Rollback
+        except _Rollback:
+            pass
+        return outcome
+    # Each chunk commits: one transaction over a whole file would pile up thousands of savepoints
+    # (subtransactions), which slows PostgreSQL for every connection, not only this one.
+    for start in range(0, len(parsed), CHUNK_ROWS):
+        with transaction.atomic():
+            run(parsed[start : start + CHUNK_ROWS])
+    return outcome

@@ -1,0 +1,307 @@
+"""Staff pages for climate data: importing the Net Zero Tracker and the NDC registry list (with the
+column-mapping step when a file's headers are not the ones expected), and the discrepancy queue.
+
+Views hold no rules: they call ``tracker.tracker_import``, ``ndc.ndc_import``, ``mapping.column_mapping_save``
+and the ``discrepancies`` services, and show their ``ValidationError`` messages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django import forms
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from members.climate import csvsniff, discrepancies, mapping, ndc, tracker
+from members.imports import services as imports
+from members.models import Discrepancy
+from members.staff import staff_required
+
+TRACKER, NDCS = tracker.SOURCE, ndc.SOURCE
+PERMISSIONS = {
+    TRACKER: ("members.add_commitment", "members.change_commitment"),
+    NDCS: ("members.add_ndcsubmission", "members.change_ndcsubmission"),
+}
+STASH_SALT = "members.climate.column-mapping"
+
+
+def _allowed(user, source: str) -> bool:
+    if source in PERMISSIONS:
+        return user.has_perms(PERMISSIONS[source])
+    try:
+        return imports.importable_get(source).allowed(user)
+    except ValidationError:
+        return False
+
+
+def _known_columns(source: str) -> list[str]:
+    if source == TRACKER:
+        return list(tracker.COLUMNS)
+    if source == NDCS:
+        return list(ndc.COLUMNS)
+    return imports.importable_get(source).columns
+
+
+def _required_columns(source: str) -> list[str]:
+    if source == TRACKER:
+        return list(tracker.REQUIRED)
+    if source == NDCS:
+        return list(ndc.REQUIRED)
+    return list(imports.importable_get(source).resource_class.required_columns)
+
+
+def _read_table(*, content: bytes, name: str, source: str) -> csvsniff.Table:
+    sheet = tracker.SHEET if source == TRACKER else ""
+    fmt = imports.import_format_of(name)
+    return csvsniff.read_table(content=content, fmt=fmt, known=_known_columns(source), sheet=sheet)
+
+
+# --- Keeping an uploaded file across the mapping step ------------------------------------------------------
+
+
+def stash_upload(*, content: bytes, name: str, source: str, options: dict | None = None) -> str:
+    """Store an upload while staff map its columns; a signed token names it (and cannot name another file)."""
+    fmt = imports.import_format_of(name)
+    path = default_storage.save(f"imports/mapping/{uuid.uuid4().hex}.{fmt}", ContentFile(content))
+    return signing.dumps(
+        {"path": path, "name": name, "source": source, "options": options or {}}, salt=STASH_SALT
+    )
+
+
+def _unstash(token: str) -> tuple[dict, bytes]:
+    try:
+        data = signing.loads(token, salt=STASH_SALT, max_age=24 * 3600)
+        with default_storage.open(data["path"], "rb") as handle:
+            return data, handle.read()
+    except (signing.BadSignature, OSError, KeyError) as error:
+        raise ValidationError(_("The uploaded file is no longer available: upload it again.")) from error
+
+
+def needs_mapping(*, content: bytes, name: str, source: str) -> bool:
+    """A file whose required columns are missing but which has headers nobody has mapped yet."""
+    table = _read_table(content=content, name=name, source=source)
+    headers = mapping.apply(source=source, headers=[csvsniff.normalise_header(h) for h in table.headers])
+    missing = [c for c in _required_columns(source) if c not in headers]
+    return bool(missing) and bool(
+        mapping.unknown_headers(headers=headers, known=_known_columns(source), source=source)
+    )
+
+
+def mapping_step_for(source: str, upload) -> str:
+    """The column-mapping page's address for an upload the spreadsheet import refused, or "" if mapping its
+    headers would not help (for the import page of ``members.imports.views``)."""
+    try:
+        upload.seek(0)
+        content, name = upload.read(), PurePath(upload.name).name
+        if not needs_mapping(content=content, name=name, source=source):
+            return ""
+        token = stash_upload(content=content, name=name, source=source)
+        return f"{reverse('climate-map-columns')}?token={token}"
+    except ValidationError:
+        return ""
+
+
+# --- Importing the tracker and the NDC list -----------------------------------------------------------------
+
+
+class ClimateImportForm(forms.Form):
+    source = forms.ChoiceField(
+        label=gettext_lazy("What the file holds"),
+        choices=[
+            (TRACKER, gettext_lazy("Net Zero Tracker download (.xlsx or .csv)")),
+            (NDCS, gettext_lazy("UNFCCC NDC registry list (.csv)")),
+        ],
+    )
+    file = forms.FileField(label=gettext_lazy("File"))
+    create = forms.ChoiceField(
+        label=gettext_lazy("Organisations to add when none matches a row (tracker)"),
+        choices=[
+            (tracker.Create.COUNTRIES, gettext_lazy("Countries (UN member states)")),
+            (tracker.Create.ALL, gettext_lazy("All: also regions, cities and companies")),
+            (tracker.Create.NONE, gettext_lazy("None")),
+        ],
+        initial=tracker.Create.COUNTRIES,
+    )
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Preview only: write nothing"), required=False, initial=True
+    )
+
+
+def _run(*, source: str, content: bytes, name: str, create: str, dry_run: bool, by):
+    fmt = imports.import_format_of(name)
+    if source == TRACKER:
+        mode = tracker.Mode.DRY_RUN if dry_run else tracker.Mode.IMPORT
+        outcome = tracker.tracker_import(content=content, fmt=fmt, create=create, mode=mode, by=by)
+        errors = [e.as_dict() for e in outcome.errors]
+    else:
+        outcome = ndc.ndc_import(content=content, fmt=fmt, dry_run=dry_run)
+        errors = outcome.errors
+    return outcome, errors
+
+
+def _result(request, *, source: str, outcome, errors, dry_run: bool, name: str):
+    return render(
+        request,
+        "members/climate/import_result.html",
+        {"source": source, "outcome": outcome, "errors": errors[:500], "dry_run": dry_run, "name": name},
+    )
+
+
+def _form_errors(form: forms.Form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+@staff_required
+def climate_import(request):
+    form = ClimateImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        source = form.cleaned_data["source"]
+        if not _allowed(request.user, source):
+            raise PermissionDenied(_("You may not import these records."))
+        upload = form.cleaned_data["file"]
+        content, name = upload.read(), PurePath(upload.name).name
+        options = {"create": form.cleaned_data["create"], "dry_run": form.cleaned_data["dry_run"]}
+        try:
+            if needs_mapping(content=content, name=name, source=source):
+                token = stash_upload(content=content, name=name, source=source, options=options)
+                return redirect(f"{reverse('climate-map-columns')}?token={token}")
+            outcome, errors = _run(source=source, content=content, name=name, by=request.user, **options)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            return _result(
+                request, source=source, outcome=outcome, errors=errors, name=name, dry_run=options["dry_run"]
+            )
+    return render(request, "members/climate/import.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- The column-mapping step --------------------------------------------------------------------------------
+
+
+class ColumnMappingForm(forms.Form):
+    def __init__(self, *args, headers: list[str], known: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Ignore this column")), *[(c, c) for c in known]]
+        for index, header in enumerate(headers):
+            self.fields[f"column_{index}"] = forms.ChoiceField(label=header, choices=choices, required=False)
+        self.headers = headers
+
+    def mappings(self) -> dict[str, str]:
+        return {header: self.cleaned_data.get(f"column_{i}") or "" for i, header in enumerate(self.headers)}
+
+
+@staff_required
+def column_mapping(request):
+    """Map a file's unknown headers to fields, remember them for its source, then go on with the import."""
+    token = request.POST.get("token") or request.GET.get("token") or ""
+    try:
+        stash, content = _unstash(token)
+    except ValidationError as error:
+        return render(
+            request, "members/climate/map_columns.html", {"problem": " ".join(error.messages)}, status=400
+        )
+    source, name = stash["source"], stash["name"]
+    if not _allowed(request.user, source):
+        raise PermissionDenied(_("You may not import these records."))
+    known = _known_columns(source)
+    table = _read_table(content=content, name=name, source=source)
+    headers = [csvsniff.normalise_header(h) for h in table.headers]
+    unknown = mapping.unknown_headers(headers=headers, known=known, source=source)
+    form = ColumnMappingForm(request.POST or None, headers=unknown, known=known)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mapping.column_mapping_save(source=source, mappings=form.mappings(), known=known)
+            response = _after_mapping(
+                request, source=source, content=content, name=name, options=stash["options"]
+            )
+            default_storage.delete(stash["path"])  # done with: a job keeps its own copy of the file
+            return response
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+    context = {
+        "form": form,
+        "token": token,
+        "name": name,
+        "source": source,
+        "required": _required_columns(source),
+        "samples": table.rows[:3],
+        "headers": table.headers,
+    }
+    return render(request, "members/climate/map_columns.html", context, status=400 if form.errors else 200)
+
+
+def _after_mapping(request, *, source: str, content: bytes, name: str, options: dict):
+    if source in (TRACKER, NDCS):
+        outcome, errors = _run(
+            source=source,
+            content=content,
+            name=name,
+            create=options.get("create", tracker.Create.COUNTRIES),
+            dry_run=options.get("dry_run", True),
+            by=request.user,
+        )
+        dry_run = options.get("dry_run", True)
+        return _result(request, source=source, outcome=outcome, errors=errors, name=name, dry_run=dry_run)
+    job = imports.import_job_create(
+        resource=source, upload=SimpleUploadedFile(name, content), by=request.user
+    )
+    imports.import_job_start(job=job)
+    return redirect("imports-job", pk=job.pk)
+
+
+# --- The discrepancy queue ----------------------------------------------------------------------------------
+
+
+class ResolveForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", gettext_lazy("Accept the tracker's values")), ("keep", gettext_lazy("Keep ours"))]
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=300)
+
+
+@staff_required
+def discrepancy_list(request):
+    if not request.user.has_perm("members.view_discrepancy"):
+        raise PermissionDenied(_("You may not see discrepancies."))
+    queue = discrepancies.discrepancies_open()[:200]
+    return render(request, "members/climate/discrepancies.html", {"queue": queue, "form": ResolveForm()})
+
+
+@staff_required
+@require_POST
+def discrepancy_resolve(request, pk: int):
+    if not request.user.has_perms(("members.change_discrepancy", "members.change_commitment")):
+        raise PermissionDenied(_("You may not resolve discrepancies."))
+    discrepancy = get_object_or_404(Discrepancy, pk=pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        queue = discrepancies.discrepancies_open()[:200]
+        return render(
+            request, "members/climate/discrepancies.html", {"queue": queue, "form": form}, status=400
+        )
+    service = (
+        discrepancies.discrepancy_accept
+        if form.cleaned_data["decision"] == "accept"
+        else discrepancies.discrepancy_keep
+    )
+    try:
+        service(discrepancy=discrepancy, by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        queue = discrepancies.discrepancies_open()[:200]
+        context = {"queue": queue, "form": form, "problem": " ".join(error.messages)}
+        return render(request, "members/climate/discrepancies.html", context, status=409)
+    return redirect("climate-discrepancies")

@@ -1,0 +1,105 @@
+"""The NDC registry list: both header layouts, EU member states carrying the EU's submission, rounds,
+idempotence, and the dashboard's list of members with an active NDC 3.0."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from members import demo
+from members.climate import ndc, selectors
+from members.models import Commitment, NdcSubmission, Organisation
+
+from .samples import read
+
+pytestmark = pytest.mark.django_db
+
+
+def _countries() -> dict[str, Organisation]:
+    names = (("DK", "Denmark"), ("FI", "Finland"), ("PA", "Panama"), ("BT", "Bhutan"))
+    return {
+        code: Organisation.objects.create(name=name, kind="country", country=code) for code, name in names
+    }
+
+
+@pytest.mark.parametrize("name", ["ndcs.csv", "ndcs_capitalised.csv"])
+def test_denmark_and_finland_resolve_to_the_eus_active_submission_and_panama_to_its_own(name):
+    countries = _countries()
+    outcome = ndc.ndc_import(content=read(name), fmt="csv")
+    assert (outcome.created, outcome.error_rows) == (8, 0)
+    for code in ("DK", "FI"):
+        active = ndc.ndc_active_for(organisation=countries[code])
+        assert (active.party_code, active.title, active.round) == ("EUU", "European Union NDC 3.0", "ndc3")
+    panama = ndc.ndc_active_for(organisation=countries["PA"])
+    assert (panama.party_code, panama.round, str(panama.submitted_on)) == ("PAN", "ndc3", "2025-06-27")
+    assert panama.organisation == countries["PA"]
+    assert ndc.ndc_active_for(organisation=countries["BT"]).round == "updated"
+    assert ndc.ndc_active_for(organisation=countries["BT"], round="ndc3") is None
+    rounds = dict(NdcSubmission.objects.filter(party_code="PAN").values_list("title", "round"))
+    assert rounds == {
+        "Panama First NDC": "first",
+        "Panama First NDC (Updated submission)": "updated",
+        "Panama NDC 3.0": "ndc3",
+    }
+
+
+def test_a_second_run_creates_and_changes_nothing_and_a_status_change_is_an_update():
+    _countries()
+    ndc.ndc_import(content=read("ndcs.csv"), fmt="csv")
+    again = ndc.ndc_import(content=read("ndcs.csv"), fmt="csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 8)
+    archived = read("ndcs.csv").replace(
+        b"Panama NDC 3.0,pdf,Spanish,3,Active", b"Panama NDC 3.0,pdf,Spanish,3,Archived"
+    )
+    changed = ndc.ndc_import(content=archived, fmt="csv")
+    assert (changed.created, changed.updated) == (0, 1)
+    assert NdcSubmission.objects.get(title="Panama NDC 3.0").status == "archived"
+
+
+def test_bad_rows_are_reported_with_their_values_and_a_dry_run_writes_nothing():
+    content = (
+        b"code,party,title,fileType,language,version,status,submissionDate,encodedAbsUrl,originalFilename\n"
+        b"XXX,Nowhere,Nowhere First NDC,pdf,English,1,Pending,someday,not-a-url,x.pdf\n"
+        b"PAN,Panama,Panama NDC 3.0,pdf,Spanish,3,Active,2025-06-27,https://unfccc.int/pa-3.pdf,pa.pdf\n"
+    )
+    outcome = ndc.ndc_import(content=content, fmt="csv", dry_run=True)
+    messages = {(e["row"], e["field"]): e["message"] for e in outcome.errors}
+    assert "“XXX”" in messages[(2, "code")]
+    assert "“Pending”" in messages[(2, "status")]
+    assert "“someday”" in messages[(2, "submissiondate")]
+    assert "“not-a-url”" in messages[(2, "encodedabsurl")]
+    assert outcome.created == 1
+    assert NdcSubmission.objects.count() == 0
+
+
+def test_a_target_countrys_new_ndc3_is_flagged_when_it_has_stated_a_net_negative_goal():
+    countries = _countries()
+    Commitment.objects.create(organisation=countries["PA"], kind="net_negative", target_year=2050)
+    outcome = ndc.ndc_import(content=read("ndcs.csv"), fmt="csv")
+    assert outcome.flagged == 1
+    assert [s.title for s in selectors.ndc_submissions_flagged()] == ["Panama NDC 3.0"]
+
+
+def test_the_dashboard_lists_which_members_have_an_active_ndc3_and_since_when(
+    staff_user, client, django_assert_max_num_queries
+):
+    demo.load(profile="gone")
+    ndc.ndc_import(content=read("ndcs.csv"), fmt="csv")
+    with django_assert_max_num_queries(2):
+        rows = selectors.members_with_active_ndc3()
+    listed = {row.organisation.name: (str(row.since), row.through_eu) for row in rows}
+    assert listed["Denmark"] == ("2025-11-05", True)
+    assert listed["Panama"] == ("2025-06-27", False)
+    assert "Bhutan" not in listed
+    client.force_login(staff_user)
+    page = client.get("/dashboard/").content.decode()
+    assert "Members with an active NDC 3.0" in page
+    assert "Panama" in page and "27 Jun 2025" in page
+
+
+def test_the_command_imports_the_list(tmp_path):
+    path = tmp_path / "ndcs.csv"
+    path.write_bytes(read("ndcs_capitalised.csv"))
+    out = StringIO()
+    call_command("import_ndcs", str(path), stdout=out)
+    assert "8 rows: 8 submissions created" in out.getvalue()

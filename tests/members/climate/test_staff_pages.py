@@ -1,0 +1,195 @@
+"""The staff pages: importing the tracker and the NDC list, the column-mapping step (also offered by the
+spreadsheet import), the discrepancy queue, and the climate panel of the organisation page."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from members.climate import tracker
+from members.models import Commitment, Discrepancy, ImportColumnMapping, ImportJob, Organisation
+
+from .samples import read, tracker_rows_csv, tracker_xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _post_import(client, content: bytes, name: str, *, source="tracker", dry_run=False, create="all"):
+    data = {"source": source, "file": SimpleUploadedFile(name, content), "create": create}
+    if dry_run:
+        data["dry_run"] = "on"
+    return client.post(reverse("climate-import"), data, follow=True)
+
+
+def test_staff_preview_the_tracker_workbook_then_import_it(staff_user):
+    client = _client(staff_user)
+    assert client.get(reverse("climate-import")).status_code == 200
+    preview = _post_import(client, tracker_xlsx(), "net-zero-tracker.xlsx", dry_run=True)
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert "Preview" in html and '<dd id="count-created">9</dd>' in html
+    assert Commitment.objects.count() == 0
+
+    imported = _post_import(client, tracker_xlsx(), "net-zero-tracker.xlsx")
+    assert '<dd id="count-created">9</dd>' in imported.content.decode()
+    assert Commitment.objects.count() == 9
+
+
+def test_staff_import_the_ndc_list_from_the_same_page(staff_user):
+    Organisation.objects.create(name="Panama", kind="country", country="PA")
+    response = _post_import(_client(staff_user), read("ndcs_capitalised.csv"), "ndcs.csv", source="ndcs")
+    assert '<dd id="count-created">8</dd>' in response.content.decode()
+
+
+def test_a_bad_file_is_answered_with_the_reason_not_an_error_page(staff_user):
+    client = _client(staff_user)
+    response = _post_import(client, b"%PDF-1.4", "tracker.pdf")
+    assert response.status_code == 400 and "Upload a .csv or .xlsx file." in response.content.decode()
+    response = _post_import(client, b"\x00\x01 not a workbook", "tracker.xlsx")
+    assert response.status_code == 400 and "could not be read as XLSX" in response.content.decode()
+    response = _post_import(client, b"\n\n", "tracker.csv")
+    assert response.status_code == 400 and "The file is empty" in response.content.decode()
+
+
+def test_unmapped_labels_are_listed_as_row_errors_on_the_page(staff_user):
+    row = {"ID_Code": "X", "Name": "Denmark", "Country": "DNK", "Entity_type": "Country",
+           "End_target": "Carbon-ish", "Status_of_end_target": "In law"}  # fmt: skip
+    content = tracker_rows_csv([row])
+    response = _post_import(_client(staff_user), content, "tracker.csv")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "“Carbon-ish” is not a target kind the tracker import knows." in html
+
+
+def test_a_tracker_file_with_other_headers_goes_through_the_mapping_step_saved_for_next_time(staff_user):
+    renamed = read("tracker.csv").replace(b",End_target,", b",Target kind,", 1)
+    client = _client(staff_user)
+    response = _post_import(client, renamed, "tracker.csv")
+    assert response.redirect_chain[-1][0].startswith(reverse("climate-map-columns"))
+    html = response.content.decode()
+    assert "target_kind" in html
+    token = response.context["token"]
+    fields = {name: "" for name in response.context["form"].fields}
+    target = next(name for name, f in response.context["form"].fields.items() if f.label == "target_kind")
+    response = client.post(reverse("climate-map-columns"), {"token": token, **fields, target: "end_target"})
+    assert response.status_code == 200
+    assert '<dd id="count-created">9</dd>' in response.content.decode()
+    assert ImportColumnMapping.objects.get(source="tracker", header="target_kind").field == "end_target"
+
+    Commitment.objects.all().delete()
+    again = _post_import(client, renamed, "tracker.csv")
+    assert not again.redirect_chain
+    assert '<dd id="count-created">9</dd>' in again.content.decode()
+
+
+def test_the_spreadsheet_import_offers_the_mapping_step_for_unknown_headers(staff_user):
+    client = _client(staff_user)
+    content = b"Organisation name,kind,country\nCarbon Removal Works,company,CHE\n"
+    upload = SimpleUploadedFile("organisations.csv", content)
+    response = client.post(reverse("imports"), {"resource": "organisations", "file": upload})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Map its columns to fields" in html
+    mapping_url = response.context["mapping_url"]
+    page = client.get(mapping_url)
+    field_name = next(iter(page.context["form"].fields))
+    token = page.context["token"]
+    response = client.post(reverse("climate-map-columns"), {"token": token, field_name: "name"})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("imports-job", args=[job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.error_count, job.total_rows) == ("done", 0, 1)
+    client.post(reverse("imports-job-confirm", args=[job.pk]))
+    organisation = Organisation.objects.get(name="Carbon Removal Works")
+    assert organisation.country.code == "CH"  # alpha-3 in the file
+
+
+def test_a_forged_or_expired_mapping_token_is_a_clear_400(staff_user):
+    response = _client(staff_user).get(reverse("climate-map-columns") + "?token=nonsense")
+    assert response.status_code == 400
+    assert "no longer available" in response.content.decode()
+
+
+def _discrepancy() -> Discrepancy:
+    denmark = Organisation.objects.create(name="Denmark", kind="country", country="DK")
+    Commitment.objects.create(organisation=denmark, kind="net_negative", target_year=2050, status="law")
+    row = {"ID_Code": "COU-0042", "Name": "Denmark", "Country": "DNK", "Entity_type": "Country",
+           "End_target": "Climate neutral(ity)", "End_target_year": "2050",
+           "Status_of_end_target": "In law"}  # fmt: skip
+    tracker.tracker_import(content=tracker_rows_csv([row]), fmt="csv")
+    return Discrepancy.objects.get()
+
+
+def test_staff_accept_a_discrepancy_from_the_queue_and_it_is_accepted_once(staff_user):
+    discrepancy = _discrepancy()
+    client = _client(staff_user)
+    page = client.get(reverse("climate-discrepancies")).content.decode()
+    assert "Net Zero Tracker says climate neutral 2050, in law" in page
+    resolve = reverse("climate-discrepancy-resolve", args=[discrepancy.pk])
+    response = client.post(resolve, {"decision": "accept", "reason": "Matches the Climate Act."})
+    assert response.status_code == 302
+    commitment = discrepancy.commitment
+    commitment.refresh_from_db()
+    assert commitment.kind == "climate_neutral"
+    assert commitment.history.latest().history_change_reason.startswith("Source: Net Zero Tracker")
+    again = client.post(resolve, {"decision": "accept"})
+    assert again.status_code == 409 and "already accepted" in again.content.decode()
+    assert "Nothing to work through." in client.get(reverse("climate-discrepancies")).content.decode()
+
+
+def test_a_viewer_sees_the_queue_but_may_not_resolve_or_import(viewer_user):
+    discrepancy = _discrepancy()
+    client = _client(viewer_user)
+    assert client.get(reverse("climate-discrepancies")).status_code == 200
+    response = client.post(
+        reverse("climate-discrepancy-resolve", args=[discrepancy.pk]), {"decision": "keep"}
+    )
+    assert response.status_code == 403
+    assert _post_import(client, read("tracker.csv"), "tracker.csv").status_code == 403
+    discrepancy.refresh_from_db()
+    assert discrepancy.status == "open"
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get(reverse("climate-import"))
+    assert response.status_code == 302 and "login" in response.url
+
+
+def test_the_organisation_page_shows_integrity_ndcs_and_open_discrepancies(admin_user):
+    from members.climate import ndc
+
+    tracker.tracker_import(content=read("tracker.csv"), fmt="csv", create=tracker.Create.ALL)
+    ndc.ndc_import(content=read("ndcs.csv"), fmt="csv")
+    denmark = Organisation.objects.get(country="DK", kind="country")
+    html = (
+        _client(admin_user)
+        .get(reverse("admin:members_organisation_change", args=[denmark.pk]))
+        .content.decode()
+    )
+    assert "Integrity of each commitment" in html
+    # Met: plan, annual reporting, accountability, no credits. Not met: removals, aviation, consumption.
+    assert "4 of 7 (0 unknown)" in html
+    assert "European Union NDC 3.0" in html and "which it carries" in html
+
+
+def test_the_admin_lists_discrepancies_and_ndcs_and_accepts_through_the_service(admin_user):
+    discrepancy = _discrepancy()
+    client = _client(admin_user)
+    assert client.get(reverse("admin:members_ndcsubmission_changelist")).status_code == 200
+    assert client.get(reverse("admin:members_discrepancy_changelist")).status_code == 200
+    response = client.post(
+        reverse("admin:members_discrepancy_changelist"),
+        {"action": "accept", "_selected_action": [discrepancy.pk]},
+    )
+    assert response.status_code == 302
+    discrepancy.refresh_from_db()
+    assert discrepancy.status == "accepted" and discrepancy.resolved_by == admin_user
+    assert discrepancy.commitment.history.latest().history_change_reason.startswith(
+        "Source: Net Zero Tracker"
+    )
