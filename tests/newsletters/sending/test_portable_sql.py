@@ -61,6 +61,6 @@ def test_sending_freezes_the_audience_and_sends_every_message_on_sqlite(tmp_path
         line
         for path in (tmp_path / "mail").iterdir()
         for line in path.read_text().splitlines()
-        if line.startswith("To: probe")
+        if line.startswith("To: Probe")
     ]
     assert len(recipients) == len(set(recipients)) == 7
