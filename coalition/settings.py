@@ -46,7 +46,7 @@ DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 # defaults to HTTPS on the first allowed host; otherwise to the host and port `make run` serves on
 # (scripts/serve.sh exports HOST and PORT), so links work whatever port was chosen.
 _SERVE_HOST = env.str("HOST", default="127.0.0.1")
-_SERVE_HOST = "127.0.0.1" if _SERVE_HOST in {"", "0.0.0.0", "::"} else _SERVE_HOST
+_SERVE_HOST = "127.0.0.1" if _SERVE_HOST in {"", "0.0.0.0", "::"} else _SERVE_HOST  # noqa: S104 - links, not a bind
 SITE_URL = env.str(
     "SITE_URL",
     default=(

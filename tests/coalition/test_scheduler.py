@@ -6,9 +6,7 @@ import pytest
 from django.utils import timezone
 
 from coalition import scheduler
-from newsletters.models import Newsletter
 from tests.embedded import embedded_env, manage
-from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
 
 
 def test_interval_entries_are_due_at_once_and_crontab_entries_at_their_time(settings):
@@ -68,7 +66,9 @@ def test_run_schedule_sends_a_due_scheduled_newsletter_on_the_embedded_default(t
     )
     assert check.stdout.strip().splitlines()[-1] == "sent True"
     sent = [
-        line for path in (tmp_path / "mail").iterdir() for line in path.read_text().splitlines()
+        line
+        for path in (tmp_path / "mail").iterdir()
+        for line in path.read_text().splitlines()
         if line.startswith("To: Due")
     ]
     assert len(sent) == 3
