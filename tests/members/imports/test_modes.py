@@ -144,3 +144,25 @@ def test_a_revert_keeps_a_value_changed_after_the_import(finland, admin_user):
     assert outcome.kept == 1
     finland.refresh_from_db()
     assert finland.description == "Edited since"
+
+
+def test_the_staff_pages_choose_the_mode_show_the_diff_and_revert(client, admin_user, finland):
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile(
+        "orgs.csv", (HEADER + "Finland,country,FI,,,New text,\n").encode(), content_type="text/csv"
+    )
+    response = client.post(
+        "/staff/imports/", {"resource": "organisations", "file": upload, "mode": "overwrite"}, follow=True
+    )
+    page = response.content.decode()
+    assert "Overwrite with the file" in page and "blank cells leave fields alone" in page
+    assert "<del>Carbon neutral by 2035.</del> → <ins>New text</ins>" in page
+    job = ImportJob.objects.get()
+    page = client.post(f"/staff/imports/{job.pk}/confirm/", follow=True).content.decode()
+    assert "Revert this import" in page
+    finland.refresh_from_db()
+    assert finland.description == "New text"
+    page = client.post(f"/staff/imports/{job.pk}/revert/", follow=True).content.decode()
+    assert "Reverted: 0 created records deleted, 1 records restored." in page
+    finland.refresh_from_db()
+    assert finland.description == "Carbon neutral by 2035."
