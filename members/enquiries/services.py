@@ -295,7 +295,15 @@ def enquiry_submit(
     fields = {name: data[name] for name in APPLICANT_FIELDS if name in data}
     fields["email"] = (fields.get("email") or "").strip().lower()
     fields["organisation_name"] = " ".join((fields.get("organisation_name") or "").split())
-    for name in ("country", "website", "job_title", "intended_commitments", "target_kind", "public_description"):
+    optional = (
+        "country",
+        "website",
+        "job_title",
+        "intended_commitments",
+        "target_kind",
+        "public_description",
+    )
+    for name in optional:
         fields[name] = fields.get(name) or ""
     problems = enquiry_validate(fields)
     if problems:
