@@ -17,7 +17,11 @@ urlpatterns = [
     path("api/v1/", include("coalition.site.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="coalition/redoc.html"),
+        name="api-redoc",
+    ),
     path("", include("members.urls")),
     path("", include("newsletters.urls")),
     path("", include("campaigns.urls")),

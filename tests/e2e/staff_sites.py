@@ -38,7 +38,11 @@ class PostgresSite:
     name = "postgresql"
 
     def __init__(self, live_server, mailbox) -> None:
+        from django.conf import settings
+
         self.url = live_server.url
+        # A deployment sets SITE_URL; the worker builds links from it (not from the live server's port).
+        self.link_base = settings.SITE_URL
         self.mailbox = mailbox
         self.run(CREATE_STAFF)
 
@@ -62,6 +66,7 @@ class EmbeddedSite:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.link_base = self.url  # no SITE_URL: links follow the host and port served on
         # As scripts/serve.sh: HOST and PORT make the emailed links point here.
         self.env = embedded_env(
             tmp,
