@@ -4,6 +4,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.e2e.conftest import SCREENSHOTS
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -24,12 +26,18 @@ def _cut_off_the_network(page) -> list[str]:
     return blocked
 
 
+def _screenshot(page, name: str) -> None:
+    # The viewport only: the full documentation pages are very long.
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"api-docs-{name}.png"))
+
+
 def test_swagger_ui_renders_with_every_request_leaving_the_machine_blocked(page, live_server):
     blocked = _cut_off_the_network(page)
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .info .title:has-text('Coalition CRM API')")
     page.wait_for_selector(".opblock-tag-section")
-    page.shots("swagger-offline")
+    _screenshot(page, "swagger-offline")
     assert blocked == []
     assert "/static/drf_spectacular_sidecar/" in page.content()
 
@@ -38,5 +46,5 @@ def test_redoc_renders_with_every_request_leaving_the_machine_blocked(page, live
     blocked = _cut_off_the_network(page)
     page.goto(f"{live_server.url}/api/redoc/")
     page.wait_for_selector("h1:has-text('Coalition CRM API')", timeout=30_000)
-    page.shots("redoc-offline")
+    _screenshot(page, "redoc-offline")
     assert blocked == []
