@@ -293,3 +293,37 @@ def test_event_invitations_are_sent_from_the_admin_action(site, page):
     assert len(invites) == 2
     for message in invites:
         _site_links_follow(site, message)
+
+
+BUTTONS_SETUP = """
+import json
+from newsletters.models import Delivery, Newsletter, Subscriber
+from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
+topic = TopicFactory(slug="{slug}", name="{slug}")
+bulk_subscribers(topic, 2, prefix="{slug}")
+newsletter = NewsletterFactory(topics=[topic], subject="Paused briefing")
+# Mid-send, with no batch dispatched yet: nothing goes out while the buttons are pressed.
+Newsletter.objects.filter(pk=newsletter.pk).update(status="sending")
+Delivery.objects.bulk_create(
+    [Delivery(newsletter=newsletter, subscriber=s) for s in Subscriber.objects.filter(topics=topic)]
+)
+print(json.dumps({{"pk": newsletter.pk}}))
+"""
+
+
+def test_pause_resume_and_cancel_work_from_the_buttons(site, page):
+    slug = f"journey-buttons-{site.name}"
+    pk = _json(site, BUTTONS_SETUP.format(slug=slug))["pk"]
+    dialogs = _accept_dialogs(page)
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/newsletters/newsletter/{pk}/change/")
+    page.click("#nl-pause button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Paused')")
+    page.shots(f"{site.name}-paused")
+    page.click("#nl-resume button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Sending')")
+    page.click("#nl-cancel button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Cancelled')")
+    page.shots(f"{site.name}-cancelled")
+    assert dialogs and dialogs[-1].startswith("Cancel?")
+    assert wait_for_messages(site, lambda m: slug in str(m["To"]), 1, timeout=3) == []
