@@ -45,9 +45,17 @@ else:
 DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 
 # The address people reach the site at; used to build absolute links in emails. In production it
-# defaults to HTTPS on the first allowed host.
+# defaults to HTTPS on the first allowed host; otherwise to the host and port `make run` serves on
+# (scripts/serve.sh exports HOST and PORT), so links work whatever port was chosen.
+_SERVE_HOST = env.str("HOST", default="127.0.0.1")
+_SERVE_HOST = "127.0.0.1" if _SERVE_HOST in {"", "0.0.0.0", "::"} else _SERVE_HOST  # noqa: S104 - links, not a bind
 SITE_URL = env.str(
-    "SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://127.0.0.1:8000"
+    "SITE_URL",
+    default=(
+        f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+        if PRODUCTION
+        else f"http://{_SERVE_HOST}:{env.int('PORT', default=8000)}"
+    ),
 ).rstrip("/")
 COALITION_NAME = env.str("COALITION_NAME", default="Group of Negative Emitters")
 COALITION_SHORT_NAME = env.str("COALITION_SHORT_NAME", default="GONE")
@@ -76,6 +84,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc assets, served locally
     "django_countries",
     "django_celery_beat",
     "simple_history",
@@ -146,10 +155,18 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+    CACHES["shared"] = CACHES["default"]
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Seen by every process on this machine: the scheduler's heartbeat (coalition.scheduler).
+        "shared": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env.str("SHARED_CACHE_DIR", default=str(VAR_DIR / "cache")),
+        },
+    }
     CELERY_BROKER_URL = "memory://"
     # Embedded default: tasks run in-process when they are queued (after commit).
     CELERY_TASK_ALWAYS_EAGER = True
@@ -180,6 +197,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "coalition.tasks.outbox_sweep", "schedule": 60.0},
+    # Tells pages that depend on scheduled work that a scheduler is alive (coalition.scheduler).
+    "scheduler-heartbeat": {"task": "coalition.tasks.scheduler_heartbeat", "schedule": 60.0},
     "memberships-recompute-statuses": {
         "task": "members.tasks.memberships_recompute_statuses_task",
         "schedule": crontab(hour=2, minute=15),
@@ -301,6 +320,10 @@ REST_FRAMEWORK = {
     },
 }
 SPECTACULAR_SETTINGS = {
+    # The docs pages load their scripts from our static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Coalition CRM API",
     "DESCRIPTION": "Members, commitments, enquiries, campaigns and newsletters of a climate coalition.",
     "VERSION": "1",

@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.settings import spectacular_settings
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from coalition import health
 from coalition.site import dashboard_views, views
@@ -32,6 +32,11 @@ urlpatterns = [
     path("api/v1/", include("coalition.site.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", _swagger_ui_view(), name="api-docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="coalition/redoc.html"),
+        name="api-redoc",
+    ),
     path("", include("members.urls")),
     path("", include("newsletters.urls")),
     path("", include("campaigns.urls")),

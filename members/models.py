@@ -475,6 +475,9 @@ class Enquiry(TimeStampedModel):
     email = models.EmailField(max_length=254, db_index=True)
     job_title = models.CharField(max_length=200, blank=True)
     motivation = models.TextField(max_length=5000)
+    # What the applicant wrote for the public directory (optional). The motivation is staff-only and is
+    # never published: approval uses this or nothing.
+    public_description = models.TextField(max_length=2000, blank=True)
     intended_commitments = models.TextField(max_length=5000, blank=True)
     target_kind = models.CharField(max_length=24, choices=Commitment.Kind.choices, blank=True)
     target_year = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -587,6 +590,22 @@ class ImportJob(TimeStampedModel):
     resource = models.CharField(max_length=50, help_text="Name of the importable resource.")
     format = models.CharField(max_length=4, choices=Format.choices)
     dry_run = models.BooleanField(default=True, help_text="A preview: nothing is written.")
+
+    class Mode(models.TextChoices):
+        SKIP = "skip", "Skip records that already exist"
+        FILL = "fill", "Fill empty fields only"
+        OVERWRITE = "overwrite", "Overwrite with the file's values"
+
+    mode = models.CharField(
+        max_length=10,
+        choices=Mode.choices,
+        default=Mode.FILL,
+        help_text="How a row that matches an existing record is treated.",
+    )
+    clear_blanks = models.BooleanField(
+        default=False, help_text="With overwrite: a blank cell clears the field (otherwise it is left alone)."
+    )
+    reverted_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

@@ -11,8 +11,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django_countries import countries
 
+from coalition import scheduler
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.models import Organisation
@@ -30,6 +32,11 @@ from newsletters.models import (
 from newsletters.resources import NewsletterResource
 from newsletters.sending import services as sending
 from newsletters.subscriptions import services as subscriptions
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """The editor's script asks for JSON (the test send keeps the page, and so the unsaved edits)."""
+    return "application/json" in request.headers.get("Accept", "")
 
 
 def _progress_bar(progress: selectors.Progress) -> str:
@@ -199,6 +206,47 @@ class NewsletterAdminForm(forms.ModelForm):
             "period_end",
         ]
 
+    # Set per request by NewsletterAdmin.get_form: validating the admin's form writes through the service,
+    # so the service's refusal (no longer editable, invalid values) is shown on the form, never bypassed.
+    write_through_service = False
+    user = None
+    saved: Newsletter | None = None
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.write_through_service and not self.errors:
+            self._save_through_service()
+
+    def _save_through_service(self) -> None:
+        data = self.cleaned_data
+        fields = {name: data[name] for name in Newsletter.CONTENT_FIELDS if name in data and name != "topics"}
+        topics = list(data["topics"]) if "topics" in data else None
+        try:
+            if self.instance.pk is None:
+                self.saved = services.newsletter_create(by=self.user, topics=topics, **fields)
+            else:
+                self.saved = services.newsletter_update(newsletter=self.instance, topics=topics, **fields)
+        except InvalidTransition as exc:
+            self.add_error(None, str(exc))
+        except ValidationError as exc:
+            self._add_service_error(exc)
+
+    def _add_service_error(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)
+
+    def unsaved_draft(self) -> Newsletter:
+        """The newsletter as the form has it now (not saved): what "Send test" sends."""
+        draft = self.instance
+        for name in ("subject", "preheader", "body_markdown"):
+            if name in self.cleaned_data:
+                setattr(draft, name, self.cleaned_data[name])
+        draft.rendered_html = draft.rendered_text = ""
+        return draft
+
 
 @admin.register(Newsletter)
 class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
@@ -230,10 +278,20 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
             readonly = [*self.fields]
         return readonly
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"write_through_service": True, "user": request.user})
+
     def save_model(self, request, obj, form, change):
-        if obj.pk is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        # The form already saved through newsletter_create/newsletter_update while validating (so a
+        # refusal is a form error); adopt the saved row for the admin's message, log and redirect.
+        obj.pk = form.saved.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # Topics were set by the service; there are no inlines.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.display(description="Progress")
     def progress_bar(self, obj) -> str:
@@ -267,7 +325,32 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
             raise PermissionDenied
         newsletter = get_object_or_404(Newsletter, pk=pk)
         progress = selectors.newsletter_progress(newsletter=newsletter)
-        return JsonResponse({**progress.as_dict(), "html": _progress_bar(progress)})
+        return JsonResponse(
+            {
+                **progress.as_dict(),
+                "html": _progress_bar(progress),
+                "status_display": newsletter.get_status_display(),
+            }
+        )
+
+    def _test_send(self, request: HttpRequest, newsletter: Newsletter) -> str:
+        """Send a test of what the editor holds now: the posted (unsaved) form when there is one."""
+        to_form = TestSendForm(request.POST)
+        if not to_form.is_valid():
+            raise ValidationError(_("Enter a valid email address for the test."))
+        to = to_form.cleaned_data["to"]
+        draft, which = newsletter, _("the saved version")
+        if newsletter.is_editable and "subject" in request.POST:
+            form = self.get_form(request, newsletter, change=True)(request.POST, instance=newsletter)
+            form.write_through_service = False  # a test never saves
+            if not form.is_valid():
+                raise ValidationError(
+                    _("The form has errors, so no test was sent: %(errors)s")
+                    % {"errors": "; ".join(str(e) for errors in form.errors.values() for e in errors)}
+                )
+            draft, which = form.unsaved_draft(), _("the form as it is now (unsaved edits included)")
+        services.newsletter_test_send(newsletter=draft, to=to, name=request.user.get_full_name())
+        return _("A test of %(which)s is on its way to %(to)s.") % {"which": which, "to": to}
 
     def action_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if request.method != "POST" or not self.has_change_permission(request):
@@ -299,19 +382,17 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
                 )
                 done = f"Scheduled for {form.cleaned_data['at']:%d %b %Y %H:%M} UTC."
             elif what == "test":
-                form = TestSendForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError("Enter a valid email address for the test.")
-                services.newsletter_test_send(
-                    newsletter=newsletter, to=form.cleaned_data["to"], name=request.user.get_full_name()
-                )
-                done = f"A test is on its way to {form.cleaned_data['to']}."
+                done = self._test_send(request, newsletter)
             else:
                 raise ValidationError("Unknown action.")
         except (InvalidTransition, ValidationError) as exc:
             text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "message": text}, status=400)
             self.message_user(request, text, messages.ERROR)
         else:
+            if _wants_json(request):
+                return JsonResponse({"ok": True, "message": done})
             self.message_user(request, done, messages.SUCCESS)
         return redirect(reverse("admin:newsletters_newsletter_change", args=[pk]))
 
@@ -325,6 +406,7 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
                 schedule_form=ScheduleForm(),
                 test_form=TestSendForm(initial={"to": request.user.email}),
                 newsletter=newsletter,
+                scheduler_running=scheduler.scheduler_running(),
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 

@@ -88,6 +88,7 @@ class EnquirySubmitSerializer(serializers.Serializer):
     )
     job_title = _text("job_title", required=False, validators=[validate_single_line])
     motivation = _text("motivation", limit=TEXT_LIMIT)
+    public_description = _text("public_description", required=False)
     intended_commitments = _text("intended_commitments", required=False, limit=TEXT_LIMIT)
     target_kind = serializers.ChoiceField(choices=Commitment.Kind.choices, required=False, allow_blank=True)
     target_year = serializers.IntegerField(

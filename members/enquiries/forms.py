@@ -72,11 +72,22 @@ class JoinForm(SpamProtectedForm):
         error_messages=_length_message(_limit("job_title")),
     )
     motivation = forms.CharField(
-        label="Why do you want to join?",
+        label="Why do you want to join? (for the secretariat only)",
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Please tell us briefly why you want to join."}
         | _length_message(TEXT_LIMIT),
+    )
+    public_description = forms.CharField(
+        label="Public description (optional)",
+        required=False,
+        max_length=_limit("public_description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "Shown in the public member directory if you are listed. Your answer to “Why do you want to "
+            "join?” stays with the secretariat and is never published."
+        ),
+        error_messages=_length_message(_limit("public_description")),
     )
     intended_commitments = forms.CharField(
         label="What do you intend to commit to?",

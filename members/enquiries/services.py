@@ -91,6 +91,7 @@ APPLICANT_FIELDS = (
     "email",
     "job_title",
     "motivation",
+    "public_description",
     "intended_commitments",
     "target_kind",
     "target_year",
@@ -256,7 +257,15 @@ def enquiry_submit(
     fields = {name: data[name] for name in APPLICANT_FIELDS if name in data}
     fields["email"] = normalise_email(fields.get("email"))
     fields["organisation_name"] = " ".join((fields.get("organisation_name") or "").split())
-    for name in ("country", "website", "job_title", "intended_commitments", "target_kind"):
+    optional = (
+        "country",
+        "website",
+        "job_title",
+        "intended_commitments",
+        "target_kind",
+        "public_description",
+    )
+    for name in optional:
         fields[name] = fields.get(name) or ""
     problems = enquiry_validate(fields)
     if problems:
@@ -570,7 +579,8 @@ def _organisation_for(enquiry: Enquiry, *, organisation: Organisation | None, cr
         kind=enquiry.organisation_kind,
         country=enquiry.country,
         website=enquiry.website,
-        description=enquiry.motivation[:2000],
+        # Only what the applicant wrote for the directory: the motivation is for the secretariat's eyes.
+        description=enquiry.public_description,
         listed_publicly=enquiry.list_publicly,
     )
     new.full_clean()
@@ -595,7 +605,7 @@ def _contact_for(enquiry: Enquiry, organisation: Organisation) -> Contact:
     )
     contact.full_clean()
     contact.save()
-    from members.enquiries.affiliations.services import affiliation_record_first
+    from members.affiliations.services import affiliation_record_first
 
     affiliation_record_first(contact=contact)
     return contact

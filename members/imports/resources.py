@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from import_export import fields, resources, widgets
 from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import (
@@ -49,6 +51,35 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # spreadsheets hand back 2050.0 for 2050
     return str(value).strip()
+
+
+#: How a row matching an existing record is treated (``ImportJob.Mode``): left alone, its empty fields
+#: filled, or its fields overwritten. New records take every cell whatever the mode.
+MODE_SKIP, MODE_FILL, MODE_OVERWRITE = "skip", "fill", "overwrite"
+MODES = (MODE_SKIP, MODE_FILL, MODE_OVERWRITE)
+
+
+def import_tag(job_id: int) -> str:
+    """The start of the change reason of every history record an import job writes."""
+    return f"Import #{job_id}:"
+
+
+def _is_empty(value: Any) -> bool:
+    """A field "fill" may write: nothing in it. A yes/no field always holds an answer."""
+    if value is None:
+        return True
+    if hasattr(value, "code"):  # a django-countries Country
+        return not value.code
+    return isinstance(value, str) and value.strip() == ""
+
+
+def _shown(field, instance) -> str:
+    """A field's value as the file would hold it, for the preview's before → after."""
+    try:
+        value = field.export(instance)
+    except Exception:  # noqa: BLE001 - a half-built instance must not break the preview
+        value = getattr(instance, field.attribute, "")
+    return "" if value is None else str(value)
 
 
 # --- Widgets -------------------------------------------------------------------------------------------
@@ -298,9 +329,21 @@ class CoalitionResource(resources.ModelResource):
         duplicate_rows: dict[int, tuple[str, str]] | None = None,
         row_offset: int = 0,
         savepoints: bool = True,
+        mode: str = MODE_FILL,
+        clear_blanks: bool = False,
+        job_id: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if mode not in MODES:
+            raise ValueError(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
+        self.mode = mode
+        # Only overwrite may clear: in the other modes a blank cell never touches an existing record.
+        self.clear_blanks = clear_blanks and mode == MODE_OVERWRITE
+        self.job_id = job_id
+        #: {row number in the chunk (1-based): [[column, before, after], …]} for every updated row.
+        self.row_changes: dict[int, list[list[str]]] = {}
+        self._row_number = 0
         self.savepoints = savepoints
         self.transaction_broken = False
         self.by = by
@@ -338,7 +381,45 @@ class CoalitionResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         self.prepare(dataset)
 
+    # Matched records: modes, blank cells, protected fields, and the before → after of each change -----
+
+    def protected_fields(self, instance) -> set[str]:
+        """Attributes an import never changes on an existing record."""
+        return set()
+
+    def import_instance(self, instance, row, **kwargs):
+        if instance.pk is None:
+            return super().import_instance(instance, row, **kwargs)
+        shown = [f for f in self.get_import_fields() if f.attribute and not f.readonly]
+        before = {f.column_name: _shown(f, instance) for f in shown}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        finally:
+            self.row_changes[self._row_number] = [
+                [f.column_name, before[f.column_name], after]
+                for f in shown
+                if (after := _shown(f, instance)) != before[f.column_name]
+            ]
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if instance.pk is None or not field.attribute or field.column_name not in row:
+            return super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+        if self.mode == MODE_SKIP or field.attribute in self.protected_fields(instance):
+            return None
+        if _text(row.get(field.column_name)) == "":
+            if not self.clear_blanks:
+                return None
+        elif self.mode == MODE_FILL and not _is_empty(getattr(instance, field.attribute, None)):
+            return None
+        return super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if self.mode == MODE_SKIP and original is not None and original.pk is not None:
+            return True
+        return super().skip_row(instance, original, row, import_validation_errors=import_validation_errors)
+
     def before_import_row(self, row, **kwargs):
+        self._row_number = kwargs.get("row_number", 0)
         for key, value in list(row.items()):
             if isinstance(value, str):
                 row[key] = value.strip()
@@ -387,12 +468,37 @@ class CoalitionResource(resources.ModelResource):
 
     @property
     def change_reason(self) -> str:
-        return f"Imported from {self.source_name}" if self.source_name else "Imported"
+        reason = f"Imported from {self.source_name}" if self.source_name else "Imported"
+        # The job's tag lets "revert this import" find exactly the history records this import wrote.
+        return f"{import_tag(self.job_id)} {reason}" if self.job_id else reason
+
+    def record_baselines(self, pks: Iterable[int]) -> None:
+        """Before an import job changes records that have no history yet (bulk-loaded ones), record their
+        state as it is, so "revert this import" has a "before" to go back to."""
+        if not self.job_id:
+            return
+        model = self._meta.model
+        try:
+            history = get_history_manager_for_model(model)
+        except NotHistoricalModelError:
+            return
+        pks = set(pks)
+        missing = pks - set(history.filter(id__in=pks).values_list("id", flat=True).distinct())
+        if missing:
+            history.bulk_history_create(
+                list(model._default_manager.filter(pk__in=missing)),
+                default_user=self.by,
+                default_change_reason=f"Before {import_tag(self.job_id)[:-1].lower()}",
+                # Strictly earlier than the import's own record, so it is that record's previous one.
+                default_date=timezone.now() - timedelta(seconds=1),
+            )
 
     def do_instance_save(self, instance, is_create):
         if self.by is not None:
             instance._history_user = self.by
         instance._change_reason = self.change_reason
+        if not is_create and not self.bulk:
+            self.record_baselines([instance.pk])
         if self.bulk:
             if is_create:
                 self._pending_creates.append(instance)
@@ -447,6 +553,7 @@ class CoalitionResource(resources.ModelResource):
                 else:
                     bulk_create_with_history(creates, model, **history)
             if updates:
+                self.record_baselines(instance.pk for instance in updates)
                 columns = [f for f in model._meta.concrete_fields if not f.primary_key]
                 for instance in updates:
                     self.prepare_bulk_write(instance)
@@ -603,6 +710,11 @@ class OrganisationResource(CoalitionResource):
     def match(self, row):
         kind, country, domain, name = self._row_parts(row)
         return self.index.match(kind=kind, country=country, domain=domain, name=name)
+
+    def protected_fields(self, instance) -> set[str]:
+        # A country's record is named once, as the country: "Danish Ministry of Climate, country, DK"
+        # matches Denmark by its code, and must not rename it.
+        return {"name", "kind", "country"} if instance.kind == Organisation.Kind.COUNTRY else set()
 
 
 # --- Contacts ------------------------------------------------------------------------------------------

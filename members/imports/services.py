@@ -31,10 +31,14 @@ from import_export.results import RowResult
 
 from coalition.queueing import enqueue_after_commit
 from members.imports.resources import (
+    MODE_FILL,
+    MODE_OVERWRITE,
+    MODES,
     CoalitionResource,
     CommitmentResource,
     ContactResource,
     OrganisationResource,
+    import_tag,
 )
 from members.models import ImportJob
 
@@ -45,6 +49,8 @@ CHUNK_ROWS = 500
 INLINE_MAX_ROWS = getattr(settings, "IMPORT_INLINE_MAX_ROWS", 200)
 MAX_UPLOAD_BYTES = getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 PREVIEW_ROWS = 100
+#: The preview lists the first PREVIEW_ROWS rows plus every row that updates a record, up to this many.
+MAX_PREVIEW_ENTRIES = 5000
 #: A job keeps this many row errors (the count stays exact): enough to fix a file, small enough to store.
 MAX_STORED_ERRORS = 5000
 # The registered name of ``members.imports.tasks.import_job_process_task``.
@@ -220,7 +226,7 @@ class ImportOutcome:
         self.skipped += other.skipped
         self.error_rows += other.error_rows
         self.errors.extend(other.errors)
-        self.preview.extend(other.preview[: max(0, PREVIEW_ROWS - len(self.preview))])
+        self.preview.extend(other.preview[: max(0, MAX_PREVIEW_ENTRIES - len(self.preview))])
 
 
 _ACTIONS = {
@@ -247,6 +253,9 @@ def _process_chunk(
     source_name: str = "",
     duplicates: dict[int, tuple[str, str]],
     preview_room: int = 0,
+    mode: str = MODE_FILL,
+    clear_blanks: bool = False,
+    job_id: int | None = None,
 ) -> ImportOutcome:
     """Import data rows ``start``..``end`` (0-based, end exclusive) in the caller's transaction."""
     chunk = tablib.Dataset(headers=dataset.headers)
@@ -258,7 +267,14 @@ def _process_chunk(
     # with a savepoint and a save per row, so the bad row fails alone.
     for savepoints in (False, True):
         resource = importable.resource_class(
-            by=by, source_name=source_name, duplicate_rows=duplicates, row_offset=start, savepoints=savepoints
+            by=by,
+            source_name=source_name,
+            duplicate_rows=duplicates,
+            row_offset=start,
+            savepoints=savepoints,
+            mode=mode,
+            clear_blanks=clear_blanks,
+            job_id=job_id,
         )
         try:
             with transaction.atomic():
@@ -296,18 +312,29 @@ def _process_chunk(
     outcome.created = totals[RowResult.IMPORT_TYPE_NEW]
     outcome.updated = totals[RowResult.IMPORT_TYPE_UPDATE]
     outcome.skipped = totals[RowResult.IMPORT_TYPE_SKIP]
-    for offset, row_result in enumerate(result.rows[:preview_room]):
-        outcome.preview.append(
-            {
-                "row": sheet_row(start + offset),
-                "action": _ACTIONS.get(row_result.import_type, row_result.import_type),
-                "record": row_result.object_repr or "",
-            }
-        )
+    for offset, row_result in enumerate(result.rows):
+        action = _ACTIONS.get(row_result.import_type, row_result.import_type)
+        # The first rows whatever they do, and every row that updates a record with its changes.
+        if offset >= preview_room and action != "update":
+            continue
+        entry = {"row": sheet_row(start + offset), "action": action, "record": row_result.object_repr or ""}
+        if action == "update":
+            entry["changes"] = resource.row_changes.get(offset + 1, [])
+        outcome.preview.append(entry)
     return outcome
 
 
-def _run_in_memory(*, resource: str, content: bytes, fmt: str, dry_run: bool, by, source_name: str):
+def _run_in_memory(
+    *,
+    resource: str,
+    content: bytes,
+    fmt: str,
+    dry_run: bool,
+    by,
+    source_name: str,
+    mode: str = MODE_FILL,
+    clear_blanks: bool = False,
+):
     importable = importable_get(resource)
     dataset = dataset_read(content=content, fmt=fmt, importable=importable)
     duplicates = within_file_duplicates(importable.resource_class(), dataset)
@@ -325,20 +352,49 @@ def _run_in_memory(*, resource: str, content: bytes, fmt: str, dry_run: bool, by
                     source_name=source_name,
                     duplicates=duplicates,
                     preview_room=PREVIEW_ROWS - len(outcome.preview),
+                    mode=mode,
+                    clear_blanks=clear_blanks,
                 )
             )
     return outcome
 
 
-def import_preview(*, resource: str, content: bytes, fmt: str, by=None) -> ImportOutcome:
+def import_preview(
+    *, resource: str, content: bytes, fmt: str, by=None, mode: str = MODE_FILL, clear_blanks: bool = False
+) -> ImportOutcome:
     """Dry run: what importing the file would do, row by row, and every row's errors. Writes nothing."""
-    return _run_in_memory(resource=resource, content=content, fmt=fmt, dry_run=True, by=by, source_name="")
+    return _run_in_memory(
+        resource=resource,
+        content=content,
+        fmt=fmt,
+        dry_run=True,
+        by=by,
+        source_name="",
+        mode=mode,
+        clear_blanks=clear_blanks,
+    )
 
 
-def import_run(*, resource: str, content: bytes, fmt: str, by=None, source_name: str = "") -> ImportOutcome:
+def import_run(
+    *,
+    resource: str,
+    content: bytes,
+    fmt: str,
+    by=None,
+    source_name: str = "",
+    mode: str = MODE_FILL,
+    clear_blanks: bool = False,
+) -> ImportOutcome:
     """Import the file now, chunk by chunk (each chunk commits): good rows are written, bad rows reported."""
     return _run_in_memory(
-        resource=resource, content=content, fmt=fmt, dry_run=False, by=by, source_name=source_name
+        resource=resource,
+        content=content,
+        fmt=fmt,
+        dry_run=False,
+        by=by,
+        source_name=source_name,
+        mode=mode,
+        clear_blanks=clear_blanks,
     )
 
 
@@ -346,11 +402,20 @@ def import_run(*, resource: str, content: bytes, fmt: str, by=None, source_name:
 
 
 @transaction.atomic
-def import_job_create(*, resource: str, upload, by) -> ImportJob:
-    """Store an uploaded file as a preview job, after checking it can be read and has the columns needed."""
+def import_job_create(
+    *, resource: str, upload, by, mode: str = MODE_FILL, clear_blanks: bool = False, check_user: bool = True
+) -> ImportJob:
+    """Store an uploaded file as a preview job, after checking it can be read and has the columns needed.
+
+    ``mode`` says how rows matching existing records are treated (skip, fill — the default — or
+    overwrite); ``clear_blanks`` lets blank cells clear fields, with overwrite only. ``check_user`` is off
+    only for the command line (``manage.py import_file``), which has no user to check.
+    """
     importable = importable_get(resource)
-    if not importable.allowed(by):
+    if check_user and not importable.allowed(by):
         raise ValidationError({"resource": [f"You may not import {importable.label.lower()}."]})
+    if mode not in MODES:
+        raise ValidationError({"mode": [f"Choose how to treat existing records: {', '.join(MODES)}."]})
     fmt = import_format_of(upload.name)
     if upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."]})
@@ -363,6 +428,8 @@ def import_job_create(*, resource: str, upload, by) -> ImportJob:
         dry_run=True,
         total_rows=len(dataset),
         created_by=by,
+        mode=mode,
+        clear_blanks=clear_blanks and mode == MODE_OVERWRITE,
     )
     job.file.save(f"{resource}.{fmt}", ContentFile(content), save=False)
     job.save()
@@ -383,7 +450,7 @@ def import_job_confirm(*, job: ImportJob, by) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not job.dry_run or job.status != ImportJob.Status.DONE:
         raise ValidationError("Only a finished preview can be imported.")
-    if not importable_get(job.resource).allowed(by):
+    if by is not None and not importable_get(job.resource).allowed(by):
         raise ValidationError(f"You may not import {job.resource}.")
     job.dry_run = False
     job.status = ImportJob.Status.QUEUED
@@ -439,6 +506,9 @@ def import_job_process(*, job_id: int) -> ImportJob:
                         source_name=job.original_name,
                         duplicates=duplicates,
                         preview_room=PREVIEW_ROWS - len(job.preview),
+                        mode=job.mode,
+                        clear_blanks=job.clear_blanks,
+                        job_id=None if job.dry_run else job.pk,
                     )
             except Exception as error:  # noqa: BLE001 - a bug must fail the job visibly, not loop forever
                 log.exception("import job %s failed at row %s", job_id, sheet_row(start))
@@ -454,5 +524,84 @@ def import_job_process(*, job_id: int) -> ImportJob:
             job.error_count += outcome.error_rows
             room = max(0, MAX_STORED_ERRORS - len(job.errors))
             job.errors = job.errors + [e.as_dict() for e in outcome.errors[:room]]
-            job.preview = job.preview + outcome.preview
+            job.preview = job.preview + outcome.preview[: max(0, MAX_PREVIEW_ENTRIES - len(job.preview))]
             job.save()
+
+
+# --- Revert: undo one import as a unit, from the history records it wrote ------------------------------
+
+
+@dataclass
+class RevertOutcome:
+    deleted: int = 0
+    restored: int = 0
+    kept: int = 0  # records changed again since the import: the later value is kept
+
+
+def import_job_revertable(job: ImportJob) -> bool:
+    try:
+        model = importable_get(job.resource).model
+    except ValidationError:
+        return False
+    return (
+        not job.dry_run
+        and job.status == ImportJob.Status.DONE
+        and job.reverted_at is None
+        and hasattr(model, "history")
+    )
+
+
+@transaction.atomic
+def import_job_revert(*, job: ImportJob, by=None) -> RevertOutcome:
+    """Undo an import: delete the records it created, and put back each field it changed.
+
+    It reads the history records the import wrote (their change reason starts with the job's tag). A field
+    changed again after the import keeps its later value (counted in ``kept``): a revert never throws away
+    work done since.
+    """
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if not import_job_revertable(job):
+        raise ValidationError(
+            "Only a finished import of records that keep a history can be reverted, once."
+            if job.reverted_at is None
+            else "This import was already reverted."
+        )
+    model = importable_get(job.resource).model
+    reason = f"Reverted {import_tag(job.pk)[:-1].lower()}"
+    outcome = RevertOutcome()
+    records = model.history.filter(history_change_reason__startswith=import_tag(job.pk)).order_by(
+        "-history_date", "-history_id"
+    )
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in {"updated_at"}]
+    for record in records:
+        current = model._default_manager.filter(pk=record.id).first()
+        if current is None:
+            continue
+        if record.history_type == "+":
+            current._change_reason = reason
+            current._history_user = by
+            current.delete()
+            outcome.deleted += 1
+            continue
+        previous = record.prev_record
+        if previous is None:
+            continue
+        changed = False
+        for model_field in fields:
+            name = model_field.attname
+            before, imported = getattr(previous, name), getattr(record, name)
+            if before == imported:
+                continue
+            if getattr(current, name) != imported:
+                outcome.kept += 1
+                continue
+            setattr(current, name, before)
+            changed = True
+        if changed:
+            current._change_reason = reason
+            current._history_user = by
+            current.save()
+            outcome.restored += 1
+    job.reverted_at = timezone.now()
+    job.save(update_fields=["reverted_at", "updated_at"])
+    return outcome

@@ -3,6 +3,7 @@
 import csv
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,18 @@ from members.staff import staff_required
 class ImportUploadForm(forms.Form):
     resource = forms.ChoiceField(label="What the file holds")
     file = forms.FileField(label="File", help_text="A .csv (UTF-8) or .xlsx file with a header row.")
+    mode = forms.ChoiceField(
+        label="Rows that match an existing record",
+        choices=ImportJob.Mode.choices,
+        initial=ImportJob.Mode.FILL,
+        widget=forms.RadioSelect,
+        required=False,  # not chosen: the safe default, fill
+    )
+    clear_blanks = forms.BooleanField(
+        label="Blank cells clear fields",
+        required=False,
+        help_text="Only with “Overwrite”. Otherwise a blank cell never erases a value.",
+    )
 
     def __init__(self, *args, importables: list[imports.Importable], **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,7 +59,11 @@ def import_start(request):
     if request.method == "POST" and form.is_valid():
         try:
             job = imports.import_job_create(
-                resource=form.cleaned_data["resource"], upload=form.cleaned_data["file"], by=request.user
+                resource=form.cleaned_data["resource"],
+                upload=form.cleaned_data["file"],
+                by=request.user,
+                mode=form.cleaned_data["mode"] or ImportJob.Mode.FILL,
+                clear_blanks=form.cleaned_data["clear_blanks"],
             )
         except ValidationError as error:
             # Headers we do not know and a required column missing: offer the column-mapping step.
@@ -83,8 +100,26 @@ def import_job_detail(request, pk: int):
             "errors": job.errors[:500],
             "more_errors": max(0, len(job.errors) - 500),
             "errors_truncated": len(job.errors) >= imports.MAX_STORED_ERRORS,
+            "revertable": imports.import_job_revertable(job),
         },
     )
+
+
+@staff_required
+@require_POST
+def import_job_revert(request, pk: int):
+    """Undo an import as one unit, from the history records it wrote."""
+    job = _job_for(request, pk)
+    try:
+        outcome = imports.import_job_revert(job=job, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        text = f"Reverted: {outcome.deleted} created records deleted, {outcome.restored} records restored."
+        if outcome.kept:
+            text += f" {outcome.kept} fields changed since the import kept their newer value."
+        messages.success(request, text)
+    return redirect("imports-job", pk=job.pk)
 
 
 @staff_required

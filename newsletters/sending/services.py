@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -134,9 +134,13 @@ def newsletter_hold(*, newsletter: Newsletter, reason: str = "") -> Newsletter:
     return held
 
 
+# Plain SQL both PostgreSQL and SQLite (3.24+) run: the audience subquery names its one column
+# ``subscriber_id`` itself (no column-alias list, which SQLite lacks), and ``WHERE true`` settles SQLite's
+# parsing ambiguity between a join's ``ON`` and the upsert's ``ON CONFLICT``.
 _FREEZE_SQL = """
 INSERT INTO newsletters_delivery (newsletter_id, subscriber_id, status, attempts, last_error)
-SELECT %s, audience.subscriber_id, 'queued', 0, '' FROM ({audience}) AS audience(subscriber_id)
+SELECT %s, audience.subscriber_id, 'queued', 0, '' FROM ({audience}) AS audience
+WHERE true
 ORDER BY audience.subscriber_id
 ON CONFLICT (newsletter_id, subscriber_id) DO NOTHING
 """
@@ -176,7 +180,8 @@ def newsletter_send(*, newsletter: Newsletter, by=None) -> Newsletter:
         only_from=frozenset({S.DRAFT, S.SCHEDULED, S.HELD}),
         prepare=prepare,
     )
-    audience_sql, params = selectors.newsletter_audience(newsletter=locked).query.sql_with_params()
+    audience = selectors.newsletter_audience(newsletter=locked).values(subscriber_id=F("pk"))
+    audience_sql, params = audience.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_FREEZE_SQL.format(audience=audience_sql), [locked.pk, *params])
         cursor.execute(_BATCHES_SQL, [locked.pk, settings.NEWSLETTER_BATCH_SIZE, locked.pk])

@@ -58,7 +58,7 @@ def test_a_5xx_for_the_message_is_permanent_and_keeps_the_connection():
 
 def test_something_that_is_not_an_smtp_failure_is_not_classified():
     with pytest.raises(TypeError):
-        smtp_classify(ValueError("a bug"))
+        smtp_classify(RuntimeError("a bug"))
 
 
 def test_backoff_doubles_from_the_setting_and_stops_at_an_hour(settings):

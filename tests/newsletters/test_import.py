@@ -137,6 +137,7 @@ def test_an_unsubscribed_person_stays_unsubscribed_and_gets_no_email_when_import
         content=_csv(("Left@NGO.example", "New name", "removals-policy")),
         fmt="csv",
         by=admin_user,
+        mode="overwrite",
     )
 
     assert (outcome.created, outcome.updated) == (0, 1)

@@ -14,7 +14,10 @@ def test_importing_1000_rows_with_50_bad_ones_gives_950_records_50_row_errors_an
     before = Organisation.objects.count()
     assert before == sheet.existing_matched
 
-    outcome = import_run(resource="organisations", content=sheet.content, fmt="csv", by=admin_user)
+    # Overwrite: the file's values replace the matched records' (the default, fill, only fills gaps).
+    outcome = import_run(
+        resource="organisations", content=sheet.content, fmt="csv", by=admin_user, mode="overwrite"
+    )
 
     # Every good row is one record: 900 new ones plus the 50 existing ones it matched and updated.
     assert Organisation.objects.count() == 950
@@ -50,10 +53,15 @@ def test_a_dry_run_previews_every_row_and_changes_nothing(admin_user):
     sheet = organisation_file_1000()
     before = list(Organisation.objects.order_by("pk").values_list("pk", "name", "updated_at"))
 
-    preview = import_preview(resource="organisations", content=sheet.content, fmt="csv", by=admin_user)
+    preview = import_preview(
+        resource="organisations", content=sheet.content, fmt="csv", by=admin_user, mode="overwrite"
+    )
 
     assert list(Organisation.objects.order_by("pk").values_list("pk", "name", "updated_at")) == before
     assert Organisation.history.filter(history_type="+").count() == len(before)
     assert (preview.created, preview.updated, preview.error_rows) == (900, 50, 50)
     assert {e.row for e in preview.errors} == set(sheet.bad_rows)
-    assert preview.preview[0] == {"row": 2, "action": "update", "record": "Afghanistan"}
+    first = preview.preview[0]
+    # A country record keeps its name (matched by its code, never renamed by an import).
+    assert (first["row"], first["action"], first["record"]) == (2, "update", "Old name of AF")
+    assert first["changes"] and "name" not in {column for column, _, _ in first["changes"]}

@@ -37,6 +37,7 @@ def test_created_and_updated_records_get_history_with_user_and_reason_and_derive
         fmt="csv",
         by=admin_user,
         source_name="members.csv",
+        mode="overwrite",
     )
 
     assert (outcome.created, outcome.updated, outcome.error_rows) == (2, 1, 0), outcome.errors
@@ -71,8 +72,14 @@ def test_two_rows_matching_one_record_by_different_keys_are_applied_in_order_eac
         {"name": "Ocean Capture", "kind": "company", "website": "", "description": "2"},
     ]
 
+    # Overwrite, blank cells clearing: the second row's blank website clears the first row's.
     outcome = import_run(
-        resource="organisations", content=csv_bytes(rows, ORGANISATION_COLUMNS), fmt="csv", by=admin_user
+        resource="organisations",
+        content=csv_bytes(rows, ORGANISATION_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
+        clear_blanks=True,
     )
 
     assert (outcome.created, outcome.updated, outcome.error_rows) == (0, 2, 0), outcome.errors
@@ -92,7 +99,10 @@ def test_a_preview_writes_no_record_and_no_history():
     before = Organisation.history.count()
 
     preview = import_preview(
-        resource="organisations", content=csv_bytes(_organisation_rows(5), ORGANISATION_COLUMNS), fmt="csv"
+        resource="organisations",
+        content=csv_bytes(_organisation_rows(5), ORGANISATION_COLUMNS),
+        fmt="csv",
+        mode="overwrite",
     )
 
     assert (preview.created, preview.updated) == (4, 1)

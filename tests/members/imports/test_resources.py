@@ -46,7 +46,11 @@ def test_contacts_find_their_organisation_by_country_code_website_or_name(admin_
         {"organisation": "bellona  foundation", "name": "Frederic Hauge", "email": ""},
     ]
     outcome = import_run(
-        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+        resource="contacts",
+        content=csv_bytes(rows, CONTACT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
     )
 
     assert (outcome.created, outcome.error_rows) == (3, 0), outcome.errors
@@ -68,7 +72,11 @@ def test_a_contact_row_updates_the_contact_with_the_same_email_at_that_organisat
     ]
 
     outcome = import_run(
-        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+        resource="contacts",
+        content=csv_bytes(rows, CONTACT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
     )
 
     assert (outcome.created, outcome.updated) == (0, 1)
@@ -82,7 +90,11 @@ def test_a_contact_whose_organisation_is_unknown_is_a_row_error_with_the_reason(
     rows = [{"organisation": "Nonexistent Institute", "name": "A Person", "email": "a@example.org"}]
 
     outcome = import_run(
-        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+        resource="contacts",
+        content=csv_bytes(rows, CONTACT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
     )
 
     assert outcome.created == 0 and Contact.objects.count() == 0
@@ -109,7 +121,11 @@ def test_a_second_primary_contact_is_refused_for_that_row_only(admin_user, clime
     ]
 
     outcome = import_run(
-        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+        resource="contacts",
+        content=csv_bytes(rows, CONTACT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
     )
 
     assert outcome.created == 1
@@ -125,7 +141,11 @@ def test_the_same_email_twice_in_one_file_is_an_error_on_the_second_row(admin_us
     ]
 
     outcome = import_run(
-        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+        resource="contacts",
+        content=csv_bytes(rows, CONTACT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
     )
 
     assert outcome.created == 1
@@ -155,7 +175,11 @@ def test_commitments_match_on_organisation_kind_target_year_and_interim(admin_us
     ]
 
     outcome = import_run(
-        resource="commitments", content=csv_bytes(rows, COMMITMENT_COLUMNS), fmt="csv", by=admin_user
+        resource="commitments",
+        content=csv_bytes(rows, COMMITMENT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
     )
 
     assert (outcome.created, outcome.updated, outcome.error_rows) == (2, 1, 0), outcome.errors
@@ -199,7 +223,11 @@ def test_commitment_rows_that_break_the_rules_are_reported_with_the_rule(admin_u
     ]
 
     outcome = import_run(
-        resource="commitments", content=csv_bytes(rows, COMMITMENT_COLUMNS), fmt="csv", by=admin_user
+        resource="commitments",
+        content=csv_bytes(rows, COMMITMENT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        mode="overwrite",
     )
 
     assert outcome.created == 0 and outcome.error_rows == 4

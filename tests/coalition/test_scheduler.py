@@ -1,0 +1,74 @@
+"""The beat schedule without a broker (``manage.py run_schedule``) and its heartbeat."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from coalition import scheduler
+from tests.embedded import embedded_env, manage
+
+
+def test_interval_entries_are_due_at_once_and_crontab_entries_at_their_time(settings):
+    now = timezone.now()
+    entries = {entry.name: entry for entry in scheduler.entries(now=now)}
+    assert set(entries) == set(settings.CELERY_BEAT_SCHEDULE)
+    assert entries["newsletters-sweep"].schedule.is_due(entries["newsletters-sweep"].last_run_at)[0]
+    assert entries["scheduler-heartbeat"].schedule.is_due(entries["scheduler-heartbeat"].last_run_at)[0]
+    assert not entries["enquiry-reminders"].schedule.is_due(entries["enquiry-reminders"].last_run_at)[0]
+
+
+@pytest.mark.django_db
+def test_one_pass_runs_the_due_tasks_records_a_heartbeat_and_waits_for_the_next(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    schedule = [e for e in scheduler.entries(now=timezone.now()) if e.name == "scheduler-heartbeat"]
+    ran, wait = scheduler.run_due(schedule, now=timezone.now())
+    assert ran == ["scheduler-heartbeat"]
+    assert scheduler.scheduler_running()
+    assert 1.0 <= wait <= 60.0
+    ran, _ = scheduler.run_due(schedule, now=timezone.now())
+    assert ran == []
+
+
+@pytest.mark.django_db
+def test_without_a_recent_heartbeat_no_scheduler_is_running():
+    scheduler.heartbeat_record(at=timezone.now() - timedelta(minutes=5))
+    assert not scheduler.scheduler_running()
+
+
+PROBE = r"""
+from datetime import timedelta
+from django.utils import timezone
+from newsletters.models import Newsletter
+from newsletters.sending import services as sending
+from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
+
+topic = TopicFactory(slug="scheduled")
+bulk_subscribers(topic, 3, prefix="due")
+newsletter = NewsletterFactory(topics=[topic], subject="Due now")
+sending.newsletter_schedule(newsletter=newsletter, at=timezone.now() + timedelta(seconds=1))
+Newsletter.objects.filter(pk=newsletter.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
+"""
+
+
+def test_run_schedule_sends_a_due_scheduled_newsletter_on_the_embedded_default(tmp_path):
+    env = embedded_env(tmp_path, SHARED_CACHE_DIR=str(tmp_path / "cache"))
+    manage("migrate", "--noinput", env=env)
+    manage("shell", "-c", PROBE, env=env)
+    out = manage("run_schedule", "--once", env=env)
+    assert "Running the schedule in-process" in out.stdout
+    check = manage(
+        "shell",
+        "-c",
+        "from newsletters.models import Newsletter; from coalition import scheduler; "
+        "print(Newsletter.objects.get(subject='Due now').status, scheduler.scheduler_running())",
+        env=env,
+    )
+    assert check.stdout.strip().splitlines()[-1] == "sent True"
+    sent = [
+        line
+        for path in (tmp_path / "mail").iterdir()
+        for line in path.read_text().splitlines()
+        if line.startswith("To: Due")
+    ]
+    assert len(sent) == 3

@@ -1,0 +1,329 @@
+"""Staff journeys in a real browser, on PostgreSQL with a real worker and on the embedded default.
+
+(a) write a newsletter, send a test of an unsaved edit, send it, watch progress reach 100 %, find the
+messages; (b) schedule one a minute ahead and see it go out with no manual step; (c) import a CSV that
+matches existing records in each of the three modes, check the preview's diffs and the records, revert;
+(d) approve an enquiry linking an existing organisation; (f) send event invitations.
+Screenshots of each step go to tests/e2e/screenshots/.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import ROOT, worker_env
+from tests.e2e.staff_sites import EmbeddedSite, PostgresSite, body_text, log_in, wait_for_messages
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def embedded_site(tmp_path_factory):
+    site = EmbeddedSite(tmp_path_factory.mktemp("embedded-site"))
+    yield site
+    site.stop()
+
+
+@pytest.fixture(
+    params=[pytest.param("postgresql", marks=pytest.mark.django_db(transaction=True)), "embedded"]
+)
+def site(request):
+    if request.param == "embedded":
+        return request.getfixturevalue("embedded_site")
+    live_server = request.getfixturevalue("live_server")
+    request.getfixturevalue("worker")
+    return PostgresSite(live_server, request.getfixturevalue("mailbox"))
+
+
+def _json(site, code: str):
+    return json.loads(site.run(code).strip().splitlines()[-1])
+
+
+def _accept_dialogs(page) -> list[str]:
+    seen: list[str] = []
+
+    def accept(dialog):
+        seen.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    return seen
+
+
+NEWSLETTER_SETUP = """
+import json
+from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
+topic = TopicFactory(slug="{slug}", name="{slug}")
+bulk_subscribers(topic, 3, prefix="{slug}")
+newsletter = NewsletterFactory(
+    topics=[topic], subject="Removals briefing", body_markdown="Hello {{{{ name }}}}."
+)
+print(json.dumps({{"pk": newsletter.pk}}))
+"""
+
+
+def _site_links_follow(site, message) -> None:
+    links = re.findall(r"https?://[^\s\"'<>)]+", body_text(message))
+    ours = [link for link in links if "127.0.0.1" in link or "localhost" in link]
+    assert ours and all(link.startswith(site.link_base + "/") for link in ours), (site.link_base, ours)
+
+
+def test_a_newsletter_is_tested_unsaved_sent_and_watched_to_100_percent(site, page):
+    slug = f"journey-a-{site.name}"
+    pk = _json(site, NEWSLETTER_SETUP.format(slug=slug))["pk"]
+    dialogs = _accept_dialogs(page)
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/newsletters/newsletter/{pk}/change/")
+    page.shots(f"{site.name}-editor")
+
+    page.fill("#id_subject", "Removals briefing, edited")
+    page.fill("#id_to", "editor@secretariat.example.org")
+    page.click("#nl-test button[type=submit]")
+    page.wait_for_selector("#test-result:has-text('unsaved edits included')")
+    page.shots(f"{site.name}-test-sent")
+    (test,) = wait_for_messages(site, lambda m: "editor@secretariat" in str(m["To"]), 1)
+    assert test["Subject"] == "[Test] Removals briefing, edited"
+
+    page.click("input[name=_continue]")
+    page.wait_for_selector("#nl-send")
+    page.click("#nl-send button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Sent')", timeout=90_000)
+    page.wait_for_selector("#newsletter-progress:has-text('100')")
+    page.shots(f"{site.name}-sent-100")
+    assert dialogs and "Send this newsletter to 3 subscribers now?" in dialogs[0]
+    sent = wait_for_messages(site, lambda m: slug in str(m["To"]), 3)
+    assert len(sent) == 3 and {m["Subject"] for m in sent} == {"Removals briefing, edited"}
+    for message in sent:
+        _site_links_follow(site, message)
+
+
+@pytest.fixture
+def scheduler_for(site, request, tmp_path):
+    """The PostgreSQL deployment's scheduler is ``celery beat`` (the embedded site runs run_schedule)."""
+    if site.name == "embedded":
+        yield
+        return
+    smtp = request.getfixturevalue("mailbox")
+    log = (tmp_path / "beat.log").open("ab")
+    beat = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "coalition",
+            "beat",
+            "-l",
+            "INFO",
+            "-S",
+            "celery.beat:PersistentScheduler",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+            "--pidfile=",
+        ],
+        cwd=ROOT,
+        env=worker_env(smtp=smtp),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    yield
+    beat.terminate()
+    beat.wait(timeout=15)
+
+
+def test_a_newsletter_scheduled_a_minute_ahead_goes_out_with_no_manual_step(site, page, scheduler_for):
+    slug = f"journey-b-{site.name}"
+    pk = _json(site, NEWSLETTER_SETUP.format(slug=slug))["pk"]
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/newsletters/newsletter/{pk}/change/")
+    # The form takes minutes: the next whole minute that is at least 20 seconds away.
+    at = (datetime.now(UTC) + timedelta(seconds=80)).replace(second=0, microsecond=0)
+    page.fill("#id_at", at.strftime("%Y-%m-%dT%H:%M"))
+    page.click("#nl-schedule button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Scheduled')")
+    page.shots(f"{site.name}-scheduled")
+    # No reload, no other command: the page follows the send.
+    page.wait_for_selector("#newsletter-status:has-text('Sent')", timeout=200_000)
+    page.shots(f"{site.name}-went-out")
+    assert len(wait_for_messages(site, lambda m: slug in str(m["To"]), 3)) == 3
+
+
+IMPORT_SETUP = """
+import json
+from members.models import Organisation
+Organisation.objects.filter(name__in=["Finland", "Denmark", "Kelp Removal Co"]).delete()
+fi = Organisation.objects.create(name="Finland", kind="country", country="FI", sector="",
+    website="https://valtioneuvosto.fi/", description="Carbon neutral by 2035.", listed_publicly=True)
+dk = Organisation.objects.create(name="Denmark", kind="country", country="DK", sector="public",
+    description="110 % by 2050.", listed_publicly=True)
+print(json.dumps({"fi": fi.pk, "dk": dk.pk}))
+"""
+IMPORT_STATE = """
+import json
+from members.models import Organisation
+print(json.dumps({o.name: [o.sector, o.description, o.website, o.listed_publicly]
+    for o in Organisation.objects.filter(name__in=["Finland", "Denmark", "Kelp Removal Co"])}))
+"""
+IMPORT_CSV = (
+    "name,kind,country,website,sector,description,listed_publicly\n"
+    "Finland,country,FI,,energy,New Finnish text,\n"
+    "Danish Ministry of Climate,country,DK,,,,\n"
+)
+BEFORE = {
+    "Finland": ["", "Carbon neutral by 2035.", "https://valtioneuvosto.fi/", True],
+    "Denmark": ["public", "110 % by 2050.", "", True],
+}
+
+
+def _import(page, site, tmp_path, mode: str) -> None:
+    path = tmp_path / f"organisations-{mode}.csv"
+    path.write_text(IMPORT_CSV)
+    page.goto(f"{site.url}/staff/imports/")
+    page.select_option("[name=resource]", "organisations")
+    page.set_input_files("[name=file]", str(path))
+    page.check(f"[name=mode][value={mode}]")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("text=What importing this file would do")
+    page.shots(f"{site.name}-preview-{mode}")
+
+
+def test_an_import_in_each_mode_shows_its_diffs_changes_what_it_said_and_reverts(site, page, tmp_path):
+    log_in(page, site)
+    dialogs = _accept_dialogs(page)
+
+    _json(site, IMPORT_SETUP)
+    _import(page, site, tmp_path, "skip")
+    assert page.locator(".change").count() == 0
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("text=What the import did")
+    assert _json(site, IMPORT_STATE) == BEFORE
+
+    _json(site, IMPORT_SETUP)
+    _import(page, site, tmp_path, "fill")
+    changes = page.locator(".change").all_inner_texts()
+    assert changes == ["sector: (empty) → energy"], changes
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("text=What the import did")
+    assert _json(site, IMPORT_STATE) == {**BEFORE, "Finland": ["energy", *BEFORE["Finland"][1:]]}
+
+    _json(site, IMPORT_SETUP)
+    _import(page, site, tmp_path, "overwrite")
+    changes = page.locator(".change").all_inner_texts()
+    assert "description: Carbon neutral by 2035. → New Finnish text" in changes
+    assert not any(c.startswith("name") for c in changes)  # Denmark keeps its name
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("text=Revert this import")
+    page.shots(f"{site.name}-imported-overwrite")
+    assert _json(site, IMPORT_STATE)["Finland"] == [
+        "energy",
+        "New Finnish text",
+        "https://valtioneuvosto.fi/",
+        True,
+    ]
+    page.click("button:has-text('Revert this import')")
+    page.wait_for_selector("text=Reverted:")
+    page.shots(f"{site.name}-reverted")
+    assert dialogs and "Revert this import?" in dialogs[-1]
+    assert _json(site, IMPORT_STATE) == BEFORE
+
+
+ENQUIRY_SETUP = """
+import json
+from members.models import Enquiry, MembershipTier, Organisation
+tier, _ = MembershipTier.objects.get_or_create(
+    slug="member-{s}", defaults=dict(name="Member {s}", period_months=12)
+)
+existing = Organisation.objects.create(name="Ocean Alkalinity Lab {s}", kind="research", website="https://oal-{s}.example.org")
+enquiry = Enquiry.objects.create(organisation_name="OAL {s}", organisation_kind="research", country="NO",
+    contact_name="Kari Nord", email="kari@oal-{s}.example.org", motivation="Private reasons.",
+    consent_to_contact=True, list_publicly=True)
+print(json.dumps({{"enquiry": enquiry.pk, "org": existing.pk, "tier": tier.pk}}))
+"""
+
+
+def test_an_enquiry_is_approved_linking_an_existing_organisation(site, page):
+    ids = _json(site, ENQUIRY_SETUP.format(s=site.name))
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/members/enquiry/{ids['enquiry']}/pipeline/approve/")
+    page.check("[name=choice][value=other]")
+    page.fill("[name=organisation]", str(ids["org"]))
+    page.select_option("[name=tier]", str(ids["tier"]))
+    page.shots(f"{site.name}-approve-form")
+    page.click("form input[type=submit]")
+    page.wait_for_url(f"**/admin/members/enquiry/{ids['enquiry']}/change/")
+    page.shots(f"{site.name}-approved")
+    state = _json(
+        site,
+        "import json; from members.models import Enquiry, Membership, Organisation\n"
+        f"e = Enquiry.objects.get(pk={ids['enquiry']})\n"
+        f"members = Membership.objects.filter(organisation_id={ids['org']}).count()\n"
+        f"created = Organisation.objects.filter(name='OAL {site.name}').count()\n"
+        "print(json.dumps([e.status, e.organisation_id, members, created]))",
+    )
+    assert state == ["approved", ids["org"], 1, 0]
+    assert wait_for_messages(site, lambda m: f"kari@oal-{site.name}" in str(m["To"]), 1)
+
+
+EVENT_SETUP = """
+import json
+from tests.campaigns.factories import EventFactory, ParticipantFactory
+event = EventFactory(title="Removals roundtable {s}")
+for i in range(2):
+    ParticipantFactory(event=event, contact__email="guest{{}}-{s}@example.org".format(i))
+print(json.dumps({{"event": event.pk}}))
+"""
+
+
+def test_event_invitations_are_sent_from_the_admin_action(site, page):
+    event = _json(site, EVENT_SETUP.format(s=site.name))["event"]
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/campaigns/event/")
+    page.check(f"input[name=_selected_action][value='{event}']")
+    page.select_option("select[name=action]", "send_invitations")
+    page.shots(f"{site.name}-invite-action")
+    page.click("button[name=index]")
+    page.wait_for_selector("text=invitations queued")
+    page.shots(f"{site.name}-invited")
+    invites = wait_for_messages(site, lambda m: f"-{site.name}@example.org" in str(m["To"]), 2)
+    assert len(invites) == 2
+    for message in invites:
+        _site_links_follow(site, message)
+
+
+BUTTONS_SETUP = """
+import json
+from newsletters.models import Delivery, Newsletter, Subscriber
+from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
+topic = TopicFactory(slug="{slug}", name="{slug}")
+bulk_subscribers(topic, 2, prefix="{slug}")
+newsletter = NewsletterFactory(topics=[topic], subject="Paused briefing")
+# Mid-send, with no batch dispatched yet: nothing goes out while the buttons are pressed.
+Newsletter.objects.filter(pk=newsletter.pk).update(status="sending")
+Delivery.objects.bulk_create(
+    [Delivery(newsletter=newsletter, subscriber=s) for s in Subscriber.objects.filter(topics=topic)]
+)
+print(json.dumps({{"pk": newsletter.pk}}))
+"""
+
+
+def test_pause_resume_and_cancel_work_from_the_buttons(site, page):
+    slug = f"journey-buttons-{site.name}"
+    pk = _json(site, BUTTONS_SETUP.format(slug=slug))["pk"]
+    dialogs = _accept_dialogs(page)
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/newsletters/newsletter/{pk}/change/")
+    page.click("#nl-pause button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Paused')")
+    page.shots(f"{site.name}-paused")
+    page.click("#nl-resume button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Sending')")
+    page.click("#nl-cancel button[type=submit]")
+    page.wait_for_selector("#newsletter-status:has-text('Cancelled')")
+    page.shots(f"{site.name}-cancelled")
+    assert dialogs and dialogs[-1].startswith("Cancel?")
+    assert wait_for_messages(site, lambda m: slug in str(m["To"]), 1, timeout=3) == []
