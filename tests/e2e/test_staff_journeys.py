@@ -3,7 +3,8 @@
 (a) write a newsletter, send a test of an unsaved edit, send it, watch progress reach 100 %, find the
 messages; (b) schedule one a minute ahead and see it go out with no manual step; (c) import a CSV that
 matches existing records in each of the three modes, check the preview's diffs and the records, revert;
-(d) approve an enquiry linking an existing organisation; (f) send event invitations.
+(d) approve an enquiry linking an existing organisation; (e) renew a membership and set a status override
+through the membership page's buttons; (f) send event invitations.
 Screenshots of each step go to tests/e2e/screenshots/.
 """
 
@@ -327,3 +328,64 @@ def test_pause_resume_and_cancel_work_from_the_buttons(site, page):
     page.shots(f"{site.name}-cancelled")
     assert dialogs and dialogs[-1].startswith("Cancel?")
     assert wait_for_messages(site, lambda m: slug in str(m["To"]), 1, timeout=3) == []
+
+
+MEMBERSHIP_SETUP = """
+import datetime, json
+from django.utils import timezone
+from tests.members.factories import MembershipFactory, MembershipTierFactory, OrganisationFactory
+today = timezone.localdate()
+tier = MembershipTierFactory(name="Member {s}", slug="member-{s}", period_months=12, grace_days=30)
+renewable = MembershipFactory(
+    organisation=OrganisationFactory(name="Renewed {s}"), tier=tier, status="active",
+    joined_on=today - datetime.timedelta(days=300), start_date=today - datetime.timedelta(days=300),
+    end_date=today + datetime.timedelta(days=64),
+)
+lapsed = MembershipFactory(
+    organisation=OrganisationFactory(name="Lapsed {s}"), tier=tier, status="lapsed",
+    joined_on=today - datetime.timedelta(days=800), start_date=today - datetime.timedelta(days=800),
+    end_date=today - datetime.timedelta(days=435),
+)
+print(json.dumps({{"renewable": renewable.pk, "end": renewable.end_date.isoformat(), "lapsed": lapsed.pk}}))
+"""
+
+
+def test_a_membership_is_renewed_and_its_status_overridden_through_the_buttons(site, page):
+    ids = _json(site, MEMBERSHIP_SETUP.format(s=site.name))
+    log_in(page, site)
+
+    # (e1) Renew: the button on the membership page, then the confirmation form.
+    page.goto(f"{site.url}/admin/members/membership/{ids['renewable']}/change/")
+    assert page.locator("select[name=status]").count() == 0  # no status field to walk around the rules
+    page.shots(f"{site.name}-membership-page")
+    page.click("button[value=renew_memberships]")
+    page.wait_for_selector("text=For these 1 memberships")
+    page.shots(f"{site.name}-renew-form")
+    page.click("input[name=apply]")
+    page.wait_for_url(f"**/admin/members/membership/{ids['renewable']}/change/")
+    page.wait_for_selector("text=Renew for one period: done for 1 membership(s).")
+    page.shots(f"{site.name}-renewed")
+
+    # (e2) Override: freeze the lapsed membership as active, with the reason kept.
+    page.goto(f"{site.url}/admin/members/membership/{ids['lapsed']}/change/")
+    page.click("button[value=set_status_override]")
+    page.select_option("select[name=status]", "active")
+    page.fill("input[name=reason]", "Dues paid by bank transfer; the statement is on its way.")
+    page.shots(f"{site.name}-override-form")
+    page.click("input[name=apply]")
+    page.wait_for_url(f"**/admin/members/membership/{ids['lapsed']}/change/")
+    page.wait_for_selector("text=Set a status override: done for 1 membership(s).")
+    page.shots(f"{site.name}-overridden")
+
+    state = _json(
+        site,
+        "import json; from members.models import Membership\n"
+        f"r = Membership.objects.get(pk={ids['renewable']}); o = Membership.objects.get(pk={ids['lapsed']})\n"
+        "print(json.dumps([r.end_date.isoformat(), o.status, o.status_override, o.override_reason,\n"
+        "    o.history.first().history_change_reason]))",
+    )
+    renewed_end, status, frozen, reason, history = state
+    assert renewed_end > ids["end"]
+    assert (status, frozen) == ("active", True)
+    assert reason == "Dues paid by bank transfer; the statement is on its way."
+    assert "Dues paid by bank transfer" in history
