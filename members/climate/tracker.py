@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from members import services
 from members.climate import csvsniff, discrepancies, mapping
 from members.climate.countries import UN_MEMBER_STATES, country_code
+from members.imports.services import RowError  # one shape of row error for every import
 from members.models import Commitment, Organisation
 
 K = Commitment.Kind
@@ -452,16 +453,6 @@ def tracker_rows_read(*, content: bytes, fmt: str) -> tuple[list[dict[str, Any]]
 
 
 # --- Importing -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    row: int
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "message": self.message}
 
 
 @dataclass
