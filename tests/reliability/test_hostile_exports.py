@@ -74,10 +74,45 @@ def hostile_rows():
         BounceEvent.objects.create(
             subscriber=subscriber, kind="hard", provider="p", occurred_at=timezone.now()
         ),
+        *_relationship_and_climate_rows(organisation, contact),
     ]
     for row in rows:
         _poison(row)
     return rows
+
+
+def _relationship_and_climate_rows(organisation, contact) -> list:
+    """One row of each export list added with affiliations, dues and climate data."""
+    from decimal import Decimal
+
+    from members.models import Affiliation, Discrepancy, Invoice, NdcSubmission, Payment
+
+    today = timezone.localdate()
+    membership = MembershipFactory()
+    commitment = CommitmentFactory(organisation=organisation)
+    invoice = Invoice.objects.create(
+        number=900001,
+        membership=membership,
+        organisation=membership.organisation,
+        tier=membership.tier,
+        period_start=today,
+        issued_on=today,
+        due_on=today,
+        amount=Decimal("100.00"),
+        currency="EUR",
+        bill_to="x",
+    )
+    return [
+        Affiliation.objects.create(contact=contact, organisation=organisation, start_on=today),
+        invoice,
+        Payment.objects.create(invoice=invoice, paid_on=today, amount=Decimal("10.00"), currency="EUR"),
+        NdcSubmission.objects.create(
+            party_code="DNK", party="x", title="x", round="ndc3", status="active", url="x"
+        ),
+        Discrepancy.objects.create(
+            organisation=organisation, commitment=commitment, fingerprint="x", summary="x"
+        ),
+    ]
 
 
 def _exportable_admins():
