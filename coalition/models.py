@@ -3,6 +3,18 @@ from django.db import models
 from django.utils import timezone
 
 
+def preferred_language_field() -> models.CharField:
+    """The language a person or organisation is written to in (emails, newsletters): one of
+    ``settings.LANGUAGES``, English by default."""
+    return models.CharField(
+        "preferred language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="Emails and newsletters go out in this language (English where no version exists).",
+    )
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from coalition.models import StateChange, TimeStampedModel
+from coalition.models import StateChange, TimeStampedModel, preferred_language_field
 from members.matching import normalise_email, normalise_name, website_domain
 
 
@@ -75,6 +75,7 @@ class Organisation(TimeStampedModel):
     )
     # A listed company's ISIN: how the Net Zero Tracker import (members.climate.tracker) recognises it.
     isin = models.CharField("ISIN", max_length=12, blank=True, db_index=True)
+    preferred_language = preferred_language_field()
     history = HistoricalRecords(history_change_reason_field=_change_reason_field())
 
     objects = OrganisationQuerySet.as_manager()
@@ -115,6 +116,7 @@ class Contact(TimeStampedModel):
     phone = models.CharField(max_length=50, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
     is_primary = models.BooleanField(default=False)
+    preferred_language = preferred_language_field()
 
     class Meta:
         ordering = ["organisation__name", "name"]
@@ -490,6 +492,8 @@ class Enquiry(TimeStampedModel):
         default=False,
         help_text="The applicant agreed to be listed in the public member directory once accepted.",
     )
+    # The language of the form they used (/fr/join/ → French): their emails go out in it.
+    preferred_language = preferred_language_field()
 
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -103,7 +103,16 @@ class ConsentInline(admin.TabularInline):
     model = ConsentRecord
     extra = 0
     can_delete = False
-    fields = ["created_at", "method", "wording", "ip_address", "requested_name", "confirmed_at"]
+    fields = [
+        "created_at",
+        "method",
+        "wording",
+        "language",
+        "wording_text",
+        "ip_address",
+        "requested_name",
+        "confirmed_at",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -4,6 +4,7 @@ Staff viewsets (StaffModelPermissions): topics, subscribers (with export and era
 send, pause, resume, cancel, schedule, test-send, progress, preview). Public: POST /api/v1/subscriptions/.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
@@ -43,6 +44,11 @@ class SubscriptionRequestSerializer(serializers.Serializer):
     )
     homepage = serializers.CharField(required=False, allow_blank=True, help_text="Honeypot: leave empty.")
     form_started = serializers.CharField(required=False, allow_blank=True)
+    preferred_language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language of the confirmation email and of the newsletters; English by default.",
+    )
 
     def validate(self, attrs):
         problem = spam_problem(
@@ -73,6 +79,7 @@ class SubscriptionCreateView(APIView):
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.API,
             ip_address=client_ip(request),
+            language=data.get("preferred_language"),
         )
         return Response({"detail": SUBSCRIPTION_ANSWER}, status=status.HTTP_202_ACCEPTED)
 
@@ -113,6 +120,7 @@ class SubscriberSerializer(serializers.ModelSerializer):
             "topics",
             "contact",
             "organisation",
+            "preferred_language",
             "confirmed_at",
             "status_changed_at",
             "created_at",
@@ -135,6 +143,11 @@ class SubscriberCreateSerializer(serializers.Serializer):
     )
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False, allow_null=True
+    )
+    preferred_language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language of their emails; English by default.",
     )
 
 
@@ -213,6 +226,7 @@ class SubscriberViewSet(
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.IMPORT,
             contact=data.get("contact"),
+            language=data.get("preferred_language"),
         )
         return Response({"detail": "A confirmation email is on its way to this address."}, status=202)
 
