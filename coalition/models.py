@@ -3,10 +3,21 @@ from django.db import models
 from django.utils import timezone
 
 
+class LanguageField(models.CharField):
+    """A language code from ``settings.LANGUAGES``. Its form field offers only real languages and may be
+    left out of a submitted form (the value stays as it was), so forms written before the field existed
+    keep working."""
+
+    def formfield(self, **kwargs):
+        field = super().formfield(**kwargs)
+        field.required = False
+        return field
+
+
 def preferred_language_field() -> models.CharField:
     """The language a person or organisation is written to in (emails, newsletters): one of
     ``settings.LANGUAGES``, English by default."""
-    return models.CharField(
+    return LanguageField(
         "preferred language",
         max_length=8,
         choices=settings.LANGUAGES,

@@ -31,6 +31,24 @@ def newsletter_audience_count(*, newsletter: Newsletter) -> int:
     return newsletter_audience(newsletter=newsletter).count()
 
 
+def newsletter_audience_by_language(*, newsletter: Newsletter) -> dict[str, int]:
+    """Recipients per version: {"en": 120, "fr": 30} (a language without a version counts under the
+    default, as it will be sent). One query."""
+    from newsletters.sending.rendering import newsletter_languages, version_language_expression
+
+    languages = newsletter_languages(newsletter)
+    rows = (
+        Subscriber.objects.filter(pk__in=newsletter_audience(newsletter=newsletter))
+        .annotate(version=version_language_expression(languages))
+        .values("version")
+        .annotate(n=Count("pk"))
+        .order_by("version")
+    )
+    counts = dict.fromkeys(languages, 0)
+    counts.update({row["version"]: row["n"] for row in rows})
+    return counts
+
+
 DELIVERY_COUNTS = {
     "total": Count("deliveries"),
     "n_queued": Count(

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from coalition.exceptions import InvalidTransition
 from coalition.models import OutboundEmail
@@ -54,27 +55,48 @@ def newsletter_update(
     return locked
 
 
-def newsletter_rendered(*, newsletter: Newsletter) -> rendering.RenderedNewsletter:
-    if newsletter.rendered_html:
+def newsletter_rendered(
+    *, newsletter: Newsletter, language: str | None = None
+) -> rendering.RenderedNewsletter:
+    """The version a reader of ``language`` receives (the default where there is none), as frozen when
+    sending started, or rendered now for a draft."""
+    version = rendering.newsletter_version(newsletter, language)
+    if version.rendered_html:
         return rendering.RenderedNewsletter(
-            subject=newsletter.subject, html=newsletter.rendered_html, text=newsletter.rendered_text
+            subject=version.subject, html=version.rendered_html, text=version.rendered_text
         )
     return rendering.newsletter_render(
-        subject=newsletter.subject, preheader=newsletter.preheader, body_markdown=newsletter.body_markdown
+        subject=version.subject,
+        preheader=version.preheader,
+        body_markdown=version.body_markdown,
+        language=version.language,
     )
+
+
+def newsletter_rendered_versions(*, newsletter: Newsletter) -> dict[str, rendering.RenderedNewsletter]:
+    """Every version by language (what a batch sends from)."""
+    return {
+        language: newsletter_rendered(newsletter=newsletter, language=language)
+        for language in rendering.newsletter_languages(newsletter)
+    }
 
 
 @transaction.atomic
-def newsletter_test_send(*, newsletter: Newsletter, to: str, name: str = "") -> OutboundEmail:
-    """Send the newsletter as it will look to one address (through the transactional outbox)."""
+def newsletter_test_send(
+    *, newsletter: Newsletter, to: str, name: str = "", language: str | None = None
+) -> OutboundEmail:
+    """Send the newsletter as it will look to one address (through the transactional outbox), in the
+    version a reader of ``language`` receives."""
     to = (to or "").strip()
     if "@" not in to:
         raise ValidationError({"to": "Enter the email address to send the test to."})
-    rendered = newsletter_rendered(newsletter=newsletter)
+    version = rendering.newsletter_version(newsletter, language)
+    rendered = newsletter_rendered(newsletter=newsletter, language=version.language)
     sample_key = uuid.UUID(int=0)  # links in a test point nowhere real
-    message = rendering.newsletter_message(
-        rendered=rendered, name=name, email=to, key=sample_key, newsletter_id=newsletter.pk
-    )
+    with translation.override(version.language):
+        message = rendering.newsletter_message(
+            rendered=rendered, name=name, email=to, key=sample_key, newsletter_id=newsletter.pk
+        )
     headers = {k: v for k, v in message.extra_headers.items() if k != "Message-ID"}
     return email_queue_rendered(
         kind="newsletters.test",

@@ -31,8 +31,8 @@ def _admin_link(obj) -> str:
     return format_html('<a href="{}">{}</a>', url, obj)
 
 
-# What the applicant sent, shown read-only (the requested tier stays editable: staff may choose another).
-# The applicant's answers, read-only; staff edit the tier and the language through their services.
+# What the applicant sent, shown read-only (the requested tier and the language stay editable: staff may
+# correct them, through their services).
 APPLICATION_FIELDS = [
     f for f in services.APPLICANT_FIELDS if f not in ("requested_tier", "preferred_language")
 ]

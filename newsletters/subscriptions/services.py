@@ -35,6 +35,18 @@ DEFAULT_WORDING = (
     "I would like to receive the coalition's progress updates and newsletters by email. "
     "I can change my topics or unsubscribe at any time with the link in every email."
 )
+DEFAULT_WORDING_TRANSLATIONS = {
+    "fr": (
+        "Je souhaite recevoir par e-mail les points d'étape et les lettres d'information de la coalition. "
+        "Je peux changer de thèmes ou me désabonner à tout moment "
+        "grâce au lien présent dans chaque e-mail."
+    ),
+    "es": (
+        "Deseo recibir por correo electrónico los informes de avance y los boletines de la coalición. "
+        "Puedo cambiar mis temas o darme de baja en cualquier momento "
+        "con el enlace que figura en cada correo."
+    ),
+}
 
 
 # --- Subscriptions and consent ---------------------------------------------------------------------------
@@ -43,7 +55,9 @@ DEFAULT_WORDING = (
 def consent_wording_current() -> ConsentWording:
     wording = ConsentWording.objects.order_by("-version").first()
     if wording is None:
-        wording, _ = ConsentWording.objects.get_or_create(version=1, defaults={"text": DEFAULT_WORDING})
+        wording, _ = ConsentWording.objects.get_or_create(
+            version=1, defaults={"text": DEFAULT_WORDING, "translations": DEFAULT_WORDING_TRANSLATIONS}
+        )
     return wording
 
 
