@@ -4,6 +4,7 @@ send, pause, resume, cancel) with a progress bar, and deliveries. Each button ca
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,6 +27,7 @@ from newsletters.models import (
     ConsentWording,
     Delivery,
     Newsletter,
+    NewsletterTranslation,
     Subscriber,
     Topic,
 )
@@ -257,6 +259,21 @@ class NewsletterAdminForm(forms.ModelForm):
         return draft
 
 
+class NewsletterTranslationInline(admin.StackedInline):
+    """The newsletter in other languages; saved through the newsletter services (see save_formset)."""
+
+    model = NewsletterTranslation
+    extra = 0
+    fields = ["language", "subject", "preheader", "body_markdown"]
+    verbose_name = "version in another language"
+    verbose_name_plural = "versions in other languages (the fields above are the English version)"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
 @admin.register(Newsletter)
 class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
     form = NewsletterAdminForm
@@ -277,6 +294,7 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         "period_end",
     ]
     change_form_template = "admin/newsletters/newsletter/change_form.html"
+    inlines = [NewsletterTranslationInline]
 
     def get_queryset(self, request):
         return selectors.newsletters_with_progress()
@@ -298,9 +316,35 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        # Topics were set by the service; there are no inlines.
+        # Topics were set by the service; the versions in other languages go through theirs.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not NewsletterTranslation:
+            return super().save_formset(request, form, formset, change)
+        # The admin's change message reads these three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        newsletter = form.saved or form.instance
+        for version_form in formset.forms:
+            if not hasattr(version_form, "cleaned_data") or not version_form.cleaned_data:
+                continue
+            data, existing = version_form.cleaned_data, version_form.instance
+            if data.get("DELETE") and existing.pk:
+                services.newsletter_translation_delete(translated=existing)
+                formset.deleted_objects.append(existing)
+            elif version_form.has_changed() and not data.get("DELETE"):
+                saved = services.newsletter_translation_save(
+                    newsletter=newsletter,
+                    language=data["language"],
+                    subject=data["subject"],
+                    preheader=data.get("preheader", ""),
+                    body_markdown=data["body_markdown"],
+                )
+                if existing.pk:
+                    formset.changed_objects.append((saved, version_form.changed_data))
+                else:
+                    formset.new_objects.append(saved)
 
     @admin.display(description="Progress")
     def progress_bar(self, obj) -> str:
@@ -325,7 +369,11 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         newsletter = get_object_or_404(Newsletter, pk=pk)
-        response = HttpResponse(api.preview_html(newsletter, name=request.user.get_full_name()))
+        response = HttpResponse(
+            api.preview_html(
+                newsletter, name=request.user.get_full_name(), language=request.GET.get("language")
+            )
+        )
         response["X-Frame-Options"] = "SAMEORIGIN"
         return response
 
@@ -358,7 +406,15 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
                     % {"errors": "; ".join(str(e) for errors in form.errors.values() for e in errors)}
                 )
             draft, which = form.unsaved_draft(), _("the form as it is now (unsaved edits included)")
-        services.newsletter_test_send(newsletter=draft, to=to, name=request.user.get_full_name())
+        language = request.POST.get("test_language") or None
+        services.newsletter_test_send(
+            newsletter=draft, to=to, name=request.user.get_full_name(), language=language
+        )
+        if language:
+            which = _("%(which)s, in the version for %(language)s readers") % {
+                "which": which,
+                "language": dict(settings.LANGUAGES).get(language, language),
+            }
         return _("A test of %(which)s is on its way to %(to)s.") % {"which": which, "to": to}
 
     def action_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -412,6 +468,13 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
             extra.update(
                 progress_html=_progress_bar(selectors.newsletter_progress(newsletter=newsletter)),
                 audience_count=selectors.newsletter_audience_count(newsletter=newsletter),
+                audience_by_language=[
+                    (code, dict(settings.LANGUAGES).get(code, code), count)
+                    for code, count in selectors.newsletter_audience_by_language(
+                        newsletter=newsletter
+                    ).items()
+                ],
+                languages=settings.LANGUAGES,
                 schedule_form=ScheduleForm(),
                 test_form=TestSendForm(initial={"to": request.user.email}),
                 newsletter=newsletter,

@@ -64,10 +64,10 @@ DELIVERY_COUNTS = {
 
 def newsletters_with_progress() -> QuerySet:
     """Newsletters with their delivery counts, topics and authors: one query for any number of rows
-    (plus one for topics)."""
+    (plus one for topics and one for the versions in other languages)."""
     return (
         Newsletter.objects.select_related("created_by", "sent_by")
-        .prefetch_related("topics")
+        .prefetch_related("topics", "translations")
         .annotate(**DELIVERY_COUNTS)
     )
 

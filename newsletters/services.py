@@ -18,6 +18,7 @@ from coalition.outbox.services import email_queue_rendered
 from newsletters import selectors
 from newsletters.models import (
     Newsletter,
+    NewsletterTranslation,
     Topic,
 )
 from newsletters.sending import rendering
@@ -53,6 +54,42 @@ def newsletter_update(
     if topics is not None:
         locked.topics.set(topics)
     return locked
+
+
+def _editable(newsletter: Newsletter) -> Newsletter:
+    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
+    if not locked.is_editable:
+        raise InvalidTransition(
+            f"This newsletter is {locked.get_status_display().lower()}; it can no longer be edited."
+        )
+    return locked
+
+
+@transaction.atomic
+def newsletter_translation_save(
+    *, newsletter: Newsletter, language: str, subject: str, body_markdown: str, preheader: str = ""
+) -> NewsletterTranslation:
+    """Add or change the newsletter's version in ``language`` (the newsletter's own fields are the
+    default-language version), while the newsletter can still be edited."""
+    locked = _editable(newsletter)
+    if language == rendering.DEFAULT_LANGUAGE:
+        raise ValidationError(
+            {"language": "The newsletter's own subject and body are the English version: edit them instead."}
+        )
+    translated = NewsletterTranslation.objects.filter(newsletter=locked, language=language).first()
+    translated = translated or NewsletterTranslation(newsletter=locked, language=language)
+    translated.subject, translated.preheader, translated.body_markdown = subject, preheader, body_markdown
+    translated.rendered_html = translated.rendered_text = ""
+    translated.full_clean(validate_unique=False)
+    translated.save()
+    return translated
+
+
+@transaction.atomic
+def newsletter_translation_delete(*, translated: NewsletterTranslation) -> None:
+    """Remove a version: its readers receive the default one."""
+    _editable(translated.newsletter)
+    translated.delete()
 
 
 def newsletter_rendered(
