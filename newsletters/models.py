@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from coalition.models import TimeStampedModel, preferred_language_field
 from members.matching import normalise_email
@@ -61,11 +62,11 @@ class ConsentWording(TimeStampedModel):
 
 class Subscriber(TimeStampedModel):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending confirmation"
-        CONFIRMED = "confirmed", "Confirmed"
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        BOUNCED = "bounced", "Bounced"
-        COMPLAINED = "complained", "Complained"
+        PENDING = "pending", _("Pending confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Complained")
 
     # Anyone not confirmed receives nothing; these three also need a fresh confirmation to come back.
     SUPPRESSED_STATUSES = (Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED)
