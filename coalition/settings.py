@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: figures grouped the way each language writes them
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",

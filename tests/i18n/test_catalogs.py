@@ -19,7 +19,9 @@ def _catalog(language: str) -> polib.POFile:
 
 
 def _entries(catalog: polib.POFile) -> dict[tuple[str, ...], polib.POEntry]:
-    return {((e.msgid, e.msgid_plural) if e.msgid_plural else (e.msgid,)): e for e in catalog if not e.obsolete}
+    return {
+        ((e.msgid, e.msgid_plural) if e.msgid_plural else (e.msgid,)): e for e in catalog if not e.obsolete
+    }
 
 
 def catalog_problems(catalog: polib.POFile, messages: dict[tuple[str, ...], str]) -> list[str]:
@@ -85,9 +87,7 @@ def test_the_committed_mo_file_is_the_compiled_catalog(language):
     po = _catalog(language)
     mo = polib.mofile(str(ROOT / "locale" / language / "LC_MESSAGES" / "django.mo"))
     compiled = {
-        (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
-        for e in mo
-        if e.msgid
+        (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in mo if e.msgid
     }
     expected = {
         (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
@@ -105,7 +105,9 @@ def test_makemessages_finds_no_public_string_that_the_catalog_check_misses(tmp_p
     shutil.copytree(
         ROOT,
         copy,
-        ignore=shutil.ignore_patterns(".venv", ".git", "var", "tests", "bench", "staticfiles", "node_modules"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "var", "tests", "bench", "staticfiles", "node_modules"
+        ),
     )
     subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "makemessages", "-l", "fr", "--no-location"],
