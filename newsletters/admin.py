@@ -259,19 +259,49 @@ class NewsletterAdminForm(forms.ModelForm):
         return draft
 
 
-class NewsletterTranslationInline(admin.StackedInline):
-    """The newsletter in other languages; saved through the newsletter services (see save_formset)."""
+@admin.register(NewsletterTranslation)
+class NewsletterTranslationAdmin(admin.ModelAdmin):
+    """The newsletter in other languages (its own fields are the English version); a page of its own, so
+    the newsletter's editor form is unchanged. Saved and deleted through the newsletter services."""
 
-    model = NewsletterTranslation
-    extra = 0
-    fields = ["language", "subject", "preheader", "body_markdown"]
-    verbose_name = "version in another language"
-    verbose_name_plural = "versions in other languages (the fields above are the English version)"
+    list_display = ["newsletter", "language", "subject"]
+    list_filter = ["language"]
+    list_select_related = ["newsletter"]
+    search_fields = ["subject", "newsletter__subject"]
+    raw_id_fields = ["newsletter"]
+    fields = ["newsletter", "language", "subject", "preheader", "body_markdown"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "language":  # English is the newsletter's own version
+            kwargs["choices"] = [c for c in settings.LANGUAGES if c[0] != "en"]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
-    has_add_permission = has_delete_permission = has_change_permission
+    def get_changeform_initial_data(self, request):
+        return {"newsletter": request.GET.get("newsletter"), "language": request.GET.get("language")}
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["newsletter", "language"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = services.newsletter_translation_save(
+                newsletter=obj.newsletter,
+                language=obj.language,
+                subject=obj.subject,
+                preheader=obj.preheader,
+                body_markdown=obj.body_markdown,
+            )
+        except InvalidTransition as exc:
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.newsletter_translation_delete(translated=obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_continue" not in request.POST and "_addanother" not in request.POST:
+            return redirect(reverse("admin:newsletters_newsletter_change", args=[obj.newsletter_id]))
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(Newsletter)
@@ -294,7 +324,6 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         "period_end",
     ]
     change_form_template = "admin/newsletters/newsletter/change_form.html"
-    inlines = [NewsletterTranslationInline]
 
     def get_queryset(self, request):
         return selectors.newsletters_with_progress()
@@ -316,35 +345,9 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        # Topics were set by the service; the versions in other languages go through theirs.
+        # Topics were set by the service; there are no inlines (other languages have their own page).
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
-
-    def save_formset(self, request, form, formset, change) -> None:
-        if formset.model is not NewsletterTranslation:
-            return super().save_formset(request, form, formset, change)
-        # The admin's change message reads these three lists.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        newsletter = form.saved or form.instance
-        for version_form in formset.forms:
-            if not hasattr(version_form, "cleaned_data") or not version_form.cleaned_data:
-                continue
-            data, existing = version_form.cleaned_data, version_form.instance
-            if data.get("DELETE") and existing.pk:
-                services.newsletter_translation_delete(translated=existing)
-                formset.deleted_objects.append(existing)
-            elif version_form.has_changed() and not data.get("DELETE"):
-                saved = services.newsletter_translation_save(
-                    newsletter=newsletter,
-                    language=data["language"],
-                    subject=data["subject"],
-                    preheader=data.get("preheader", ""),
-                    body_markdown=data["body_markdown"],
-                )
-                if existing.pk:
-                    formset.changed_objects.append((saved, version_form.changed_data))
-                else:
-                    formset.new_objects.append(saved)
 
     @admin.display(description="Progress")
     def progress_bar(self, obj) -> str:
@@ -475,6 +478,7 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
                     ).items()
                 ],
                 languages=settings.LANGUAGES,
+                versions=list(newsletter.translations.all()),
                 schedule_form=ScheduleForm(),
                 test_form=TestSendForm(initial={"to": request.user.email}),
                 newsletter=newsletter,
