@@ -1,6 +1,14 @@
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+
+class _LanguageFormField(forms.TypedChoiceField):
+    """May be left out of a submitted form: then it has not changed, and the record keeps its language."""
+
+    def has_changed(self, initial, data) -> bool:
+        return data is not None and super().has_changed(initial, data)
 
 
 class LanguageField(models.CharField):
@@ -9,6 +17,7 @@ class LanguageField(models.CharField):
     keep working."""
 
     def formfield(self, **kwargs):
+        kwargs.setdefault("choices_form_class", _LanguageFormField)
         field = super().formfield(**kwargs)
         field.required = False
         return field
