@@ -62,10 +62,14 @@ def test_a_spanish_speaking_applicant_is_answered_in_spanish_from_home_page_to_s
     mailbox.wait_for(2)  # the acknowledgement and the secretariat's notification
     (ack,) = mailbox.to("lucia@miambiente.example.pa")
     # A long non-ASCII subject is folded by Django's header encoding: compare it unfolded.
-    assert str(ack["Subject"]).strip() == "Hemos recibido su solicitud de adhesión a Group of Negative Emitters"
+    assert (
+        str(ack["Subject"]).strip() == "Hemos recibido su solicitud de adhesión a Group of Negative Emitters"
+    )
     assert "Hola, Lucía Herrera:" in ack.get_body(("plain",)).get_content()
     (notification,) = mailbox.to(settings.SECRETARIAT_EMAIL)
-    assert str(notification["Subject"]).strip().startswith("New enquiry to join")  # the secretariat reads English
+    assert (
+        str(notification["Subject"]).strip().startswith("New enquiry to join")
+    )  # the secretariat reads English
 
     status_link = first_link(ack, "/es/join/status/")
     page.goto(local_link(status_link, live_server))
