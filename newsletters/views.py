@@ -5,6 +5,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -26,7 +27,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     # The wording in the language of the page: what the consent record will keep.
     wording = subscriptions.consent_wording_current()
-    wording_text = wording.text_in(request.LANGUAGE_CODE)
+    wording_text = wording.text_in(get_language())
     if request.method == "POST":
         wait = throttle_check(request, scope="subscriptions")
         if wait:
@@ -45,7 +46,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 topics=list(form.cleaned_data["topics"]),
                 method=ConsentRecord.Method.FORM,
                 ip_address=client_ip(request),
-                language=request.LANGUAGE_CODE,
+                language=get_language(),
             )
             return redirect("newsletters:subscribe-thanks")
     status = 400 if request.method == "POST" else 200
@@ -91,7 +92,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             topics=list(subscriber.topics.all()),
             method=ConsentRecord.Method.FORM,
             ip_address=client_ip(request),
-            language=request.LANGUAGE_CODE,
+            language=get_language(),
         )
         return redirect("newsletters:subscribe-thanks")
     form = PreferencesForm(

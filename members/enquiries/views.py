@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -65,7 +65,7 @@ def join(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("homepage", "form_started")}
             # The applicant's language is the one they filled the form in (/fr/join/ → French).
-            data["preferred_language"] = request.LANGUAGE_CODE
+            data["preferred_language"] = get_language()
             try:
                 enquiry_submit(data=data, source=Enquiry.Source.FORM, ip=client_ip(request))
             except ValidationError as exc:

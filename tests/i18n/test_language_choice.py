@@ -123,3 +123,25 @@ def test_a_public_page_costs_the_same_queries_in_every_language(path):
         assert response.status_code == 200, prefix + path
         counts[prefix or "en"] = len(queries)
     assert len(set(counts.values())) == 1, counts
+
+
+def test_the_tracker_writes_percentages_labels_and_dates_the_way_each_language_does(client):
+    from members.models import Commitment
+    from tests.members.factories import CommitmentFactory
+    from tests.members.public.test_pages import public_member
+
+    member = public_member(name="Danmark")
+    CommitmentFactory(
+        organisation=member,
+        kind=Commitment.Kind.EMISSIONS_REDUCTION,
+        status=Commitment.Status.LAW,
+        reduction_percent="92.5",
+        target_year=2045,
+    )
+    english = client.get("/commitments/").content.decode()
+    assert "92.5 % reduction" in english and "In law" in english
+    french = client.get("/fr/commitments/").content.decode()
+    assert "réduction de 92,5\xa0%" in french and "Inscrit dans la loi" in french
+    spanish = client.get("/es/commitments/").content.decode()
+    assert "reducción del 92,5 %" in spanish and "En la ley" in spanish
+    assert "Réduction des émissions" in french and "Reducción de emisiones" in spanish
