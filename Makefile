@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coalition
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test lint format bench clean-venv
+.PHONY: run test lint format bench clean-venv messages compilemessages
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed (Python 3.11)"; exit 1; }
@@ -42,6 +42,16 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Translation catalogs (locale/fr, locale/es). Extraction needs GNU gettext (apt-get install gettext);
+# compiling does not (polib). Commit both the .po and the .mo files.
+MESSAGE_LANGUAGES := fr es
+messages: $(VENV)/.installed-dev
+	$(BIN)/python manage.py makemessages --no-obsolete --no-location $(foreach l,$(MESSAGE_LANGUAGES),-l $(l)) \
+		--ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore=staticfiles --ignore=scripts
+
+compilemessages: $(VENV)/.installed-dev
+	$(BIN)/python scripts/compilemessages.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from coalition.models import StateChange, TimeStampedModel
 from members.models import Commitment, Contact, Engagement, Organisation
@@ -167,13 +168,13 @@ class CampaignAction(TimeStampedModel):
 
 class Event(TimeStampedModel):
     class Kind(models.TextChoices):
-        SIDE_EVENT = "side_event", "Summit side event"
-        WEBINAR = "webinar", "Webinar"
-        ROUNDTABLE = "roundtable", "Roundtable"
-        CONFERENCE = "conference", "Conference"
-        WORKSHOP = "workshop", "Workshop"
-        BRIEFING = "briefing", "Briefing"
-        OTHER = "other", "Other"
+        SIDE_EVENT = "side_event", _("Summit side event")
+        WEBINAR = "webinar", _("Webinar")
+        ROUNDTABLE = "roundtable", _("Roundtable")
+        CONFERENCE = "conference", _("Conference")
+        WORKSHOP = "workshop", _("Workshop")
+        BRIEFING = "briefing", _("Briefing")
+        OTHER = "other", _("Other")
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
@@ -202,15 +203,15 @@ class Event(TimeStampedModel):
 
 class EventParticipant(TimeStampedModel):
     class Role(models.TextChoices):
-        SPEAKER = "speaker", "Speaker"
-        PANELLIST = "panellist", "Panellist"
-        ATTENDEE = "attendee", "Attendee"
-        ORGANISER = "organiser", "Organiser"
+        SPEAKER = "speaker", _("Speaker")
+        PANELLIST = "panellist", _("Panellist")
+        ATTENDEE = "attendee", _("Attendee")
+        ORGANISER = "organiser", _("Organiser")
 
     class Response(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+        INVITED = "invited", _("Invited")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
 
     SPEAKING_ROLES = (Role.SPEAKER, Role.PANELLIST)
 

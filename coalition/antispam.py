@@ -9,6 +9,8 @@ import time
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 HONEYPOT_FIELD = "homepage"
 STARTED_FIELD = "form_started"
@@ -22,17 +24,19 @@ def form_started_token() -> str:
 def spam_problem(*, honeypot: str | None, started_token: str | None, require_started: bool) -> str | None:
     """The reason a submission looks automated, phrased for a person, or None."""
     if honeypot:
-        return "This submission looks automated. Please leave the hidden 'homepage' field empty."
+        return _("This submission looks automated. Please leave the hidden 'homepage' field empty.")
     if not started_token:
         if require_started:
-            return "The form is incomplete. Please reload the page and try again."
+            return _("The form is incomplete. Please reload the page and try again.")
         return None
     try:
         started = float(signing.loads(started_token, salt=_SALT, max_age=24 * 3600))
     except (signing.BadSignature, TypeError, ValueError):
-        return "The form has expired. Please reload the page and try again."
+        return _("The form has expired. Please reload the page and try again.")
     if time.time() - started < settings.SPAM_MIN_FORM_SECONDS:
-        return "That was faster than a person can fill in the form. Please wait a few seconds and send again."
+        return _(
+            "That was faster than a person can fill in the form. Please wait a few seconds and send again."
+        )
     return None
 
 
@@ -41,7 +45,7 @@ class SpamProtectedForm(forms.Form):
 
     homepage = forms.CharField(
         required=False,
-        label="Leave this field empty",
+        label=gettext_lazy("Leave this field empty"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     form_started = forms.CharField(required=False, widget=forms.HiddenInput)

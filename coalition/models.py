@@ -1,6 +1,38 @@
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+
+class _LanguageFormField(forms.TypedChoiceField):
+    """May be left out of a submitted form: then it has not changed, and the record keeps its language."""
+
+    def has_changed(self, initial, data) -> bool:
+        return data is not None and super().has_changed(initial, data)
+
+
+class LanguageField(models.CharField):
+    """A language code from ``settings.LANGUAGES``. Its form field offers only real languages and may be
+    left out of a submitted form (the value stays as it was), so forms written before the field existed
+    keep working."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("choices_form_class", _LanguageFormField)
+        field = super().formfield(**kwargs)
+        field.required = False
+        return field
+
+
+def preferred_language_field() -> models.CharField:
+    """The language a person or organisation is written to in (emails, newsletters): one of
+    ``settings.LANGUAGES``, English by default."""
+    return LanguageField(
+        "preferred language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="Emails and newsletters go out in this language (English where no version exists).",
+    )
 
 
 class TimeStampedModel(models.Model):

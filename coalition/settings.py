@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: figures grouped the way each language writes them
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
@@ -106,6 +107,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: from the URL prefix on public pages; coalition.i18n sends a first visit to the
+    # visitor's language and lets staff pick theirs.
+    "django.middleware.locale.LocaleMiddleware",
+    "coalition.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "coalition.request_guards.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -262,7 +267,15 @@ AXES_VERBOSE = False
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 
-LANGUAGE_CODE = "en-gb"
+# Public pages, emails and newsletters speak these; English is the default and has no URL prefix
+# (/fr/…, /es/… for the others, see coalition/urls.py and coalition/i18n.py). The staff side stays in
+# English unless a staff member picks another language (the language cookie, see coalition.i18n).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates and numbers written the British way ("27 November 2026"), as before (coalition/formats/en).
+FORMAT_MODULE_PATH = ["coalition.formats"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

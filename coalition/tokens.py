@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from coalition.exceptions import BadToken
 
@@ -24,15 +25,15 @@ def token_read(
     try:
         value = signing.loads(token, salt=salt, max_age=max_age_seconds)
     except signing.SignatureExpired as exc:
-        raise BadToken("This link has expired.") from exc
+        raise BadToken(_("This link has expired.")) from exc
     except signing.BadSignature as exc:
-        raise BadToken("This link is not valid.") from exc
+        raise BadToken(_("This link is not valid.")) from exc
     if parse is None:
         return value
     try:
         return parse(value)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadToken("This link is not valid.") from exc
+        raise BadToken(_("This link is not valid.")) from exc
 
 
 def token_pk(value: Any) -> int:

@@ -1,10 +1,11 @@
 from csp.decorators import csp_update
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from coalition import health
+from coalition import health, i18n
 from coalition.site import dashboard_views, views
 
 
@@ -23,8 +24,11 @@ def _swagger_ui_view():
 handler404 = "coalition.site.views.not_found"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("search/", views.search, name="staff_search"),
+    # The language switcher: stores the choice in the language cookie (Django's set_language at
+    # /i18n/setlang/ does the same from a POST form).
+    path("i18n/switch/<str:code>/", i18n.language_switch, name="language_switch"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", health.healthz, name="healthz"),
     path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
@@ -37,7 +41,16 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", template_name="coalition/redoc.html"),
         name="api-redoc",
     ),
-    path("", include("members.urls")),
+    path("", include("members.urls")),  # staff pages of members (imports, duplicates, climate data)
+    path("", include("newsletters.webhook_urls")),  # the email provider's tracking webhook
+]
+
+# Public pages: English at /join/, French at /fr/join/, Spanish at /es/join/ (coalition/i18n.py).
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("", include("members.enquiries.urls")),  # the join form and enquiry status pages
+    path("", include("members.public.urls")),  # member directory and commitments tracker
     path("", include("newsletters.urls")),
     path("", include("campaigns.urls")),
-]
+    prefix_default_language=False,
+)

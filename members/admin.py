@@ -146,7 +146,7 @@ class ContactInline(admin.TabularInline):
     model = Contact
     form = ContactForm
     extra = 0
-    fields = ("name", "email", "phone", "job_title", "is_primary")
+    fields = ("name", "email", "phone", "job_title", "is_primary", "preferred_language")
 
 
 class MembershipInline(admin.TabularInline):
@@ -216,7 +216,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     readonly_fields = ("website_domain", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "kind", "country", "isin", "sector", "website", "website_domain")}),
-        ("Profile", {"fields": ("description", "listed_publicly", "parent")}),
+        ("Profile", {"fields": ("description", "listed_publicly", "parent", "preferred_language")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
     inlines = (ContactInline, MembershipInline, CommitmentInline, EngagementInline)

@@ -9,10 +9,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from coalition.models import StateChange, TimeStampedModel
+from coalition.models import StateChange, TimeStampedModel, preferred_language_field
 from members.matching import normalise_email, normalise_name, website_domain
 
 
@@ -32,27 +33,27 @@ class OrganisationQuerySet(models.QuerySet):
 
 class Organisation(TimeStampedModel):
     class Kind(models.TextChoices):
-        COUNTRY = "country", "Country"
-        REGION = "region", "Region or state"
-        CITY = "city", "City"
-        COMPANY = "company", "Company"
-        NGO = "ngo", "NGO"
-        RESEARCH = "research", "Research body"
-        INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental body"
-        INVESTOR = "investor", "Investor"
-        OTHER = "other", "Other"
+        COUNTRY = "country", _("Country")
+        REGION = "region", _("Region or state")
+        CITY = "city", _("City")
+        COMPANY = "company", _("Company")
+        NGO = "ngo", _("NGO")
+        RESEARCH = "research", _("Research body")
+        INTERGOVERNMENTAL = "intergovernmental", _("Intergovernmental body")
+        INVESTOR = "investor", _("Investor")
+        OTHER = "other", _("Other")
 
     class Sector(models.TextChoices):
-        ENERGY = "energy", "Energy"
-        AVIATION = "aviation", "Aviation"
-        HEAVY_INDUSTRY = "heavy_industry", "Heavy industry"
-        AGRICULTURE_LAND = "agriculture_land", "Agriculture and land"
-        TECHNOLOGY = "technology", "Technology"
-        FINANCE = "finance", "Finance"
-        MANUFACTURING = "manufacturing", "Manufacturing"
-        PUBLIC_SECTOR = "public_sector", "Public sector"
-        CIVIL_SOCIETY = "civil_society", "Civil society"
-        OTHER = "other", "Other"
+        ENERGY = "energy", _("Energy")
+        AVIATION = "aviation", _("Aviation")
+        HEAVY_INDUSTRY = "heavy_industry", _("Heavy industry")
+        AGRICULTURE_LAND = "agriculture_land", _("Agriculture and land")
+        TECHNOLOGY = "technology", _("Technology")
+        FINANCE = "finance", _("Finance")
+        MANUFACTURING = "manufacturing", _("Manufacturing")
+        PUBLIC_SECTOR = "public_sector", _("Public sector")
+        CIVIL_SOCIETY = "civil_society", _("Civil society")
+        OTHER = "other", _("Other")
 
     name = models.CharField(max_length=200, db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
@@ -75,6 +76,7 @@ class Organisation(TimeStampedModel):
     )
     # A listed company's ISIN: how the Net Zero Tracker import (members.climate.tracker) recognises it.
     isin = models.CharField("ISIN", max_length=12, blank=True, db_index=True)
+    preferred_language = preferred_language_field()
     history = HistoricalRecords(history_change_reason_field=_change_reason_field())
 
     objects = OrganisationQuerySet.as_manager()
@@ -115,6 +117,7 @@ class Contact(TimeStampedModel):
     phone = models.CharField(max_length=50, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
     is_primary = models.BooleanField(default=False)
+    preferred_language = preferred_language_field()
 
     class Meta:
         ordering = ["organisation__name", "name"]
@@ -200,12 +203,12 @@ class MembershipQuerySet(models.QuerySet):
 
 class Membership(TimeStampedModel):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACTIVE = "active", "Active"
-        GRACE = "grace", "Grace period"
-        LAPSED = "lapsed", "Lapsed"
-        SUSPENDED = "suspended", "Suspended"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        GRACE = "grace", _("Grace period")
+        LAPSED = "lapsed", _("Lapsed")
+        SUSPENDED = "suspended", _("Suspended")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     # The membership that is the organisation's present relation with the coalition (at most one).
     CURRENT_STATUSES = (Status.PENDING, Status.ACTIVE, Status.GRACE, Status.SUSPENDED)
@@ -259,24 +262,24 @@ class Commitment(TimeStampedModel):
     """A climate target, with the Net Zero Tracker's fields. Revisions are kept in ``history``."""
 
     class Kind(models.TextChoices):
-        NET_ZERO = "net_zero", "Net zero"
-        NET_NEGATIVE = "net_negative", "Net negative"
-        CARBON_NEUTRAL = "carbon_neutral", "Carbon neutral"
-        CLIMATE_NEUTRAL = "climate_neutral", "Climate neutral"
-        GHG_NEUTRAL = "ghg_neutral", "GHG neutral"
-        EMISSIONS_REDUCTION = "emissions_reduction", "Emissions reduction"
-        INTENSITY_REDUCTION = "intensity_reduction", "Intensity reduction"
-        REMOVAL_TARGET = "removal_target", "Removal target"
-        OTHER = "other", "Other"
+        NET_ZERO = "net_zero", _("Net zero")
+        NET_NEGATIVE = "net_negative", _("Net negative")
+        CARBON_NEUTRAL = "carbon_neutral", _("Carbon neutral")
+        CLIMATE_NEUTRAL = "climate_neutral", _("Climate neutral")
+        GHG_NEUTRAL = "ghg_neutral", _("GHG neutral")
+        EMISSIONS_REDUCTION = "emissions_reduction", _("Emissions reduction")
+        INTENSITY_REDUCTION = "intensity_reduction", _("Intensity reduction")
+        REMOVAL_TARGET = "removal_target", _("Removal target")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed / under discussion"
-        PLEDGE = "pledge", "Declaration / pledge"
-        POLICY_DOCUMENT = "policy_document", "In policy document"
-        NDC = "ndc", "In NDC"
-        LAW = "law", "In law"
-        ACHIEVED_SELF_DECLARED = "achieved_self_declared", "Achieved (self-declared)"
-        ACHIEVED_VERIFIED = "achieved_verified", "Achieved (verified)"
+        PROPOSED = "proposed", _("Proposed / under discussion")
+        PLEDGE = "pledge", _("Declaration / pledge")
+        POLICY_DOCUMENT = "policy_document", _("In policy document")
+        NDC = "ndc", _("In NDC")
+        LAW = "law", _("In law")
+        ACHIEVED_SELF_DECLARED = "achieved_self_declared", _("Achieved (self-declared)")
+        ACHIEVED_VERIFIED = "achieved_verified", _("Achieved (verified)")
 
     # Strength order, weakest first: "a stronger status" means a later position.
     STATUS_ORDER = [s.value for s in Status]
@@ -451,13 +454,13 @@ class Enquiry(TimeStampedModel):
     """A request to join, from the public form or the API, through the review pipeline."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        UNDER_REVIEW = "under_review", "Under review"
-        AWAITING_INFORMATION = "awaiting_information", "Awaiting information"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        SPAM = "spam", "Spam"
+        RECEIVED = "received", _("Received")
+        UNDER_REVIEW = "under_review", _("Under review")
+        AWAITING_INFORMATION = "awaiting_information", _("Awaiting information")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SPAM = "spam", _("Spam")
 
     OPEN_STATUSES = (Status.RECEIVED, Status.UNDER_REVIEW, Status.AWAITING_INFORMATION)
 
@@ -490,6 +493,8 @@ class Enquiry(TimeStampedModel):
         default=False,
         help_text="The applicant agreed to be listed in the public member directory once accepted.",
     )
+    # The language of the form they used (/fr/join/ → French): their emails go out in it.
+    preferred_language = preferred_language_field()
 
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -101,6 +101,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "description",
             "listed_publicly",
             "parent",
+            "preferred_language",
             "membership",
             "commitments",
             "created_at",
@@ -155,6 +156,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "phone",
             "job_title",
             "is_primary",
+            "preferred_language",
             "created_at",
             "updated_at",
         ]

@@ -41,6 +41,7 @@ def save_with_history(instance, *, by=None, reason: str = "") -> None:
 
 ORGANISATION_FIELDS = {
     "name", "kind", "country", "sector", "website", "description", "listed_publicly", "parent", "isin",
+    "preferred_language",
 }  # fmt: skip
 
 
@@ -96,7 +97,7 @@ def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -
 # --- Contacts --------------------------------------------------------------------------------------------
 
 
-CONTACT_FIELDS = {"organisation", "name", "email", "phone", "job_title", "is_primary"}
+CONTACT_FIELDS = {"organisation", "name", "email", "phone", "job_title", "is_primary", "preferred_language"}
 
 
 def contact_validate(*, contact: Contact) -> None:

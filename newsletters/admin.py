@@ -4,6 +4,7 @@ send, pause, resume, cancel) with a progress bar, and deliveries. Each button ca
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,6 +27,7 @@ from newsletters.models import (
     ConsentWording,
     Delivery,
     Newsletter,
+    NewsletterTranslation,
     Subscriber,
     Topic,
 )
@@ -103,7 +105,16 @@ class ConsentInline(admin.TabularInline):
     model = ConsentRecord
     extra = 0
     can_delete = False
-    fields = ["created_at", "method", "wording", "ip_address", "requested_name", "confirmed_at"]
+    fields = [
+        "created_at",
+        "method",
+        "wording",
+        "language",
+        "wording_text",
+        "ip_address",
+        "requested_name",
+        "confirmed_at",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -248,6 +259,51 @@ class NewsletterAdminForm(forms.ModelForm):
         return draft
 
 
+@admin.register(NewsletterTranslation)
+class NewsletterTranslationAdmin(admin.ModelAdmin):
+    """The newsletter in other languages (its own fields are the English version); a page of its own, so
+    the newsletter's editor form is unchanged. Saved and deleted through the newsletter services."""
+
+    list_display = ["newsletter", "language", "subject"]
+    list_filter = ["language"]
+    list_select_related = ["newsletter"]
+    search_fields = ["subject", "newsletter__subject"]
+    raw_id_fields = ["newsletter"]
+    fields = ["newsletter", "language", "subject", "preheader", "body_markdown"]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "language":  # English is the newsletter's own version
+            kwargs["choices"] = [c for c in settings.LANGUAGES if c[0] != "en"]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"newsletter": request.GET.get("newsletter"), "language": request.GET.get("language")}
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["newsletter", "language"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = services.newsletter_translation_save(
+                newsletter=obj.newsletter,
+                language=obj.language,
+                subject=obj.subject,
+                preheader=obj.preheader,
+                body_markdown=obj.body_markdown,
+            )
+        except InvalidTransition as exc:
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.newsletter_translation_delete(translated=obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_continue" not in request.POST and "_addanother" not in request.POST:
+            return redirect(reverse("admin:newsletters_newsletter_change", args=[obj.newsletter_id]))
+        return super().response_add(request, obj, post_url_continue)
+
+
 @admin.register(Newsletter)
 class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
     form = NewsletterAdminForm
@@ -289,7 +345,7 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        # Topics were set by the service; there are no inlines.
+        # Topics were set by the service; there are no inlines (other languages have their own page).
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
@@ -316,7 +372,11 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         newsletter = get_object_or_404(Newsletter, pk=pk)
-        response = HttpResponse(api.preview_html(newsletter, name=request.user.get_full_name()))
+        response = HttpResponse(
+            api.preview_html(
+                newsletter, name=request.user.get_full_name(), language=request.GET.get("language")
+            )
+        )
         response["X-Frame-Options"] = "SAMEORIGIN"
         return response
 
@@ -349,7 +409,15 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
                     % {"errors": "; ".join(str(e) for errors in form.errors.values() for e in errors)}
                 )
             draft, which = form.unsaved_draft(), _("the form as it is now (unsaved edits included)")
-        services.newsletter_test_send(newsletter=draft, to=to, name=request.user.get_full_name())
+        language = request.POST.get("test_language") or None
+        services.newsletter_test_send(
+            newsletter=draft, to=to, name=request.user.get_full_name(), language=language
+        )
+        if language:
+            which = _("%(which)s, in the version for %(language)s readers") % {
+                "which": which,
+                "language": dict(settings.LANGUAGES).get(language, language),
+            }
         return _("A test of %(which)s is on its way to %(to)s.") % {"which": which, "to": to}
 
     def action_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -403,6 +471,14 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
             extra.update(
                 progress_html=_progress_bar(selectors.newsletter_progress(newsletter=newsletter)),
                 audience_count=selectors.newsletter_audience_count(newsletter=newsletter),
+                audience_by_language=[
+                    (code, dict(settings.LANGUAGES).get(code, code), count)
+                    for code, count in selectors.newsletter_audience_by_language(
+                        newsletter=newsletter
+                    ).items()
+                ],
+                languages=settings.LANGUAGES,
+                versions=list(newsletter.translations.all()),
                 schedule_form=ScheduleForm(),
                 test_form=TestSendForm(initial={"to": request.user.email}),
                 newsletter=newsletter,

@@ -4,6 +4,7 @@ Staff viewsets (StaffModelPermissions): topics, subscribers (with export and era
 send, pause, resume, cancel, schedule, test-send, progress, preview). Public: POST /api/v1/subscriptions/.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
@@ -22,7 +23,7 @@ from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
 from newsletters import selectors, services
-from newsletters.models import ConsentRecord, Newsletter, Subscriber, Topic
+from newsletters.models import ConsentRecord, Newsletter, NewsletterTranslation, Subscriber, Topic
 from newsletters.sending import services as sending
 from newsletters.subscriptions import services as subscriptions
 
@@ -43,6 +44,11 @@ class SubscriptionRequestSerializer(serializers.Serializer):
     )
     homepage = serializers.CharField(required=False, allow_blank=True, help_text="Honeypot: leave empty.")
     form_started = serializers.CharField(required=False, allow_blank=True)
+    preferred_language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language of the confirmation email and of the newsletters; English by default.",
+    )
 
     def validate(self, attrs):
         problem = spam_problem(
@@ -73,6 +79,7 @@ class SubscriptionCreateView(APIView):
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.API,
             ip_address=client_ip(request),
+            language=data.get("preferred_language"),
         )
         return Response({"detail": SUBSCRIPTION_ANSWER}, status=status.HTTP_202_ACCEPTED)
 
@@ -113,6 +120,7 @@ class SubscriberSerializer(serializers.ModelSerializer):
             "topics",
             "contact",
             "organisation",
+            "preferred_language",
             "confirmed_at",
             "status_changed_at",
             "created_at",
@@ -135,6 +143,11 @@ class SubscriberCreateSerializer(serializers.Serializer):
     )
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False, allow_null=True
+    )
+    preferred_language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language of their emails; English by default.",
     )
 
 
@@ -213,6 +226,7 @@ class SubscriberViewSet(
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.IMPORT,
             contact=data.get("contact"),
+            language=data.get("preferred_language"),
         )
         return Response({"detail": "A confirmation email is on its way to this address."}, status=202)
 
@@ -258,6 +272,21 @@ class ProgressSerializer(serializers.Serializer):
     eta_seconds = serializers.IntegerField(allow_null=True)
 
 
+class NewsletterVersionSerializer(serializers.ModelSerializer):
+    """The newsletter in another language (the newsletter's own fields are the English version)."""
+
+    language = serializers.ChoiceField(choices=[c for c in settings.LANGUAGES if c[0] != "en"])
+
+    class Meta:
+        model = NewsletterTranslation
+        fields = ["language", "subject", "preheader", "body_markdown"]
+
+
+class AudienceSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_language = serializers.DictField(child=serializers.IntegerField())
+
+
 class NewsletterSerializer(serializers.ModelSerializer):
     topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True)
     organisation_kinds = serializers.ListField(
@@ -267,6 +296,7 @@ class NewsletterSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=list(countries)), required=False
     )
     progress = serializers.SerializerMethodField()
+    translations = NewsletterVersionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Newsletter
@@ -281,6 +311,7 @@ class NewsletterSerializer(serializers.ModelSerializer):
             "period_start",
             "period_end",
             "progress",
+            "translations",
             "created_at",
         ]
         read_only_fields = [
@@ -322,6 +353,9 @@ class ScheduleSerializer(serializers.Serializer):
 
 class TestSendSerializer(serializers.Serializer):
     to = serializers.EmailField()
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, help_text="Send the version readers of this language get."
+    )
 
 
 class NewsletterViewSet(viewsets.ModelViewSet):
@@ -347,6 +381,35 @@ class NewsletterViewSet(viewsets.ModelViewSet):
 
     def _answer(self, newsletter: Newsletter) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=newsletter.pk)).data)
+
+    @extend_schema(request=NewsletterVersionSerializer, responses=NewsletterSerializer)
+    @action(detail=True, methods=["post"])
+    def versions(self, request, pk=None):
+        """Add or change the version in another language (``language``, ``subject``, ``preheader``,
+        ``body_markdown``); with ``"delete": true`` and the language, remove it."""
+        newsletter = self.get_object()
+        if request.data.get("delete") in (True, "true", "1"):
+            translated = NewsletterTranslation.objects.filter(
+                newsletter=newsletter, language=request.data.get("language")
+            ).first()
+            if translated is None:
+                raise serializers.ValidationError(
+                    {"language": "This newsletter has no version in that language."}
+                )
+            services.newsletter_translation_delete(translated=translated)
+            return self._answer(newsletter)
+        serializer = NewsletterVersionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.newsletter_translation_save(newsletter=newsletter, **serializer.validated_data)
+        return self._answer(newsletter)
+
+    @extend_schema(responses=AudienceSerializer)
+    @action(detail=True, methods=["get"])
+    def audience(self, request, pk=None):
+        """How many confirmed subscribers it would go to now, in total and per version (language)."""
+        newsletter = self.get_object()
+        by_language = selectors.newsletter_audience_by_language(newsletter=newsletter)
+        return Response({"total": sum(by_language.values()), "by_language": by_language})
 
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
@@ -407,6 +470,7 @@ class NewsletterViewSet(viewsets.ModelViewSet):
             newsletter=self.get_object(),
             to=serializer.validated_data["to"],
             name=request.user.get_full_name(),
+            language=serializer.validated_data.get("language"),
         )
         return Response({"detail": f"A test is on its way to {serializer.validated_data['to']}."}, status=202)
 
@@ -418,17 +482,28 @@ class NewsletterViewSet(viewsets.ModelViewSet):
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
-        """The HTML as a subscriber will see it (with the requesting user's name)."""
-        return HttpResponse(preview_html(self.get_object(), name=request.user.get_full_name()))
+        """The HTML as a subscriber will see it (with the requesting user's name); ``?language=fr`` shows
+        the version French readers receive."""
+        return HttpResponse(
+            preview_html(
+                self.get_object(),
+                name=request.user.get_full_name(),
+                language=request.query_params.get("language"),
+            )
+        )
 
 
-def preview_html(newsletter: Newsletter, *, name: str = "") -> str:
+def preview_html(newsletter: Newsletter, *, name: str = "", language: str | None = None) -> str:
     import uuid
 
-    from newsletters.sending.rendering import personalise
+    from django.utils import translation
 
-    rendered = services.newsletter_rendered(newsletter=newsletter)
-    return personalise(rendered.html, name=name, email="you@example.org", key=uuid.UUID(int=0), html=True)
+    from newsletters.sending.rendering import newsletter_version, personalise
+
+    version = newsletter_version(newsletter, language)
+    rendered = services.newsletter_rendered(newsletter=newsletter, language=version.language)
+    with translation.override(version.language):
+        return personalise(rendered.html, name=name, email="you@example.org", key=uuid.UUID(int=0), html=True)
 
 
 extra_urlpatterns: list = [

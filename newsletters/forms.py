@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from coalition.antispam import SpamProtectedForm
 from coalition.validators import validate_single_line
@@ -10,16 +11,16 @@ def _topic_choices():
 
 
 class SubscribeForm(SpamProtectedForm):
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = forms.EmailField(label=_("Email address"), max_length=254)
     name = forms.CharField(
-        label="Your name", max_length=200, required=False, validators=[validate_single_line]
+        label=_("Your name"), max_length=200, required=False, validators=[validate_single_line]
     )
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="What would you like to hear about?",
-        help_text="If you choose none, you get the monthly progress update.",
+        label=_("What would you like to hear about?"),
+        help_text=_("If you choose none, you get the monthly progress update."),
     )
 
     field_order = ["email", "name", "topics"]
@@ -33,12 +34,12 @@ class SubscribeForm(SpamProtectedForm):
 
 class PreferencesForm(forms.Form):
     name = forms.CharField(
-        label="Your name", max_length=200, required=False, validators=[validate_single_line]
+        label=_("Your name"), max_length=200, required=False, validators=[validate_single_line]
     )
     topics = forms.ModelMultipleChoiceField(
-        queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label="Topics"
+        queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label=_("Topics")
     )
-    unsubscribe_all = forms.BooleanField(label="Unsubscribe from all emails", required=False)
+    unsubscribe_all = forms.BooleanField(label=_("Unsubscribe from all emails"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,7 +49,7 @@ class PreferencesForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("unsubscribe_all") and not cleaned.get("topics"):
             raise forms.ValidationError(
-                "Choose at least one topic, or tick 'Unsubscribe from all emails' to stop every email."
+                _("Choose at least one topic, or tick 'Unsubscribe from all emails' to stop every email.")
             )
         return cleaned
 

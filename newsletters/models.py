@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
-from coalition.models import TimeStampedModel
+from coalition.models import TimeStampedModel, preferred_language_field
 from members.matching import normalise_email
 from members.models import Contact
 
@@ -40,7 +41,13 @@ class ConsentWording(TimeStampedModel):
     """The sentence shown next to a sign-up, versioned: a consent record points at what the person read."""
 
     version = models.PositiveIntegerField(unique=True)
-    text = models.TextField()
+    text = models.TextField(help_text="In English, the default language.")
+    # The same wording in the other languages of the public pages: {"fr": "...", "es": "..."}.
+    translations = models.JSONField(
+        blank=True,
+        default=dict,
+        help_text='The same sentence in other languages, by language code: {"fr": "…", "es": "…"}.',
+    )
 
     class Meta:
         ordering = ["-version"]
@@ -48,14 +55,18 @@ class ConsentWording(TimeStampedModel):
     def __str__(self) -> str:
         return f"v{self.version}: {self.text[:60]}"
 
+    def text_in(self, language: str) -> str:
+        """The wording a person reading ``language`` is shown (English where it has no translation)."""
+        return (self.translations or {}).get(language) or self.text
+
 
 class Subscriber(TimeStampedModel):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending confirmation"
-        CONFIRMED = "confirmed", "Confirmed"
-        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-        BOUNCED = "bounced", "Bounced"
-        COMPLAINED = "complained", "Complained"
+        PENDING = "pending", _("Pending confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Complained")
 
     # Anyone not confirmed receives nothing; these three also need a fresh confirmation to come back.
     SUPPRESSED_STATUSES = (Status.UNSUBSCRIBED, Status.BOUNCED, Status.COMPLAINED)
@@ -71,6 +82,8 @@ class Subscriber(TimeStampedModel):
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set from the language of the sign-up form; newsletters go out in it where a version exists.
+    preferred_language = preferred_language_field()
 
     class Meta:
         ordering = ["email"]
@@ -111,6 +124,9 @@ class ConsentRecord(TimeStampedModel):
     requested_name = models.CharField(max_length=200, blank=True)
     requested_topics = models.ManyToManyField(Topic, blank=True, related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # What the person read, in the language they read it in (the wording version's text in that language).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    wording_text = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -208,6 +224,36 @@ class Newsletter(TimeStampedModel):
         return self.status in self.EDITABLE_STATUSES
 
 
+class NewsletterTranslation(TimeStampedModel):
+    """The newsletter in another language. The newsletter's own subject, preheader and body are the
+    default-language (English) version; a subscriber whose language has a version here receives it,
+    everyone else the default (``newsletters.sending.rendering.newsletter_version``)."""
+
+    CONTENT_FIELDS = ("subject", "preheader", "body_markdown")
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(max_length=200)
+    preheader = models.CharField(max_length=200, blank=True)
+    body_markdown = models.TextField("body", help_text="Markdown, as in the default version.")
+    # Frozen when sending starts, like the newsletter's own.
+    rendered_html = models.TextField(blank=True, editable=False)
+    rendered_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["newsletter", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["newsletter", "language"],
+                name="one_newsletter_version_per_language",
+                violation_error_message="This newsletter already has a version in this language.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.newsletter_id} [{self.language}] {self.subject}"
+
+
 class SendBatch(models.Model):
     """A contiguous range of one newsletter's delivery ids, handed to one batch task at a time.
 
@@ -265,6 +311,8 @@ class Delivery(models.Model):
     claim = models.UUIDField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The version this subscriber receives, chosen when sending starts (their language, or the default).
+    language = models.CharField(max_length=8, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from import_export import fields, resources, widgets
 
-from members.imports.resources import CoalitionResource, EmailWidget, SingleLineWidget, _text
+from members.imports.resources import ChoiceWidget, CoalitionResource, EmailWidget, SingleLineWidget, _text
 from newsletters.models import Newsletter, Subscriber, Topic
 from newsletters.subscriptions import services as subscriptions
 
@@ -63,6 +64,11 @@ class SubscriberResource(CoalitionResource):
     email = fields.Field(attribute="email", column_name="email", widget=EmailWidget())
     name = fields.Field(attribute="name", column_name="name", widget=SingleLineWidget())
     topics = fields.Field(attribute="topics", column_name="topics", widget=TopicsWidget())
+    preferred_language = fields.Field(
+        attribute="preferred_language",
+        column_name="preferred_language",
+        widget=ChoiceWidget(settings.LANGUAGES, noun="language", default="en"),
+    )
     # Exported for reading, never imported: status changes only by confirming, unsubscribing or bouncing.
     status = fields.Field(attribute="status", column_name="status", readonly=True)
     confirmed_at = fields.Field(
@@ -74,7 +80,7 @@ class SubscriberResource(CoalitionResource):
 
     class Meta:
         model = Subscriber
-        fields = ("email", "name", "topics", "status", "confirmed_at")
+        fields = ("email", "name", "topics", "preferred_language", "status", "confirmed_at")
         skip_unchanged = True
         report_skipped = True
         skip_html_diff = True
@@ -124,8 +130,12 @@ class SubscriberResource(CoalitionResource):
     # Import workflow ---------------------------------------------------------------------------------
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
-        # A blank name keeps a known subscriber's name rather than erasing it.
-        if field.attribute == "name" and instance.pk and not _text(row.get("name")):
+        # A blank name (or language) keeps a known subscriber's rather than erasing it.
+        if (
+            field.attribute in ("name", "preferred_language")
+            and instance.pk
+            and not _text(row.get(field.column_name))
+        ):
             return
         super().import_field(field, instance, row, is_m2m, **kwargs)
 
@@ -149,14 +159,17 @@ class SubscriberResource(CoalitionResource):
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         if import_validation_errors or instance.pk is None:
             return False
-        if instance.name != original.name:
+        if instance.name != original.name or instance.preferred_language != original.preferred_language:
             return False
         topics = getattr(instance, "_import_topics", None)
         return topics is None or {t.pk for t in topics} == self.topic_ids.get(instance.pk, set())
 
     def save_record(self, instance, is_create: bool) -> None:
         subscriber, _ = subscriptions.subscriber_import(
-            email=instance.email, name=instance.name, topics=instance._import_topics
+            email=instance.email,
+            name=instance.name,
+            topics=instance._import_topics,
+            language=instance.preferred_language,
         )
         for name in ("pk", "key", "status", "confirmed_at", "created_at", "updated_at"):
             setattr(instance, name, getattr(subscriber, name))

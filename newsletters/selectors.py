@@ -31,6 +31,24 @@ def newsletter_audience_count(*, newsletter: Newsletter) -> int:
     return newsletter_audience(newsletter=newsletter).count()
 
 
+def newsletter_audience_by_language(*, newsletter: Newsletter) -> dict[str, int]:
+    """Recipients per version: {"en": 120, "fr": 30} (a language without a version counts under the
+    default, as it will be sent). One query."""
+    from newsletters.sending.rendering import newsletter_languages, version_language_expression
+
+    languages = newsletter_languages(newsletter)
+    rows = (
+        Subscriber.objects.filter(pk__in=newsletter_audience(newsletter=newsletter))
+        .annotate(version=version_language_expression(languages))
+        .values("version")
+        .annotate(n=Count("pk"))
+        .order_by("version")
+    )
+    counts = dict.fromkeys(languages, 0)
+    counts.update({row["version"]: row["n"] for row in rows})
+    return counts
+
+
 DELIVERY_COUNTS = {
     "total": Count("deliveries"),
     "n_queued": Count(
@@ -46,10 +64,10 @@ DELIVERY_COUNTS = {
 
 def newsletters_with_progress() -> QuerySet:
     """Newsletters with their delivery counts, topics and authors: one query for any number of rows
-    (plus one for topics)."""
+    (plus one for topics and one for the versions in other languages)."""
     return (
         Newsletter.objects.select_related("created_by", "sent_by")
-        .prefetch_related("topics")
+        .prefetch_related("topics", "translations")
         .annotate(**DELIVERY_COUNTS)
     )
 
@@ -171,7 +189,8 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
                 "at": _iso(c.created_at),
                 "method": c.method,
                 "wording_version": c.wording.version,
-                "wording": c.wording.text,
+                "wording": c.wording_text or c.wording.text,
+                "language": c.language,
                 "ip_address": c.ip_address,
                 "requested_name": c.requested_name,
                 "requested_topics": [t.name for t in c.requested_topics.all()],

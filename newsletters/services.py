@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from coalition.exceptions import InvalidTransition
 from coalition.models import OutboundEmail
@@ -17,6 +18,7 @@ from coalition.outbox.services import email_queue_rendered
 from newsletters import selectors
 from newsletters.models import (
     Newsletter,
+    NewsletterTranslation,
     Topic,
 )
 from newsletters.sending import rendering
@@ -54,27 +56,84 @@ def newsletter_update(
     return locked
 
 
-def newsletter_rendered(*, newsletter: Newsletter) -> rendering.RenderedNewsletter:
-    if newsletter.rendered_html:
-        return rendering.RenderedNewsletter(
-            subject=newsletter.subject, html=newsletter.rendered_html, text=newsletter.rendered_text
+def _editable(newsletter: Newsletter) -> Newsletter:
+    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
+    if not locked.is_editable:
+        raise InvalidTransition(
+            f"This newsletter is {locked.get_status_display().lower()}; it can no longer be edited."
         )
-    return rendering.newsletter_render(
-        subject=newsletter.subject, preheader=newsletter.preheader, body_markdown=newsletter.body_markdown
-    )
+    return locked
 
 
 @transaction.atomic
-def newsletter_test_send(*, newsletter: Newsletter, to: str, name: str = "") -> OutboundEmail:
-    """Send the newsletter as it will look to one address (through the transactional outbox)."""
+def newsletter_translation_save(
+    *, newsletter: Newsletter, language: str, subject: str, body_markdown: str, preheader: str = ""
+) -> NewsletterTranslation:
+    """Add or change the newsletter's version in ``language`` (the newsletter's own fields are the
+    default-language version), while the newsletter can still be edited."""
+    locked = _editable(newsletter)
+    if language == rendering.DEFAULT_LANGUAGE:
+        raise ValidationError(
+            {"language": "The newsletter's own subject and body are the English version: edit them instead."}
+        )
+    translated = NewsletterTranslation.objects.filter(newsletter=locked, language=language).first()
+    translated = translated or NewsletterTranslation(newsletter=locked, language=language)
+    translated.subject, translated.preheader, translated.body_markdown = subject, preheader, body_markdown
+    translated.rendered_html = translated.rendered_text = ""
+    translated.full_clean(validate_unique=False)
+    translated.save()
+    return translated
+
+
+@transaction.atomic
+def newsletter_translation_delete(*, translated: NewsletterTranslation) -> None:
+    """Remove a version: its readers receive the default one."""
+    _editable(translated.newsletter)
+    translated.delete()
+
+
+def newsletter_rendered(
+    *, newsletter: Newsletter, language: str | None = None
+) -> rendering.RenderedNewsletter:
+    """The version a reader of ``language`` receives (the default where there is none), as frozen when
+    sending started, or rendered now for a draft."""
+    version = rendering.newsletter_version(newsletter, language)
+    if version.rendered_html:
+        return rendering.RenderedNewsletter(
+            subject=version.subject, html=version.rendered_html, text=version.rendered_text
+        )
+    return rendering.newsletter_render(
+        subject=version.subject,
+        preheader=version.preheader,
+        body_markdown=version.body_markdown,
+        language=version.language,
+    )
+
+
+def newsletter_rendered_versions(*, newsletter: Newsletter) -> dict[str, rendering.RenderedNewsletter]:
+    """Every version by language (what a batch sends from)."""
+    return {
+        language: newsletter_rendered(newsletter=newsletter, language=language)
+        for language in rendering.newsletter_languages(newsletter)
+    }
+
+
+@transaction.atomic
+def newsletter_test_send(
+    *, newsletter: Newsletter, to: str, name: str = "", language: str | None = None
+) -> OutboundEmail:
+    """Send the newsletter as it will look to one address (through the transactional outbox), in the
+    version a reader of ``language`` receives."""
     to = (to or "").strip()
     if "@" not in to:
         raise ValidationError({"to": "Enter the email address to send the test to."})
-    rendered = newsletter_rendered(newsletter=newsletter)
+    version = rendering.newsletter_version(newsletter, language)
+    rendered = newsletter_rendered(newsletter=newsletter, language=version.language)
     sample_key = uuid.UUID(int=0)  # links in a test point nowhere real
-    message = rendering.newsletter_message(
-        rendered=rendered, name=name, email=to, key=sample_key, newsletter_id=newsletter.pk
-    )
+    with translation.override(version.language):
+        message = rendering.newsletter_message(
+            rendered=rendered, name=name, email=to, key=sample_key, newsletter_id=newsletter.pk
+        )
     headers = {k: v for k, v in message.extra_headers.items() if k != "Message-ID"}
     return email_queue_rendered(
         kind="newsletters.test",

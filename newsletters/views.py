@@ -5,6 +5,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -24,14 +25,16 @@ def _bad_link(request: HttpRequest, exc: BadToken) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
+    # The wording in the language of the page: what the consent record will keep.
     wording = subscriptions.consent_wording_current()
+    wording_text = wording.text_in(get_language())
     if request.method == "POST":
         wait = throttle_check(request, scope="subscriptions")
         if wait:
             response = render(
                 request,
                 "newsletters/subscribe.html",
-                {"form": form, "wording": wording, "throttled": wait},
+                {"form": form, "wording_text": wording_text, "throttled": wait},
                 status=429,
             )
             response["Retry-After"] = str(wait)
@@ -43,10 +46,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 topics=list(form.cleaned_data["topics"]),
                 method=ConsentRecord.Method.FORM,
                 ip_address=client_ip(request),
+                language=get_language(),
             )
             return redirect("newsletters:subscribe-thanks")
     status = 400 if request.method == "POST" else 200
-    return render(request, "newsletters/subscribe.html", {"form": form, "wording": wording}, status=status)
+    return render(
+        request, "newsletters/subscribe.html", {"form": form, "wording_text": wording_text}, status=status
+    )
 
 
 def subscribe_thanks(request: HttpRequest) -> HttpResponse:
@@ -86,6 +92,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             topics=list(subscriber.topics.all()),
             method=ConsentRecord.Method.FORM,
             ip_address=client_ip(request),
+            language=get_language(),
         )
         return redirect("newsletters:subscribe-thanks")
     form = PreferencesForm(

@@ -7,10 +7,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from campaigns.models import CampaignAction, Event, EventParticipant, Target
 from coalition import tokens
+from coalition.i18n import in_language
 from coalition.outbox import rendering as emails
 from coalition.outbox.services import email_queue
 from members import services as member_services
@@ -143,13 +145,21 @@ def event_ics(*, event: Event, participant: EventParticipant | None = None) -> b
     item.add("dtstamp", timezone.now())
     item.add("dtstart", event.starts_at)
     item.add("dtend", event.ends_at)
-    item.add("summary", event.title)
     if event.location:
         item.add("location", event.location)
     if event.online_url:
         item.add("url", event.online_url)
-    if event.description:
-        item.add("description", event.description)
+    # The calendar's own words in the reader's language (the active one: the invitation's recipient's).
+    language = translation.get_language() or "en"
+    note = _("Invitation from %(coalition)s. Please answer with the links in the invitation email.") % {
+        "coalition": settings.COALITION_NAME
+    }
+    item.add("summary", event.title, parameters={"LANGUAGE": language})
+    item.add(
+        "description",
+        f"{event.description}\n\n{note}" if event.description else note,
+        parameters={"LANGUAGE": language},
+    )
     organizer = vCalAddress(f"mailto:{settings.SECRETARIAT_EMAIL}")
     organizer.params["cn"] = vText(settings.COALITION_NAME)
     item.add("organizer", organizer)
@@ -174,24 +184,29 @@ def participant_invite(*, participant: EventParticipant) -> bool:
     if contact is None or not contact.email:
         return False
     event = participant.event
+    # In the contact's language: the email, its answer links (/fr/events/rsvp/…) and the calendar file.
+    with in_language(contact.preferred_language) as language:
+        context = {
+            "event": event,
+            "participant": participant,
+            "contact": contact,
+            "role": str(participant.get_role_display()).lower(),
+            "accept_url": rsvp_url(participant=participant, response=EventParticipant.Response.ACCEPTED),
+            "decline_url": rsvp_url(participant=participant, response=EventParticipant.Response.DECLINED),
+        }
+        ics = event_ics(event=event, participant=participant)
     email_queue(
         kind="campaigns.event_invitation",
         to=contact.email,
         template="event_invitation",
-        context={
-            "event": event,
-            "participant": participant,
-            "contact": contact,
-            "role": participant.get_role_display().lower(),
-            "accept_url": rsvp_url(participant=participant, response=EventParticipant.Response.ACCEPTED),
-            "decline_url": rsvp_url(participant=participant, response=EventParticipant.Response.DECLINED),
-        },
+        context=context,
+        language=language,
         dedupe_key=f"campaigns.event_invitation:{event.pk}:{participant.pk}",
         attachments=[
             emails.attachment(
                 filename="invitation.ics",
                 mimetype="text/calendar",
-                content=event_ics(event=event, participant=participant),
+                content=ics,
             )
         ],
         reply_to=settings.SECRETARIAT_EMAIL,

@@ -13,7 +13,9 @@ import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
+from django.utils import translation
 
+from coalition.i18n import recipient_language
 from coalition.models import OutboundEmail
 from coalition.validators import header_safe
 
@@ -43,11 +45,15 @@ def email_context(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     }
 
 
-def email_render(*, template: str, context: dict[str, Any]) -> RenderedEmail:
+def email_render(*, template: str, context: dict[str, Any], language: str | None = None) -> RenderedEmail:
+    """The three parts in ``language`` (the recipient's; English when it is empty or one we do not
+    write), whatever language the request that queues it is in: staff notifications queued from a
+    French page still go out in English."""
     ctx = email_context(context)
-    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", ctx).split())
-    text = render_to_string(f"emails/{template}.txt", ctx).strip() + "\n"
-    html = _inliner.inline(render_to_string(f"emails/{template}.html", ctx))
+    with translation.override(recipient_language(language)):
+        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", ctx).split())
+        text = render_to_string(f"emails/{template}.txt", ctx).strip() + "\n"
+        html = _inliner.inline(render_to_string(f"emails/{template}.html", ctx))
     return RenderedEmail(subject=subject, text=text, html=html)
 
 

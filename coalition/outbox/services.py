@@ -34,17 +34,20 @@ def email_queue(
     headers: dict[str, str] | None = None,
     attachments: list[dict[str, str]] | None = None,
     reply_to: str = "",
+    language: str | None = None,
 ) -> OutboundEmail:
     """Record an email to send once the current transaction commits.
 
     With a ``dedupe_key`` a second call for the same key returns the first row and queues nothing, so
-    "send the welcome once" holds even if the calling service runs twice.
+    "send the welcome once" holds even if the calling service runs twice. ``language`` is the
+    recipient's preferred language (English when empty); links in ``context`` must already be in it
+    (``coalition.i18n.public_url``).
     """
     if dedupe_key:
         existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
         if existing:
             return existing
-    rendered = email_render(template=template, context=context)
+    rendered = email_render(template=template, context=context, language=language)
     return email_queue_rendered(
         kind=kind,
         to=to,

@@ -131,6 +131,7 @@ def invoice_send(*, invoice: Invoice):
         template="dues_invoice",
         context={"invoice": invoice, "contact": contact, "organisation": invoice.organisation},
         dedupe_key=f"dues.invoice:{invoice.sequence}-{invoice.number}",
+        language=contact.preferred_language,
         attachments=[
             attachment(
                 filename=f"{invoice.display_number}.pdf",
@@ -350,6 +351,7 @@ def renewal_reminder_queue(*, membership: Membership, kind: str, today: date):
         },
         dedupe_key=renewal_reminder_key(membership=membership, kind=kind),
         reply_to=settings.SECRETARIAT_EMAIL,
+        language=contact.preferred_language,
     )
 
 

@@ -31,8 +31,11 @@ def _admin_link(obj) -> str:
     return format_html('<a href="{}">{}</a>', url, obj)
 
 
-# What the applicant sent, shown read-only (the requested tier stays editable: staff may choose another).
-APPLICATION_FIELDS = [f for f in services.APPLICANT_FIELDS if f != "requested_tier"]
+# What the applicant sent, shown read-only (the requested tier and the language stay editable: staff may
+# correct them, through their services).
+APPLICATION_FIELDS = [
+    f for f in services.APPLICANT_FIELDS if f not in ("requested_tier", "preferred_language")
+]
 
 
 class EnquiryNoteInline(admin.TabularInline):
@@ -167,7 +170,16 @@ class EnquiryAdmin(CoalitionExportMixin, admin.ModelAdmin):
     fieldsets = [
         (
             "Stage",
-            {"fields": ["status", "pipeline_buttons", "assignee", "requested_tier", "last_activity_at"]},
+            {
+                "fields": [
+                    "status",
+                    "pipeline_buttons",
+                    "assignee",
+                    "requested_tier",
+                    "preferred_language",
+                    "last_activity_at",
+                ]
+            },
         ),
         ("Possible existing records", {"fields": ["suggested_match"]}),
         (
@@ -265,6 +277,8 @@ class EnquiryAdmin(CoalitionExportMixin, admin.ModelAdmin):
                 services.enquiry_set_requested_tier(enquiry=obj, tier=obj.requested_tier, by=request.user)
             except InvalidTransition as exc:
                 self.message_user(request, str(exc), messages.ERROR)
+        if "preferred_language" in form.changed_data:
+            services.enquiry_set_language(enquiry=obj, language=obj.preferred_language, by=request.user)
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not EnquiryNote:

@@ -5,6 +5,7 @@ else needs a staff user with the model permissions: view to read, change to move
 add-note to write internal notes.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
@@ -108,6 +109,11 @@ class EnquirySubmitSerializer(serializers.Serializer):
     )
     wants_updates = serializers.BooleanField(required=False, default=False)
     list_publicly = serializers.BooleanField(required=False, default=False)
+    preferred_language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text="The language to write to the applicant in (emails, status page link); English by default.",
+    )
     homepage = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="Honeypot: leave empty."
     )

@@ -1,6 +1,8 @@
 """Public forms: the join form and the two forms of the enquiry status page."""
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from coalition.antispam import SpamProtectedForm
@@ -16,7 +18,16 @@ def _limit(name: str) -> int:
 
 
 def _length_message(limit: int) -> dict[str, str]:
-    return {"max_length": f"Please shorten this to at most {limit} characters (it has %(show_value)d)."}
+    return {
+        "max_length": format_lazy(
+            _("Please shorten this to at most {limit} characters (it has %(show_value)d)."), limit=limit
+        )
+    }
+
+
+_YEAR_RANGE = format_lazy(
+    _("The target year must be between {first} and {last}."), first=TARGET_YEAR_MIN, last=TARGET_YEAR_MAX
+)
 
 
 class JoinForm(SpamProtectedForm):
@@ -24,115 +35,117 @@ class JoinForm(SpamProtectedForm):
     so the form and the API accept exactly the same applications."""
 
     organisation_name = forms.CharField(
-        label="Organisation or country name",
+        label=_("Organisation or country name"),
         max_length=_limit("organisation_name"),
         validators=[validate_single_line],
-        error_messages={"required": "Please give the name of your organisation or country."}
+        error_messages={"required": _("Please give the name of your organisation or country.")}
         | _length_message(_limit("organisation_name")),
     )
     organisation_kind = forms.ChoiceField(
-        label="What kind of organisation is it?",
-        choices=[("", "Choose one")] + list(Organisation.Kind.choices),
-        error_messages={"required": "Please choose what kind of organisation it is."},
+        label=_("What kind of organisation is it?"),
+        choices=[("", _("Choose one"))] + list(Organisation.Kind.choices),
+        error_messages={"required": _("Please choose what kind of organisation it is.")},
     )
     country = forms.ChoiceField(
-        label="Country",
+        label=_("Country"),
         required=False,
-        choices=[("", "Choose a country")] + list(countries),
-        help_text="Required for a country, region or city.",
+        choices=[("", _("Choose a country"))] + list(countries),
+        help_text=_("Required for a country, region or city."),
     )
     website = forms.URLField(
-        label="Website",
+        label=_("Website"),
         required=False,
         max_length=_limit("website"),
         assume_scheme="https",
-        error_messages={"invalid": "Please enter a web address such as https://example.org."}
+        error_messages={"invalid": _("Please enter a web address such as https://example.org.")}
         | _length_message(_limit("website")),
     )
     contact_name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=_limit("contact_name"),
         validators=[validate_single_line],
-        error_messages={"required": "Please tell us your name."} | _length_message(_limit("contact_name")),
+        error_messages={"required": _("Please tell us your name.")} | _length_message(_limit("contact_name")),
     )
     email = forms.EmailField(
-        label="Your email address",
+        label=_("Your email address"),
         max_length=_limit("email"),
         error_messages={
-            "required": "Please give an email address we can reply to.",
-            "invalid": "Please enter an email address like name@example.org.",
+            "required": _("Please give an email address we can reply to."),
+            "invalid": _("Please enter an email address like name@example.org."),
         }
         | _length_message(_limit("email")),
     )
     job_title = forms.CharField(
-        label="Your job title",
+        label=_("Your job title"),
         required=False,
         max_length=_limit("job_title"),
         validators=[validate_single_line],
         error_messages=_length_message(_limit("job_title")),
     )
     motivation = forms.CharField(
-        label="Why do you want to join? (for the secretariat only)",
+        label=_("Why do you want to join? (for the secretariat only)"),
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Please tell us briefly why you want to join."}
+        error_messages={"required": _("Please tell us briefly why you want to join.")}
         | _length_message(TEXT_LIMIT),
     )
     public_description = forms.CharField(
-        label="Public description (optional)",
+        label=_("Public description (optional)"),
         required=False,
         max_length=_limit("public_description"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=(
+        help_text=_(
             "Shown in the public member directory if you are listed. Your answer to “Why do you want to "
             "join?” stays with the secretariat and is never published."
         ),
         error_messages=_length_message(_limit("public_description")),
     )
     intended_commitments = forms.CharField(
-        label="What do you intend to commit to?",
+        label=_("What do you intend to commit to?"),
         required=False,
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="For example: net negative emissions by 2045, or a removal target.",
+        help_text=_("For example: net negative emissions by 2045, or a removal target."),
         error_messages=_length_message(TEXT_LIMIT),
     )
     target_kind = forms.ChoiceField(
-        label="Kind of target (optional)",
+        label=_("Kind of target (optional)"),
         required=False,
-        choices=[("", "No specific target yet")] + list(Commitment.Kind.choices),
+        choices=[("", _("No specific target yet"))] + list(Commitment.Kind.choices),
     )
     target_year = forms.IntegerField(
-        label="Target year (optional)",
+        label=_("Target year (optional)"),
         required=False,
         min_value=TARGET_YEAR_MIN,
         max_value=TARGET_YEAR_MAX,
         error_messages={
-            "invalid": "Please enter a year such as 2050.",
-            "min_value": f"The target year must be between {TARGET_YEAR_MIN} and {TARGET_YEAR_MAX}.",
-            "max_value": f"The target year must be between {TARGET_YEAR_MIN} and {TARGET_YEAR_MAX}.",
+            "invalid": _("Please enter a year such as 2050."),
+            "min_value": _YEAR_RANGE,
+            "max_value": _YEAR_RANGE,
         },
     )
     requested_tier = forms.ModelChoiceField(
-        label="Membership you are asking for",
+        label=_("Membership you are asking for"),
         required=False,
         queryset=MembershipTier.objects.filter(open_to_applicants=True),
-        empty_label="Not sure yet",
-        error_messages={"invalid_choice": "Please choose one of the memberships offered."},
+        empty_label=_("Not sure yet"),
+        error_messages={"invalid_choice": _("Please choose one of the memberships offered.")},
     )
     consent_to_contact = forms.BooleanField(
-        label="I agree that the secretariat may contact me about this enquiry.",
+        label=_("I agree that the secretariat may contact me about this enquiry."),
         error_messages={
-            "required": "Please agree to be contacted: we cannot process your enquiry otherwise."
+            "required": _("Please agree to be contacted: we cannot process your enquiry otherwise.")
         },
     )
     wants_updates = forms.BooleanField(
-        label="Send me occasional updates on the coalition's work (you will be asked to confirm by email).",
+        label=_(
+            "Send me occasional updates on the coalition's work (you will be asked to confirm by email)."
+        ),
         required=False,
     )
 
     list_publicly = forms.BooleanField(
-        label="List our organisation in the public member directory once we are accepted.",
+        label=_("List our organisation in the public member directory once we are accepted."),
         required=False,
     )
 
@@ -152,7 +165,9 @@ class JoinForm(SpamProtectedForm):
         super().__init__(*args, **kwargs)
         for name, token in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = token
-        self.fields["target_year"].widget.attrs.update({"inputmode": "numeric", "placeholder": "e.g. 2050"})
+        self.fields["target_year"].widget.attrs.update(
+            {"inputmode": "numeric", "placeholder": _("e.g. 2050")}
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -164,15 +179,15 @@ class JoinForm(SpamProtectedForm):
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        label="Your answer",
+        label=_("Your answer"),
         max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": "Please write your answer."} | _length_message(TEXT_LIMIT),
+        error_messages={"required": _("Please write your answer.")} | _length_message(TEXT_LIMIT),
     )
 
 
 class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
-        label="Yes, withdraw our enquiry to join.",
-        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
+        label=_("Yes, withdraw our enquiry to join."),
+        error_messages={"required": _("Tick the box to confirm that you want to withdraw.")},
     )

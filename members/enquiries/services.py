@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from coalition import hooks
 from coalition.exceptions import InvalidTransition
+from coalition.i18n import public_url, recipient_language
 from coalition.outbox.rendering import absolute_url
 from coalition.outbox.services import email_queue
 from coalition.tokens import token_make, token_pk, token_read
@@ -99,6 +100,7 @@ APPLICANT_FIELDS = (
     "consent_to_contact",
     "wants_updates",
     "list_publicly",
+    "preferred_language",
 )
 KINDS_NEEDING_COUNTRY = {
     Organisation.Kind.COUNTRY,
@@ -116,8 +118,12 @@ def enquiry_status_token(*, enquiry: Enquiry) -> str:
 
 
 def enquiry_status_url(*, enquiry: Enquiry) -> str:
-    path = reverse("join:status", kwargs={"token": enquiry_status_token(enquiry=enquiry)})
-    return absolute_url(path)
+    """The applicant's private status link, in their language (``/fr/join/status/…``)."""
+    return public_url(
+        "join:status",
+        language=enquiry.preferred_language,
+        kwargs={"token": enquiry_status_token(enquiry=enquiry)},
+    )
 
 
 def enquiry_from_status_token(*, token: str) -> Enquiry:
@@ -128,7 +134,7 @@ def enquiry_from_status_token(*, token: str) -> Enquiry:
     pk = token_read(token=token, salt=STATUS_TOKEN_SALT, max_age_seconds=max_age, parse=token_pk)
     enquiry = Enquiry.objects.select_related("requested_tier").filter(pk=pk).first()
     if enquiry is None:
-        raise BadToken("This link is not valid.")
+        raise BadToken(_("This link is not valid."))
     return enquiry
 
 
@@ -139,20 +145,24 @@ def enquiry_validate(data: dict[str, Any]) -> dict[str, str]:
     """Rules across fields, phrased for the applicant: {field: message}. Field types are checked before."""
     problems: dict[str, str] = {}
     if data.get("consent_to_contact") is not True:
-        problems["consent_to_contact"] = (
+        problems["consent_to_contact"] = _(
             "Please agree to be contacted about your enquiry: we cannot process it otherwise."
         )
     kind = data.get("organisation_kind")
     if kind in KINDS_NEEDING_COUNTRY and not data.get("country"):
-        problems["country"] = "Please choose the country (a country, region or city needs one)."
+        problems["country"] = _("Please choose the country (a country, region or city needs one).")
     year, target_kind = data.get("target_year"), data.get("target_kind")
     if year is not None and not target_kind:
-        problems["target_kind"] = "Please say what kind of target the year is for, or leave the year empty."
+        problems["target_kind"] = _(
+            "Please say what kind of target the year is for, or leave the year empty."
+        )
     if year is not None and not (TARGET_YEAR_MIN <= year <= TARGET_YEAR_MAX):
-        problems["target_year"] = f"The target year must be between {TARGET_YEAR_MIN} and {TARGET_YEAR_MAX}."
+        problems["target_year"] = _("The target year must be between {first} and {last}.").format(
+            first=TARGET_YEAR_MIN, last=TARGET_YEAR_MAX
+        )
     for name, value in data.items():
         if isinstance(value, str) and not _encodable(value):
-            problems[name] = "This contains characters we cannot store. Please retype it."
+            problems[name] = _("This contains characters we cannot store. Please retype it.")
     return problems
 
 
@@ -267,6 +277,7 @@ def enquiry_submit(
     )
     for name in optional:
         fields[name] = fields.get(name) or ""
+    fields["preferred_language"] = recipient_language(fields.get("preferred_language"))
     problems = enquiry_validate(fields)
     if problems:
         raise ValidationError(problems)
@@ -313,6 +324,7 @@ def enquiry_submit(
         template="enquiry_acknowledgement",
         context=context,
         dedupe_key=f"enquiry:{enquiry.pk}:ack",
+        language=enquiry.preferred_language,
     )
     for address in _secretariat_recipients():
         email_queue(
@@ -346,6 +358,7 @@ def _repeat_record(enquiry: Enquiry, *, fields: dict[str, Any], source: str) -> 
         to=enquiry.email,
         template="enquiry_repeat",
         context={"enquiry": enquiry, "status_url": enquiry_status_url(enquiry=enquiry)},
+        language=enquiry.preferred_language,
         dedupe_key=f"enquiry:{enquiry.pk}:repeat:{timezone.now():%Y-%m-%d}",
     )
 
@@ -450,6 +463,19 @@ def enquiry_set_requested_tier(*, enquiry: Enquiry, tier, by) -> Enquiry:
 
 
 @transaction.atomic
+def enquiry_set_language(*, enquiry: Enquiry, language: str, by=None) -> Enquiry:
+    """Staff correct the language the applicant is written to in (the next emails use it)."""
+    from coalition.i18n import language_codes
+
+    if language not in language_codes():
+        raise ValidationError({"preferred_language": f"Choose one of: {', '.join(language_codes())}."})
+    enquiry = _locked(enquiry)
+    enquiry.preferred_language = language
+    enquiry.save(update_fields=["preferred_language", "updated_at"])
+    return enquiry
+
+
+@transaction.atomic
 def enquiry_note_add(*, enquiry: Enquiry, author, body: str) -> EnquiryNote:
     """An internal note: staff only, never shown or sent to the applicant."""
     body = (body or "").strip()
@@ -484,6 +510,7 @@ def enquiry_information_request(*, enquiry: Enquiry, by, message: str) -> Enquir
         to=enquiry.email,
         template="enquiry_information_request",
         context={"enquiry": enquiry, "message": message, "status_url": enquiry_status_url(enquiry=enquiry)},
+        language=enquiry.preferred_language,
         dedupe_key=f"enquiry:{enquiry.pk}:info-request:{transition.pk}",
         reply_to=settings.SECRETARIAT_EMAIL,
     )
@@ -500,7 +527,7 @@ def enquiry_information_answer(*, enquiry: Enquiry, answer: str) -> Enquiry:
         raise ValidationError({"answer": "Please keep your answer under 5000 characters."})
     enquiry = _locked(enquiry)
     if enquiry.status != S.AWAITING_INFORMATION:
-        raise InvalidTransition("We are not waiting for information on this enquiry at the moment.")
+        raise InvalidTransition(_("We are not waiting for information on this enquiry at the moment."))
     enquiry.applicant_reply = answer
     transition = _transition(
         enquiry, S.UNDER_REVIEW, by_applicant=True, note=answer, extra_fields=("applicant_reply",)
@@ -555,6 +582,7 @@ def enquiry_decline(*, enquiry: Enquiry, by, reason: str) -> Enquiry:
         context={"enquiry": enquiry, "reason": reason},
         dedupe_key=f"enquiry:{enquiry.pk}:declined",
         reply_to=settings.SECRETARIAT_EMAIL,
+        language=enquiry.preferred_language,
     )
     return enquiry
 
@@ -602,6 +630,7 @@ def _contact_for(enquiry: Enquiry, organisation: Organisation) -> Contact:
         email=enquiry.email,
         job_title=enquiry.job_title,
         is_primary=not has_primary,
+        preferred_language=enquiry.preferred_language,
     )
     contact.full_clean()
     contact.save()
@@ -675,6 +704,7 @@ def enquiry_approve(
         context={"enquiry": enquiry, "organisation": member, "membership": membership, "contact": contact},
         dedupe_key=f"enquiry:{enquiry.pk}:welcome",
         reply_to=settings.SECRETARIAT_EMAIL,
+        language=enquiry.preferred_language,
     )
     hooks.run("enquiry_approved", enquiry=enquiry)
     return enquiry

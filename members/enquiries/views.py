@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -21,16 +23,24 @@ from members.models import Enquiry
 
 # What the applicant reads for each stage: never internal notes, never who on the staff did what.
 STAGE_TEXT = {
-    Enquiry.Status.RECEIVED: "We have received your enquiry. The secretariat will review it shortly.",
-    Enquiry.Status.UNDER_REVIEW: "The secretariat is reviewing your enquiry.",
-    Enquiry.Status.AWAITING_INFORMATION: "We need a little more information from you: please answer below.",
-    Enquiry.Status.APPROVED: "Your enquiry was approved. Welcome! You should have received a welcome email.",
-    Enquiry.Status.DECLINED: (
+    Enquiry.Status.RECEIVED: gettext_lazy(
+        "We have received your enquiry. The secretariat will review it shortly."
+    ),
+    Enquiry.Status.UNDER_REVIEW: gettext_lazy("The secretariat is reviewing your enquiry."),
+    Enquiry.Status.AWAITING_INFORMATION: gettext_lazy(
+        "We need a little more information from you: please answer below."
+    ),
+    Enquiry.Status.APPROVED: gettext_lazy(
+        "Your enquiry was approved. Welcome! You should have received a welcome email."
+    ),
+    Enquiry.Status.DECLINED: gettext_lazy(
         "Your enquiry was not approved this time. We have written to you with the reason."
     ),
-    Enquiry.Status.WITHDRAWN: "You withdrew this enquiry. You are welcome to apply again at any time.",
+    Enquiry.Status.WITHDRAWN: gettext_lazy(
+        "You withdrew this enquiry. You are welcome to apply again at any time."
+    ),
     # Shown as closed: telling a sender it was filed as spam helps nobody.
-    Enquiry.Status.SPAM: (
+    Enquiry.Status.SPAM: gettext_lazy(
         "This enquiry is closed. Please contact the secretariat if you think this is a mistake."
     ),
 }
@@ -54,6 +64,8 @@ def join(request: HttpRequest) -> HttpResponse:
         form = JoinForm(request.POST)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("homepage", "form_started")}
+            # The applicant's language is the one they filled the form in (/fr/join/ → French).
+            data["preferred_language"] = get_language()
             try:
                 enquiry_submit(data=data, source=Enquiry.Source.FORM, ip=client_ip(request))
             except ValidationError as exc:
@@ -95,16 +107,16 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
                 answer_form = AnswerForm(request.POST, prefix="answer")
                 if answer_form.is_valid():
                     enquiry_information_answer(enquiry=enquiry, answer=answer_form.cleaned_data["answer"])
-                    messages.success(request, "Thank you: your answer was sent to the secretariat.")
+                    messages.success(request, _("Thank you: your answer was sent to the secretariat."))
                     return redirect(request.path)
             elif action == "withdraw":
                 withdraw_form = WithdrawForm(request.POST, prefix="withdraw")
                 if withdraw_form.is_valid():
                     enquiry_withdraw(enquiry=enquiry)
-                    messages.success(request, "Your enquiry is withdrawn.")
+                    messages.success(request, _("Your enquiry is withdrawn."))
                     return redirect(request.path)
             else:
-                messages.error(request, "Please use one of the buttons on this page.")
+                messages.error(request, _("Please use one of the buttons on this page."))
         except InvalidTransition as exc:
             messages.error(request, str(exc))
             enquiry.refresh_from_db()
@@ -120,7 +132,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "enquiry": enquiry,
         "stage_text": STAGE_TEXT[enquiry.status],
-        "stage_label": "Closed" if enquiry.status == Enquiry.Status.SPAM else enquiry.get_status_display(),
+        "stage_label": _("Closed") if enquiry.status == Enquiry.Status.SPAM else enquiry.get_status_display(),
         "stages": [
             (s.label, stage_index is not None and i <= stage_index) for i, s in enumerate(STAGES_SHOWN)
         ],

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
@@ -636,6 +637,11 @@ class OrganisationResource(CoalitionResource):
     listed_publicly = fields.Field(
         attribute="listed_publicly", column_name="listed_publicly", widget=YesNoWidget()
     )
+    preferred_language = fields.Field(
+        attribute="preferred_language",
+        column_name="preferred_language",
+        widget=ChoiceWidget(settings.LANGUAGES, noun="language", default="en"),
+    )
 
     required_columns = ("name", "kind")
     key_column = "name"
@@ -653,6 +659,7 @@ class OrganisationResource(CoalitionResource):
             "website_domain",
             "description",
             "listed_publicly",
+            "preferred_language",
         )
         skip_unchanged = True
         report_skipped = True
@@ -727,6 +734,11 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
     phone = fields.Field(attribute="phone", column_name="phone", widget=TextWidget())
     job_title = fields.Field(attribute="job_title", column_name="job_title", widget=TextWidget())
     is_primary = fields.Field(attribute="is_primary", column_name="is_primary", widget=YesNoWidget())
+    preferred_language = fields.Field(
+        attribute="preferred_language",
+        column_name="preferred_language",
+        widget=ChoiceWidget(settings.LANGUAGES, noun="language", default="en"),
+    )
 
     required_columns = ("organisation", "name")
     key_column = "email"
@@ -734,7 +746,7 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
 
     class Meta:
         model = Contact
-        fields = ("organisation", "name", "email", "phone", "job_title", "is_primary")
+        fields = ("organisation", "name", "email", "phone", "job_title", "is_primary", "preferred_language")
         skip_unchanged = True
         report_skipped = True
         skip_html_diff = True

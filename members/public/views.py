@@ -36,23 +36,23 @@ TRACKER_PAGE_SIZE = 50
 
 
 class DirectoryFilterForm(forms.Form):
-    kind = forms.ChoiceField(label="Kind of member", required=False)
-    country = forms.ChoiceField(label="Country", required=False)
+    kind = forms.ChoiceField(label=_("Kind of member"), required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False)
     within = forms.ChoiceField(label=_("Within"), required=False)
 
     def __init__(self, *args, facets: selectors.DirectoryFacets, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "All kinds"), *facets.kinds]
-        self.fields["country"].choices = [("", "All countries"), *facets.countries]
+        self.fields["kind"].choices = [("", _("All kinds")), *facets.kinds]
+        self.fields["country"].choices = [("", _("All countries")), *facets.countries]
         self.fields["within"].choices = [("", _("Anywhere")), *facets.parents]
 
 
 class TrackerFilterForm(forms.Form):
     kind = forms.ChoiceField(
-        label="Kind of target", required=False, choices=[("", "All kinds"), *Commitment.Kind.choices]
+        label=_("Kind of target"), required=False, choices=[("", _("All kinds")), *Commitment.Kind.choices]
     )
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *Commitment.Status.choices]
+        label=_("Status"), required=False, choices=[("", _("Any status")), *Commitment.Status.choices]
     )
 
 
@@ -166,17 +166,17 @@ def commitments_tracker(request: HttpRequest) -> HttpResponse:
         raise Http404("There is no such page of the commitments tracker.")
     by_kind = bar_chart(
         id="chart-kind",
-        title="Commitments by kind of target",
-        description="Number of members' commitments for each kind of target.",
-        dimension="Kind of target",
+        title=_("Commitments by kind of target"),
+        description=_("Number of members' commitments for each kind of target."),
+        dimension=_("Kind of target"),
         rows=[(label, n) for _, label, n in figures.by_kind],
     )
     by_year = bar_chart(
         id="chart-year",
-        title="Commitments by target year",
-        description="Number of members' commitments due in each target year.",
-        dimension="Target year",
-        rows=[(str(year) if year else "No target year", n) for year, n in figures.by_target_year],
+        title=_("Commitments by target year"),
+        description=_("Number of members' commitments due in each target year."),
+        dimension=_("Target year"),
+        rows=[(str(year) if year else _("No target year"), n) for year, n in figures.by_target_year],
     )
     return render(
         request,

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from coalition.queueing import enqueue, enqueue_in
 from coalition.smtp import SMTP_ERRORS, SmtpFailure, retry_backoff, smtp_classify
@@ -20,7 +20,7 @@ from newsletters.models import (
 from newsletters.sending import rendering
 from newsletters.sending.ratelimit import rate_wait
 from newsletters.sending.services import SEND_BATCH_TASK, newsletter_advance
-from newsletters.services import newsletter_rendered
+from newsletters.services import newsletter_rendered_versions
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,8 @@ class _ClaimSender:
         self.newsletter_id = newsletter_id
         self.claim = claim
         self.rows = rows
-        self.rendered = rendered
+        # One rendered version per language ({"en": …, "fr": …}); a single one serves as the default.
+        self.rendered = rendered if isinstance(rendered, dict) else {rendering.DEFAULT_LANGUAGE: rendered}
         self.conn = conn
         self.pending: list[int] = []
         self.sendable = {
@@ -212,15 +213,18 @@ class _ClaimSender:
 
     def send(self, delivery: Delivery) -> bool:
         subscriber = delivery.subscriber
+        # The version recorded on the row when sending started; its links in the same language.
+        language = delivery.language if delivery.language in self.rendered else rendering.DEFAULT_LANGUAGE
         try:
-            message = rendering.newsletter_message(
-                rendered=self.rendered,
-                name=subscriber.name,
-                email=subscriber.email,
-                key=subscriber.key,
-                newsletter_id=delivery.newsletter_id,
-                delivery_id=delivery.pk,
-            )
+            with translation.override(language):
+                message = rendering.newsletter_message(
+                    rendered=self.rendered[language],
+                    name=subscriber.name,
+                    email=subscriber.email,
+                    key=subscriber.key,
+                    newsletter_id=delivery.newsletter_id,
+                    delivery_id=delivery.pk,
+                )
         except ValueError as exc:
             # A value that cannot go into a header (CR/LF injected around the forms): this row alone fails.
             self.failed(delivery, failure=smtp_classify(exc))
@@ -317,7 +321,7 @@ def send_batch_run(*, batch_id: int) -> int:
     if newsletter.status != Newsletter.Status.SENDING:
         return 0
     _settle_unsettled()
-    rendered = newsletter_rendered(newsletter=newsletter)
+    rendered = newsletter_rendered_versions(newsletter=newsletter)
     conn = _Connection()
     deadline = time.monotonic() + BATCH_TIME_BUDGET_SECONDS
     sent = 0

@@ -15,8 +15,10 @@ import markdown
 import nh3
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
 from coalition.outbox.rendering import absolute_url, email_context
@@ -58,6 +60,61 @@ class RenderedNewsletter:
     text: str
 
 
+# --- Versions per language -------------------------------------------------------------------------------
+# The newsletter's own subject, preheader and body are the default-language version; a
+# NewsletterTranslation adds another language. Which version a reader gets is decided here only.
+
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class NewsletterVersion:
+    language: str
+    subject: str
+    preheader: str
+    body_markdown: str
+    rendered_html: str = ""
+    rendered_text: str = ""
+
+
+def newsletter_languages(newsletter) -> list[str]:
+    """The languages the newsletter has a version in, the default first."""
+    return [
+        DEFAULT_LANGUAGE,
+        *sorted(t.language for t in newsletter.translations.all() if t.language != DEFAULT_LANGUAGE),
+    ]
+
+
+def newsletter_version(newsletter, language: str | None) -> NewsletterVersion:
+    """The version a reader of ``language`` receives: the one in their language, else the default."""
+    if language and language != DEFAULT_LANGUAGE:
+        for translated in newsletter.translations.all():
+            if translated.language == language:
+                return NewsletterVersion(
+                    language=language,
+                    subject=translated.subject,
+                    preheader=translated.preheader,
+                    body_markdown=translated.body_markdown,
+                    rendered_html=translated.rendered_html,
+                    rendered_text=translated.rendered_text,
+                )
+    return NewsletterVersion(
+        language=DEFAULT_LANGUAGE,
+        subject=newsletter.subject,
+        preheader=newsletter.preheader,
+        body_markdown=newsletter.body_markdown,
+        rendered_html=newsletter.rendered_html,
+        rendered_text=newsletter.rendered_text,
+    )
+
+
+def version_language_expression(languages: list[str], field: str = "preferred_language") -> Case:
+    """``newsletter_version``'s choice in SQL, over a subscriber queryset (freezing and audience counts):
+    the subscriber's language where the newsletter has a version in it, else the default."""
+    others = [code for code in languages if code != DEFAULT_LANGUAGE]
+    return Case(When(**{f"{field}__in": others}, then=F(field)), default=Value(DEFAULT_LANGUAGE))
+
+
 def markdown_to_safe_html(body: str) -> str:
     html = markdown.markdown(body, extensions=["extra", "sane_lists"], output_format="html")
     return nh3.clean(
@@ -65,8 +122,11 @@ def markdown_to_safe_html(body: str) -> str:
     )
 
 
-def newsletter_render(*, subject: str, preheader: str, body_markdown: str) -> RenderedNewsletter:
-    """The newsletter with placeholders for the recipient (see ``personalise``)."""
+def newsletter_render(
+    *, subject: str, preheader: str, body_markdown: str, language: str = DEFAULT_LANGUAGE
+) -> RenderedNewsletter:
+    """The newsletter with placeholders for the recipient (see ``personalise``); the layout's own words
+    (footer, links) in ``language``."""
     body = _NAME_TAG.sub(NAME, body_markdown)
     context = email_context(
         {
@@ -80,8 +140,9 @@ def newsletter_render(*, subject: str, preheader: str, body_markdown: str) -> Re
             "unsubscribe_url": UNSUBSCRIBE_URL,
         }
     )
-    html = _inliner.inline(render_to_string("emails/newsletter.html", context))
-    text = render_to_string("emails/newsletter.txt", context).strip() + "\n"
+    with translation.override(language):
+        html = _inliner.inline(render_to_string("emails/newsletter.html", context))
+        text = render_to_string("emails/newsletter.txt", context).strip() + "\n"
     return RenderedNewsletter(subject=subject, html=html, text=text)
 
 

@@ -138,8 +138,8 @@ def newsletter_hold(*, newsletter: Newsletter, reason: str = "") -> Newsletter:
 # ``subscriber_id`` itself (no column-alias list, which SQLite lacks), and ``WHERE true`` settles SQLite's
 # parsing ambiguity between a join's ``ON`` and the upsert's ``ON CONFLICT``.
 _FREEZE_SQL = """
-INSERT INTO newsletters_delivery (newsletter_id, subscriber_id, status, attempts, last_error)
-SELECT %s, audience.subscriber_id, 'queued', 0, '' FROM ({audience}) AS audience
+INSERT INTO newsletters_delivery (newsletter_id, subscriber_id, language, status, attempts, last_error)
+SELECT %s, audience.subscriber_id, audience.language, 'queued', 0, '' FROM ({audience}) AS audience
 WHERE true
 ORDER BY audience.subscriber_id
 ON CONFLICT (newsletter_id, subscriber_id) DO NOTHING
@@ -170,6 +170,16 @@ def newsletter_send(*, newsletter: Newsletter, by=None) -> Newsletter:
             subject=locked.subject, preheader=locked.preheader, body_markdown=locked.body_markdown
         )
         locked.rendered_html, locked.rendered_text = rendered.html, rendered.text
+        # Each other-language version is frozen the same way, in its language.
+        for translated in locked.translations.exclude(language=rendering.DEFAULT_LANGUAGE):
+            version = rendering.newsletter_render(
+                subject=translated.subject,
+                preheader=translated.preheader,
+                body_markdown=translated.body_markdown,
+                language=translated.language,
+            )
+            translated.rendered_html, translated.rendered_text = version.html, version.text
+            translated.save(update_fields=["rendered_html", "rendered_text", "updated_at"])
         locked.started_at = timezone.now()
         locked.sent_by = by or locked.sent_by
         return ["rendered_html", "rendered_text", "started_at", "sent_by"]
@@ -180,7 +190,11 @@ def newsletter_send(*, newsletter: Newsletter, by=None) -> Newsletter:
         only_from=frozenset({S.DRAFT, S.SCHEDULED, S.HELD}),
         prepare=prepare,
     )
-    audience = selectors.newsletter_audience(newsletter=locked).values(subscriber_id=F("pk"))
+    # The version each subscriber gets is chosen now and recorded on their delivery row.
+    languages = rendering.newsletter_languages(locked)
+    audience = selectors.newsletter_audience(newsletter=locked).values(
+        subscriber_id=F("pk"), language=rendering.version_language_expression(languages)
+    )
     audience_sql, params = audience.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(_FREEZE_SQL.format(audience=audience_sql), [locked.pk, *params])

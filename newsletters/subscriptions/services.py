@@ -8,13 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coalition import hooks
 from coalition.exceptions import BadToken
+from coalition.i18n import in_language, public_url, recipient_language
 from coalition.models import OutboundEmail
-from coalition.outbox.rendering import absolute_url
 from coalition.outbox.services import email_queue
 from coalition.tokens import token_make, token_pk, token_read, token_uuid
 from members.matching import normalise_email
@@ -35,6 +35,18 @@ DEFAULT_WORDING = (
     "I would like to receive the coalition's progress updates and newsletters by email. "
     "I can change my topics or unsubscribe at any time with the link in every email."
 )
+DEFAULT_WORDING_TRANSLATIONS = {
+    "fr": (
+        "Je souhaite recevoir par e-mail les points d'étape et les lettres d'information de la coalition. "
+        "Je peux changer de thèmes ou me désabonner à tout moment "
+        "grâce au lien présent dans chaque e-mail."
+    ),
+    "es": (
+        "Deseo recibir por correo electrónico los informes de avance y los boletines de la coalición. "
+        "Puedo cambiar mis temas o darme de baja en cualquier momento "
+        "con el enlace que figura en cada correo."
+    ),
+}
 
 
 # --- Subscriptions and consent ---------------------------------------------------------------------------
@@ -43,7 +55,9 @@ DEFAULT_WORDING = (
 def consent_wording_current() -> ConsentWording:
     wording = ConsentWording.objects.order_by("-version").first()
     if wording is None:
-        wording, _ = ConsentWording.objects.get_or_create(version=1, defaults={"text": DEFAULT_WORDING})
+        wording, _ = ConsentWording.objects.get_or_create(
+            version=1, defaults={"text": DEFAULT_WORDING, "translations": DEFAULT_WORDING_TRANSLATIONS}
+        )
     return wording
 
 
@@ -59,7 +73,8 @@ def _confirm_token(consent: ConsentRecord) -> str:
 
 
 def confirm_url(consent: ConsentRecord) -> str:
-    return absolute_url(reverse("newsletters:confirm", args=[_confirm_token(consent)]))
+    """The confirmation link, in the language the person signed up in."""
+    return public_url("newsletters:confirm", language=consent.language, args=[_confirm_token(consent)])
 
 
 @transaction.atomic
@@ -71,13 +86,18 @@ def subscription_request(
     method: str,
     ip_address: str | None = None,
     contact=None,
+    language: str | None = None,
 ) -> None:
     """Someone asks for updates. Returns nothing on purpose: the caller answers the same for any address.
 
     A new or returning address (pending, unsubscribed, bounced, complained) gets a consent record and a
     confirmation email; nothing changes until the link is followed. An address that is already confirmed
     gets a note with its preferences link, and nothing changes either.
+
+    ``language`` is the language of the form (or the API request's): the wording shown, the consent
+    record and the confirmation email are in it; confirming makes it the subscriber's language.
     """
+    language = recipient_language(language)
     email = normalise_email(email)
     if not email:
         raise ValidationError({"email": "Enter your email address."})
@@ -87,18 +107,26 @@ def subscription_request(
         try:
             with transaction.atomic():
                 subscriber = Subscriber.objects.create(
-                    email=email, name=name.strip(), contact=contact, status=Subscriber.Status.PENDING
+                    email=email,
+                    name=name.strip(),
+                    contact=contact,
+                    status=Subscriber.Status.PENDING,
+                    preferred_language=language,
                 )
                 subscriber.topics.set(chosen)
         except IntegrityError:
             # The same address signed up at the same moment in another request.
             subscriber = Subscriber.objects.select_for_update().get(email=email)
     if subscriber.status == Subscriber.Status.CONFIRMED:
+        # To the mailbox owner, in their own language: they did not necessarily send this request.
+        with in_language(subscriber.preferred_language) as owner_language:
+            preferences_link = rendering.preferences_url(subscriber.key)
         email_queue(
             kind="newsletters.already_subscribed",
             to=subscriber.email,
             template="newsletter_already_subscribed",
-            context={"name": subscriber.name, "preferences_url": rendering.preferences_url(subscriber.key)},
+            context={"name": subscriber.name, "preferences_url": preferences_link},
+            language=owner_language,
         )
         return
     wording = consent_wording_current()
@@ -108,6 +136,8 @@ def subscription_request(
         wording=wording,
         ip_address=ip_address if settings.NEWSLETTER_RECORD_IP else None,
         requested_name=name.strip(),
+        language=language,
+        wording_text=wording.text_in(language),
     )
     consent.requested_topics.set(chosen)
     if contact is not None and subscriber.contact_id is None:
@@ -120,15 +150,18 @@ def subscription_request(
             "name": name.strip(),
             "topics": [t.name for t in chosen],
             "confirm_url": confirm_url(consent),
-            "wording": wording.text,
+            "wording": consent.wording_text,
             "max_age_days": settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS,
         },
         dedupe_key=f"newsletters.confirm.{consent.pk}",
+        language=language,
     )
 
 
 @transaction.atomic
-def subscriber_import(*, email: str, name: str | None, topics: list[Topic] | None) -> tuple[Subscriber, bool]:
+def subscriber_import(
+    *, email: str, name: str | None, topics: list[Topic] | None, language: str | None = None
+) -> tuple[Subscriber, bool]:
     """One row of a subscriber import; returns the subscriber and whether it is new.
 
     A known address (in any case) is updated: its name and topics when the row gives them, never its
@@ -139,11 +172,19 @@ def subscriber_import(*, email: str, name: str | None, topics: list[Topic] | Non
     email = normalise_email(email)
     subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
     if subscriber is None:
-        subscription_request(email=email, name=name or "", topics=topics, method=ConsentRecord.Method.IMPORT)
+        subscription_request(
+            email=email, name=name or "", topics=topics, method=ConsentRecord.Method.IMPORT, language=language
+        )
         return Subscriber.objects.get(email=email), True
+    changed = []
     if name and name.strip() != subscriber.name:
         subscriber.name = name.strip()
-        subscriber.save(update_fields=["name", "updated_at"])
+        changed.append("name")
+    if language and recipient_language(language) != subscriber.preferred_language:
+        subscriber.preferred_language = recipient_language(language)
+        changed.append("preferred_language")
+    if changed:
+        subscriber.save(update_fields=[*changed, "updated_at"])
     if topics is not None:
         subscriber.topics.set(topics)
     return subscriber, False
@@ -174,7 +215,7 @@ def subscription_confirm(*, token: str) -> Subscriber:
             .get(pk=value["c"], subscriber__key=value["k"])
         )
     except (ConsentRecord.DoesNotExist, KeyError, TypeError, ValueError, ValidationError) as exc:
-        raise BadToken("This link is no longer valid. Please sign up again.") from exc
+        raise BadToken(_("This link is no longer valid. Please sign up again.")) from exc
     subscriber = consent.subscriber
     if consent.confirmed_at:
         return subscriber
@@ -186,6 +227,8 @@ def subscription_confirm(*, token: str) -> Subscriber:
     subscriber.status_changed_at = now
     if consent.requested_name:
         subscriber.name = consent.requested_name
+    # The language they signed up in becomes theirs, like the name and topics: only on confirmation.
+    subscriber.preferred_language = recipient_language(consent.language)
     subscriber.save()
     topics = list(consent.requested_topics.all())
     if topics:
@@ -197,7 +240,7 @@ def subscriber_from_token(*, token: str) -> Subscriber:
     key = token_read(token=token, salt=rendering.SUBSCRIBER_SALT, max_age_seconds=None, parse=token_uuid)
     subscriber = Subscriber.objects.filter(key=key).first()
     if subscriber is None:
-        raise BadToken("This link is no longer valid: the subscription no longer exists.")
+        raise BadToken(_("This link is no longer valid: the subscription no longer exists."))
     return subscriber
 
 
@@ -231,7 +274,7 @@ def subscriber_update_preferences(
     return subscriber
 
 
-_STAFF_EDITABLE = {"name", "contact", "topics"}
+_STAFF_EDITABLE = {"name", "contact", "topics", "preferred_language"}
 
 
 @transaction.atomic
@@ -253,6 +296,9 @@ def subscriber_update(*, subscriber: Subscriber, by=None, **fields: Any) -> Subs
     if "contact" in fields:
         subscriber.contact = fields["contact"]
         changed.append("contact")
+    if "preferred_language" in fields:
+        subscriber.preferred_language = fields["preferred_language"]
+        changed.append("preferred_language")
     subscriber.full_clean(exclude=["topics"], validate_unique=False)
     subscriber.save(update_fields=changed)
     if "topics" in fields:
@@ -365,6 +411,7 @@ def on_enquiry_submitted(*, enquiry, **_: Any) -> None:
         method=ConsentRecord.Method.ENQUIRY,
         ip_address=enquiry.submitted_ip,
         contact=enquiry.contact,
+        language=getattr(enquiry, "preferred_language", None),
     )
 
 
