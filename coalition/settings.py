@@ -344,6 +344,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, so the schema validates without warnings.
     "ENUM_NAME_OVERRIDES": {
+        # One enum for every language field (preferred_language, a version's or a test's language).
+        "LanguageEnum": LANGUAGES,
         "OrganisationKindEnum": "members.models.Organisation.Kind",
         "CommitmentKindEnum": "members.models.Commitment.Kind",
         "EngagementKindEnum": "members.models.Engagement.Kind",

@@ -260,7 +260,7 @@ class NewsletterAdminForm(forms.ModelForm):
 
 
 @admin.register(NewsletterTranslation)
-class NewsletterTranslationAdmin(admin.ModelAdmin):
+class NewsletterTranslationAdmin(CoalitionExportMixin, admin.ModelAdmin):
     """The newsletter in other languages (its own fields are the English version); a page of its own, so
     the newsletter's editor form is unchanged. Saved and deleted through the newsletter services."""
 

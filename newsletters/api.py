@@ -275,7 +275,10 @@ class ProgressSerializer(serializers.Serializer):
 class NewsletterVersionSerializer(serializers.ModelSerializer):
     """The newsletter in another language (the newsletter's own fields are the English version)."""
 
-    language = serializers.ChoiceField(choices=[c for c in settings.LANGUAGES if c[0] != "en"])
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        help_text="Not English: the newsletter's own fields are the English version.",
+    )
 
     class Meta:
         model = NewsletterTranslation

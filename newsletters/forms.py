@@ -1,9 +1,17 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from coalition.antispam import SpamProtectedForm
 from coalition.validators import validate_single_line
 from newsletters.models import Topic
+
+
+class TopicChoiceField(forms.ModelMultipleChoiceField):
+    """Topics labelled in the page's language."""
+
+    def label_from_instance(self, obj) -> str:
+        return obj.name_in(get_language())
 
 
 def _topic_choices():
@@ -15,7 +23,7 @@ class SubscribeForm(SpamProtectedForm):
     name = forms.CharField(
         label=_("Your name"), max_length=200, required=False, validators=[validate_single_line]
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = TopicChoiceField(
         queryset=Topic.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -36,7 +44,7 @@ class PreferencesForm(forms.Form):
     name = forms.CharField(
         label=_("Your name"), max_length=200, required=False, validators=[validate_single_line]
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = TopicChoiceField(
         queryset=Topic.objects.none(), widget=forms.CheckboxSelectMultiple, required=False, label=_("Topics")
     )
     unsubscribe_all = forms.BooleanField(label=_("Unsubscribe from all emails"), required=False)

@@ -29,12 +29,23 @@ class Topic(TimeStampedModel):
         help_text="Ticked by default on the form, and chosen when someone signs up without naming topics.",
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
+    # The name as the public pages show it in other languages: {"fr": "…", "es": "…"}.
+    name_translations = models.JSONField(
+        "name in other languages",
+        blank=True,
+        default=dict,
+        help_text='By language code, e.g. {"fr": "Points d\'étape", "es": "Informes de avance"}.',
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str | None) -> str:
+        """The name a reader of ``language`` sees (the staff-written name where there is no translation)."""
+        return (self.name_translations or {}).get(language or "") or self.name
 
 
 class ConsentWording(TimeStampedModel):

@@ -148,7 +148,7 @@ def subscription_request(
         template="newsletter_confirm",
         context={
             "name": name.strip(),
-            "topics": [t.name for t in chosen],
+            "topics": [t.name_in(language) for t in chosen],
             "confirm_url": confirm_url(consent),
             "wording": consent.wording_text,
             "max_age_days": settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS,

@@ -97,7 +97,7 @@ def test_a_french_speaking_visitor_subscribes_confirms_chooses_topics_and_leaves
     assert "Je souhaite recevoir par e-mail" in page.inner_text("main")
     page.fill("[name=email]", "claire@example.fr")
     page.fill("[name=name]", "Claire")
-    page.get_by_label("Progress updates").check()
+    page.get_by_label("Points d'étape").check()  # the topic's French name
     page.wait_for_timeout(1200)
     page.click("form button[type=submit]")
     page.wait_for_url("**/fr/subscribe/thanks/")

@@ -24,7 +24,7 @@ from tests.members.enquiry_factories import (
     started_token,
 )
 from tests.members.factories import ContactFactory, MembershipFactory
-from tests.newsletters.factories import SubscriberFactory, TopicFactory
+from tests.newsletters.factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +101,9 @@ def test_a_stored_language_we_do_not_write_falls_back_to_english(staff_user):
 
 
 def test_a_french_subscriber_gets_the_confirmation_and_the_wording_in_french(client):
-    TopicFactory(slug="progress-updates", default=True)
     page = client.get("/fr/subscribe/")
     assert "Je souhaite recevoir par e-mail" in page.content.decode()
+    assert "Points d&#x27;étape" in page.content.decode()  # the seeded topic, named in French
     client.post(
         "/fr/subscribe/", {"email": "claire@example.fr", "name": "Claire", "form_started": started_token()}
     )
@@ -116,6 +116,7 @@ def test_a_french_subscriber_gets_the_confirmation_and_the_wording_in_french(cli
     assert email.subject == "Merci de confirmer votre abonnement aux actualités de Group of Negative Emitters"
     assert "Bonjour Claire," in email.body_text
     assert "Je souhaite recevoir par e-mail" in email.body_text
+    assert "sur les thèmes suivants\xa0: Points d'étape." in email.body_text  # the topic's French name
     assert re.search(r"http://127\.0\.0\.1:8000/fr/subscribe/confirm/\S+/", email.body_text)
 
 
