@@ -127,3 +127,58 @@ def test_the_composer_previews_as_staff_type_counts_the_audience_tests_to_me_and
     page.shots("composer-sent")
     sent = wait_for_messages(site, lambda m: "composer-" in str(m["To"]), 5)
     assert len(sent) == 5 and {m["Subject"] for m in sent} == {"Removals briefing, edited"}
+
+
+def test_two_organisations_are_merged_keeping_one_field_from_each_after_a_confirmation(site, page):
+    from members.models import Contact, Organisation
+    from tests.members.factories import ContactFactory, OrganisationFactory
+
+    keep = OrganisationFactory(
+        name="Climeworks AG", website="https://climeworks.com/", sector="technology", description=""
+    )
+    gone = OrganisationFactory(
+        name="Climeworks", website="https://www.climeworks.com/en", sector="energy", description="DAC pioneer"
+    )
+    contact = ContactFactory(organisation=gone, name="Jan Wurzbacher")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, site)
+
+    page.goto(f"{site.url}/staff/duplicates/")
+    pair = page.locator("tr.duplicate-pair", has_text="Climeworks AG")
+    expect(pair).to_contain_text("same website domain")
+    expect(pair).to_contain_text("names differ only by 'AG'")
+    expect(page.locator("body")).not_to_contain_text("pg_trgm")
+    _fits_both_widths(page, "duplicates")
+    _no_serious_accessibility_violations(page)
+
+    pair.get_by_role("link", name=re.compile("Compare and merge")).click()
+    page.wait_for_selector("#merge-form")
+    _fits_both_widths(page, "merge-compare")
+    _no_serious_accessibility_violations(page)
+    # Keep the older record with its website, but the other record's name and sector.
+    page.check(f"[name=keep][value='{keep.pk}']")
+    page.check(f"[name=field_name][value='{gone.pk}']")
+    page.check(f"[name=field_sector][value='{gone.pk}']")
+    page.check(f"[name=field_website][value='{keep.pk}']")
+    page.click("#merge-review")
+
+    expect(page.locator(".merge-summary")).to_contain_text("will be merged into")
+    final = page.locator(".merge-final")
+    expect(final).to_contain_text("https://climeworks.com/")
+    expect(final).to_contain_text("Energy")
+    _fits_both_widths(page, "merge-confirm")
+    assert Organisation.objects.count() == 2  # nothing merged yet
+    page.click("#merge-confirm")
+
+    expect(page.locator(".messagelist")).to_contain_text("Merged Climeworks into Climeworks")
+    page.shots("merged")
+    kept = Organisation.objects.get()
+    assert kept.pk == keep.pk
+    assert (kept.name, kept.website, kept.sector, kept.description) == (
+        "Climeworks",
+        "https://climeworks.com/",
+        "energy",
+        "DAC pioneer",
+    )
+    assert Contact.objects.get(pk=contact.pk).organisation_id == keep.pk
+    assert kept.history.first().history_change_reason == f"Merged Climeworks (#{gone.pk}) into this record"
