@@ -186,3 +186,46 @@ def test_the_duplicates_page_says_nothing_about_database_extensions(admin_user):
 
     assert "names differ only by &#x27;AG&#x27;" in html
     assert "pg_trgm" not in html and "extension" not in html.lower()
+
+
+SQLITE_PROBE = """
+import json
+from django.contrib.auth import get_user_model
+from django.test import Client
+from members.models import Organisation
+keep = Organisation.objects.create(name="Climeworks AG", kind="company", website="https://climeworks.com/")
+gone = Organisation.objects.create(name="Climeworks", kind="company", website="https://www.climeworks.com/",
+    sector="energy", description="DAC pioneer")
+user = get_user_model().objects.create_superuser("merger", "merger@example.org", "x-long-password-1")
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(user)
+listing = client.get("/staff/duplicates/").content.decode()
+url = "/staff/duplicates/merge/"
+chosen = {"first": keep.pk, "second": gone.pk, "keep": keep.pk, "field_name": gone.pk, "field_website": keep.pk}
+confirmation = client.post(url, chosen)
+merged = client.post(url, {**chosen, "confirm": "yes"})
+kept = Organisation.objects.get()
+print(json.dumps({
+    "listed": "names differ only by &#x27;AG&#x27;" in listing and "same website domain" in listing,
+    "mentions_extensions": "pg_trgm" in listing or "extension" in listing.lower(),
+    "confirmation": confirmation.status_code,
+    "merged": merged.status_code,
+    "kept": [kept.pk == keep.pk, kept.name, kept.website, kept.sector, kept.description],
+    "history": kept.history.first().history_change_reason,
+}))
+"""
+
+
+def test_on_the_embedded_default_sqlite_duplicates_are_listed_and_merged_field_by_field(tmp_path):
+    import json
+
+    from tests.embedded import embedded_env, manage
+
+    env = embedded_env(tmp_path)
+    manage("migrate", "--noinput", env=env)
+    out = json.loads(manage("shell", "-c", SQLITE_PROBE, env=env).stdout.strip().splitlines()[-1])
+
+    assert out["listed"] and not out["mentions_extensions"]
+    assert (out["confirmation"], out["merged"]) == (200, 302)
+    assert out["kept"] == [True, "Climeworks", "https://climeworks.com/", "energy", "DAC pioneer"]
+    assert out["history"].startswith("Merged Climeworks (#")
