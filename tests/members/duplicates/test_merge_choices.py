@@ -201,7 +201,8 @@ client = Client(HTTP_HOST="127.0.0.1")
 client.force_login(user)
 listing = client.get("/staff/duplicates/").content.decode()
 url = "/staff/duplicates/merge/"
-chosen = {"first": keep.pk, "second": gone.pk, "keep": keep.pk, "field_name": gone.pk, "field_website": keep.pk}
+chosen = {"first": keep.pk, "second": gone.pk, "keep": keep.pk}
+chosen.update(field_name=gone.pk, field_website=keep.pk)
 confirmation = client.post(url, chosen)
 merged = client.post(url, {**chosen, "confirm": "yes"})
 kept = Organisation.objects.get()
