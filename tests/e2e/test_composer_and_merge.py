@@ -106,6 +106,11 @@ def test_the_composer_previews_as_staff_type_counts_the_audience_tests_to_me_and
     assert test["Subject"] == "[Test] Removals briefing, edited"
     assert "Denmark aims for" in test.get_body(preferencelist=("plain",)).get_content()
 
+    # The schedule picker says the chosen time back, day first, in the secretariat's time zone.
+    page.fill("#id_at", "2031-03-07T09:30")
+    expect(page.locator("#id_at_echo")).to_contain_text("7 March 2031")
+    expect(page.locator("#id_at_echo")).to_contain_text("09:30")
+
     _fits_both_widths(page, "composer")
     _no_serious_accessibility_violations(page)
 

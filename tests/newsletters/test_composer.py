@@ -180,3 +180,14 @@ def test_a_draft_has_no_outcome_yet(comms_client):
     assert (
         comms_client.get(f"/admin/newsletters/newsletter/{newsletter.pk}/progress/").json()["outcome"] is None
     )
+
+
+def test_a_new_newsletter_opens_in_the_composer_and_previews_before_it_is_saved(comms_client):
+    page = comms_client.get("/admin/newsletters/newsletter/add/").content.decode()
+    assert 'id="composer"' in page and 'id="preview-frame"' in page and "newsletters/composer.js" in page
+    assert "Save the draft to send a test, schedule it or send it." in page
+
+    answer = comms_client.post(PREVIEW, {"subject": "First draft", "body_markdown": "*Hi*"}).json()
+
+    assert answer["subject"] == "First draft" and "<em>Hi</em>" in answer["html"]
+    assert not Newsletter.objects.exists()
