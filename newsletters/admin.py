@@ -221,6 +221,19 @@ class NewsletterAdminForm(forms.ModelForm):
         # Ticked topics: the audience count beside them follows each tick.
         widgets = {"topics": forms.CheckboxSelectMultiple}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        topics = self.fields.get("topics")
+        if topics is not None:
+            # Each topic with its confirmed subscribers, so the picker shows who each tick reaches.
+            topics.queryset = selectors.topics_with_confirmed_counts()
+            topics.label_from_instance = lambda topic: (
+                ngettext(
+                    "%(name)s (%(count)s confirmed)", "%(name)s (%(count)s confirmed)", topic.n_confirmed
+                )
+                % {"name": topic.name, "count": topic.n_confirmed}
+            )
+
     # Set per request by NewsletterAdmin.get_form: validating the admin's form writes through the service,
     # so the service's refusal (no longer editable, invalid values) is shown on the form, never bypassed.
     write_through_service = False

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from coalition import hooks
 from members.models import Commitment, Membership
-from newsletters.models import BounceEvent, Delivery, Newsletter, Subscriber
+from newsletters.models import BounceEvent, Delivery, Newsletter, Subscriber, Topic
 
 # --- Audience and progress -------------------------------------------------------------------------------
 
@@ -30,6 +30,13 @@ def audience_for(
     if organisation_countries:
         audience = audience.filter(contact__organisation__country__in=organisation_countries)
     return audience.order_by().values("pk").distinct()
+
+
+def topics_with_confirmed_counts() -> QuerySet:
+    """Topics, each annotated with ``n_confirmed``: how many confirmed subscribers chose it."""
+    return Topic.objects.annotate(
+        n_confirmed=Count("subscribers", filter=Q(subscribers__status=Subscriber.Status.CONFIRMED))
+    )
 
 
 def newsletter_audience(*, newsletter: Newsletter) -> QuerySet:

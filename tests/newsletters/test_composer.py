@@ -191,3 +191,14 @@ def test_a_new_newsletter_opens_in_the_composer_and_previews_before_it_is_saved(
 
     assert answer["subject"] == "First draft" and "<em>Hi</em>" in answer["html"]
     assert not Newsletter.objects.exists()
+
+
+def test_the_topic_picker_shows_each_topics_confirmed_subscribers(comms_client):
+    topic = TopicFactory(name="Removals")
+    bulk_subscribers(topic, 3, prefix="picker")
+    bulk_subscribers(topic, 2, prefix="picker-pending", status=Subscriber.Status.PENDING)
+    newsletter = NewsletterFactory(topics=[topic])
+
+    page = comms_client.get(f"/admin/newsletters/newsletter/{newsletter.pk}/change/").content.decode()
+
+    assert "Removals (3 confirmed)" in page
