@@ -48,6 +48,15 @@ def _no_serious_accessibility_violations(page) -> None:
     assert serious == [], "\n".join(serious)
 
 
+def _csp_violations(page) -> list[str]:
+    found: list[str] = []
+    page.on(
+        "console",
+        lambda message: found.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return found
+
+
 def _newsletter_with_two_topics():
     from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
 
@@ -65,6 +74,7 @@ def test_the_composer_previews_as_staff_type_counts_the_audience_tests_to_me_and
     site, page
 ):
     newsletter, _removals, finance = _newsletter_with_two_topics()
+    violations = _csp_violations(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, site)
     page.goto(f"{site.url}/admin/newsletters/newsletter/{newsletter.pk}/change/")
@@ -132,6 +142,7 @@ def test_the_composer_previews_as_staff_type_counts_the_audience_tests_to_me_and
     page.shots("composer-sent")
     sent = wait_for_messages(site, lambda m: "composer-" in str(m["To"]), 5)
     assert len(sent) == 5 and {m["Subject"] for m in sent} == {"Removals briefing, edited"}
+    assert violations == []
 
 
 def test_two_organisations_are_merged_keeping_one_field_from_each_after_a_confirmation(site, page):
@@ -145,6 +156,7 @@ def test_two_organisations_are_merged_keeping_one_field_from_each_after_a_confir
         name="Climeworks", website="https://www.climeworks.com/en", sector="energy", description="DAC pioneer"
     )
     contact = ContactFactory(organisation=gone, name="Jan Wurzbacher")
+    violations = _csp_violations(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, site)
 
@@ -187,3 +199,4 @@ def test_two_organisations_are_merged_keeping_one_field_from_each_after_a_confir
     )
     assert Contact.objects.get(pk=contact.pk).organisation_id == keep.pk
     assert kept.history.first().history_change_reason == f"Merged Climeworks (#{gone.pk}) into this record"
+    assert violations == []
