@@ -11,8 +11,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
 from coalition import scheduler
@@ -48,10 +50,12 @@ def _progress_bar(progress: selectors.Progress) -> str:
         eta = f" · about {minutes} min {seconds} s left" if minutes else f" · about {seconds} s left"
     return format_html(
         '<div class="newsletter-progress" style="min-width:14em">'
-        '<div class="progress" role="progressbar" aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100" '
+        '<div class="progress" role="progressbar" aria-label="{}" aria-valuenow="{}" aria-valuemin="0" '
+        'aria-valuemax="100" '
         'style="background:#d5dfdb;height:.8rem;border-radius:4px;overflow:hidden">'
         '<span style="display:block;height:100%;width:{}%;background:#0b6e4f"></span></div>'
         "<small>{} %: {} sent, {} queued, {} failed, {} skipped of {}{}</small></div>",
+        _("Sending progress"),
         progress.percent,
         progress.percent,
         progress.percent,
@@ -62,6 +66,15 @@ def _progress_bar(progress: selectors.Progress) -> str:
         progress.total,
         eta,
     )
+
+
+# Statuses after which a newsletter has an outcome to show (delivered, failed, bounced, unsubscribed).
+OUTCOME_STATUSES = (
+    Newsletter.Status.SENDING,
+    Newsletter.Status.PAUSED,
+    Newsletter.Status.SENT,
+    Newsletter.Status.CANCELLED,
+)
 
 
 @admin.register(Topic)
@@ -216,6 +229,21 @@ class NewsletterAdminForm(forms.ModelForm):
             "period_start",
             "period_end",
         ]
+        # Ticked topics: the audience count beside them follows each tick.
+        widgets = {"topics": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        topics = self.fields.get("topics")
+        if topics is not None:
+            # Each topic with its confirmed subscribers, so the picker shows who each tick reaches.
+            topics.queryset = selectors.topics_with_confirmed_counts()
+            topics.label_from_instance = lambda topic: (
+                ngettext(
+                    "%(name)s (%(count)s confirmed)", "%(name)s (%(count)s confirmed)", topic.n_confirmed
+                )
+                % {"name": topic.name, "count": topic.n_confirmed}
+            )
 
     # Set per request by NewsletterAdmin.get_form: validating the admin's form writes through the service,
     # so the service's refusal (no longer editable, invalid values) is shown on the form, never bypassed.
@@ -311,7 +339,6 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_display = ["subject", "kind", "status", "scheduled_at", "started_at", "progress_bar"]
     list_filter = ["status", "kind", "topics"]
     search_fields = ["subject"]
-    filter_horizontal = ["topics"]
     fields = [
         "subject",
         "preheader",
@@ -362,11 +389,88 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
             )
 
         return [
+            path(
+                "composer/preview/",
+                self.admin_site.admin_view(self.composer_preview_view),
+                name="newsletters_newsletter_composer_preview",
+            ),
+            path(
+                "composer/audience/",
+                self.admin_site.admin_view(self.composer_audience_view),
+                name="newsletters_newsletter_composer_audience",
+            ),
             view(self.preview_view, "preview"),
             view(self.progress_view, "progress"),
             view(self.action_view, "act"),
+            view(self.confirm_send_view, "confirm"),
             *super().get_urls(),
         ]
+
+    # --- The composer's live parts: staff-only reads of what the form holds now (nothing is saved) ---
+
+    def composer_preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The email as a recipient would get it, from the posted subject, preheader and body."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        data = request.POST
+        pk = data.get("newsletter", "")
+        saved = get_object_or_404(Newsletter, pk=int(pk)) if pk.isdigit() else None
+        if saved is not None and not saved.is_editable:
+            draft = saved  # what was sent, frozen: the form shows it read-only
+        else:
+            draft = Newsletter(
+                pk=saved.pk if saved else None,
+                subject=data.get("subject", "")[:1000],
+                preheader=data.get("preheader", "")[:1000],
+                body_markdown=data.get("body_markdown", "")[:200_000],
+            )
+        rendered = services.newsletter_preview(newsletter=draft, name=request.user.get_full_name())
+        return JsonResponse({"subject": rendered.subject, "html": rendered.html, "text": rendered.text})
+
+    def composer_audience_view(self, request: HttpRequest) -> HttpResponse:
+        """How many confirmed subscribers the posted topics and organisation filters reach."""
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        data = request.POST
+        topics = [int(pk) for pk in data.getlist("topics") if pk.isdigit()]
+        kinds = [k for k in data.getlist("organisation_kinds") if k in Organisation.Kind.values]
+        codes = [c for c in data.getlist("organisation_countries") if c in countries]
+        count = (
+            selectors.audience_count_for(
+                topics=topics, organisation_kinds=kinds, organisation_countries=codes
+            )
+            if topics
+            else 0
+        )
+        if not topics:
+            text = _("Choose at least one topic to see who it goes to.")
+        else:
+            text = ngettext(
+                "Goes to %(count)s confirmed subscriber.",
+                "Goes to %(count)s confirmed subscribers.",
+                count,
+            ) % {"count": count}
+        return JsonResponse({"count": count, "text": text})
+
+    def confirm_send_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The confirmation step before sending: the saved subject, topics and the audience size, and one
+        button that sends through the same action as "Send now"."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        newsletter = get_object_or_404(Newsletter, pk=pk)
+        return TemplateResponse(
+            request,
+            "admin/newsletters/newsletter/confirm_send.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Send “%(subject)s”?") % {"subject": newsletter.subject},
+                "newsletter": newsletter,
+                "audience_count": selectors.newsletter_audience_count(newsletter=newsletter),
+                "can_send": sending.transition_allowed(newsletter=newsletter, to=Newsletter.Status.SENDING),
+                "topics": list(newsletter.topics.all()),
+            },
+        )
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -385,11 +489,15 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
             raise PermissionDenied
         newsletter = get_object_or_404(Newsletter, pk=pk)
         progress = selectors.newsletter_progress(newsletter=newsletter)
+        outcome = None
+        if newsletter.status in OUTCOME_STATUSES:
+            outcome = selectors.newsletter_outcome(newsletter=newsletter).as_dict()
         return JsonResponse(
             {
                 **progress.as_dict(),
                 "html": _progress_bar(progress),
                 "status_display": newsletter.get_status_display(),
+                "outcome": outcome,
             }
         )
 
@@ -448,7 +556,11 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
                 sending.newsletter_schedule(
                     newsletter=newsletter, at=form.cleaned_data["at"], by=request.user
                 )
-                done = f"Scheduled for {form.cleaned_data['at']:%d %b %Y %H:%M} UTC."
+                at = timezone.localtime(form.cleaned_data["at"])
+                done = _("Scheduled for %(at)s (%(zone)s).") % {
+                    "at": f"{at:%d %b %Y %H:%M}",
+                    "zone": timezone.get_current_timezone_name(),
+                }
             elif what == "test":
                 done = self._test_send(request, newsletter)
             else:
@@ -483,8 +595,27 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
                 test_form=TestSendForm(initial={"to": request.user.email}),
                 newsletter=newsletter,
                 scheduler_running=scheduler.scheduler_running(),
+                outcome=selectors.newsletter_outcome(newsletter=newsletter)
+                if newsletter.status in OUTCOME_STATUSES
+                else None,
+                scheduled_local=timezone.localtime(newsletter.scheduled_at)
+                if newsletter.scheduled_at
+                else None,
             )
+        extra.update(self._composer_context(request))
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), **self._composer_context(request)}
+        return super().add_view(request, form_url, extra_context=extra)
+
+    def _composer_context(self, request: HttpRequest) -> dict:
+        return {
+            "composer": True,
+            "time_zone": timezone.get_current_timezone_name(),
+            "now_local": timezone.localtime(),
+            "my_email": request.user.email,
+        }
 
 
 @admin.register(Delivery)

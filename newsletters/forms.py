@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -67,8 +68,16 @@ class TestSendForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    """A date and time in the secretariat's time zone (``settings.TIME_ZONE``), stored in UTC."""
+
     at = forms.DateTimeField(
-        label="Send at (UTC)",
+        label="Send at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["at"].label = _("Send at (%(zone)s time)") % {
+            "zone": timezone.get_current_timezone_name()
+        }

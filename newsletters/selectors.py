@@ -1,5 +1,6 @@
 """Reads of the newsletters domain: audiences, progress, exports and the progress-update digest."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,21 +11,41 @@ from django.utils import timezone
 
 from coalition import hooks
 from members.models import Commitment, Membership
-from newsletters.models import Delivery, Newsletter, Subscriber
+from newsletters.models import BounceEvent, Delivery, Newsletter, Subscriber, Topic
 
 # --- Audience and progress -------------------------------------------------------------------------------
 
 
+def audience_for(
+    *,
+    topics: Iterable[Any] | QuerySet,
+    organisation_kinds: Sequence[str],
+    organisation_countries: Sequence[str],
+) -> QuerySet:
+    """Ids of the confirmed subscribers of any of ``topics`` (ids or a subquery), narrowed by the linked
+    organisation's kinds and countries when given (one row per subscriber)."""
+    audience = Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED, topics__in=topics)
+    if organisation_kinds:
+        audience = audience.filter(contact__organisation__kind__in=organisation_kinds)
+    if organisation_countries:
+        audience = audience.filter(contact__organisation__country__in=organisation_countries)
+    return audience.order_by().values("pk").distinct()
+
+
+def topics_with_confirmed_counts() -> QuerySet:
+    """Topics, each annotated with ``n_confirmed``: how many confirmed subscribers chose it."""
+    return Topic.objects.annotate(
+        n_confirmed=Count("subscribers", filter=Q(subscribers__status=Subscriber.Status.CONFIRMED))
+    )
+
+
 def newsletter_audience(*, newsletter: Newsletter) -> QuerySet:
     """Ids of the confirmed subscribers the newsletter goes to (one row per subscriber)."""
-    audience = Subscriber.objects.filter(
-        status=Subscriber.Status.CONFIRMED, topics__in=newsletter.topics.values("pk")
+    return audience_for(
+        topics=newsletter.topics.values("pk"),
+        organisation_kinds=newsletter.organisation_kinds,
+        organisation_countries=newsletter.organisation_countries,
     )
-    if newsletter.organisation_kinds:
-        audience = audience.filter(contact__organisation__kind__in=newsletter.organisation_kinds)
-    if newsletter.organisation_countries:
-        audience = audience.filter(contact__organisation__country__in=newsletter.organisation_countries)
-    return audience.order_by().values("pk").distinct()
 
 
 def newsletter_audience_count(*, newsletter: Newsletter) -> int:
@@ -47,6 +68,17 @@ def newsletter_audience_by_language(*, newsletter: Newsletter) -> dict[str, int]
     counts = dict.fromkeys(languages, 0)
     counts.update({row["version"]: row["n"] for row in rows})
     return counts
+
+
+def audience_count_for(
+    *, topics: Iterable[Any], organisation_kinds: Sequence[str], organisation_countries: Sequence[str]
+) -> int:
+    """How many confirmed subscribers a newsletter with these (perhaps unsaved) choices would go to."""
+    return audience_for(
+        topics=list(topics),
+        organisation_kinds=organisation_kinds,
+        organisation_countries=organisation_countries,
+    ).count()
 
 
 DELIVERY_COUNTS = {
@@ -158,6 +190,49 @@ def newsletter_send_summary(*, newsletter: Newsletter, failed_limit: int = 500) 
             for d in failed
         ],
     }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a newsletter once sent: delivered and failed messages, and recipients who bounced
+    or unsubscribed since it started going out."""
+
+    delivered: int
+    failed: int
+    bounced: int
+    unsubscribed: int
+
+    def as_dict(self) -> dict[str, int]:
+        return self.__dict__.copy()
+
+
+def newsletter_outcome(*, newsletter: Newsletter) -> Outcome:
+    """Delivered / failed from the delivery rows; bounced (a bounce event reported after the send started)
+    and unsubscribed (left after it started) among its recipients. Three queries."""
+    counts = Delivery.objects.filter(newsletter=newsletter).aggregate(
+        delivered=Count("pk", filter=Q(status=Delivery.Status.SENT)),
+        failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
+    )
+    since = newsletter.started_at or newsletter.created_at
+    recipients = Delivery.objects.filter(newsletter=newsletter, subscriber__isnull=False).values(
+        "subscriber_id"
+    )
+    bounced = (
+        BounceEvent.objects.filter(
+            subscriber_id__in=recipients,
+            occurred_at__gte=since,
+            kind__in=[BounceEvent.Kind.HARD_BOUNCE, BounceEvent.Kind.SOFT_BOUNCE],
+        )
+        .values("subscriber_id")
+        .distinct()
+        .count()
+    )
+    unsubscribed = Subscriber.objects.filter(
+        pk__in=recipients, status=Subscriber.Status.UNSUBSCRIBED, status_changed_at__gte=since
+    ).count()
+    return Outcome(
+        delivered=counts["delivered"], failed=counts["failed"], bounced=bounced, unsubscribed=unsubscribed
+    )
 
 
 # --- Privacy ---------------------------------------------------------------------------------------------

@@ -65,6 +65,29 @@ def _editable(newsletter: Newsletter) -> Newsletter:
     return locked
 
 
+PREVIEW_EMAIL = "you@example.org"
+
+
+def newsletter_preview(*, newsletter: Newsletter, name: str = "") -> rendering.RenderedNewsletter:
+    """What a recipient called ``name`` would receive, as HTML and plain text: the composer's live preview.
+
+    ``newsletter`` may be unsaved (the form as it is now, ``rendered_html`` empty: rendered from its
+    fields) or a sent one (its frozen rendering). Built by the code that builds every sent message (render
+    once, then personalise into a message), so the preview cannot drift from the email.
+    """
+    rendered = newsletter_rendered(newsletter=newsletter)
+    message = rendering.newsletter_message(
+        rendered=rendered,
+        name=name,
+        email=PREVIEW_EMAIL,
+        key=uuid.UUID(int=0),
+        newsletter_id=newsletter.pk or 0,
+    )
+    return rendering.RenderedNewsletter(
+        subject=rendered.subject, html=message.alternatives[0][0], text=message.body
+    )
+
+
 @transaction.atomic
 def newsletter_translation_save(
     *, newsletter: Newsletter, language: str, subject: str, body_markdown: str, preheader: str = ""

@@ -1,162 +1,18 @@
-"""Likely duplicate organisations and contacts (reads), and merging two organisations (a write).
-
-Duplicates are found by exact keys everywhere (same website domain, same normalised name; for contacts
-the same email at several organisations, or the same name twice in one organisation) and, on PostgreSQL
-with the ``pg_trgm`` extension installed, by trigram similarity of names. Without the extension the
-similar-name check is simply left out.
-"""
+"""Merging two organisations (a write): everything attached to one moves to the other, in one transaction,
+with the values staff chose field by field. Finding likely duplicates is in ``selectors``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
-from django.db.models import Count, Q
+from django.db import models, transaction
 from django.utils import timezone
 
 from coalition import hooks
-from members.matching import person_name_expression
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
-from members.services import save_with_history
-
-TRIGRAM_MIN_SIMILARITY = 0.6
-
-
-@dataclass
-class OrganisationPair:
-    first: Organisation
-    second: Organisation
-    reasons: list[str] = field(default_factory=list)
-    score: float = 0.0
-
-
-@dataclass
-class ContactGroup:
-    reason: str
-    contacts: list[Contact]
-
-
-def trigrams_available() -> bool:
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        return cursor.fetchone() is not None
-
-
-def _groups(queryset, key: str) -> list[list[int]]:
-    """Ids of organisations sharing ``key`` (an annotated or real column), in groups of two or more."""
-    keys = (
-        queryset.exclude(**{key: ""})
-        .values(key)
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .values_list(key, flat=True)
-    )
-    grouped: dict[Any, list[int]] = {}
-    for pk, value in queryset.filter(**{f"{key}__in": list(keys)}).values_list("pk", key).order_by("pk"):
-        grouped.setdefault(value, []).append(pk)
-    return list(grouped.values())
-
-
-def organisation_duplicate_pairs(
-    *, limit: int = 200, use_trigrams: bool | None = None
-) -> list[OrganisationPair]:
-    """Pairs of organisations that are probably one body, strongest evidence first.
-
-    Two country records are never proposed: one record per country is already a database constraint.
-    """
-    if use_trigrams is None:
-        use_trigrams = trigrams_available()
-    pairs: dict[tuple[int, int], OrganisationPair] = {}
-    scores: dict[tuple[int, int], float] = {}
-    reasons: dict[tuple[int, int], list[str]] = {}
-
-    def add(a: int, b: int, reason: str, score: float) -> None:
-        key = (min(a, b), max(a, b))
-        reasons.setdefault(key, []).append(reason)
-        scores[key] = scores.get(key, 0.0) + score
-
-    base = Organisation.objects.all()
-    for group in _groups(base, "website_domain"):
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                add(a, b, "same website domain", 2.0)
-    for group in _groups(base.exclude(name_key=""), "name_key"):
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                add(a, b, "same name", 2.0)
-    if use_trigrams:
-        with connection.cursor() as cursor:
-            # ``%`` uses the trigram index when one exists; the explicit threshold keeps the list short.
-            cursor.execute(
-                """
-                SELECT a.id, b.id, similarity(a.name, b.name)
-                FROM members_organisation a
-                JOIN members_organisation b ON a.id < b.id AND a.name %% b.name
-                WHERE similarity(a.name, b.name) >= %s AND lower(a.name) <> lower(b.name)
-                  AND NOT (a.kind = 'country' AND b.kind = 'country')
-                ORDER BY 3 DESC
-                LIMIT %s
-                """,
-                [TRIGRAM_MIN_SIMILARITY, limit],
-            )
-            for a, b, similarity in cursor.fetchall():
-                add(a, b, f"similar names ({similarity:.0%})", float(similarity))
-
-    ranked = sorted(scores, key=lambda k: (-scores[k], k))[: limit * 2]
-    objects = Organisation.objects.in_bulk({pk for key in ranked for pk in key})
-    for key in ranked:
-        first, second = objects[key[0]], objects[key[1]]
-        if first.kind == second.kind == Organisation.Kind.COUNTRY:
-            continue
-        pairs[key] = OrganisationPair(first=first, second=second, reasons=reasons[key], score=scores[key])
-    return list(pairs.values())[:limit]
-
-
-def contact_duplicate_groups(*, limit: int = 200) -> list[ContactGroup]:
-    """Contacts that are probably one person: one email at several organisations, or one name twice in an
-    organisation."""
-    groups: list[ContactGroup] = []
-    emails = (
-        Contact.objects.exclude(email="")
-        .values("email")
-        .annotate(n=Count("organisation", distinct=True))
-        .filter(n__gt=1)
-        .order_by("email")
-        .values_list("email", flat=True)[:limit]
-    )
-    by_email: dict[str, list[Contact]] = {}
-    for contact in (
-        Contact.objects.filter(email__in=list(emails)).select_related("organisation").order_by("pk")
-    ):
-        by_email.setdefault(contact.email, []).append(contact)
-    for email, contacts in by_email.items():
-        groups.append(
-            ContactGroup(reason=f"same email {email} at {len(contacts)} organisations", contacts=contacts)
-        )
-
-    named = Contact.objects.annotate(normalised=person_name_expression())
-    same_name = (
-        named.values("organisation_id", "normalised")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=1)
-        .order_by("organisation_id", "normalised")[:limit]
-    )
-    condition = Q(pk__in=[])
-    for row in same_name:
-        condition |= Q(organisation_id=row["organisation_id"], normalised=row["normalised"])
-    by_name: dict[tuple[int, str], list[Contact]] = {}
-    for contact in named.filter(condition).select_related("organisation").order_by("pk"):
-        by_name.setdefault((contact.organisation_id, contact.normalised), []).append(contact)
-    for contacts in by_name.values():
-        groups.append(
-            ContactGroup(reason=f"same name twice at {contacts[0].organisation.name}", contacts=contacts)
-        )
-    return groups[:limit]
-
+from members.services import organisation_validate, save_with_history
 
 # --- Merging -------------------------------------------------------------------------------------------
 
@@ -186,11 +42,50 @@ class MergeSummary:
                 f"{self.memberships_closed} current membership withdrawn (this record's stays current)"
             )
         if self.fields_filled:
-            parts.append("filled in: " + ", ".join(self.fields_filled))
+            parts.append("taken from the other record: " + ", ".join(self.fields_filled))
         return "; ".join(parts) + "."
 
 
 _FILLABLE = ("country", "sector", "website", "description")
+
+# The organisation's own fields staff may take from either record when merging, in the order the merge
+# page shows them.
+MERGE_FIELDS = (
+    "name", "kind", "country", "sector", "website", "description", "listed_publicly", "parent", "isin",
+)  # fmt: skip
+KEEP, GONE = "keep", "gone"
+
+
+def merge_choices_validate(*, choices: Mapping[str, str]) -> dict[str, str]:
+    """The field-by-field choices as {field: "keep" | "gone"}, or a ValidationError naming what is wrong."""
+    errors = []
+    unknown = sorted(set(choices) - set(MERGE_FIELDS))
+    if unknown:
+        errors.append(
+            f"These are not fields a merge can choose: {', '.join(unknown)}. "
+            f"Choose among: {', '.join(MERGE_FIELDS)}."
+        )
+    bad = sorted(name for name, side in choices.items() if name in MERGE_FIELDS and side not in (KEEP, GONE))
+    if bad:
+        errors.append(f"Say which record's value to keep for {', '.join(bad)}: “{KEEP}” or “{GONE}”.")
+    if errors:
+        raise ValidationError(errors)
+    return dict(choices)
+
+
+def merge_default_choices(*, keep: Organisation, gone: Organisation) -> dict[str, str]:
+    """What the merge keeps when staff choose nothing: the kept record's values, with its blank country,
+    sector, website and description filled from the other record."""
+    fillable = (*_FILLABLE, "parent")  # a missing parent is filled too (the relationships hook does it)
+    return {
+        name: GONE if name in fillable and not _value(keep, name) and _value(gone, name) else KEEP
+        for name in MERGE_FIELDS
+    }
+
+
+def _value(organisation: Organisation, name: str):
+    """A field's stored value (a foreign key's id, not the object)."""
+    return getattr(organisation, Organisation._meta.get_field(name).attname)
 
 
 def _merge_contact(*, keep: Contact, gone: Contact) -> None:
@@ -224,10 +119,15 @@ def _remaining_references(organisation: Organisation) -> list[str]:
 
 
 @transaction.atomic
-def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> MergeSummary:
+def organisations_merge(
+    *, keep: Organisation, gone: Organisation, by=None, choices: Mapping[str, str] | None = None
+) -> MergeSummary:
     """Merge ``gone`` into ``keep`` in one transaction and delete ``gone``.
 
-    - ``keep``'s values win; its blank country, sector, website and description are filled from ``gone``.
+    - ``choices`` says, field by field (``MERGE_FIELDS``), whose value the kept record ends with:
+      ``"keep"`` or ``"gone"``. Fields not named follow the default (``merge_default_choices``): ``keep``'s
+      values win, and its blank country, sector, website and description are filled from ``gone``. An
+      unknown field or side is refused before anything changes.
     - Contacts move; one whose email ``keep`` already has is folded into that contact (engagements and
       enquiries follow it); a second primary contact stops being primary.
     - Memberships move, as history. At most one membership is current: if both records have one, ``keep``'s
@@ -235,8 +135,10 @@ def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> M
     - Commitments (with their history), engagements and enquiries move.
     - Other apps move their rows in the ``organisations_merged`` hook (campaign targets, subscribers).
       If anything still points at ``gone`` afterwards, the merge is refused rather than cascading a delete.
-    - ``keep``'s history records the merge (change reason) and its timeline gets a note.
+    - Both histories record the merge: ``keep``'s a change with the reason (and its timeline a note),
+      ``gone``'s its deletion with the record it went into.
     """
+    chosen = merge_choices_validate(choices=choices or {})
     if keep.pk == gone.pk:
         raise ValidationError("Choose two different organisations to merge.")
     locked = {o.pk: o for o in Organisation.objects.select_for_update().filter(pk__in=[keep.pk, gone.pk])}
@@ -245,13 +147,28 @@ def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> M
     keep, gone = locked[keep.pk], locked[gone.pk]
     if keep.kind == gone.kind == Organisation.Kind.COUNTRY and keep.country != gone.country:
         raise ValidationError(f"{keep.name} and {gone.name} are different countries; they cannot be merged.")
+    if chosen.get("parent") == GONE and gone.parent_id == keep.pk:
+        raise ValidationError(
+            f"{gone.name} sits within {keep.name}; {keep.name} cannot take it as its own parent."
+        )
     summary = MergeSummary()
     reason = f"Merged {gone.name} (#{gone.pk}) into this record"
+    gone_name = gone.name
 
-    for name in _FILLABLE:
-        if not getattr(keep, name) and getattr(gone, name):
-            setattr(keep, name, getattr(gone, name))
-            summary.fields_filled.append(Organisation._meta.get_field(name).verbose_name)
+    # The values the kept record ends with, read before anything moves; set once ``gone`` is deleted, as
+    # some are unique while both records exist (a country's code). Fields neither chosen nor filled keep
+    # whatever ``keep`` holds after the hooks (they may re-parent it).
+    sides = {**merge_default_choices(keep=keep, gone=gone), **chosen}
+    final = {
+        name: _value(gone if side == GONE else keep, name)
+        for name, side in sides.items()
+        if name in chosen or side == GONE
+    }
+    if final.get("parent") == gone.pk:
+        del final["parent"]  # ``keep`` sat within ``gone``: the relationships hook gives it gone's parent
+    for name in MERGE_FIELDS:
+        if name in final and final[name] != _value(keep, name):
+            summary.fields_filled.append(str(Organisation._meta.get_field(name).verbose_name))
 
     keep_contacts = {c.email: c for c in keep.contacts.exclude(email="")}
     keep_has_primary = keep.contacts.filter(is_primary=True).exists()
@@ -299,18 +216,32 @@ def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> M
             "The app that owns those rows must move them when organisations are merged."
         )
 
+    if by is not None:
+        gone._history_user = by
+    gone._change_reason = f"Merged into {keep.name} (#{keep.pk})"
+    gone.delete()
+
+    changed = [name for name, value in final.items() if value != _value(keep, name)]
+    for name in changed:
+        setattr(keep, Organisation._meta.get_field(name).attname, final[name])
+    try:
+        organisation_validate(organisation=keep)
+        # Only what the merge changes: a record's older values are not this merge's business.
+        keep.full_clean(exclude=[f.name for f in Organisation._meta.fields if f.name not in changed])
+    except ValidationError as error:
+        # Raised inside the transaction: everything above is rolled back with it.
+        problems = "; ".join(error.messages)
+        raise ValidationError(
+            f"The chosen values do not make a valid record, so nothing was merged: {problems}"
+        ) from error
     save_with_history(keep, by=by, reason=reason)
     note = Engagement.objects.create(
         organisation=keep,
         kind=Engagement.Kind.NOTE,
         occurred_at=timezone.now(),
-        summary=f"Merged {gone.name} into this record"[:300],
+        summary=f"Merged {gone_name} into this record"[:300],
         details=summary.describe(),
     )
     if by is not None:
         note.staff.add(by)
-    if by is not None:
-        gone._history_user = by
-    gone._change_reason = f"Merged into {keep.name} (#{keep.pk})"
-    gone.delete()
     return summary

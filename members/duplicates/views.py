@@ -1,15 +1,28 @@
-"""Staff pages for likely duplicates and for merging two organisations."""
+"""Staff pages for likely duplicates and for merging two organisations field by field.
 
-from django.contrib import messages
+They sit in the admin's frame (``admin/base_site.html`` with the admin site's context), so they share its
+navigation. Merging is compare → choose → confirm: nothing changes until the confirmation is posted, and
+then only through ``organisations_merge``.
+"""
+
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
+from members.duplicates import selectors
 from members.duplicates import services as duplicates
 from members.models import Organisation
 from members.staff import staff_required
 
 MERGE_PERMISSIONS = ("members.change_organisation", "members.delete_organisation")
+MERGE_TEMPLATE = "members/duplicates/merge.html"
+
+
+def _page(request, template: str, context: dict, status: int = 200):
+    return render(request, template, {**admin.site.each_context(request), **context}, status=status)
 
 
 @staff_required
@@ -17,19 +30,21 @@ def duplicates_list(request):
     if not request.user.has_perm("members.view_organisation"):
         raise PermissionDenied("You may not see organisations.")
     context = {
-        "pairs": duplicates.organisation_duplicate_pairs(),
-        "contact_groups": duplicates.contact_duplicate_groups()
+        "title": _("Likely duplicates"),
+        "pairs": selectors.organisation_duplicate_pairs(),
+        "contact_groups": selectors.contact_duplicate_groups()
         if request.user.has_perm("members.view_contact")
         else [],
-        "trigrams": duplicates.trigrams_available(),
         "can_merge": request.user.has_perms(MERGE_PERMISSIONS),
     }
-    return render(request, "members/duplicates/list.html", context)
+    return _page(request, "members/duplicates/list.html", context)
 
 
 def _with_counts(pks):
     return list(
-        Organisation.objects.filter(pk__in=pks).annotate(
+        Organisation.objects.filter(pk__in=pks)
+        .select_related("parent")
+        .annotate(
             n_contacts=Count("contacts", distinct=True),
             n_memberships=Count("memberships", distinct=True),
             n_commitments=Count("commitments", distinct=True),
@@ -38,49 +53,141 @@ def _with_counts(pks):
     )
 
 
+def _display(organisation: Organisation, name: str) -> str:
+    value = getattr(organisation, name)
+    if name in ("kind", "sector"):
+        return getattr(organisation, f"get_{name}_display")() or ""
+    if name == "country":
+        return value.name if value else ""
+    if name == "listed_publicly":
+        return _("Yes") if value else _("No")
+    if name == "parent":
+        return value.name if value else ""
+    return str(value or "")
+
+
+def _default_keep(records: list[Organisation]) -> Organisation:
+    """The record with more attached to it (fewer rows move), the older one on a tie."""
+
+    def weight(o):
+        return (o.n_contacts + o.n_memberships + o.n_commitments + o.n_engagements, -o.pk)
+
+    return max(records, key=weight)
+
+
+def _rows(records: list[Organisation], keep: Organisation, picked: dict[str, int]) -> list[dict]:
+    """One row per field the merge can choose: both values, and whose value is ticked."""
+    gone = next(o for o in records if o.pk != keep.pk)
+    defaults = duplicates.merge_default_choices(keep=keep, gone=gone)
+    rows = []
+    for name in duplicates.MERGE_FIELDS:
+        default = keep.pk if defaults[name] == duplicates.KEEP else gone.pk
+        chosen = picked.get(name, default)
+        values = [_display(o, name) for o in records]
+        rows.append(
+            {
+                "name": name,
+                "label": capfirst(str(Organisation._meta.get_field(name).verbose_name)),
+                "cells": [
+                    {"pk": o.pk, "value": value, "checked": o.pk == chosen}
+                    for o, value in zip(records, values, strict=True)
+                ],
+                "same": values[0] == values[1],
+            }
+        )
+    return rows
+
+
+def _picked(data, pks: list[int]) -> tuple[dict[str, int], list[str]]:
+    """The posted field choices ({field: record id}) and the fields whose choice is not one of the two."""
+    picked, bad = {}, []
+    for name in duplicates.MERGE_FIELDS:
+        raw = data.get(f"field_{name}")
+        if raw is None:
+            continue
+        if raw.isdigit() and int(raw) in pks:
+            picked[name] = int(raw)
+        else:
+            bad.append(str(Organisation._meta.get_field(name).verbose_name))
+    return picked, bad
+
+
 @staff_required
 def organisations_merge_view(request):
-    """GET ?first=&second= shows both records side by side; POST merges the one not kept into the other."""
+    """GET ?first=&second= compares both records field by field; POST shows what the merge will do, and
+    POST with ``confirm`` merges the record not kept into the other with the values chosen."""
     if not request.user.has_perms(MERGE_PERMISSIONS):
         raise PermissionDenied("Merging needs permission to change and delete organisations.")
+    base = {"title": _("Merge two organisations")}
     source = request.POST if request.method == "POST" else request.GET
     try:
         pks = [int(source.get("first", "")), int(source.get("second", ""))]
     except ValueError:
-        return render(
-            request,
-            "members/duplicates/merge.html",
-            {"problem": "Choose two organisations to merge."},
-            status=400,
+        return _page(
+            request, MERGE_TEMPLATE, {**base, "problem": _("Choose two organisations to merge.")}, 400
         )
     records = _with_counts(pks)
     if len(records) != 2:
-        return render(
-            request,
-            "members/duplicates/merge.html",
-            {"problem": "One of these organisations no longer exists (perhaps it was merged already)."},
-            status=404,
-        )
+        problem = _("One of these organisations no longer exists (perhaps it was merged already).")
+        return _page(request, MERGE_TEMPLATE, {**base, "problem": problem}, 404)
     records.sort(key=lambda o: pks.index(o.pk))
-    problem = ""
+    first, second = records
+    keep = _default_keep(records)
+    picked, bad = _picked(source, pks) if request.method == "POST" else ({}, [])
+    problem, confirming = "", False
+
     if request.method == "POST":
         keep_pk = request.POST.get("keep", "")
         if keep_pk not in {str(pk) for pk in pks}:
-            problem = "Choose which of the two records to keep."
+            problem = _("Choose which of the two records to keep.")
+        elif bad:
+            problem = _("Choose one of the two values for: %(fields)s.") % {"fields": ", ".join(bad)}
         else:
             keep = next(o for o in records if str(o.pk) == keep_pk)
             gone = next(o for o in records if str(o.pk) != keep_pk)
-            gone_name = gone.name
-            try:
-                summary = duplicates.organisations_merge(keep=keep, gone=gone, by=request.user)
-            except ValidationError as error:
-                problem = " ".join(error.messages)
+            choices = {
+                name: duplicates.KEEP if pk == keep.pk else duplicates.GONE for name, pk in picked.items()
+            }
+            if request.POST.get("confirm") == "yes":
+                gone_name = gone.name
+                try:
+                    summary = duplicates.organisations_merge(
+                        keep=keep, gone=gone, by=request.user, choices=choices
+                    )
+                except ValidationError as error:
+                    problem = " ".join(error.messages)
+                else:
+                    kept = Organisation.objects.get(pk=keep.pk)
+                    messages.success(
+                        request,
+                        _("Merged %(gone)s into %(keep)s: %(summary)s")
+                        % {"gone": gone_name, "keep": kept.name, "summary": summary.describe()},
+                    )
+                    return redirect("duplicates")
             else:
-                messages.success(request, f"Merged {gone_name} into {keep.name}: {summary.describe()}")
-                return redirect("duplicates")
-    return render(
+                # "Change the choices" on the confirmation comes back here with the choices ticked.
+                confirming = request.POST.get("confirm") != "back"
+    rows = _rows(records, keep, picked)
+    if confirming:
+        gone = next(o for o in records if o.pk != keep.pk)
+        final = [
+            {"label": row["label"], "value": next(c["value"] for c in row["cells"] if c["checked"])}
+            for row in rows
+        ]
+        context = {**base, "first": first, "second": second, "keep": keep, "gone": gone, "final": final}
+        context["rows"] = rows
+        return _page(request, "members/duplicates/merge_confirm.html", context)
+    return _page(
         request,
-        "members/duplicates/merge.html",
-        {"records": records, "first": records[0], "second": records[1], "problem": problem},
-        status=400 if problem else 200,
+        MERGE_TEMPLATE,
+        {
+            **base,
+            "records": records,
+            "first": first,
+            "second": second,
+            "keep": keep,
+            "rows": rows,
+            "problem": problem,
+        },
+        400 if problem else 200,
     )

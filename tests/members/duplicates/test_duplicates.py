@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from members.duplicates.services import (
+from members.duplicates.selectors import (
     contact_duplicate_groups,
     organisation_duplicate_pairs,
     trigrams_available,
@@ -39,7 +39,7 @@ def test_organisations_sharing_a_website_domain_or_a_name_are_likely_duplicates(
 
     assert pairs == {
         # "AG" is a legal form: the names are the same by the one matching rule (members.matching).
-        frozenset({"Climeworks AG", "Climeworks"}): ["same website domain", "same name"],
+        frozenset({"Climeworks AG", "Climeworks"}): ["same website domain", "names differ only by 'AG'"],
         frozenset({"Bellona", "  BELLONA "}): ["same name"],
     }
 

@@ -213,8 +213,16 @@ def test_the_merge_page_compares_both_records_and_merges_the_one_not_kept(pair, 
     assert page.status_code == 200
     assert "Climeworks AG" in page.content.decode()
 
+    confirmation = client.post(
+        "/staff/duplicates/merge/", {"first": gone.pk, "second": keep.pk, "keep": keep.pk}
+    )
+    assert confirmation.status_code == 200 and "will be merged into" in confirmation.content.decode()
+    assert Organisation.objects.count() == 2  # nothing merged before the confirmation
+
     response = client.post(
-        "/staff/duplicates/merge/", {"first": gone.pk, "second": keep.pk, "keep": keep.pk}, follow=True
+        "/staff/duplicates/merge/",
+        {"first": gone.pk, "second": keep.pk, "keep": keep.pk, "confirm": "yes"},
+        follow=True,
     )
 
     assert response.status_code == 200
