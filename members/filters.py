@@ -3,7 +3,7 @@
 from datetime import UTC
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
 from coalition.filters import FilterSet, StrictBooleanFilter
@@ -62,18 +62,18 @@ class OrganisationFilter(FilterSet):
         return queryset.filter(pk__in=organisation_descendant_ids(organisation_ids=[value.pk]) - {value.pk})
 
     def filter_membership_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        # ``membership_status`` is annotated by selectors.organisation_list().
+        # ``membership_status``: the organisation's own indexed copy of its membership's status
+        # (services.organisation_membership_refresh); "" for an organisation that never had one.
         statuses = [v for v in value if v != NO_MEMBERSHIP]
-        condition = Q(membership_status__in=statuses)
         if NO_MEMBERSHIP in value:
-            condition |= Q(membership_status__isnull=True)
-        return queryset.filter(condition)
+            statuses.append("")
+        return queryset.filter(membership_status__in=statuses)
 
     def filter_tier(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value.isdigit():
-            return queryset.filter(membership_tier_id=int(value))
+            return queryset.filter(current_membership__tier_id=int(value))
         tier_ids = MembershipTier.objects.filter(slug=value).values("pk")
-        return queryset.filter(membership_tier_id__in=tier_ids)
+        return queryset.filter(current_membership__tier_id__in=tier_ids)
 
     def filter_domain(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         try:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from coalition import hooks
 from members.matching import person_name_expression
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
-from members.services import save_with_history
+from members.services import organisation_membership_refresh, save_with_history
 
 TRIGRAM_MIN_SIMILARITY = 0.6
 
@@ -280,6 +280,7 @@ def organisations_merge(*, keep: Organisation, gone: Organisation, by=None) -> M
         membership.organisation = keep
         save_with_history(membership, by=by, reason=reason)
         summary.memberships_moved += 1
+    organisation_membership_refresh(organisation_ids=[keep.pk])
 
     for commitment in gone.commitments.order_by("pk"):
         commitment.organisation = keep
