@@ -308,7 +308,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["coalition.permissions.StaffModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "coalition.filters.FilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "coalition.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "coalition.pagination.PageNumberPagination",

@@ -25,10 +25,13 @@ def organisation_list() -> QuerySet:
     """Organisations with what a list shows of each, in a fixed number of queries whatever the page size:
 
     - ``current_membership`` (its current membership, else its latest; kept by the membership services)
-      with its tier, joined in the same query; filters and ordering use the indexed ``membership_status``;
+      with its tier, prefetched by primary key for the page's rows: a join in the page query would make a
+      narrow filter (``kind=country``) hash the whole membership table; filters and ordering use the
+      organisation's own indexed ``membership_status``;
     - ``commitments_by_year``: its commitments, prefetched.
     """
-    return Organisation.objects.select_related("current_membership__tier").prefetch_related(
+    return Organisation.objects.prefetch_related(
+        Prefetch("current_membership", queryset=Membership.objects.select_related("tier")),
         Prefetch(
             "commitments",
             queryset=Commitment.objects.order_by("target_year", "pk"),
