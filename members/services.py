@@ -16,10 +16,16 @@ from simple_history.utils import bulk_update_with_history
 
 from coalition import hooks
 from coalition.exceptions import InvalidTransition
+from coalition.versions import DASHBOARD_CONTENT, PUBLIC_CONTENT, content_changed
 from members.matching import normalise_email
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
 Status = Membership.Status
+
+
+def records_changed() -> None:
+    """Tell the caches of the public pages and the dashboard figures that the records changed."""
+    content_changed(PUBLIC_CONTENT, DASHBOARD_CONTENT)
 
 
 def _apply(instance, fields: dict[str, Any]) -> None:
@@ -78,6 +84,7 @@ def organisation_create(*, by=None, **fields: Any) -> Organisation:
     organisation_validate(organisation=organisation)
     organisation.full_clean()
     save_with_history(organisation, by=by)
+    records_changed()
     return organisation
 
 
@@ -90,6 +97,7 @@ def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -
     organisation_validate(organisation=organisation)
     organisation.full_clean()
     save_with_history(organisation, by=by)
+    records_changed()
     return organisation
 
 
@@ -177,6 +185,7 @@ def commitment_create(*, organisation: Organisation, by=None, reason: str = "", 
     commitment = Commitment(organisation=organisation, **fields)
     commitment_validate(commitment=commitment)
     save_with_history(commitment, by=by, reason=reason)
+    records_changed()
     hooks.run("commitment_recorded", commitment=commitment, created=True, by=by)
     return commitment
 
@@ -187,6 +196,7 @@ def commitment_update(*, commitment: Commitment, by=None, reason: str = "", **fi
     _apply(commitment, fields)
     commitment_validate(commitment=commitment)
     save_with_history(commitment, by=by, reason=reason)
+    records_changed()
     hooks.run("commitment_recorded", commitment=commitment, created=False, by=by)
     return commitment
 
@@ -214,9 +224,11 @@ def organisation_membership_refresh(*, organisation_ids: Iterable[int] | None = 
         "membership_status": Coalesce(Subquery(latest.values("status")[:1]), Value("")),
     }
     if organisation_ids is None:
+        records_changed()
         return Organisation.objects.update(**values)
     ids = sorted({pk for pk in organisation_ids if pk is not None})
     # In slices, so a daily recomputation that changed thousands stays under SQLite's parameter limit.
+    records_changed()
     chunks = (ids[i : i + 5000] for i in range(0, len(ids), 5000))
     return sum(Organisation.objects.filter(pk__in=chunk).update(**values) for chunk in chunks)
 
