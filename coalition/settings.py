@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.dues.tasks.renewal_reminders_task",
         "schedule": crontab(hour=7, minute=30),
     },
+    # The dashboard's whole-table figures, recomputed so no staff member waits for them (coalition.site).
+    "dashboard-summaries-refresh": {
+        "task": "coalition.site.tasks.dashboard_summaries_refresh_task",
+        "schedule": 600.0,
+    },
 }
 
 # --- Climate data (members.climate) ----------------------------------------------------------------------
