@@ -30,7 +30,8 @@ SUMMARY_SECONDS = 3600
 def _summary(name: str, compute: Callable[[], Any], *, fresh: bool = False, **params: Any) -> Any:
     """``compute()``'s result, from the cache when the dashboard's records have not changed since."""
     today = timezone.localdate().isoformat()
-    key = f"dashboard:{name}:{content_version(DASHBOARD_CONTENT)}:{today}:{sorted(params.items())}"
+    args = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+    key = f"dashboard:{name}:{content_version(DASHBOARD_CONTENT)}:{today}:{args}"
     if not fresh:
         value = cache.get(key)
         if value is not None:
