@@ -195,7 +195,7 @@ def main() -> None:
     parser.add_argument("--organisations", type=int, default=100_000)
     parser.add_argument("--engagements", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=50, help="timed requests per row")
-    parser.add_argument("--warm", type=int, default=3, help="untimed requests first, per row")
+    parser.add_argument("--warm", type=int, default=10, help="untimed requests first, per row")
     parser.add_argument("--keep", action="store_true", help="reuse the filled database if it exists")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
