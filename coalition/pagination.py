@@ -27,6 +27,8 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework import pagination
 
+from coalition.versions import cache_get, cache_set
+
 ESTIMATE_FROM = 20_000
 CACHE_FROM = 5_000
 CACHE_SECONDS = 60
@@ -65,12 +67,12 @@ def fast_count(queryset) -> int:
     sql, params = queryset.query.sql_with_params()
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     key = f"count:{queryset.model._meta.label_lower}:{digest}"
-    cached = cache.get(key)
+    cached = cache_get(cache, key)
     if cached is not None:
         return cached
     count = queryset.count()
     if count >= CACHE_FROM:
-        cache.set(key, count, CACHE_SECONDS)
+        cache_set(cache, key, count, CACHE_SECONDS)
     return count
 
 

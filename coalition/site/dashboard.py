@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from coalition.versions import DASHBOARD_CONTENT, content_version
+from coalition.versions import DASHBOARD_CONTENT, cache_get, cache_set, content_version
 from members.models import Commitment, Membership, Organisation
 
 # A summary lives at most this long in the cache (the schedule refreshes it every ten minutes anyway).
@@ -33,11 +33,11 @@ def _summary(name: str, compute: Callable[[], Any], *, fresh: bool = False, **pa
     args = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
     key = f"dashboard:{name}:{content_version(DASHBOARD_CONTENT)}:{today}:{args}"
     if not fresh:
-        value = cache.get(key)
+        value = cache_get(cache, key)
         if value is not None:
             return value
     value = compute()
-    cache.set(key, value, SUMMARY_SECONDS)
+    cache_set(cache, key, value, SUMMARY_SECONDS)
     return value
 
 

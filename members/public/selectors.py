@@ -18,11 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django_countries import countries
 
-from coalition.versions import PUBLIC_CONTENT, content_version
 from members.climate.integrity import PUBLIC_INTEGRITY_FIELDS, integrity_export
 from members.models import Commitment, Membership, Organisation
 
@@ -58,7 +56,9 @@ class PublicSummary:
     net_negative_commitments: int
 
 
-def _public_summary() -> PublicSummary:
+def public_summary() -> PublicSummary:
+    """The home page's figures, in one query (not cached: the home page is the site's live sign of health,
+    and its one aggregate reads the organisation's indexed membership status)."""
     # Aliases must not be field names: an alias "commitments" would shadow the relation in the filters.
     figures = public_members().aggregate(
         n_members=Count("pk", distinct=True),
@@ -74,16 +74,6 @@ def _public_summary() -> PublicSummary:
         commitments=figures["n_commitments"],
         net_negative_commitments=figures["n_net_negative"],
     )
-
-
-def public_summary() -> PublicSummary:
-    """The home page's figures: one query, cached until the next change to the public records."""
-    key = f"public-summary:{content_version(PUBLIC_CONTENT)}"
-    summary = cache.get(key)
-    if summary is None:
-        summary = _public_summary()
-        cache.set(key, summary, PUBLIC_CACHE_SECONDS)
-    return summary
 
 
 # --- Pages ----------------------------------------------------------------------------------------------

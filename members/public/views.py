@@ -35,7 +35,13 @@ from django.views.decorators.http import condition, require_GET
 
 from coalition.exports import formula_safe
 from coalition.throttles import throttle_check
-from coalition.versions import content_last_modified, content_version
+from coalition.versions import (
+    PUBLIC_CONTENT,
+    cache_get,
+    cache_set,
+    content_last_modified,
+    content_version,
+)
 from members.models import Commitment
 from members.public import selectors
 
@@ -145,13 +151,13 @@ def bar_chart(
 
 def _etag(request: HttpRequest, *args, **kwargs) -> str:
     """One tag per version of the public records, language and address (query string included)."""
-    version = content_version(selectors.PUBLIC_CONTENT)
+    version = content_version(PUBLIC_CONTENT)
     seed = f"{version}|{translation.get_language()}|{request.get_full_path()}"
     return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 def _last_modified(request: HttpRequest, *args, **kwargs):
-    return content_last_modified(selectors.PUBLIC_CONTENT)
+    return content_last_modified(PUBLIC_CONTENT)
 
 
 def public_page(view):
@@ -160,7 +166,7 @@ def public_page(view):
 
     def cached(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         key = f"public-page:{_etag(request)}"
-        hit = cache.get(key)
+        hit = cache_get(cache, key)
         if hit is not None:
             content, content_type = hit
             return HttpResponse(content, content_type=content_type)
@@ -168,7 +174,9 @@ def public_page(view):
         if response.status_code == 200 and not response.streaming:
             if hasattr(response, "render"):
                 response.render()
-            cache.set(key, (response.content, response["Content-Type"]), selectors.PUBLIC_CACHE_SECONDS)
+            cache_set(
+                cache, key, (response.content, response["Content-Type"]), selectors.PUBLIC_CACHE_SECONDS
+            )
         return response
 
     cached.__name__, cached.__doc__, cached.__wrapped__ = view.__name__, view.__doc__, view

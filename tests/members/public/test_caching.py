@@ -65,3 +65,19 @@ def test_each_language_has_its_own_cached_copy(rf):
     with translation.override("fr"):
         french = _etag(request)
     assert english != french
+
+
+def test_with_the_cache_down_the_pages_answer_and_the_writes_succeed(client, settings):
+    unreachable = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    settings.CACHES = {"default": unreachable, "shared": unreachable}
+    bulk_public_members(2)
+    organisation = OrganisationFactory(listed_publicly=True, name="Aalborg Removals")
+    services.membership_start(organisation=organisation, tier=MembershipTierFactory())
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 200
+    assert b"Aalborg Removals" in client.get("/members/").content
