@@ -8,7 +8,8 @@ email fragments, and prints the median and 95th percentile per query and overall
     .venv/bin/python bench/search.py --organisations 20000 --repeat 10
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/coalition_bench_x .venv/bin/python bench/search.py
 
-Only a database whose name starts with ``coalition_bench`` is ever dropped.
+``BENCH_DATABASE_URL`` names the database (default ``coalition_bench``); it is created if missing and,
+unless ``--keep`` finds it filled, dropped and filled afresh; only a name containing "bench" is dropped.
 """
 
 from __future__ import annotations
@@ -116,13 +117,13 @@ LAST = [
 ]
 
 
-def _prepare_database(url: str) -> None:
+def _prepare_database(url: str, *, keep: bool) -> None:
+    """Create the database if it is missing; unless ``keep``, drop it first (only a name with "bench" in
+    it, a guard against pointing the script at real data)."""
     import psycopg2
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
-    if not name.startswith("coalition_bench"):
-        sys.exit(f"Refusing to drop {name!r}: the bench database's name must start with 'coalition_bench'.")
     admin = psycopg2.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 5432,
@@ -132,8 +133,15 @@ def _prepare_database(url: str) -> None:
     )
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        exists = cursor.fetchone() is not None
+        if exists and not keep:
+            if "bench" not in name:
+                sys.exit(f"Refusing to drop {name!r}: a bench database's name must contain 'bench'.")
+            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = False
+        if not exists:
+            cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
 
 
@@ -260,8 +268,7 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 
-    if not args.keep:
-        _prepare_database(url)
+    _prepare_database(url, keep=args.keep)
     _setup_django(url)
     from django.core.management import call_command
     from django.db import connection
@@ -269,7 +276,10 @@ def main() -> None:
     from members.models import Contact, Enquiry, Organisation
 
     started = time.perf_counter()
-    if not args.keep or not Organisation.objects.exists():
+    # --keep reuses a filled database; a fresh or empty one (no tables yet) is migrated and filled.
+    tables = connection.introspection.table_names()
+    filled = "members_organisation" in tables and Organisation.objects.exists()
+    if not filled:
         call_command("migrate", verbosity=0)
         _fill(args.organisations, args.contacts, args.enquiries, random.Random(2023))
         with connection.cursor() as cursor:

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
+from coalition.pagination import EstimatedCountPaginator
 from members import services
 from members.admin_export import CoalitionExportMixin
 from members.affiliations import admin as affiliations_admin  # noqa: F401  registers affiliations
@@ -34,13 +35,6 @@ from members.services import commitment_create, commitment_update, engagement_cr
 
 # How many timeline entries the organisation page shows; the full record stays in each object's history.
 TIMELINE_LIMIT = 200
-
-
-def _current_membership(field: str) -> Subquery:
-    current = Membership.objects.filter(
-        organisation=OuterRef("pk"), status__in=Membership.CURRENT_STATUSES
-    ).values(field)[:1]
-    return Subquery(current)
 
 
 def _model_fields(obj, *, exclude: tuple[str, ...]) -> dict[str, Any]:
@@ -63,6 +57,14 @@ def _adopt(obj, saved) -> None:
 # --- List filters ----------------------------------------------------------------------------------------
 
 
+class AllCountriesFilter(CountryFilter):
+    """django-countries' filter offering every country, not only those present: finding those present takes a
+    ``DISTINCT`` over the whole (joined) table on every changelist view, a sequential scan at 100,000 rows."""
+
+    def lookup_choices(self, changelist):
+        yield from self.field.get_choices(include_blank=False)
+
+
 class CurrentMembershipStatusFilter(admin.SimpleListFilter):
     title = "current membership status"
     parameter_name = "membership_status"
@@ -71,11 +73,12 @@ class CurrentMembershipStatusFilter(admin.SimpleListFilter):
         return [*((s.value, s.label) for s in Membership.CURRENT_STATUSES), ("none", "No current membership")]
 
     def queryset(self, request, queryset):
+        # The organisation's denormalised, indexed copy of its membership's status (current, else latest).
         value = self.value()
         if value == "none":
-            return queryset.exclude(memberships__status__in=Membership.CURRENT_STATUSES)
+            return queryset.exclude(membership_status__in=Membership.CURRENT_STATUSES)
         if value:
-            return queryset.filter(memberships__status=value)
+            return queryset.filter(membership_status=value)
         return queryset
 
 
@@ -89,7 +92,7 @@ class CurrentTierFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(
-                memberships__tier_id=self.value(), memberships__status__in=Membership.CURRENT_STATUSES
+                current_membership__tier_id=self.value(), membership_status__in=Membership.CURRENT_STATUSES
             )
         return queryset
 
@@ -200,7 +203,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         "kind",
         "country",
         "sector",
-        "current_membership",
+        "current_membership_display",
         "website_domain",
         "listed_publicly",
     )
@@ -228,21 +231,16 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     actions = ("record_engagement", "start_membership")
     list_per_page = 50
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                current_status=_current_membership("status"),
-                current_tier=_current_membership("tier__name"),
-            )
-        )
+    list_select_related = ("current_membership__tier",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
-    @admin.display(description="current membership", ordering="current_status")
-    def current_membership(self, obj: Organisation) -> str:
-        if not obj.current_status:
+    @admin.display(description="current membership", ordering="membership_status")
+    def current_membership_display(self, obj: Organisation) -> str:
+        membership = obj.current_membership
+        if membership is None or not membership.is_current:
             return "–"
-        return f"{obj.current_tier} ({Membership.Status(obj.current_status).label})"
+        return f"{membership.tier} ({membership.get_status_display()})"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -378,10 +376,12 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
 class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
     form = ContactForm
     list_display = ("name", "organisation", "email", "job_title", "is_primary")
-    list_filter = ("is_primary", "organisation__kind", ("organisation__country", CountryFilter))
+    list_filter = ("is_primary", "organisation__kind", ("organisation__country", AllCountriesFilter))
     search_fields = ("name", "email", "organisation__name")
     autocomplete_fields = ("organisation",)
     list_select_related = ("organisation",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
         # Through the services: a new organisation here is a move (the affiliations follow).
@@ -569,17 +569,21 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         "end_date",
         "status_override",
     )
+    # A date filter, not a date hierarchy: the hierarchy's year and month links take a DISTINCT over every
+    # membership on each view (a sequential scan at 100,000 rows); these choices need no query.
     list_filter = (
         "status",
+        ("start_date", admin.DateFieldListFilter),
         "tier",
         "status_override",
         "organisation__kind",
-        ("organisation__country", CountryFilter),
+        ("organisation__country", AllCountriesFilter),
     )
     search_fields = ("organisation__name", "organisation__website_domain")
     autocomplete_fields = ("organisation",)
     list_select_related = ("organisation", "tier")
-    date_hierarchy = "start_date"
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     history_list_display = ("status", "tier", "start_date", "end_date", "status_override")
     change_form_template = "admin/members/membership/change_form.html"
     actions = [_membership_action(name) for name in MEMBERSHIP_ACTIONS]
@@ -627,6 +631,13 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         )
         _adopt(obj, saved)
 
+    def delete_model(self, request, obj):
+        services.membership_delete(membership=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            services.membership_delete(membership=membership, by=request.user)
+
 
 @admin.register(Commitment)
 class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
@@ -645,12 +656,14 @@ class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         "status",
         "is_interim",
         "organisation__kind",
-        ("organisation__country", CountryFilter),
+        ("organisation__country", AllCountriesFilter),
         "organisation__sector",
     )
     search_fields = ("organisation__name", "title")
     autocomplete_fields = ("organisation",)
     list_select_related = ("organisation",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     history_list_display = ("kind", "status", "target_year", "reduction_percent")
     fieldsets = (
         (None, {"fields": ("organisation", "kind", "title", "status", "is_interim")}),
@@ -687,13 +700,14 @@ class EngagementAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_filter = (
         "kind",
         "organisation__kind",
-        ("organisation__country", CountryFilter),
+        ("organisation__country", AllCountriesFilter),
         "occurred_at",
     )
     search_fields = ("summary", "organisation__name", "contacts__name")
     autocomplete_fields = ("organisation", "contacts", "staff")
     list_select_related = ("organisation",)
-    date_hierarchy = "occurred_at"
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -137,6 +137,9 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         data.pop("organisation", None)
         return services.membership_update(membership=instance, by=by, **data)
 
+    def perform_destroy(self, instance) -> None:
+        services.membership_delete(membership=instance, by=self._user())
+
     def _respond(self, membership) -> Response:
         return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
 

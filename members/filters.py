@@ -3,7 +3,7 @@
 from datetime import UTC
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
 from coalition.filters import FilterSet, StrictBooleanFilter
@@ -22,9 +22,11 @@ NO_MEMBERSHIP = "none"
 
 
 class OrganisationFilter(FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices)
-    country = CountriesFilter()
-    sector = django_filters.MultipleChoiceFilter(choices=Organisation.Sector.choices)
+    # distinct=False on the choice filters of this module: they filter the list's own columns (no join to
+    # a many-valued relation), and a DISTINCT over every selected column sorts the whole result.
+    kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices, distinct=False)
+    country = CountriesFilter(distinct=False)
+    sector = django_filters.MultipleChoiceFilter(choices=Organisation.Sector.choices, distinct=False)
     membership_status = django_filters.MultipleChoiceFilter(
         choices=[*Membership.Status.choices, (NO_MEMBERSHIP, "Never a member")],
         method="filter_membership_status",
@@ -62,18 +64,18 @@ class OrganisationFilter(FilterSet):
         return queryset.filter(pk__in=organisation_descendant_ids(organisation_ids=[value.pk]) - {value.pk})
 
     def filter_membership_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        # ``membership_status`` is annotated by selectors.organisation_list().
+        # ``membership_status``: the organisation's own indexed copy of its membership's status
+        # (services.organisation_membership_refresh); "" for an organisation that never had one.
         statuses = [v for v in value if v != NO_MEMBERSHIP]
-        condition = Q(membership_status__in=statuses)
         if NO_MEMBERSHIP in value:
-            condition |= Q(membership_status__isnull=True)
-        return queryset.filter(condition)
+            statuses.append("")
+        return queryset.filter(membership_status__in=statuses)
 
     def filter_tier(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value.isdigit():
-            return queryset.filter(membership_tier_id=int(value))
+            return queryset.filter(current_membership__tier_id=int(value))
         tier_ids = MembershipTier.objects.filter(slug=value).values("pk")
-        return queryset.filter(membership_tier_id__in=tier_ids)
+        return queryset.filter(current_membership__tier_id__in=tier_ids)
 
     def filter_domain(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         try:
@@ -92,7 +94,7 @@ class ContactFilter(FilterSet):
 
 
 class MembershipFilter(FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Membership.Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Membership.Status.choices, distinct=False)
     is_current = StrictBooleanFilter(method="filter_is_current")
     end_date = django_filters.DateFromToRangeFilter(help_text="end_date_after / end_date_before (inclusive)")
 
@@ -109,8 +111,8 @@ class MembershipFilter(FilterSet):
 
 
 class CommitmentFilter(FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=Commitment.Kind.choices)
-    status = django_filters.MultipleChoiceFilter(choices=Commitment.Status.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=Commitment.Kind.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(choices=Commitment.Status.choices, distinct=False)
     target_year = django_filters.RangeFilter(help_text="target_year_min / target_year_max (inclusive)")
     organisation_kind = django_filters.ChoiceFilter(
         field_name="organisation__kind", choices=Organisation.Kind.choices
@@ -166,7 +168,7 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class EngagementFilter(FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=Engagement.Kind.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=Engagement.Kind.choices, distinct=False)
     occurred_at = UtcDateTimeRangeFilter(help_text="occurred_at_after / occurred_at_before (ISO 8601)")
     contact = django_filters.NumberFilter(field_name="contacts")
     staff = django_filters.NumberFilter(field_name="staff")

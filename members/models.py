@@ -77,12 +77,29 @@ class Organisation(TimeStampedModel):
     # A listed company's ISIN: how the Net Zero Tracker import (members.climate.tracker) recognises it.
     isin = models.CharField("ISIN", max_length=12, blank=True, db_index=True)
     preferred_language = preferred_language_field()
-    history = HistoricalRecords(history_change_reason_field=_change_reason_field())
+    # The organisation's membership as lists show it: its current one, else the one that started last
+    # (``selectors.memberships_newest_first``); None if it never had one. Denormalised so the lists, their
+    # filter and their ordering read one indexed column instead of a correlated subquery per row. Written
+    # only by ``services.organisation_membership_refresh``, which every membership service calls.
+    current_membership = models.ForeignKey(
+        "Membership", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    # That membership's status ("" if none), copied for the same reason: the status filter counts from an
+    # index on this column alone. Kept with ``current_membership`` by the same service.
+    membership_status = models.CharField(max_length=10, blank=True, default="", db_index=True, editable=False)
+    history = HistoricalRecords(
+        history_change_reason_field=_change_reason_field(),
+        # Derived from the memberships (which keep their own history): not a revision of the organisation.
+        excluded_fields=["current_membership", "membership_status"],
+    )
 
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        # A list filtered by kind and ordered by name (the ~250 countries among 100,000 organisations) reads
+        # this index in order; without it PostgreSQL walks the name index through every organisation.
+        indexes = [models.Index(fields=["kind", "name"], name="organisation_kind_name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["country"],
@@ -100,8 +117,19 @@ class Organisation(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    # Columns only ``services.organisation_membership_refresh`` writes (with an UPDATE).
+    MEMBERSHIP_COLUMNS = ("current_membership", "membership_status")
+
     def save(self, *args, **kwargs):
         self.set_derived_fields()
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # An instance loaded before a membership changed holds the old values: saving it must not
+            # write them back over what the membership services set.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.MEMBERSHIP_COLUMNS
+            ]
         super().save(*args, **kwargs)
 
     def set_derived_fields(self) -> None:
@@ -236,6 +264,8 @@ class Membership(TimeStampedModel):
 
     class Meta:
         ordering = ["organisation__name", "-start_date"]
+        # The dashboard's "needs attention" (soonest end first) and the end-date filter read it in order.
+        indexes = [models.Index(fields=["end_date"], name="membership_end_date")]
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation"],

@@ -36,7 +36,8 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection
-from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Upper
 from django.urls import NoReverseMatch, reverse
 from django_countries import countries
@@ -201,7 +202,7 @@ def matching_countries(query: str) -> dict[str, float]:
 
 
 def _pg_filter_and_score(
-    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str]
+    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str], *, limit: int = 20
 ) -> tuple[QuerySet, Q, Any]:
     """Candidates and score for PostgreSQL.
 
@@ -227,7 +228,6 @@ def _pg_filter_and_score(
     # equality only by re-checking every row that shares the query's trigrams.
     casings = sorted({query, query.lower(), query.upper(), query.title(), query.capitalize()})
     conditions = [Q(**{f"{title_field}__in": casings}), Q(document=search_query)]
-    conditions += [Q(**{f"upper_{f}__trigram_word_similar": query}) for f in fields.fuzzy]
     conditions += [Q(**{f"{f}__icontains": query}) for f in text_fields]
     branches = [base.filter(c).values("pk")[:CANDIDATES] for c in conditions]
     if country_codes:
@@ -237,6 +237,22 @@ def _pg_filter_and_score(
             .order_by("is_country")
             .values("pk")[:CANDIDATES]
         )
+    if fields.fuzzy:
+        # The typo-tolerant lists (trigram word similarity, ``%>``) are the expensive ones: the index
+        # narrows a common name ("Jensen" in a tenth of the contacts) to thousands of rows that PostgreSQL
+        # then re-checks one by one, hundreds of milliseconds when few pass. They are read only when the
+        # lists above give fewer than ``limit`` candidates: an uncorrelated condition, which PostgreSQL
+        # evaluates once before the branch (a one-time filter) and which then skips its index scan
+        # entirely. A query whose text matches ``limit`` records is not a typo; one that matches fewer
+        # ("Danmark", "Climworks") still gets its fuzzy candidates. Still one query per kind.
+        direct = branches[0].union(*branches[1:]) if len(branches) > 1 else branches[0]
+        sql, params = direct.query.get_compiler(using=direct.db).as_sql()
+        # The ORM's own compiled SQL and parameters, wrapped in a count: nothing typed goes in as text.
+        count_sql = "(SELECT COUNT(*) FROM (" + sql + ") AS direct_candidates) < %s"  # noqa: S608
+        few_direct = RawSQL(count_sql, (*params, limit), output_field=BooleanField())  # noqa: S611
+        for f in fields.fuzzy:
+            similar = Q(**{f"upper_{f}__trigram_word_similar": query})
+            branches.append(base.filter(similar, few_direct).values("pk")[:CANDIDATES])
     # Every candidate met one of the conditions, so nothing else needs filtering; the outer query reads
     # the candidates by primary key.
     condition = Q(pk__in=branches[0].union(*branches[1:]))
@@ -253,7 +269,7 @@ def _pg_filter_and_score(
 
 
 def _fallback_filter_and_score(
-    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str]
+    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str], *, limit: int = 20
 ) -> tuple[QuerySet, Q, Any]:
     """Any database: every word of the query appears in one of the fields; exact and prefix rank first."""
     text_fields, title_field = fields.text, fields.title
@@ -279,7 +295,7 @@ def ranked(
     country_scores: dict[str, float] | None = None,
 ) -> QuerySet:
     build = _pg_filter_and_score if postgres else _fallback_filter_and_score
-    qs, condition, score = build(qs, query, fields, list(country_scores or {}))
+    qs, condition, score = build(qs, query, fields, list(country_scores or {}), limit=limit)
     if country_scores:
         # The record of the country itself counts fully, an organisation based there half: "Danmark" puts
         # Denmark first, then the organisations in Denmark, on either backend.

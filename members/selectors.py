@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from members.models import Commitment, Contact, Engagement, Membership, Organisation
 
@@ -24,21 +24,14 @@ def memberships_newest_first(queryset: QuerySet | None = None) -> QuerySet:
 def organisation_list() -> QuerySet:
     """Organisations with what a list shows of each, in a fixed number of queries whatever the page size:
 
-    - ``membership_status`` and ``membership_tier_id`` annotations: the status and tier of the
-      organisation's membership (current one, else latest), for filtering and ordering;
-    - ``memberships_newest_first``: its memberships with their tiers, prefetched (first = its membership);
+    - ``current_membership`` (its current membership, else its latest; kept by the membership services)
+      with its tier, prefetched by primary key for the page's rows: a join in the page query would make a
+      narrow filter (``kind=country``) hash the whole membership table; filters and ordering use the
+      organisation's own indexed ``membership_status``;
     - ``commitments_by_year``: its commitments, prefetched.
     """
-    latest = memberships_newest_first(Membership.objects.filter(organisation_id=OuterRef("pk")))
-    return Organisation.objects.annotate(
-        membership_status=Subquery(latest.values("status")[:1]),
-        membership_tier_id=Subquery(latest.values("tier_id")[:1]),
-    ).prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=memberships_newest_first(Membership.objects.select_related("tier")),
-            to_attr="memberships_newest_first",
-        ),
+    return Organisation.objects.prefetch_related(
+        Prefetch("current_membership", queryset=Membership.objects.select_related("tier")),
         Prefetch(
             "commitments",
             queryset=Commitment.objects.order_by("target_year", "pk"),
@@ -48,11 +41,9 @@ def organisation_list() -> QuerySet:
 
 
 def organisation_membership(*, organisation: Organisation) -> Membership | None:
-    """The organisation's membership: its current one, else its latest; uses the prefetch when present."""
-    prefetched = getattr(organisation, "memberships_newest_first", None)
-    if prefetched is not None:
-        return prefetched[0] if prefetched else None
-    return memberships_newest_first(organisation.memberships.select_related("tier")).first()
+    """The organisation's membership: its current one, else its latest (``Organisation.current_membership``,
+    which the membership services keep)."""
+    return organisation.current_membership
 
 
 def contact_list() -> QuerySet:

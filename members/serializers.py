@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from coalition.validators import validate_single_line
-from members import selectors, services
+from members import services
 from members.climate.serializers import IntegritySummarySerializer, integrity_data
 from members.matching import normalise_email
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
@@ -82,10 +82,16 @@ class CommitmentBriefSerializer(serializers.ModelSerializer):
 class OrganisationSerializer(serializers.ModelSerializer):
     country = CountryField(required=False, allow_blank=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
-    membership = serializers.SerializerMethodField(
-        help_text="The organisation's current membership, else its latest; null if it never had one."
+    # Nested serializers declared as fields are built once per list, not once per row (a method field that
+    # builds a serializer per row spent most of a page's time in ``get_fields``). The membership comes from
+    # the denormalised ``current_membership`` joined by the selector; the commitments from its prefetch.
+    membership = OrganisationMembershipSerializer(
+        source="current_membership",
+        read_only=True,
+        allow_null=True,
+        help_text="The organisation's current membership, else its latest; null if it never had one.",
     )
-    commitments = serializers.SerializerMethodField()
+    commitments = CommitmentBriefSerializer(source="commitments_by_year", many=True, read_only=True)
 
     class Meta:
         model = Organisation
@@ -110,17 +116,10 @@ class OrganisationSerializer(serializers.ModelSerializer):
         read_only_fields = ["website_domain", "created_at", "updated_at"]
         validators: list = []  # the model's conditional constraints are checked in validate()
 
-    @extend_schema_field(OrganisationMembershipSerializer(allow_null=True))
-    def get_membership(self, obj: Organisation) -> dict | None:
-        membership = selectors.organisation_membership(organisation=obj)
-        return OrganisationMembershipSerializer(membership).data if membership else None
-
-    @extend_schema_field(CommitmentBriefSerializer(many=True))
-    def get_commitments(self, obj: Organisation) -> list[dict]:
-        commitments = getattr(obj, "commitments_by_year", None)
-        if commitments is None:
-            commitments = obj.commitments.order_by("target_year", "pk")
-        return CommitmentBriefSerializer(commitments, many=True).data
+    def to_representation(self, instance: Organisation) -> dict:
+        if not hasattr(instance, "commitments_by_year"):  # a single record just written, not from the list
+            instance.commitments_by_year = list(instance.commitments.order_by("target_year", "pk"))
+        return super().to_representation(instance)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         with _as_api_errors():

@@ -16,10 +16,16 @@ from simple_history.utils import bulk_update_with_history
 
 from coalition import hooks
 from coalition.exceptions import InvalidTransition
+from coalition.versions import DASHBOARD_CONTENT, PUBLIC_CONTENT, content_changed
 from members.matching import normalise_email
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 
 Status = Membership.Status
+
+
+def records_changed() -> None:
+    """Tell the caches of the public pages and the dashboard figures that the records changed."""
+    content_changed(PUBLIC_CONTENT, DASHBOARD_CONTENT)
 
 
 def _apply(instance, fields: dict[str, Any]) -> None:
@@ -79,6 +85,7 @@ def organisation_create(*, by=None, **fields: Any) -> Organisation:
     organisation_validate(organisation=organisation)
     organisation.full_clean()
     save_with_history(organisation, by=by)
+    records_changed()
     return organisation
 
 
@@ -91,6 +98,7 @@ def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -
     organisation_validate(organisation=organisation)
     organisation.full_clean()
     save_with_history(organisation, by=by)
+    records_changed()
     return organisation
 
 
@@ -178,6 +186,7 @@ def commitment_create(*, organisation: Organisation, by=None, reason: str = "", 
     commitment = Commitment(organisation=organisation, **fields)
     commitment_validate(commitment=commitment)
     save_with_history(commitment, by=by, reason=reason)
+    records_changed()
     hooks.run("commitment_recorded", commitment=commitment, created=True, by=by)
     return commitment
 
@@ -188,8 +197,41 @@ def commitment_update(*, commitment: Commitment, by=None, reason: str = "", **fi
     _apply(commitment, fields)
     commitment_validate(commitment=commitment)
     save_with_history(commitment, by=by, reason=reason)
+    records_changed()
     hooks.run("commitment_recorded", commitment=commitment, created=False, by=by)
     return commitment
+
+
+# --- The organisation's membership, denormalised ---------------------------------------------------------
+
+
+def organisation_membership_refresh(*, organisation_ids: Iterable[int] | None = None) -> int:
+    """Point ``Organisation.current_membership`` (and its copy of the status, ``membership_status``) at each
+    organisation's membership: its current one, else the one that started last; none if it never had one.
+
+    The one writer of those two columns: every service that creates, moves or changes the status of a
+    membership calls it for the organisations concerned, in its own transaction. One UPDATE with a
+    correlated subquery (portable: PostgreSQL and the embedded SQLite); ``organisation_ids=None`` refreshes
+    every organisation (the data migration's and a repair's way). Returns the number of rows updated.
+    """
+    from django.db.models import OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from members.selectors import memberships_newest_first
+
+    latest = memberships_newest_first(Membership.objects.filter(organisation_id=OuterRef("pk")))
+    values = {
+        "current_membership": Subquery(latest.values("pk")[:1]),
+        "membership_status": Coalesce(Subquery(latest.values("status")[:1]), Value("")),
+    }
+    if organisation_ids is None:
+        records_changed()
+        return Organisation.objects.update(**values)
+    ids = sorted({pk for pk in organisation_ids if pk is not None})
+    # In slices, so a daily recomputation that changed thousands stays under SQLite's parameter limit.
+    records_changed()
+    chunks = (ids[i : i + 5000] for i in range(0, len(ids), 5000))
+    return sum(Organisation.objects.filter(pk__in=chunk).update(**values) for chunk in chunks)
 
 
 # --- Memberships: the status rules -----------------------------------------------------------------------
@@ -327,6 +369,7 @@ def membership_start(
     membership.full_clean(validate_constraints=False)
     membership_validate(membership=membership)
     save_with_history(membership, by=by, reason="Membership started")
+    organisation_membership_refresh(organisation_ids=[membership.organisation_id])
     _period_started(membership=membership, period_start=start, by=by)
     return membership
 
@@ -358,6 +401,7 @@ def membership_update(*, membership: Membership, by=None, **fields: Any) -> Memb
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
     save_with_history(locked, by=by, reason="Membership details changed")
+    organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     return _refresh_caller(membership, locked)
 
 
@@ -394,6 +438,7 @@ def memberships_recompute_statuses(*, today: date | None = None) -> int:
             default_change_reason=f"Status recomputed from the dates on {today.isoformat()}",
             default_date=now,
         )
+        organisation_membership_refresh(organisation_ids={m.organisation_id for m in changed})
     return len(changed)
 
 
@@ -464,6 +509,7 @@ def membership_renew(
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
     save_with_history(locked, by=by, reason=reason)
+    organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     _period_started(membership=locked, period_start=period_start, by=by)
     return _refresh_caller(membership, locked)
 
@@ -484,6 +530,7 @@ def membership_activate(*, membership: Membership, by=None, today: date | None =
     locked.status = membership_status_on(membership=locked, on=today)
     locked.full_clean(validate_constraints=False)
     save_with_history(locked, by=by, reason="Activated")
+    organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     return _refresh_caller(membership, locked)
 
 
@@ -498,6 +545,7 @@ def membership_suspend(
         raise InvalidTransition(f"A {locked.get_status_display().lower()} membership cannot be suspended.")
     locked.status = Status.SUSPENDED
     save_with_history(locked, by=by, reason=f"Suspended: {reason}" if reason else "Suspended")
+    organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     return _refresh_caller(membership, locked)
 
 
@@ -509,6 +557,7 @@ def membership_withdraw(*, membership: Membership, reason: str = "", by=None) ->
         raise InvalidTransition("This membership is already withdrawn.")
     locked.status = Status.WITHDRAWN
     save_with_history(locked, by=by, reason=f"Withdrawn: {reason}" if reason else "Withdrawn")
+    organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     return _refresh_caller(membership, locked)
 
 
@@ -524,6 +573,7 @@ def membership_reinstate(*, membership: Membership, by=None, today: date | None 
     locked.status = membership_status_on(membership=locked, on=today)
     membership_validate(membership=locked)
     save_with_history(locked, by=by, reason="Reinstated")
+    organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     return _refresh_caller(membership, locked)
 
 
@@ -564,7 +614,19 @@ def membership_set_override(
         change = f"Override lifted: {reason.strip()}" if reason.strip() else "Override lifted"
     membership_validate(membership=locked)
     save_with_history(locked, by=by, reason=change)
+    organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     return _refresh_caller(membership, locked)
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership, by=None) -> None:
+    """Delete a membership recorded by mistake (its history keeps the deletion); the organisation's
+    membership becomes the next one in line."""
+    organisation_id = membership.organisation_id
+    if by is not None:
+        membership._history_user = by
+    membership.delete()
+    organisation_membership_refresh(organisation_ids=[organisation_id])
 
 
 # --- Engagements -----------------------------------------------------------------------------------------

@@ -1,13 +1,44 @@
-"""Figures for the staff dashboard. Each function runs a fixed number of queries whatever the data size."""
+"""Figures for the staff dashboard. Each function runs a fixed number of queries whatever the data size.
+
+The figures that aggregate whole tables (members over time, commitments by kind and by target year, the
+net-negative share, the enquiry funnel) are summaries: computed once, kept in the cache under the
+dashboard's version stamp (``coalition.versions.DASHBOARD_CONTENT``, bumped by the members and enquiry
+services on every write that changes them) and the day, and recomputed on a schedule
+(``dashboard_summaries_refresh``, every ten minutes from the beat schedule or the embedded scheduler) so a
+staff member rarely waits for one. A dashboard view therefore costs the same at 100 organisations and at
+100,000: a few cache reads, plus the short lists (attention, waiting, overdue) that read from indexes.
+The functions keep their names, arguments and return shapes; ``fresh=True`` skips the cache.
+"""
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from coalition.versions import DASHBOARD_CONTENT, cache_get, cache_set, content_version
 from members.models import Commitment, Membership, Organisation
+
+# A summary lives at most this long in the cache (the schedule refreshes it every ten minutes anyway).
+SUMMARY_SECONDS = 3600
+
+
+def _summary(name: str, compute: Callable[[], Any], *, fresh: bool = False, **params: Any) -> Any:
+    """``compute()``'s result, from the cache when the dashboard's records have not changed since."""
+    today = timezone.localdate().isoformat()
+    args = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+    key = f"dashboard:{name}:{content_version(DASHBOARD_CONTENT)}:{today}:{args}"
+    if not fresh:
+        value = cache_get(cache, key)
+        if value is not None:
+            return value
+    value = compute()
+    cache_set(cache, key, value, SUMMARY_SECONDS)
+    return value
 
 
 def month_ends(*, months: int, today: date | None = None) -> list[date]:
@@ -22,8 +53,16 @@ def month_ends(*, months: int, today: date | None = None) -> list[date]:
     return ends
 
 
-def members_over_time(*, months: int = 12, today: date | None = None) -> dict:
-    """Members at each month end, by kind of organisation. One query."""
+def members_over_time(*, months: int = 12, today: date | None = None, fresh: bool = False) -> dict:
+    """Members at each month end, by kind of organisation. One query, or none (a summary)."""
+    if today is not None:  # a chosen day: not the summary of today
+        return _members_over_time(months=months, today=today)
+    return _summary(
+        "members_over_time", lambda: _members_over_time(months=months), fresh=fresh, months=months
+    )
+
+
+def _members_over_time(*, months: int, today: date | None = None) -> dict:
     ends = month_ends(months=months, today=today)
     aggregates = {
         f"m{i}": Count(
@@ -50,13 +89,21 @@ def members_over_time(*, months: int = 12, today: date | None = None) -> dict:
     return {"labels": [e.strftime("%b %Y") for e in ends], "series": series}
 
 
-def commitments_by_kind() -> list[tuple[str, int]]:
+def commitments_by_kind(*, fresh: bool = False) -> list[tuple[str, int]]:
+    return _summary("commitments_by_kind", _commitments_by_kind, fresh=fresh)
+
+
+def _commitments_by_kind() -> list[tuple[str, int]]:
     labels = dict(Commitment.Kind.choices)
     rows = Commitment.objects.values("kind").annotate(n=Count("id")).order_by("-n", "kind")
     return [(labels.get(r["kind"], r["kind"]), r["n"]) for r in rows]
 
 
-def commitments_by_target_year() -> list[tuple[str, int]]:
+def commitments_by_target_year(*, fresh: bool = False) -> list[tuple[str, int]]:
+    return _summary("commitments_by_target_year", _commitments_by_target_year, fresh=fresh)
+
+
+def _commitments_by_target_year() -> list[tuple[str, int]]:
     rows = (
         Commitment.objects.filter(target_year__isnull=False)
         .values("target_year")
@@ -76,13 +123,18 @@ class Share:
         return round(100 * self.part / self.whole, 1) if self.whole else 0.0
 
 
-def members_with_net_negative_targets() -> Share:
-    """Share of members in good standing with a net-negative commitment. One query."""
-    figures = Organisation.objects.in_good_standing().aggregate(
-        whole=Count("id", distinct=True),
-        part=Count("id", distinct=True, filter=Q(commitments__kind=Commitment.Kind.NET_NEGATIVE)),
+def members_with_net_negative_targets(*, fresh: bool = False) -> Share:
+    """Share of members in good standing with a net-negative commitment. Two counts, or none (a summary)."""
+    return _summary("members_with_net_negative_targets", _members_with_net_negative_targets, fresh=fresh)
+
+
+def _members_with_net_negative_targets() -> Share:
+    # Two EXISTS counts instead of a COUNT DISTINCT over the organisation-commitment join.
+    members = Organisation.objects.in_good_standing()
+    net_negative = Commitment.objects.filter(
+        organisation_id=OuterRef("pk"), kind=Commitment.Kind.NET_NEGATIVE
     )
-    return Share(part=figures["part"], whole=figures["whole"])
+    return Share(part=members.filter(Exists(net_negative)).count(), whole=members.count())
 
 
 def memberships_needing_attention(*, within_days: int = 30, limit: int = 10) -> list[Membership]:
@@ -115,7 +167,11 @@ def open_invoices_ageing() -> list:
 # --- Enquiries, campaigns, newsletters (the dashboard is the one place that reads every app) -------------
 
 
-def enquiry_funnel() -> list[tuple[str, int]]:
+def enquiry_funnel(*, fresh: bool = False) -> list[tuple[str, int]]:
+    return _summary("enquiry_funnel", _enquiry_funnel, fresh=fresh)
+
+
+def _enquiry_funnel() -> list[tuple[str, int]]:
     from members.enquiries.selectors import enquiries_per_stage
     from members.models import Enquiry
 
@@ -203,3 +259,19 @@ def recent_sends(*, limit: int = 5) -> list:
         )
         .order_by("-started_at")[:limit]
     )
+
+
+def dashboard_summaries_refresh() -> list[str]:
+    """Recompute every summary under the current version stamp (the scheduled refresh); return their names."""
+    members_over_time(months=12, fresh=True)
+    commitments_by_kind(fresh=True)
+    commitments_by_target_year(fresh=True)
+    members_with_net_negative_targets(fresh=True)
+    enquiry_funnel(fresh=True)
+    return [
+        "members_over_time",
+        "commitments_by_kind",
+        "commitments_by_target_year",
+        "members_with_net_negative_targets",
+        "enquiry_funnel",
+    ]

@@ -144,3 +144,7 @@ def load(*, profile: str) -> None:
             _commitment(organisation, commitment)
         for engagement in spec.engagements:
             _engagement(organisation, engagement)
+    # The demo writes memberships row by row (with back-dated history); point the organisations at theirs.
+    from members.services import organisation_membership_refresh
+
+    organisation_membership_refresh()

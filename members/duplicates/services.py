@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from coalition import hooks
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation
-from members.services import organisation_validate, save_with_history
+from members.services import organisation_membership_refresh, organisation_validate, save_with_history
 
 # --- Merging -------------------------------------------------------------------------------------------
 
@@ -197,6 +197,7 @@ def organisations_merge(
         membership.organisation = keep
         save_with_history(membership, by=by, reason=reason)
         summary.memberships_moved += 1
+    organisation_membership_refresh(organisation_ids=[keep.pk])
 
     for commitment in gone.commitments.order_by("pk"):
         commitment.organisation = keep

@@ -50,6 +50,7 @@ from coalition.i18n import public_url, recipient_language
 from coalition.outbox.rendering import absolute_url
 from coalition.outbox.services import email_queue
 from coalition.tokens import token_make, token_pk, token_read
+from coalition.versions import DASHBOARD_CONTENT, content_changed
 from members.matching import normalise_email, normalise_name, website_domain
 from members.models import (
     Contact,
@@ -313,6 +314,7 @@ def enquiry_submit(
     enquiry.last_activity_at = timezone.now()
     enquiry.full_clean()
     enquiry.save()
+    content_changed(DASHBOARD_CONTENT)  # the dashboard's enquiry funnel
 
     EnquiryTransition.objects.create(
         enquiry=enquiry, from_status="", to_status=S.RECEIVED, by_applicant=True, note=f"via {source}"
@@ -413,6 +415,7 @@ def _transition(
     if to_status in (S.APPROVED, S.DECLINED):
         enquiry.decided_at = now
     enquiry.save(update_fields=["status", "last_activity_at", "decided_at", "updated_at", *extra_fields])
+    content_changed(DASHBOARD_CONTENT)  # the dashboard's enquiry funnel
     return transition
 
 

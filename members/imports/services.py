@@ -572,7 +572,13 @@ def import_job_revert(*, job: ImportJob, by=None) -> RevertOutcome:
     records = model.history.filter(history_change_reason__startswith=import_tag(job.pk)).order_by(
         "-history_date", "-history_id"
     )
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in {"updated_at"}]
+    # Only the columns the history records (a model may leave derived ones out, as Organisation does).
+    tracked = {f.attname for f in model.history.model._meta.concrete_fields}
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in {"updated_at"} and f.attname in tracked
+    ]
     for record in records:
         current = model._default_manager.filter(pk=record.id).first()
         if current is None:

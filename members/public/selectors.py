@@ -1,9 +1,14 @@
 """Reads for the public pages: the member directory, the commitments tracker and the home page figures.
 
 A *public member* is an organisation with a current membership that is active or in its grace period and
-that agreed to be listed (``listed_publicly``). Every function here costs a fixed number of queries
-whatever the number of members: pages count their rows with a window function in the same query that
-fetches them, and the chart figures come from one grouped query.
+that agreed to be listed (``listed_publicly``). The organisation's own ``membership_status`` (its current
+membership's status, else its latest's, kept by the membership services) says so from one indexed column:
+a good-standing status can only be a current membership's. Every function here costs a fixed number of
+queries whatever the number of members: a page's total comes from the figures or facets query the page
+runs anyway (grouped counts), never from a window over every matching row.
+
+The views cache what these return per language and per ``content_version(PUBLIC_CONTENT)``, which the
+members services bump on every write that changes a public page (``services.records_changed``).
 """
 
 from __future__ import annotations
@@ -13,26 +18,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet
 from django_countries import countries
 
 from members.climate.integrity import PUBLIC_INTEGRITY_FIELDS, integrity_export
 from members.models import Commitment, Membership, Organisation
 
-
-def _public_membership(organisation_ref: str) -> Exists:
-    return Exists(Membership.objects.in_good_standing().filter(organisation_id=OuterRef(organisation_ref)))
+# How long a cached public page or figure may live at most: the bound on staleness for a write that does
+# not go through the services (a bulk import), as every service write bumps the version at once.
+PUBLIC_CACHE_SECONDS = 600
 
 
 def public_members() -> QuerySet[Organisation]:
     """Organisations shown to the public: members in good standing that agreed to be listed."""
-    return Organisation.objects.filter(_public_membership("pk"), listed_publicly=True)
+    return Organisation.objects.filter(
+        listed_publicly=True, membership_status__in=Membership.GOOD_STANDING_STATUSES
+    )
 
 
 def public_commitments() -> QuerySet[Commitment]:
     """The commitments of public members, with their organisation."""
     return (
-        Commitment.objects.filter(_public_membership("organisation_id"), organisation__listed_publicly=True)
+        Commitment.objects.filter(
+            organisation__listed_publicly=True,
+            organisation__membership_status__in=Membership.GOOD_STANDING_STATUSES,
+        )
         .select_related("organisation")
         .order_by("organisation__name", "target_year", "pk")
     )
@@ -47,7 +57,8 @@ class PublicSummary:
 
 
 def public_summary() -> PublicSummary:
-    """The home page's figures, in one query."""
+    """The home page's figures, in one query (not cached: the home page is the site's live sign of health,
+    and its one aggregate reads the organisation's indexed membership status)."""
     # Aliases must not be field names: an alias "commitments" would shadow the relation in the filters.
     figures = public_members().aggregate(
         n_members=Count("pk", distinct=True),
@@ -70,7 +81,7 @@ def public_summary() -> PublicSummary:
 
 @dataclass
 class CountedPage:
-    """One page of rows and the total, fetched together (``COUNT(*) OVER ()``), so one query per page."""
+    """One page of rows and the total of the list it belongs to."""
 
     rows: list[Any]
     number: int
@@ -106,14 +117,21 @@ class CountedPage:
         return (self.number - 1) * self.per_page + len(self.rows)
 
 
-def counted_page(qs: QuerySet, *, number: int, per_page: int) -> CountedPage:
-    """Page ``number`` (from 1) of ``qs``. A page past the end has no rows and a total of 0; callers
-    treat that as "no such page" when ``number > 1``."""
+def counted_page(qs: QuerySet, *, number: int, per_page: int, total: int | None = None) -> CountedPage:
+    """Page ``number`` (from 1) of ``qs``. A page past the end has no rows; callers treat that as "no such
+    page" when ``number > 1``.
+
+    ``total`` is the list's length when the caller already has it (the tracker's figures, the directory's
+    facets count it in their grouped query); otherwise one ``COUNT`` query finds it. Either way PostgreSQL
+    reads only the page's rows for the page: a ``COUNT(*) OVER ()`` window would build every matching row
+    before the LIMIT.
+    """
     number = max(1, number)
     offset = (number - 1) * per_page
-    rows = list(qs.annotate(total_rows=Window(Count("pk")))[offset : offset + per_page])
-    total = rows[0].total_rows if rows else 0
-    return CountedPage(rows=rows, number=number, per_page=per_page, total=total)
+    if total is None:
+        total = qs.order_by().count()
+    rows = list(qs[offset : offset + per_page]) if offset < total else []
+    return CountedPage(rows=rows, number=number, per_page=per_page, total=total if rows or number == 1 else 0)
 
 
 # --- Member directory -----------------------------------------------------------------------------------
@@ -121,41 +139,56 @@ def counted_page(qs: QuerySet, *, number: int, per_page: int) -> CountedPage:
 
 @dataclass(frozen=True)
 class DirectoryFacets:
-    """The filter choices that have members behind them."""
+    """The filter choices that have members behind them, and how many members each combination has."""
 
     kinds: list[tuple[str, str]] = field(default_factory=list)
     countries: list[tuple[str, str]] = field(default_factory=list)
     # Bodies that public members sit within (a country for its cities, the EU for its member states).
     parents: list[tuple[str, str]] = field(default_factory=list)
+    # (kind, country, parent id as text or "", members): the directory's totals, whatever the filters.
+    groups: list[tuple[str, str, str, int]] = field(default_factory=list)
+
+    def total(self, *, kind: str = "", country: str = "", within: str = "") -> int:
+        """Members matching the directory's filters, summed from the groups (no query)."""
+        return sum(
+            n
+            for k, c, p, n in self.groups
+            if (not kind or k == kind) and (not country or c == country) and (not within or p == str(within))
+        )
 
 
 def member_directory_facets() -> DirectoryFacets:
-    """Kinds, countries and parent bodies of public members (one query), labelled and sorted by label."""
-    rows = public_members().order_by().values_list("kind", "country", "parent_id", "parent__name").distinct()
-    kinds, codes, parents = set(), set(), set()
-    for kind, country, parent_id, parent_name in rows:
+    """Kinds, countries and parent bodies of public members with their counts (one grouped query),
+    labelled and sorted by label."""
+    rows = (
+        public_members()
+        .order_by()
+        .values_list("kind", "country", "parent_id", "parent__name")
+        .annotate(n=Count("pk"))
+    )
+    kinds, codes, parents, groups = set(), set(), set(), []
+    for kind, country, parent_id, parent_name, n in rows:
         kinds.add(kind)
         if country:
             codes.add(country)
         if parent_id is not None:
             parents.add((str(parent_id), parent_name))
+        groups.append((kind, country or "", "" if parent_id is None else str(parent_id), n))
     kind_labels = dict(Organisation.Kind.choices)
     return DirectoryFacets(
         kinds=[(k, str(kind_labels.get(k, k))) for k in Organisation.Kind.values if k in kinds],
         countries=sorted(((c, str(countries.name(c) or c)) for c in codes), key=lambda item: item[1]),
         parents=sorted(parents, key=lambda item: item[1]),
+        groups=groups,
     )
 
 
 def member_directory(*, kind: str = "", country: str = "", within: str = "") -> QuerySet[Organisation]:
-    """Public members by name, each with ``member_since`` from its current membership.
-
-    The membership join filters and annotates in one step: an organisation has at most one current
-    membership (a database constraint), so every member appears once.
-    """
-    qs = Organisation.objects.filter(
-        listed_publicly=True, memberships__status__in=Membership.GOOD_STANDING_STATUSES
-    ).annotate(member_since=F("memberships__joined_on"), tier_name=F("memberships__tier__name"))
+    """Public members by name, each with ``member_since`` and ``tier_name`` from its current membership
+    (``Organisation.current_membership``, a to-one join)."""
+    qs = public_members().annotate(
+        member_since=F("current_membership__joined_on"), tier_name=F("current_membership__tier__name")
+    )
     if kind:
         qs = qs.filter(kind=kind)
     if country:

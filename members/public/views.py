@@ -1,12 +1,21 @@
 """Public pages: the member directory and the commitments tracker (table, chart, CSV and JSON).
 
 Reads come from ``public_selectors``; this module validates filters, lays out the charts and streams the
-downloads. Each page runs two queries whatever the number of members.
+downloads. Each page runs two queries whatever the number of members, and usually none:
+
+- a page is cached whole, per language (``translation.get_language()``: /fr/ and /es/ get their own) and
+  per query string, under the public records' version stamp (``coalition.versions``), which the services
+  bump on every write that changes what these pages show; a cached copy lives ``PUBLIC_CACHE_SECONDS`` at
+  most;
+- the same stamp gives the ``ETag`` and ``Last-Modified`` (Django's ``condition``), so a browser or proxy
+  that has the page gets a 304 without the page being rendered;
+- the downloads are streamed (``StreamingHttpResponse``), rows read from the database in chunks.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,15 +25,23 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import condition, require_GET
 
 from coalition.exports import formula_safe
 from coalition.throttles import throttle_check
+from coalition.versions import (
+    PUBLIC_CONTENT,
+    cache_get,
+    cache_set,
+    content_last_modified,
+    content_version,
+)
 from members.models import Commitment
 from members.public import selectors
 
@@ -129,16 +146,57 @@ def bar_chart(
     return BarChart(id=id, title=title, description=description, dimension=dimension, bars=bars)
 
 
+# --- Caching -------------------------------------------------------------------------------------------
+
+
+def _etag(request: HttpRequest, *args, **kwargs) -> str:
+    """One tag per version of the public records, language and address (query string included)."""
+    version = content_version(PUBLIC_CONTENT)
+    seed = f"{version}|{translation.get_language()}|{request.get_full_path()}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+def _last_modified(request: HttpRequest, *args, **kwargs):
+    return content_last_modified(PUBLIC_CONTENT)
+
+
+def public_page(view):
+    """Serve ``view``'s successful, non-streamed responses from the cache (see the module's docstring),
+    with an ETag and Last-Modified that answer a conditional request with 304."""
+
+    def cached(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        key = f"public-page:{_etag(request)}"
+        hit = cache_get(cache, key)
+        if hit is not None:
+            content, content_type = hit
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            if hasattr(response, "render"):
+                response.render()
+            cache_set(
+                cache, key, (response.content, response["Content-Type"]), selectors.PUBLIC_CACHE_SECONDS
+            )
+        return response
+
+    cached.__name__, cached.__doc__, cached.__wrapped__ = view.__name__, view.__doc__, view
+    return condition(etag_func=_etag, last_modified_func=_last_modified)(cached)
+
+
 # --- Pages ----------------------------------------------------------------------------------------------
 
 
 @require_GET
+@public_page
 def member_directory(request: HttpRequest) -> HttpResponse:
     facets = selectors.member_directory_facets()
     form = DirectoryFilterForm(request.GET or None, facets=facets)
     filters = _clean_filters(form) if request.GET else {"kind": "", "country": "", "within": ""}
     page = selectors.counted_page(
-        selectors.member_directory(**filters), number=_page_number(request), per_page=DIRECTORY_PAGE_SIZE
+        selectors.member_directory(**filters),
+        number=_page_number(request),
+        per_page=DIRECTORY_PAGE_SIZE,
+        total=facets.total(**filters),
     )
     if page.number > 1 and not page.rows:
         raise Http404("There is no such page of the member directory.")
@@ -156,12 +214,15 @@ def member_directory(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def commitments_tracker(request: HttpRequest) -> HttpResponse:
     form = TrackerFilterForm(request.GET or None)
     filters = _clean_filters(form) if request.GET else {"kind": "", "status": ""}
     qs = selectors.commitments_tracker(**filters)
     figures = selectors.commitment_figures(qs)
-    page = selectors.counted_page(qs, number=_page_number(request), per_page=TRACKER_PAGE_SIZE)
+    page = selectors.counted_page(
+        qs, number=_page_number(request), per_page=TRACKER_PAGE_SIZE, total=figures.total
+    )
     if page.number > 1 and not page.rows:
         raise Http404("There is no such page of the commitments tracker.")
     by_kind = bar_chart(
@@ -257,6 +318,7 @@ _DOWNLOADS = {
 
 
 @require_GET
+@condition(etag_func=_etag, last_modified_func=_last_modified)
 def commitments_download(request: HttpRequest, fmt: str) -> HttpResponse:
     """The tracker's commitments, with the page's filters, streamed as CSV or JSON."""
     filters = _download_filters(request)

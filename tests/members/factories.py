@@ -56,6 +56,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     start_date = factory.LazyAttribute(lambda m: m.joined_on)
     end_date = factory.LazyAttribute(lambda m: m.start_date + datetime.timedelta(days=364))
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # A factory writes the row directly; the organisation's denormalised membership follows, as the
+        # membership services keep it.
+        from members.services import organisation_membership_refresh
+
+        membership = super()._create(model_class, *args, **kwargs)
+        organisation_membership_refresh(organisation_ids=[membership.organisation_id])
+        return membership
+
 
 class CommitmentFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -10,6 +10,7 @@ from django.http import StreamingHttpResponse
 
 from coalition.throttles import PublicRateThrottle
 from members.models import Commitment, Membership, Organisation
+from members.services import organisation_membership_refresh
 from tests.members.factories import (
     CommitmentFactory,
     CountryFactory,
@@ -69,6 +70,8 @@ def bulk_public_members(count: int, *, commitments_each: int = 1) -> None:
         for i, o in enumerate(organisations)
         for j in range(commitments_each)
     )
+    # Bulk writes skip the services; point the organisations at their memberships as the services would.
+    organisation_membership_refresh()
 
 
 def streamed_text(response) -> str:

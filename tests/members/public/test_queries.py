@@ -1,6 +1,7 @@
 """The public pages cost the same few queries with 10 members as with 10,000."""
 
 import pytest
+from django.core.cache import cache
 
 from tests.members.public.test_pages import bulk_public_members
 
@@ -33,6 +34,7 @@ def test_public_pages_cost_the_same_queries_at_10_and_10000_members(
         assert response.status_code == 200, url
         if url.endswith(".csv"):
             assert body.count(b"\n") == 1 + 2 * members  # the header and every commitment
+    cache.clear()  # the directory above is cached (no template context on a hit): render it afresh
     directory = client.get("/members/")
     assert len(directory.context["page"].rows) == min(50, members)
     assert directory.context["page"].total == members

@@ -1,0 +1,83 @@
+"""The public pages are cached per language and version of the records, revalidate with ETag and
+Last-Modified, and change as soon as a service changes what they show."""
+
+import pytest
+from django.utils import translation
+
+from members import services
+from members.models import Commitment
+from tests.members.factories import MembershipTierFactory, OrganisationFactory
+from tests.members.public.test_pages import bulk_public_members
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/members/", "/commitments/", "/commitments/?kind=net_zero"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_public_page_seen_before_costs_no_query(client, django_assert_num_queries, url):
+    bulk_public_members(5)
+    first = client.get(url)
+    with django_assert_num_queries(0):
+        again = client.get(url)
+    assert again.status_code == 200
+    assert again.content == first.content
+
+
+@pytest.mark.parametrize("url", [*PAGES, "/commitments/commitments.csv"])
+def test_a_browser_that_has_the_page_gets_304_until_the_records_change(client, url):
+    bulk_public_members(3)
+    first = client.get(url)
+    assert first["ETag"] and first["Last-Modified"]
+    unchanged = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert unchanged.status_code == 304
+    organisation = OrganisationFactory(listed_publicly=True, name="Aalborg Removals")
+    services.membership_start(organisation=organisation, tier=MembershipTierFactory())
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_a_new_member_shows_in_the_directory_at_once(client):
+    bulk_public_members(3)
+    assert b"Aalborg Removals" not in client.get("/members/").content
+    organisation = OrganisationFactory(listed_publicly=True, name="Aalborg Removals")
+    services.membership_start(organisation=organisation, tier=MembershipTierFactory())
+    assert b"Aalborg Removals" in client.get("/members/").content
+
+
+def test_a_revised_commitment_shows_in_the_tracker_at_once(client):
+    bulk_public_members(2)
+    before = client.get("/commitments/?kind=removal_target").content
+    commitment = Commitment.objects.first()
+    services.commitment_update(commitment=commitment, kind=Commitment.Kind.REMOVAL_TARGET)
+    after = client.get("/commitments/?kind=removal_target").content
+    assert before != after
+    assert commitment.organisation.name.encode() in after
+
+
+def test_each_language_has_its_own_cached_copy(rf):
+    from members.public.views import _etag
+
+    request = rf.get("/members/")
+    with translation.override("en"):
+        english = _etag(request)
+    with translation.override("fr"):
+        french = _etag(request)
+    assert english != french
+
+
+def test_with_the_cache_down_the_pages_answer_and_the_writes_succeed(client, settings):
+    unreachable = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    settings.CACHES = {"default": unreachable, "shared": unreachable}
+    bulk_public_members(2)
+    organisation = OrganisationFactory(listed_publicly=True, name="Aalborg Removals")
+    services.membership_start(organisation=organisation, tier=MembershipTierFactory())
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 200
+    assert b"Aalborg Removals" in client.get("/members/").content
