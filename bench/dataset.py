@@ -87,8 +87,9 @@ def build(cursor, *, organisations: int, engagements: int, analyze: bool = True)
     names = [str(name) for _, name in countries]
     cursor.execute(
         "INSERT INTO members_organisation (created_at, updated_at, name, kind, country, sector, website, "
-        "website_domain, description, listed_publicly, name_key, isin, membership_status) "
-        "SELECT now(), now(), n, 'country', c, 'public_sector', '', '', '', true, lower(n), '', '' "
+        "website_domain, description, listed_publicly, name_key, isin, membership_status, "
+        "preferred_language) "
+        "SELECT now(), now(), n, 'country', c, 'public_sector', '', '', '', true, lower(n), '', '', 'en' "
         "FROM unnest(%s::text[], %s::text[]) AS t(c, n) "
         "WHERE NOT EXISTS "
         "(SELECT 1 FROM members_organisation o WHERE o.kind = 'country' AND o.country = t.c)",
@@ -103,11 +104,12 @@ def build(cursor, *, organisations: int, engagements: int, analyze: bool = True)
     )
     cursor.execute(
         "INSERT INTO members_organisation (created_at, updated_at, name, kind, country, sector, website, "
-        "website_domain, description, listed_publicly, name_key, isin, membership_status) "
+        "website_domain, description, listed_publicly, name_key, isin, membership_status, "
+        "preferred_language) "
         f"SELECT now() - mod(g, 2000) * interval '1 day', now(), {name}, {_pick(KINDS, 'g')}, "
         f"{_pick(codes, 'g * 7')}, {_pick(SECTORS, 'g / 3')}, "
         "'https://org' || g || '.example.org', 'org' || g || '.example.org', '', mod(g, 5) < 3, "
-        f"lower({name}), '', '' FROM generate_series(1, %s) AS g",
+        f"lower({name}), '', '', 'en' FROM generate_series(1, %s) AS g",
         [organisations],
     )
     # The new organisations, in id order, numbered from 0: the other rows refer to them by number.
@@ -123,9 +125,9 @@ def build(cursor, *, organisations: int, engagements: int, analyze: bool = True)
     first, last = _pick(FIRST, "n"), _pick(LAST, "n / 12")
     cursor.execute(
         "INSERT INTO members_contact (created_at, updated_at, name, email, phone, job_title, is_primary, "
-        f"organisation_id) SELECT now(), now(), {first} || ' ' || {last}, "
+        f"organisation_id, preferred_language) SELECT now(), now(), {first} || ' ' || {last}, "
         f"lower({first}) || '.' || lower({last}) || n || '@org' || n || '.example.org', '', 'Director', "
-        "true, id "
+        "true, id, 'en' "
         "FROM bench_orgs"
     )
     status = _pick(STATUSES, "n * 3")
