@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, TabularInline
 
 from campaigns import charts, selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
@@ -47,7 +48,7 @@ class TargetInlineForm(ServiceModelForm):
     service_validate = staticmethod(services.target_check)
 
 
-class TargetInline(admin.TabularInline):
+class TargetInline(TabularInline):
     model = Target
     form = TargetInlineForm
     extra = 0
@@ -80,7 +81,7 @@ class TargetsAddForm(forms.Form):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class CampaignAdmin(CoalitionExportMixin, ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
@@ -288,7 +289,7 @@ _MOVE_STAGES = [
 
 
 @admin.register(Target)
-class TargetAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class TargetAdmin(CoalitionExportMixin, ModelAdmin):
     form = TargetForm
     list_display = [
         "organisation",
@@ -367,7 +368,7 @@ class ParticipantInlineForm(ServiceModelForm):
         fields = PARTICIPANT_FIELDS
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(TabularInline):
     model = EventParticipant
     form = ParticipantInlineForm
     extra = 1
@@ -388,7 +389,7 @@ class EventForm(ServiceModelForm):
 
 
 @admin.register(Event)
-class EventAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EventAdmin(CoalitionExportMixin, ModelAdmin):
     form = EventForm
     list_display = [
         "title",
@@ -477,7 +478,7 @@ class EventAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(EventParticipant)
-class EventParticipantAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EventParticipantAdmin(CoalitionExportMixin, ModelAdmin):
     form = ParticipantInlineForm
     list_display = ["organisation", "contact", "event", "role", "response", "invited_at", "attended"]
     list_filter = ["role", "response", "attended", "event"]

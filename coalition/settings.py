@@ -6,6 +6,7 @@ in-process, email written to files under ``var/mail/``. ``DATABASE_URL``, ``REDI
 ``DJANGO_ENV=production`` refuses to start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -72,6 +74,12 @@ INVOICE_TAX_NOTE = env.str(
 )
 
 INSTALLED_APPS = [
+    # The staff workspace (django-unfold): before django.contrib.admin so its templates win.
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "unfold.contrib.import_export",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -104,6 +112,7 @@ MIDDLEWARE = [
     "coalition.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "coalition.workspace.StaffWorkspaceCSPMiddleware",  # unfold's Alpine.js on staff pages only
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,7 +132,8 @@ WSGI_APPLICATION = "coalition.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps: our few overrides of unfold's own templates (the sidebar's search box).
+        "DIRS": [BASE_DIR / "coalition" / "workspace_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -131,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "coalition.context_processors.coalition",
+                "coalition.context_processors.staff_workspace",
             ],
         },
     },
@@ -263,9 +274,19 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
+# The secretariat's time zone: pages and forms show and take dates in it; the database and the API keep
+# UTC (USE_TZ). `make run` (scripts/serve.sh) sets Europe/Copenhagen for the demo; UTC otherwise.
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+    raise ImproperlyConfigured(
+        f"TIME_ZONE {TIME_ZONE!r} is not a time zone name (e.g. Europe/Copenhagen)."
+    ) from error
 USE_I18N = True
 USE_TZ = True
+# Day-month-year on the staff side (en-gb's formats, made explicit): 27/11/2026, 27 Nov 2026 14:05.
+FORMAT_MODULE_PATH = ["coalition.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -344,6 +365,42 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "campaigns.models.EventParticipant.Role",
         "AffiliationRoleEnum": "members.models.Affiliation.Role",
         "FocalPointRoleEnum": "members.affiliations.serializers.FOCAL_POINT_ROLE_CHOICES",
+    },
+}
+
+# --- Staff workspace (django-unfold) -------------------------------------------------------------------
+# One navigation for every staff page (coalition.site.workspace builds it per user); the custom staff
+# pages extend the admin's base template, so they share it. Assets come from our static files (no CDN).
+UNFOLD = {
+    "SITE_TITLE": COALITION_NAME,
+    "SITE_HEADER": COALITION_NAME,
+    "SITE_SUBHEADER": "Secretariat workspace",
+    "SITE_URL": "/",
+    "SITE_SYMBOL": "diversity_3",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": True,
+    "SHOW_BACK_BUTTON": False,
+    "DASHBOARD_CALLBACK": "coalition.site.dashboard_views.admin_index_callback",
+    "STYLES": [lambda request: static("coalition/workspace.css")],
+    "COLORS": {
+        "primary": {
+            "50": "oklch(97.9% .021 166.113)",
+            "100": "oklch(95% .052 163.051)",
+            "200": "oklch(90.5% .093 164.15)",
+            "300": "oklch(84.5% .143 164.978)",
+            "400": "oklch(76.5% .177 163.223)",
+            "500": "oklch(69.6% .17 162.48)",
+            "600": "oklch(52% .13 162.48)",
+            "700": "oklch(45% .11 163.225)",
+            "800": "oklch(40% .09 164.15)",
+            "900": "oklch(37.8% .077 168.94)",
+            "950": "oklch(26.2% .051 172.552)",
+        },
+    },
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": "coalition.site.workspace.is_secretariat_admin",
+        "navigation": "coalition.site.workspace.sidebar_navigation",
     },
 }
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
 from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
@@ -28,6 +29,7 @@ from members.climate import selectors as climate_selectors
 from members.climate.admin import CLIMATE_INTEGRITY_FIELDS, CLIMATE_INTEGRITY_HELP  # and their admin
 from members.dues import admin as dues_admin  # noqa: F401  registers invoices and payments
 from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
+from members.imports import admin as imports_admin  # noqa: F401  registers import jobs (read only)
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
 from members.selectors import organisation_timeline
 from members.services import commitment_create, commitment_update, engagement_create, membership_start
@@ -68,10 +70,16 @@ class CurrentMembershipStatusFilter(admin.SimpleListFilter):
     parameter_name = "membership_status"
 
     def lookups(self, request, model_admin):
-        return [*((s.value, s.label) for s in Membership.CURRENT_STATUSES), ("none", "No current membership")]
+        return [
+            ("good_standing", "In good standing (active or grace)"),
+            *((s.value, s.label) for s in Membership.CURRENT_STATUSES),
+            ("none", "No current membership"),
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
+        if value == "good_standing":
+            return queryset.in_good_standing()
         if value == "none":
             return queryset.exclude(memberships__status__in=Membership.CURRENT_STATUSES)
         if value:
@@ -142,14 +150,14 @@ class ContactForm(ServiceModelForm):
             services.contact_validate(contact=instance)
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(TabularInline):
     model = Contact
     form = ContactForm
     extra = 0
     fields = ("name", "email", "phone", "job_title", "is_primary")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TabularInline):
     """Read-only here: a membership is opened with its own form (which applies the tier's rules)."""
 
     model = Membership
@@ -167,14 +175,14 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("tier")
 
 
-class CommitmentInline(admin.TabularInline):
+class CommitmentInline(TabularInline):
     model = Commitment
     extra = 0
     fields = ("kind", "title", "target_year", "reduction_percent", "baseline_year", "status", "is_interim")
     show_change_link = True
 
 
-class EngagementInline(admin.TabularInline):
+class EngagementInline(TabularInline):
     model = Engagement
     extra = 0
     fields = ("occurred_at", "kind", "summary")
@@ -193,7 +201,7 @@ def _form_fields(form, allowed) -> dict[str, Any]:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     form = OrganisationForm
     list_display = (
         "name",
@@ -375,7 +383,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class ContactAdmin(CoalitionExportMixin, ModelAdmin):
     form = ContactForm
     list_display = ("name", "organisation", "email", "job_title", "is_primary")
     list_filter = ("is_primary", "organisation__kind", ("organisation__country", CountryFilter))
@@ -399,7 +407,7 @@ class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(MembershipTier)
-class MembershipTierAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class MembershipTierAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = (
         "name",
         "annual_fee",
@@ -559,7 +567,7 @@ def _membership_action(name: str):
 
 
 @admin.register(Membership)
-class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = (
         "organisation",
         "tier",
@@ -629,7 +637,7 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = (
         "organisation",
         "kind",
@@ -681,7 +689,7 @@ class EngagementForm(ServiceModelForm):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EngagementAdmin(CoalitionExportMixin, ModelAdmin):
     form = EngagementForm
     list_display = ("occurred_at", "organisation", "kind", "summary")
     list_filter = (

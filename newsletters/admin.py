@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django_countries import countries
+from unfold.admin import ModelAdmin, TabularInline
 
 from coalition import scheduler
 from coalition.exceptions import InvalidTransition
@@ -63,7 +64,7 @@ def _progress_bar(progress: selectors.Progress) -> str:
 
 
 @admin.register(Topic)
-class TopicAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class TopicAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["name", "slug", "public", "default", "sort_order", "subscriber_count"]
     list_editable = ["public", "default", "sort_order"]
     prepopulated_fields = {"slug": ["name"]}
@@ -86,7 +87,7 @@ class TopicAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(ConsentWording)
-class ConsentWordingAdmin(admin.ModelAdmin):
+class ConsentWordingAdmin(ModelAdmin):
     list_display = ["version", "text", "created_at"]
     readonly_fields = ["version"]
 
@@ -99,7 +100,7 @@ class ConsentWordingAdmin(admin.ModelAdmin):
         obj.pk, obj.version = created.pk, created.version
 
 
-class ConsentInline(admin.TabularInline):
+class ConsentInline(TabularInline):
     model = ConsentRecord
     extra = 0
     can_delete = False
@@ -111,7 +112,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["email", "name", "status", "topic_list", "organisation", "confirmed_at"]
     list_filter = ["status", "topics"]
     search_fields = ["email", "name"]
@@ -249,7 +250,7 @@ class NewsletterAdminForm(forms.ModelForm):
 
 
 @admin.register(Newsletter)
-class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class NewsletterAdmin(CoalitionExportMixin, ModelAdmin):
     form = NewsletterAdminForm
     resource_classes = [NewsletterResource]
     list_display = ["subject", "kind", "status", "scheduled_at", "started_at", "progress_bar"]
@@ -412,7 +413,7 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class DeliveryAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["id", "newsletter", "subscriber", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "newsletter"]
     list_select_related = ["newsletter", "subscriber"]
@@ -427,7 +428,7 @@ class DeliveryAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(BounceEvent)
-class BounceEventAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class BounceEventAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["subscriber", "kind", "provider", "occurred_at", "description"]
     list_filter = ["kind", "provider"]
     list_select_related = ["subscriber"]

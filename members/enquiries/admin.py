@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, TabularInline
 
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
@@ -35,7 +36,7 @@ def _admin_link(obj) -> str:
 APPLICATION_FIELDS = [f for f in services.APPLICANT_FIELDS if f != "requested_tier"]
 
 
-class EnquiryNoteInline(admin.TabularInline):
+class EnquiryNoteInline(TabularInline):
     model = EnquiryNote
     extra = 1
     fields = ["body", "author", "created_at"]
@@ -50,7 +51,7 @@ class EnquiryNoteInline(admin.TabularInline):
         return False
 
 
-class EnquiryTransitionInline(admin.TabularInline):
+class EnquiryTransitionInline(TabularInline):
     model = EnquiryTransition
     extra = 0
     fields = ["at", "from_status", "to_status", "by", "by_applicant", "note"]
@@ -130,7 +131,7 @@ PIPELINE = {
 
 
 @admin.register(Enquiry)
-class EnquiryAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EnquiryAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = [
         "organisation_name",
         "organisation_kind",
