@@ -303,7 +303,7 @@ class TargetAdmin(CoalitionExportMixin, ModelAdmin):
     list_filter = ["campaign", "stage", "owner"]
     list_select_related = ["organisation", "campaign", "owner", "commitment__organisation"]
     search_fields = ["organisation__name", "next_action", "notes"]
-    raw_id_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "campaign"]
     readonly_fields = ["stage", "stage_changed_at", "commitment", "timeline"]
     actions = [_move_action(stage) for stage in _MOVE_STAGES]
 
@@ -374,7 +374,7 @@ class ParticipantInline(TabularInline):
     extra = 1
     fields = ["organisation", "contact", "role", "response", "invited_at", "attended"]
     readonly_fields = ["invited_at", "attended"]
-    raw_id_fields = ["organisation", "contact"]
+    autocomplete_fields = ["organisation", "contact"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("organisation", "contact")
@@ -403,6 +403,7 @@ class EventAdmin(CoalitionExportMixin, ModelAdmin):
     ]
     list_filter = ["kind", "campaign"]
     search_fields = ["title", "location", "description"]
+    autocomplete_fields = ["campaign"]
     date_hierarchy = "starts_at"
     inlines = [ParticipantInline]
     actions = ["send_invitations", "mark_accepted_attended"]
@@ -484,7 +485,7 @@ class EventParticipantAdmin(CoalitionExportMixin, ModelAdmin):
     list_filter = ["role", "response", "attended", "event"]
     list_select_related = ["organisation", "contact", "event"]
     search_fields = ["organisation__name", "contact__name", "contact__email", "event__title"]
-    raw_id_fields = ["event", "organisation", "contact"]
+    autocomplete_fields = ["event", "organisation", "contact"]
     actions = ["send_invitation", "mark_attended"]
 
     def get_fields(self, request, obj=None):

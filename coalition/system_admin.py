@@ -2,6 +2,8 @@
 every admin page shares the workspace's look. Their behaviour is the packages' own; the navigation shows
 them under "System" to the Secretariat admin group only (``coalition.site.workspace``)."""
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -21,6 +23,16 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 for model in (User, Group, PeriodicTask, IntervalSchedule, CrontabSchedule, SolarSchedule, ClockedSchedule):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+
+# django-axes' login attempts (registered only when AXES_ENABLE_ADMIN, its default).
+for model, base in (
+    (AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (AccessLog, axes_admin.AccessLogAdmin),
+    (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+        admin.site.register(model, type(base.__name__, (base, ModelAdmin), {}))
 
 
 @admin.register(User)

@@ -585,7 +585,7 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
         ("organisation__country", CountryFilter),
     )
     search_fields = ("organisation__name", "organisation__website_domain")
-    autocomplete_fields = ("organisation",)
+    autocomplete_fields = ("organisation", "tier")
     list_select_related = ("organisation", "tier")
     date_hierarchy = "start_date"
     history_list_display = ("status", "tier", "start_date", "end_date", "status_override")

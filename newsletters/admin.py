@@ -117,7 +117,7 @@ class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
     list_filter = ["status", "topics"]
     search_fields = ["email", "name"]
     list_select_related = ["contact__organisation"]
-    raw_id_fields = ["contact"]
+    autocomplete_fields = ["contact"]
     filter_horizontal = ["topics"]
     readonly_fields = ["status", "confirmed_at", "status_changed_at", "key", "created_at"]
     inlines = [ConsentInline]
@@ -418,6 +418,7 @@ class DeliveryAdmin(CoalitionExportMixin, ModelAdmin):
     list_filter = ["status", "newsletter"]
     list_select_related = ["newsletter", "subscriber"]
     search_fields = ["subscriber__email"]
+    autocomplete_fields = ["subscriber"]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
@@ -433,6 +434,7 @@ class BounceEventAdmin(CoalitionExportMixin, ModelAdmin):
     list_filter = ["kind", "provider"]
     list_select_related = ["subscriber"]
     search_fields = ["subscriber__email"]
+    autocomplete_fields = ["subscriber"]
 
     def has_add_permission(self, request) -> bool:
         return False

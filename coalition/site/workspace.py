@@ -188,6 +188,7 @@ def sidebar_navigation(request: HttpRequest) -> list[dict]:
                     _system_item(_("Solar events"), "wb_sunny", "django_celery_beat", "solarschedule"),
                     _system_item(_("Outbox"), "outbox", "coalition", "outboundemail"),
                     _system_item(_("Import jobs"), "work_history", "members", "importjob"),
+                    _system_item(_("Login attempts"), "lock_person", "axes", "accessattempt"),
                     _system_item(_("Users"), "person", "auth", "user"),
                     _system_item(_("Groups"), "groups", "auth", "group"),
                 ],

@@ -6,6 +6,7 @@ and changes nothing (the service raises ``InvalidTransition``).
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -93,9 +94,10 @@ class ApproveForm(forms.Form):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.all(),
         required=False,
-        widget=forms.NumberInput,
-        label="ID of the existing organisation to link (if 'another organisation')",
-        error_messages={"invalid_choice": "There is no organisation with this ID."},
+        # Picked by name: type "Den", choose "Denmark" (the admin's organisation search).
+        widget=AutocompleteSelect(Enquiry._meta.get_field("suggested_organisation"), admin.site),
+        label="Existing organisation to link (if 'another organisation'): type part of its name",
+        error_messages={"invalid_choice": "Choose an organisation from the list."},
     )
     tier = forms.ModelChoiceField(queryset=MembershipTier.objects.all(), label="Membership tier")
 
@@ -104,7 +106,7 @@ class ApproveForm(forms.Form):
         choices = []
         if enquiry.suggested_organisation_id:
             choices.append((self.LINK, f"Link the suggested match: {enquiry.suggested_organisation}"))
-        choices.append((self.OTHER, "Link another existing organisation (give its ID)"))
+        choices.append((self.OTHER, "Link another existing organisation (choose it by name)"))
         if enquiry.organisation_kind == Organisation.Kind.COUNTRY:
             choices.append((self.CREATE, "Create the country record (an existing one is always linked)"))
         else:
@@ -116,7 +118,7 @@ class ApproveForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("choice") == self.OTHER and not cleaned.get("organisation"):
-            self.add_error("organisation", "Give the ID of the organisation to link.")
+            self.add_error("organisation", "Choose the organisation to link.")
         return cleaned
 
 
@@ -144,6 +146,7 @@ class EnquiryAdmin(CoalitionExportMixin, ModelAdmin):
     ]
     list_filter = ["status", "organisation_kind", "source", "assignee", "requested_tier"]
     search_fields = ["organisation_name", "email", "contact_name", "website"]
+    autocomplete_fields = ["requested_tier"]
     list_select_related = ["assignee", "requested_tier"]
     date_hierarchy = "created_at"
     inlines = [EnquiryNoteInline, EnquiryTransitionInline]

@@ -16,7 +16,7 @@ def _log_in(page, live_server, user) -> None:
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("[name=username]", user.username)
     page.fill("[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
 
 
 def _choose(page, field: str, search: str, option: str | None = None) -> None:
