@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -31,6 +32,7 @@ from members.dues import admin as dues_admin  # noqa: F401  registers invoices a
 from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from members.imports import admin as imports_admin  # noqa: F401  registers import jobs (read only)
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.profile import organisation_profile_context
 from members.selectors import organisation_timeline
 from members.services import commitment_create, commitment_update, engagement_create, membership_start
 
@@ -255,12 +257,50 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         organisation = self.get_object(request, object_id)
+        if (
+            organisation is not None
+            and request.method == "GET"
+            and "edit" not in request.GET
+            and IS_POPUP_VAR not in request.GET
+            and self.has_view_permission(request, organisation)
+        ):
+            return self.profile_view(request, organisation)
         if organisation is not None:
             extra_context["timeline"] = organisation_timeline(organisation=organisation, limit=TIMELINE_LIMIT)
             extra_context["timeline_limit"] = TIMELINE_LIMIT
             extra_context.update(affiliations_admin.organisation_relationships(organisation=organisation))
             extra_context["climate"] = climate_selectors.organisation_climate(organisation=organisation)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def profile_view(self, request, organisation: Organisation) -> TemplateResponse:
+        """The read-only summary with tabs; the form is one click away ("Edit")."""
+        may_act = request.user.has_perm("members.change_membership")
+        actions = [(name, label) for name, (label, _, _) in MEMBERSHIP_ACTIONS.items()] if may_act else []
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": organisation,
+            "title": organisation.name,
+            "has_change_permission": self.has_change_permission(request, organisation),
+            "edit_url": reverse("admin:members_organisation_change", args=[organisation.pk]) + "?edit=1",
+            "history_url": reverse("admin:members_organisation_history", args=[organisation.pk]),
+            **organisation_profile_context(
+                organisation=organisation, request=request, membership_actions=actions
+            ),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/members/organisation/profile.html", context)
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        # "Save and continue editing" stays on the form, not the profile.
+        if (
+            "_continue" in request.POST
+            and isinstance(response, HttpResponseRedirect)
+            and "edit=" not in response.url
+        ):
+            response["Location"] = response.url + ("&" if "?" in response.url else "?") + "edit=1"
+        return response
 
     def save_model(self, request, obj, form, change):
         fields = _form_fields(form, services.ORGANISATION_FIELDS)

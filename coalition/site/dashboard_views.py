@@ -1,6 +1,8 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from coalition import charts
 from coalition.site import dashboard
@@ -10,7 +12,7 @@ from members.models import Enquiry
 
 
 def _headline_cards(request, context: dict) -> list[dict]:
-    """The four cards at the top, each linking to the list it summarises (presentation only: the
+    """The cards at the top, each linking to the list it summarises (presentation only: the
     figures come from the dashboard's data functions already in the context)."""
     share = context["net_negative_share"]
     labels = dict(Enquiry.Status.choices)
@@ -24,28 +26,41 @@ def _headline_cards(request, context: dict) -> list[dict]:
     organisations = reverse("admin:members_organisation_changelist")
     cards = [
         {
-            "title": "Members in good standing",
+            "title": _("Members in good standing"),
             "figure": share.whole,
-            "detail": f"{share.part} with net-negative targets ({share.percent}%)",
+            "detail": _("active or in their grace period"),
             "url": f"{organisations}?membership_status=good_standing",
         },
         {
-            "title": "Enquiries waiting",
+            "title": _("Members with net-negative targets"),
+            "figure": f"{share.percent}%",
+            "detail": _("%(part)s of %(whole)s members in good standing")
+            % {"part": share.part, "whole": share.whole},
+            "url": reverse("admin:members_commitment_changelist") + "?kind__exact=net_negative",
+            "percent": share.percent,
+        },
+        {
+            "title": _("Enquiries waiting"),
             "figure": waiting,
-            "detail": "received, under review or awaiting information",
+            "detail": _("received, under review or awaiting information"),
             "url": enquiries_waiting_url(request),
         },
         {
-            "title": "Campaign progress",
+            "title": _("Campaign progress"),
             "figure": f"{committed} / {targets}",
-            "detail": f"targets committed in {len(active)} campaign{'s' if len(active) != 1 else ''}",
+            "detail": ngettext(
+                "targets committed in %(n)d campaign", "targets committed in %(n)d campaigns", len(active)
+            )
+            % {"n": len(active)},
             "url": reverse("admin:campaigns_campaign_changelist") + "?status__exact=active",
             "percent": round(100 * committed / targets) if targets else 0,
         },
         {
-            "title": "Last newsletter",
+            "title": _("Last newsletter"),
             "figure": last.delivered if last else "–",
-            "detail": f"delivered · {last.subject}" if last else "No newsletter sent yet",
+            "detail": _("delivered · %(subject)s") % {"subject": last.subject}
+            if last
+            else _("No newsletter sent yet"),
             "url": reverse("admin:newsletters_newsletter_change", args=[last.pk])
             if last
             else reverse("admin:newsletters_newsletter_changelist"),
@@ -102,9 +117,11 @@ def dashboard_context(request) -> dict:
 
 @staff_member_required
 def dashboard_view(request):
-    return render(request, "coalition/dashboard.html", {"title": "Dashboard", **dashboard_context(request)})
+    return render(
+        request, "coalition/dashboard.html", {"title": _("Dashboard"), **dashboard_context(request)}
+    )
 
 
 def admin_index_callback(request, context: dict) -> dict:
     """UNFOLD["DASHBOARD_CALLBACK"]: the admin's index page is the dashboard."""
-    return {**context, **dashboard_context(request), "title": "Dashboard"}
+    return {**context, **dashboard_context(request), "title": _("Dashboard")}

@@ -119,7 +119,7 @@ def test_every_admin_form_picks_organisations_contacts_subscribers_tiers_and_cam
                 if not isinstance(widget, AutocompleteMixin):
                     numeric.append(f"{where}.{name}")
 
-    for model, model_admin in admin.site._registry.items():
+    for model_admin in admin.site._registry.values():
         check(type(model_admin).__name__, model_admin.get_form(request, None))
         for inline in model_admin.get_inline_instances(request, None):
             check(type(inline).__name__, inline.get_formset(request, None).form)
