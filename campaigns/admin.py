@@ -14,10 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
 from campaigns import charts, selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
 from members.admin_export import CoalitionExportMixin

@@ -271,7 +271,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "coalition/locked_out.html"
 AXES_VERBOSE = False
 LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "/dashboard/"
+LOGIN_REDIRECT_URL = "/admin/"  # the admin index is the dashboard (unfold's login form carries no "next")
 
 LANGUAGE_CODE = "en-gb"
 # The secretariat's time zone: pages and forms show and take dates in it; the database and the API keep
@@ -382,6 +382,7 @@ UNFOLD = {
     "SHOW_BACK_BUTTON": False,
     "DASHBOARD_CALLBACK": "coalition.site.dashboard_views.admin_index_callback",
     "STYLES": [lambda request: static("coalition/workspace.css")],
+    "SCRIPTS": [lambda request: static("coalition/workspace.js")],
     "COLORS": {
         "primary": {
             "50": "oklch(97.9% .021 166.113)",

@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
 from members import services

@@ -13,9 +13,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django_countries import countries
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
 from coalition import scheduler
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.models import Organisation

@@ -12,8 +12,9 @@ from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.dues import selectors, services

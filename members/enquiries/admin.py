@@ -13,8 +13,9 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.enquiries import services
