@@ -55,6 +55,7 @@ def staff_site(live_server, worker):
 
 
 def _log_in(page, live_server, user) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})  # wide enough for the sidebar to stay open
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("[name=username]", user.username)
     page.fill("[name=password]", PASSWORD)
@@ -98,7 +99,7 @@ def _choose(page, field_id: str, typed: str, option: str) -> None:
     """Pick a record by name in an autocomplete (select2 over the admin's autocomplete view)."""
     page.click(f"#{field_id} + .select2 .select2-selection")
     page.fill(".select2-container--open .select2-search__field", typed)
-    page.click(f".select2-results__option:text-is('{option}')")
+    page.click(f".select2-results__option:has-text('{option}')")
 
 
 def test_every_staff_tool_is_reached_from_the_dashboard_through_the_navigation(page, staff_site, admin_user):

@@ -165,3 +165,19 @@ def test_dates_read_day_month_year_on_the_staff_side():
         assert formats.date_format(date(2026, 4, 3), "SHORT_DATE_FORMAT") == "03/04/2026"
         assert formats.date_format(date(2026, 4, 3)) == "3 Apr 2026"
         assert formats.get_format("DATE_INPUT_FORMATS")[0] == "%d/%m/%Y"
+
+
+def test_pages_show_the_secretariats_time_zone_while_the_api_keeps_utc(
+    settings, staff_api, client, staff_user
+):
+    from datetime import UTC, datetime
+
+    from tests.members.factories import EngagementFactory
+
+    settings.TIME_ZONE = "Europe/Copenhagen"
+    engagement = EngagementFactory(occurred_at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC))
+    row = staff_api.get(f"/api/v1/engagements/{engagement.pk}/").json()
+    assert row["occurred_at"] == "2026-11-27T09:30:00Z"
+    client.force_login(staff_user)
+    page = client.get(f"/admin/members/engagement/{engagement.pk}/change/").content.decode()
+    assert 'value="27/11/2026"' in page and 'value="10:30:00"' in page
