@@ -45,6 +45,13 @@ def _may_any(*perms: str) -> Callable[[HttpRequest], bool]:
     return check
 
 
+def _may_import(request: HttpRequest) -> bool:
+    """The imports page's own rule: at least one kind of record the user may add and change."""
+    from members.imports.services import importables_for
+
+    return _staff(request) and bool(importables_for(request.user))
+
+
 def _staff(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_staff
 
@@ -133,9 +140,7 @@ def sidebar_navigation(request: HttpRequest) -> list[dict]:
                     "title": _("Imports"),
                     "icon": "upload_file",
                     "link": reverse_lazy("imports"),
-                    "permission": _may_any(
-                        "members.add_organisation", "members.add_contact", "members.add_commitment"
-                    ),
+                    "permission": _may_import,
                 },
                 {
                     "title": _("Duplicates"),
