@@ -14,9 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin
 
 from campaigns import charts, selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
 from members.admin_export import CoalitionExportMixin
@@ -47,7 +49,7 @@ class TargetInlineForm(ServiceModelForm):
     service_validate = staticmethod(services.target_check)
 
 
-class TargetInline(admin.TabularInline):
+class TargetInline(TabularInline):
     model = Target
     form = TargetInlineForm
     extra = 0
@@ -80,7 +82,7 @@ class TargetsAddForm(forms.Form):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class CampaignAdmin(CoalitionExportMixin, ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
@@ -288,7 +290,7 @@ _MOVE_STAGES = [
 
 
 @admin.register(Target)
-class TargetAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class TargetAdmin(CoalitionExportMixin, ModelAdmin):
     form = TargetForm
     list_display = [
         "organisation",
@@ -302,7 +304,7 @@ class TargetAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_filter = ["campaign", "stage", "owner"]
     list_select_related = ["organisation", "campaign", "owner", "commitment__organisation"]
     search_fields = ["organisation__name", "next_action", "notes"]
-    raw_id_fields = ["organisation"]
+    autocomplete_fields = ["organisation", "campaign"]
     readonly_fields = ["stage", "stage_changed_at", "commitment", "timeline"]
     actions = [_move_action(stage) for stage in _MOVE_STAGES]
 
@@ -367,13 +369,13 @@ class ParticipantInlineForm(ServiceModelForm):
         fields = PARTICIPANT_FIELDS
 
 
-class ParticipantInline(admin.TabularInline):
+class ParticipantInline(TabularInline):
     model = EventParticipant
     form = ParticipantInlineForm
     extra = 1
     fields = ["organisation", "contact", "role", "response", "invited_at", "attended"]
     readonly_fields = ["invited_at", "attended"]
-    raw_id_fields = ["organisation", "contact"]
+    autocomplete_fields = ["organisation", "contact"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("organisation", "contact")
@@ -388,7 +390,7 @@ class EventForm(ServiceModelForm):
 
 
 @admin.register(Event)
-class EventAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EventAdmin(CoalitionExportMixin, ModelAdmin):
     form = EventForm
     list_display = [
         "title",
@@ -402,6 +404,7 @@ class EventAdmin(CoalitionExportMixin, admin.ModelAdmin):
     ]
     list_filter = ["kind", "campaign"]
     search_fields = ["title", "location", "description"]
+    autocomplete_fields = ["campaign"]
     date_hierarchy = "starts_at"
     inlines = [ParticipantInline]
     actions = ["send_invitations", "mark_accepted_attended"]
@@ -477,13 +480,13 @@ class EventAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(EventParticipant)
-class EventParticipantAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EventParticipantAdmin(CoalitionExportMixin, ModelAdmin):
     form = ParticipantInlineForm
     list_display = ["organisation", "contact", "event", "role", "response", "invited_at", "attended"]
     list_filter = ["role", "response", "attended", "event"]
     list_select_related = ["organisation", "contact", "event"]
     search_fields = ["organisation__name", "contact__name", "contact__email", "event__title"]
-    raw_id_fields = ["event", "organisation", "contact"]
+    autocomplete_fields = ["event", "organisation", "contact"]
     actions = ["send_invitation", "mark_attended"]
 
     def get_fields(self, request, obj=None):

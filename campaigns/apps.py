@@ -6,7 +6,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns and events"
 
     def ready(self) -> None:
-        from campaigns import selectors, services
+        from campaigns import profile, selectors, services
         from coalition import hooks
 
         # A commitment recorded through the members services may answer a campaign's ask.
@@ -15,3 +15,5 @@ class CampaignsConfig(AppConfig):
         # Targets and participations follow an organisation merged into another.
         hooks.register("organisations_merged", services.organisations_merge_campaign_rows)
         hooks.register("contacts_merged", services.contacts_merge_participations)
+        # The organisation profile's Campaigns tab and the campaign tags in its summary.
+        hooks.register("organisation_profile", profile.organisation_profile_campaigns)

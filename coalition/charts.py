@@ -65,13 +65,13 @@ def line_chart(
     for tick in (0, top / 2, top):
         _, y = xy(0, tick)
         parts.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_fmt(tick)}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="12">{_fmt(tick)}</text>'
         )
     step = max(1, len(labels) // 6)
     for i in range(0, len(labels), step):
         x, _ = xy(i, 0)
         parts.append(
-            f'<text x="{x:.1f}" y="{upper + plot_h + 16}" text-anchor="middle" font-size="11">'
+            f'<text x="{x:.1f}" y="{upper + plot_h + 16}" text-anchor="middle" font-size="12">'
             f"{escape(labels[i])}</text>"
         )
     for k, s in enumerate(series):

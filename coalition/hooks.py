@@ -15,6 +15,9 @@ Known hooks:
   merged organisation is folded into the kept organisation's contact with the same email; called before
   ``gone_contact`` is deleted (which happens before ``organisations_merged``), to move rows that point at it.
 - ``progress_items(start, end)`` — collectors returning lists of dicts for the progress update.
+- ``organisation_profile(organisation, request)`` — collectors returning tabs for the organisation's
+  profile page in the admin: dicts with ``slug``, ``title``, ``count``, ``html`` (rendered by the app that
+  owns the data) and optionally ``tags`` (label, url) shown in the summary (campaigns targeting it).
 """
 
 from collections import defaultdict

@@ -77,3 +77,21 @@ class DatabaseOutageMiddleware:
             log.warning("database unavailable, answered 503 for %s: %s", request.path, exception)
             return outage_response(request)
         return None
+
+
+class ApiInUtcMiddleware:
+    """The API speaks UTC whatever the secretariat's ``TIME_ZONE``: DRF writes datetimes in the current
+    time zone, so it is UTC for the length of every ``/api/`` request (pages keep the local zone)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        from datetime import UTC
+
+        from django.utils import timezone
+
+        with timezone.override(UTC):
+            return self.get_response(request)

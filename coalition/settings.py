@@ -6,6 +6,7 @@ in-process, email written to files under ``var/mail/``. ``DATABASE_URL``, ``REDI
 ``DJANGO_ENV=production`` refuses to start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -72,6 +74,12 @@ INVOICE_TAX_NOTE = env.str(
 )
 
 INSTALLED_APPS = [
+    # The staff workspace (django-unfold): before django.contrib.admin so its templates win.
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "unfold.contrib.import_export",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -105,6 +113,7 @@ MIDDLEWARE = [
     "coalition.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "coalition.workspace.StaffWorkspaceCSPMiddleware",  # unfold's Alpine.js on staff pages only
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: from the URL prefix on public pages; coalition.i18n sends a first visit to the
@@ -113,6 +122,7 @@ MIDDLEWARE = [
     "coalition.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "coalition.request_guards.RejectNulMiddleware",
+    "coalition.middleware.ApiInUtcMiddleware",  # the API in UTC whatever TIME_ZONE says
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -128,7 +138,8 @@ WSGI_APPLICATION = "coalition.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps: our few overrides of unfold's own templates (the sidebar's search box).
+        "DIRS": [BASE_DIR / "coalition" / "workspace_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -136,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "coalition.context_processors.coalition",
+                "coalition.context_processors.staff_workspace",
             ],
         },
     },
@@ -273,7 +285,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "coalition/locked_out.html"
 AXES_VERBOSE = False
 LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "/dashboard/"
+LOGIN_REDIRECT_URL = "/admin/"  # the admin index is the dashboard (unfold's login form carries no "next")
 
 # Public pages, emails and newsletters speak these; English is the default and has no URL prefix
 # (/fr/…, /es/… for the others, see coalition/urls.py and coalition/i18n.py). The staff side stays in
@@ -281,12 +293,21 @@ LOGIN_REDIRECT_URL = "/dashboard/"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-# English dates and numbers written the British way ("27 November 2026"), as before (coalition/formats/en).
-FORMAT_MODULE_PATH = ["coalition.formats"]
 LANGUAGE_COOKIE_SAMESITE = "Lax"
-TIME_ZONE = "UTC"
+# The secretariat's time zone: pages and forms show and take dates in it; the database and the API keep
+# UTC (USE_TZ). `make run` (scripts/serve.sh) sets Europe/Copenhagen for the demo; UTC otherwise.
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+    raise ImproperlyConfigured(
+        f"TIME_ZONE {TIME_ZONE!r} is not a time zone name (e.g. Europe/Copenhagen)."
+    ) from error
 USE_I18N = True
 USE_TZ = True
+# Day-month-year (coalition/formats: en and en_GB): 27/11/2026, 27 November 2026, 27 Nov 2026, 14:05;
+# French and Spanish use Django's own formats for their locale.
+FORMAT_MODULE_PATH = ["coalition.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -367,6 +388,43 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "campaigns.models.EventParticipant.Role",
         "AffiliationRoleEnum": "members.models.Affiliation.Role",
         "FocalPointRoleEnum": "members.affiliations.serializers.FOCAL_POINT_ROLE_CHOICES",
+    },
+}
+
+# --- Staff workspace (django-unfold) -------------------------------------------------------------------
+# One navigation for every staff page (coalition.site.workspace builds it per user); the custom staff
+# pages extend the admin's base template, so they share it. Assets come from our static files (no CDN).
+UNFOLD = {
+    "SITE_TITLE": COALITION_NAME,
+    "SITE_HEADER": COALITION_NAME,
+    "SITE_SUBHEADER": "Secretariat workspace",
+    "SITE_URL": "/",
+    "SITE_SYMBOL": "diversity_3",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": True,
+    "SHOW_BACK_BUTTON": False,
+    "DASHBOARD_CALLBACK": "coalition.site.dashboard_views.admin_index_callback",
+    "STYLES": [lambda request: static("coalition/workspace.css")],
+    "SCRIPTS": [lambda request: static("coalition/workspace.js")],
+    "COLORS": {
+        "primary": {
+            "50": "oklch(97.9% .021 166.113)",
+            "100": "oklch(95% .052 163.051)",
+            "200": "oklch(90.5% .093 164.15)",
+            "300": "oklch(84.5% .143 164.978)",
+            "400": "oklch(76.5% .177 163.223)",
+            "500": "oklch(69.6% .17 162.48)",
+            "600": "oklch(52% .13 162.48)",
+            "700": "oklch(45% .11 163.225)",
+            "800": "oklch(40% .09 164.15)",
+            "900": "oklch(37.8% .077 168.94)",
+            "950": "oklch(26.2% .051 172.552)",
+        },
+    },
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": "coalition.site.workspace.is_secretariat_admin",
+        "navigation": "coalition.site.workspace.sidebar_navigation",
     },
 }
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
+from unfold.admin import ModelAdmin
 
 from coalition.api_tokens import api_token_can_revoke, api_token_create, api_token_prefix, api_token_revoke
 from coalition.groups import SECRETARIAT_ADMIN
@@ -33,7 +34,7 @@ TokenProxy.__str__ = lambda self: api_token_prefix(key=self.key)  # type: ignore
 
 
 @admin.register(TokenProxy)
-class ApiTokenAdmin(TokenAdmin):
+class ApiTokenAdmin(TokenAdmin, ModelAdmin):
     list_display = ("user", "key_prefix", "created")
     fields = ("user", "key_prefix", "created")
     readonly_fields = ("user", "key_prefix", "created")

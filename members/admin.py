@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,7 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin
 
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
 from coalition.pagination import EstimatedCountPaginator
@@ -29,7 +32,9 @@ from members.climate import selectors as climate_selectors
 from members.climate.admin import CLIMATE_INTEGRITY_FIELDS, CLIMATE_INTEGRITY_HELP  # and their admin
 from members.dues import admin as dues_admin  # noqa: F401  registers invoices and payments
 from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
+from members.imports import admin as imports_admin  # noqa: F401  registers import jobs (read only)
 from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.profile import organisation_profile_context
 from members.selectors import organisation_timeline
 from members.services import commitment_create, commitment_update, engagement_create, membership_start
 
@@ -70,11 +75,17 @@ class CurrentMembershipStatusFilter(admin.SimpleListFilter):
     parameter_name = "membership_status"
 
     def lookups(self, request, model_admin):
-        return [*((s.value, s.label) for s in Membership.CURRENT_STATUSES), ("none", "No current membership")]
+        return [
+            ("good_standing", "In good standing (active or grace)"),
+            *((s.value, s.label) for s in Membership.CURRENT_STATUSES),
+            ("none", "No current membership"),
+        ]
 
     def queryset(self, request, queryset):
         # The organisation's denormalised, indexed copy of its membership's status (current, else latest).
         value = self.value()
+        if value == "good_standing":
+            return queryset.in_good_standing()
         if value == "none":
             return queryset.exclude(membership_status__in=Membership.CURRENT_STATUSES)
         if value:
@@ -145,14 +156,14 @@ class ContactForm(ServiceModelForm):
             services.contact_validate(contact=instance)
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(TabularInline):
     model = Contact
     form = ContactForm
     extra = 0
     fields = ("name", "email", "phone", "job_title", "is_primary", "preferred_language")
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(TabularInline):
     """Read-only here: a membership is opened with its own form (which applies the tier's rules)."""
 
     model = Membership
@@ -170,14 +181,14 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("tier")
 
 
-class CommitmentInline(admin.TabularInline):
+class CommitmentInline(TabularInline):
     model = Commitment
     extra = 0
     fields = ("kind", "title", "target_year", "reduction_percent", "baseline_year", "status", "is_interim")
     show_change_link = True
 
 
-class EngagementInline(admin.TabularInline):
+class EngagementInline(TabularInline):
     model = Engagement
     extra = 0
     fields = ("occurred_at", "kind", "summary")
@@ -196,7 +207,7 @@ def _form_fields(form, allowed) -> dict[str, Any]:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     form = OrganisationForm
     list_display = (
         "name",
@@ -245,12 +256,50 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         organisation = self.get_object(request, object_id)
+        if (
+            organisation is not None
+            and request.method == "GET"
+            and "edit" not in request.GET
+            and IS_POPUP_VAR not in request.GET
+            and self.has_view_permission(request, organisation)
+        ):
+            return self.profile_view(request, organisation)
         if organisation is not None:
             extra_context["timeline"] = organisation_timeline(organisation=organisation, limit=TIMELINE_LIMIT)
             extra_context["timeline_limit"] = TIMELINE_LIMIT
             extra_context.update(affiliations_admin.organisation_relationships(organisation=organisation))
             extra_context["climate"] = climate_selectors.organisation_climate(organisation=organisation)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def profile_view(self, request, organisation: Organisation) -> TemplateResponse:
+        """The read-only summary with tabs; the form is one click away ("Edit")."""
+        may_act = request.user.has_perm("members.change_membership")
+        actions = [(name, label) for name, (label, _, _) in MEMBERSHIP_ACTIONS.items()] if may_act else []
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": organisation,
+            "title": organisation.name,
+            "has_change_permission": self.has_change_permission(request, organisation),
+            "edit_url": reverse("admin:members_organisation_change", args=[organisation.pk]) + "?edit=1",
+            "history_url": reverse("admin:members_organisation_history", args=[organisation.pk]),
+            **organisation_profile_context(
+                organisation=organisation, request=request, membership_actions=actions
+            ),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/members/organisation/profile.html", context)
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        # "Save and continue editing" stays on the form, not the profile.
+        if (
+            "_continue" in request.POST
+            and isinstance(response, HttpResponseRedirect)
+            and "edit=" not in response.url
+        ):
+            response["Location"] = response.url + ("&" if "?" in response.url else "?") + "edit=1"
+        return response
 
     def save_model(self, request, obj, form, change):
         fields = _form_fields(form, services.ORGANISATION_FIELDS)
@@ -373,7 +422,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class ContactAdmin(CoalitionExportMixin, ModelAdmin):
     form = ContactForm
     list_display = ("name", "organisation", "email", "job_title", "is_primary")
     list_filter = ("is_primary", "organisation__kind", ("organisation__country", AllCountriesFilter))
@@ -399,7 +448,7 @@ class ContactAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(MembershipTier)
-class MembershipTierAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class MembershipTierAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = (
         "name",
         "annual_fee",
@@ -559,7 +608,7 @@ def _membership_action(name: str):
 
 
 @admin.register(Membership)
-class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = (
         "organisation",
         "tier",
@@ -580,7 +629,7 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
         ("organisation__country", AllCountriesFilter),
     )
     search_fields = ("organisation__name", "organisation__website_domain")
-    autocomplete_fields = ("organisation",)
+    autocomplete_fields = ("organisation", "tier")
     list_select_related = ("organisation", "tier")
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -640,7 +689,7 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin):
+class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = (
         "organisation",
         "kind",
@@ -694,7 +743,7 @@ class EngagementForm(ServiceModelForm):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EngagementAdmin(CoalitionExportMixin, ModelAdmin):
     form = EngagementForm
     list_display = ("occurred_at", "organisation", "kind", "summary")
     list_filter = (

@@ -8,6 +8,7 @@ one, so an exported sheet can be edited and imported back; other models get ever
 
 from import_export.admin import ExportActionMixin
 from import_export.resources import modelresource_factory
+from unfold.contrib.import_export.forms import ExportForm
 
 from coalition.exports import CSV, XLSX
 from members.imports.services import importable_for_model
@@ -16,6 +17,7 @@ from members.imports.services import importable_for_model
 class CoalitionExportMixin(ExportActionMixin):
     formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
+    export_form_class = ExportForm  # unfold's widgets on the export page
 
     def has_export_permission(self, request) -> bool:
         return self.has_view_permission(request)

@@ -16,8 +16,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
+from unfold.admin import ModelAdmin
 
 from coalition import scheduler
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.models import Organisation
@@ -78,7 +80,7 @@ OUTCOME_STATUSES = (
 
 
 @admin.register(Topic)
-class TopicAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class TopicAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["name", "slug", "public", "default", "sort_order", "subscriber_count"]
     list_editable = ["public", "default", "sort_order"]
     prepopulated_fields = {"slug": ["name"]}
@@ -101,7 +103,7 @@ class TopicAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(ConsentWording)
-class ConsentWordingAdmin(admin.ModelAdmin):
+class ConsentWordingAdmin(ModelAdmin):
     list_display = ["version", "text", "created_at"]
     readonly_fields = ["version"]
 
@@ -114,7 +116,7 @@ class ConsentWordingAdmin(admin.ModelAdmin):
         obj.pk, obj.version = created.pk, created.version
 
 
-class ConsentInline(admin.TabularInline):
+class ConsentInline(TabularInline):
     model = ConsentRecord
     extra = 0
     can_delete = False
@@ -135,12 +137,12 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["email", "name", "status", "topic_list", "organisation", "confirmed_at"]
     list_filter = ["status", "topics"]
     search_fields = ["email", "name"]
     list_select_related = ["contact__organisation"]
-    raw_id_fields = ["contact"]
+    autocomplete_fields = ["contact"]
     filter_horizontal = ["topics"]
     readonly_fields = ["status", "confirmed_at", "status_changed_at", "key", "created_at"]
     inlines = [ConsentInline]
@@ -288,7 +290,7 @@ class NewsletterAdminForm(forms.ModelForm):
 
 
 @admin.register(NewsletterTranslation)
-class NewsletterTranslationAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class NewsletterTranslationAdmin(CoalitionExportMixin, ModelAdmin):
     """The newsletter in other languages (its own fields are the English version); a page of its own, so
     the newsletter's editor form is unchanged. Saved and deleted through the newsletter services."""
 
@@ -296,7 +298,7 @@ class NewsletterTranslationAdmin(CoalitionExportMixin, admin.ModelAdmin):
     list_filter = ["language"]
     list_select_related = ["newsletter"]
     search_fields = ["subject", "newsletter__subject"]
-    raw_id_fields = ["newsletter"]
+    autocomplete_fields = ["newsletter"]
     fields = ["newsletter", "language", "subject", "preheader", "body_markdown"]
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
@@ -333,7 +335,7 @@ class NewsletterTranslationAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Newsletter)
-class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class NewsletterAdmin(CoalitionExportMixin, ModelAdmin):
     form = NewsletterAdminForm
     resource_classes = [NewsletterResource]
     list_display = ["subject", "kind", "status", "scheduled_at", "started_at", "progress_bar"]
@@ -619,11 +621,12 @@ class NewsletterAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class DeliveryAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["id", "newsletter", "subscriber", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "newsletter"]
     list_select_related = ["newsletter", "subscriber"]
     search_fields = ["subscriber__email"]
+    autocomplete_fields = ["subscriber"]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
@@ -634,11 +637,12 @@ class DeliveryAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(BounceEvent)
-class BounceEventAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class BounceEventAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["subscriber", "kind", "provider", "occurred_at", "description"]
     list_filter = ["kind", "provider"]
     list_select_related = ["subscriber"]
     search_fields = ["subscriber__email"]
+    autocomplete_fields = ["subscriber"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -10,6 +10,12 @@ class NewslettersConfig(AppConfig):
 
         register_hooks()
 
+        from coalition import hooks
+        from newsletters.profile import organisation_profile_subscriptions
+
+        # The organisation profile's Subscriptions tab.
+        hooks.register("organisation_profile", organisation_profile_subscriptions)
+
         from members.imports.services import importable_register
         from newsletters.resources import SubscriberResource
 

@@ -10,6 +10,8 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 # Links in emails follow the address served here unless SITE_URL says otherwise (coalition/settings.py).
 export HOST="$host" PORT="$port"
+# The demo secretariat sits in Copenhagen: staff pages show its local time (storage and the API keep UTC).
+export TIME_ZONE="${TIME_ZONE:-Europe/Copenhagen}"
 mkdir -p var
 if [ -n "${REDIS_URL:-}" ]; then
   "$bin/celery" -A coalition worker -l INFO --concurrency 2 >var/worker.log 2>&1 & pids+=($!)

@@ -2,13 +2,14 @@
 
 from django.contrib import admin
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin
 
 from coalition.models import OutboundEmail
 from coalition.outbox import services
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(ModelAdmin):
     list_display = ("created_at", "kind", "to", "subject", "status", "attempts", "sent_at")
     list_filter = ("status", "kind")
     search_fields = ("to", "subject", "kind", "dedupe_key")

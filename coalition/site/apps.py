@@ -7,3 +7,9 @@ class SiteConfig(AppConfig):
     name = "coalition.site"
     label = "coalition_site"
     verbose_name = "Site"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        # The admin's index is the dashboard (UNFOLD["DASHBOARD_CALLBACK"] fills in its figures).
+        admin.site.index_template = "coalition/dashboard.html"

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
 from members.admin_export import CoalitionExportMixin
 from members.affiliations import selectors, services
@@ -63,7 +64,7 @@ class AffiliationForm(forms.ModelForm):
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class AffiliationAdmin(CoalitionExportMixin, ModelAdmin):
     form = AffiliationForm
     list_display = ("contact", "organisation", "role", "job_title", "start_on", "end_on", "is_primary")
     list_filter = ("role", "is_primary", ("end_on", admin.EmptyFieldListFilter))

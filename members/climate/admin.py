@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from unfold.admin import ModelAdmin
 
 from members.admin_export import CoalitionExportMixin
 from members.climate import discrepancies
@@ -19,7 +20,7 @@ CLIMATE_INTEGRITY_HELP = gettext_lazy(
 
 
 @admin.register(NdcSubmission)
-class NdcSubmissionAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class NdcSubmissionAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ("party", "title", "round", "status", "submitted_on", "language", "net_negative_flagged")
     list_filter = ("round", "status", "net_negative_flagged")
     search_fields = ("party", "party_code", "title")
@@ -31,7 +32,7 @@ class NdcSubmissionAdmin(CoalitionExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Discrepancy)
-class DiscrepancyAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class DiscrepancyAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ("summary", "status", "created_at", "resolved_by")
     list_filter = ("status", "source")
     search_fields = ("organisation__name", "summary")

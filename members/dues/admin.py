@@ -12,7 +12,9 @@ from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.dues import selectors, services
@@ -20,7 +22,7 @@ from members.dues.pdf import invoice_pdf
 from members.models import Invoice, Payment
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(TabularInline):
     model = Payment
     extra = 0
     fields = ("paid_on", "amount", "currency", "method", "reference", "recorded_by")
@@ -32,7 +34,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class InvoiceAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ("__str__", "organisation", "tier", "issued_on", "due_on", "amount", "currency", "status")
     list_filter = ("status", "currency", "tier")
     search_fields = ("organisation__name", "bill_to")
@@ -128,7 +130,7 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class PaymentAdmin(CoalitionExportMixin, ModelAdmin):
     form = PaymentForm
     list_display = ("invoice", "paid_on", "amount", "currency", "method", "reference", "recorded_by")
     list_filter = ("method", "currency")

@@ -6,13 +6,16 @@ and changes nothing (the service raises ``InvalidTransition``).
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin
 
+from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.enquiries import services
@@ -38,7 +41,7 @@ APPLICATION_FIELDS = [
 ]
 
 
-class EnquiryNoteInline(admin.TabularInline):
+class EnquiryNoteInline(TabularInline):
     model = EnquiryNote
     extra = 1
     fields = ["body", "author", "created_at"]
@@ -53,7 +56,7 @@ class EnquiryNoteInline(admin.TabularInline):
         return False
 
 
-class EnquiryTransitionInline(admin.TabularInline):
+class EnquiryTransitionInline(TabularInline):
     model = EnquiryTransition
     extra = 0
     fields = ["at", "from_status", "to_status", "by", "by_applicant", "note"]
@@ -95,9 +98,10 @@ class ApproveForm(forms.Form):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.all(),
         required=False,
-        widget=forms.NumberInput,
-        label="ID of the existing organisation to link (if 'another organisation')",
-        error_messages={"invalid_choice": "There is no organisation with this ID."},
+        # Picked by name: type "Den", choose "Denmark" (the admin's organisation search).
+        widget=AutocompleteSelect(Enquiry._meta.get_field("suggested_organisation"), admin.site),
+        label="Existing organisation to link (if 'another organisation'): type part of its name",
+        error_messages={"invalid_choice": "Choose an organisation from the list."},
     )
     tier = forms.ModelChoiceField(queryset=MembershipTier.objects.all(), label="Membership tier")
 
@@ -106,7 +110,7 @@ class ApproveForm(forms.Form):
         choices = []
         if enquiry.suggested_organisation_id:
             choices.append((self.LINK, f"Link the suggested match: {enquiry.suggested_organisation}"))
-        choices.append((self.OTHER, "Link another existing organisation (give its ID)"))
+        choices.append((self.OTHER, "Link another existing organisation (choose it by name)"))
         if enquiry.organisation_kind == Organisation.Kind.COUNTRY:
             choices.append((self.CREATE, "Create the country record (an existing one is always linked)"))
         else:
@@ -118,7 +122,7 @@ class ApproveForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("choice") == self.OTHER and not cleaned.get("organisation"):
-            self.add_error("organisation", "Give the ID of the organisation to link.")
+            self.add_error("organisation", "Choose the organisation to link.")
         return cleaned
 
 
@@ -133,7 +137,7 @@ PIPELINE = {
 
 
 @admin.register(Enquiry)
-class EnquiryAdmin(CoalitionExportMixin, admin.ModelAdmin):
+class EnquiryAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = [
         "organisation_name",
         "organisation_kind",
@@ -146,6 +150,7 @@ class EnquiryAdmin(CoalitionExportMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "organisation_kind", "source", "assignee", "requested_tier"]
     search_fields = ["organisation_name", "email", "contact_name", "website"]
+    autocomplete_fields = ["requested_tier"]
     list_select_related = ["assignee", "requested_tier"]
     date_hierarchy = "created_at"
     inlines = [EnquiryNoteInline, EnquiryTransitionInline]

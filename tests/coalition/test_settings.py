@@ -145,3 +145,15 @@ def test_a_plain_http_site_url_in_production_is_reported(tmp_path):
         SITE_URL="http://crm.example.org",
     )
     assert "coalition.W001" in result.stdout + result.stderr
+
+
+def test_the_time_zone_comes_from_the_environment_and_utc_is_the_default(tmp_path):
+    code = "from django.conf import settings; print(settings.TIME_ZONE, settings.USE_TZ)"
+    assert _manage("shell", "-c", code, tmp_path=tmp_path).stdout.split()[-2:] == ["UTC", "True"]
+    copenhagen = _manage("shell", "-c", code, tmp_path=tmp_path, TIME_ZONE="Europe/Copenhagen")
+    assert copenhagen.stdout.split()[-2:] == ["Europe/Copenhagen", "True"]
+
+
+def test_an_unknown_time_zone_is_refused_with_a_clear_message(tmp_path):
+    result = _manage("check", tmp_path=tmp_path, TIME_ZONE="Europe/Atlantis")
+    assert result.returncode != 0 and "TIME_ZONE 'Europe/Atlantis' is not a time zone name" in result.stderr

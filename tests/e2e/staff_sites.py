@@ -146,5 +146,5 @@ def log_in(page, site) -> None:
     page.goto(f"{site.url}/admin/login/")
     page.fill("[name=username]", STAFF_USERNAME)
     page.fill("[name=password]", STAFF_PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url("**/admin/")

@@ -16,7 +16,7 @@ def _log_in(page, live_server, user) -> None:
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("[name=username]", user.username)
     page.fill("[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
 
 
 def _choose(page, field: str, search: str, option: str | None = None) -> None:
@@ -46,7 +46,7 @@ def test_staff_record_payments_and_the_fee_first_membership_becomes_active(page,
         page.fill("[name=amount]", amount)
         page.fill("[name=reference]", f"SEPA {amount}")
         page.shots(f"payment-{amount}")
-        page.click("input[name=_save]")
+        page.click("[name=_save]")
         page.wait_for_url("**/admin/members/payment/")
 
     invoice.refresh_from_db()
@@ -66,7 +66,7 @@ def test_staff_move_a_person_and_both_organisation_pages_show_them(page, live_se
     _log_in(page, live_server, staff_user)
     page.goto(f"{live_server.url}/admin/members/contact/{anna.pk}/change/")
     _choose(page, "organisation", "Danish Energy Agency")
-    page.click("input[name=_save]")
+    page.click("[name=_save]")
     page.wait_for_url("**/admin/members/contact/")
 
     page.goto(f"{live_server.url}/admin/members/organisation/{ministry.pk}/change/")

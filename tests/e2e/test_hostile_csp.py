@@ -36,7 +36,7 @@ def test_public_and_staff_pages_run_their_scripts_and_report_no_violation(page, 
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("[name=username]", admin_user.username)
     page.fill("[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url("**/admin/")
     for path in [
         "/dashboard/",

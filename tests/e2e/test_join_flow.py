@@ -44,7 +44,7 @@ def test_an_applicant_joins_is_approved_and_appears_in_the_member_directory(
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("[name=username]", admin_user.username)
     page.fill("[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.goto(f"{live_server.url}/admin/members/enquiry/{enquiry.pk}/change/")
     page.shots("admin-enquiry")
     page.goto(f"{live_server.url}/admin/members/enquiry/{enquiry.pk}/pipeline/approve/")

@@ -89,7 +89,7 @@ def test_a_newsletter_is_tested_unsaved_sent_and_watched_to_100_percent(site, pa
     (test,) = wait_for_messages(site, lambda m: "editor@secretariat" in str(m["To"]), 1)
     assert test["Subject"] == "[Test] Removals briefing, edited"
 
-    page.click("input[name=_continue]")
+    page.click("[name=_continue]")
     page.wait_for_selector("#nl-send")
     page.click("#nl-send button[type=submit]")
     page.wait_for_selector("#newsletter-status:has-text('Sent')", timeout=90_000)
@@ -188,7 +188,7 @@ def _import(page, site, tmp_path, mode: str) -> None:
     page.select_option("[name=resource]", "organisations")
     page.set_input_files("[name=file]", str(path))
     page.check(f"[name=mode][value={mode}]")
-    page.click("form button[type=submit]")
+    page.click("#content form button[type=submit]")
     page.wait_for_selector("text=What importing this file would do")
     page.shots(f"{site.name}-preview-{mode}")
 
@@ -252,7 +252,10 @@ def test_an_enquiry_is_approved_linking_an_existing_organisation(site, page):
     log_in(page, site)
     page.goto(f"{site.url}/admin/members/enquiry/{ids['enquiry']}/pipeline/approve/")
     page.check("[name=choice][value=other]")
-    page.fill("[name=organisation]", str(ids["org"]))
+    # Chosen by name in the organisation picker (select2 over the admin's autocomplete).
+    page.click("#id_organisation + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "Ocean Alkalinity")
+    page.click(f".select2-results__option:has-text('Ocean Alkalinity Lab {site.name}')")
     page.select_option("[name=tier]", str(ids["tier"]))
     page.shots(f"{site.name}-approve-form")
     page.click("form input[type=submit]")

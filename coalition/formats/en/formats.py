@@ -1,6 +1,6 @@
-"""English as written in the UK ("27 November 2026", 24-hour times), for LANGUAGE_CODE "en"."""
+"""English (LANGUAGE_CODE "en"): the day-month-year formats of en_GB here, with dates in full
+("27 November 2026") as the public pages and emails have always written them."""
 
-from django.conf.locale.en_GB.formats import *  # noqa: F403
+from coalition.formats.en_GB.formats import *  # noqa: F403
 
-# Dates in full, as the public pages and emails have always written them ("27 November 2026").
 DATE_FORMAT = "j F Y"

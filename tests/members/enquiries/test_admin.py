@@ -76,16 +76,13 @@ def test_approving_in_the_admin_can_create_a_new_organisation(staff_client):
     assert enquiry.organisation.name == "Newcomer" and enquiry.organisation != suggested
 
 
-def test_approving_in_the_admin_can_link_another_organisation_by_id(staff_client):
+def test_approving_in_the_admin_can_link_another_organisation_chosen_in_the_picker(staff_client):
     other = OrganisationFactory()
     enquiry = EnquiryFactory()
     response = staff_client.post(
         _step(enquiry, "approve"), {"choice": "other", "tier": enquiry.requested_tier_id}
     )
-    assert (
-        response.status_code == 200
-        and "Give the ID of the organisation to link." in response.content.decode()
-    )
+    assert response.status_code == 200 and "Choose the organisation to link." in response.content.decode()
     staff_client.post(
         _step(enquiry, "approve"),
         {"choice": "other", "organisation": other.pk, "tier": enquiry.requested_tier_id},

@@ -1,0 +1,34 @@
+// Names for the admin's autocomplete pickers (select2): its combobox takes no label from the <select> it
+// replaces, so screen readers announce an unnamed box. Give each one its field's label (or the select's
+// aria-label, set for inline cells), including pickers added later (a new inline row).
+(function () {
+  "use strict";
+  function nameOf(select) {
+    var label = select.id && document.querySelector('label[for="' + select.id + '"]');
+    var text = label ? label.textContent : select.getAttribute("aria-label") || select.name || "";
+    return text.replace(/\*/g, "").replace(/\s+/g, " ").trim();
+  }
+  function labelPickers(root) {
+    var boxes = (root || document).querySelectorAll(".select2-selection[role=combobox]");
+    boxes.forEach(function (box) {
+      if (box.getAttribute("aria-label")) return;
+      var container = box.closest(".select2");
+      var select = container && container.previousElementSibling;
+      if (select && select.tagName === "SELECT") {
+        var name = nameOf(select);
+        if (name) {
+          box.setAttribute("aria-label", name);
+          var shown = box.querySelector(".select2-selection__rendered");
+          if (shown) shown.setAttribute("aria-label", name);
+        }
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    labelPickers(document);
+    new MutationObserver(function () { labelPickers(document); }).observe(document.body, {
+      childList: true,
+      subtree: true,
+    });
+  });
+})();
