@@ -86,7 +86,9 @@ def test_a_french_speaking_visitor_subscribes_confirms_chooses_topics_and_leaves
     progress, _ = Topic.objects.get_or_create(
         slug="progress-updates", defaults={"name": "Progress updates", "public": True}
     )
-    Topic.objects.filter(pk=progress.pk).update(public=True)
+    Topic.objects.filter(pk=progress.pk).update(
+        public=True, name_translations={"fr": "Points d'étape", "es": "Informes de avance"}
+    )
     Topic.objects.create(slug="events", name="Events and webinars", public=True)
     page = page_in("fr-FR")
 
