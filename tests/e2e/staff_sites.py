@@ -15,6 +15,7 @@ import contextlib
 import email
 import email.policy
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -148,3 +149,20 @@ def log_in(page, site) -> None:
     page.fill("[name=password]", STAFF_PASSWORD)
     page.click("#login-form [type=submit]")
     page.wait_for_url("**/admin/")
+
+
+# UPDATE_DOCS_SCREENSHOTS=1 refreshes the README's screenshots (docs/screenshots/, 1,280 px, small PNGs).
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def docs_screenshot(page, name: str) -> None:
+    if not os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
+        return
+    from PIL import Image
+
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    path = DOCS_SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    # A 64-colour palette keeps each image small enough to commit.
+    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)

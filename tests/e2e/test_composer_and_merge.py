@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.staff_sites import PostgresSite, log_in, wait_for_messages
+from tests.e2e.staff_sites import PostgresSite, docs_screenshot, log_in, wait_for_messages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -108,6 +108,7 @@ def test_the_composer_previews_as_staff_type_counts_the_audience_tests_to_me_and
     page.check(f"[name=topics][value='{finance.pk}']")
     expect(page.locator("#composer-audience")).to_have_text("Goes to 5 confirmed subscribers.")
     page.shots("composer-edited")
+    docs_screenshot(page, "composer")
 
     # "Send test to me": the unsaved form, to the signed-in staff member, through the SMTP sink.
     page.click("#nl-test-me button[type=submit]")
@@ -125,7 +126,7 @@ def test_the_composer_previews_as_staff_type_counts_the_audience_tests_to_me_and
     _no_serious_accessibility_violations(page)
 
     # Save, then confirm and send: the confirmation shows the audience size.
-    page.click("input[name=_continue]")
+    page.click("[name=_continue]")
     page.wait_for_selector("#nl-review")
     page.click("#nl-review")
     expect(page.locator("#confirm-audience")).to_have_text("5")

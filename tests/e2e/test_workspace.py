@@ -4,7 +4,6 @@ the way; an enquiry is approved by typing "Den" and choosing Denmark; an event p
 name. Every page fits 1,280 and 390 px without horizontal scrolling (screenshots in
 tests/e2e/screenshots/), and axe-core finds no serious or critical violation on the main pages."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.staff_sites import docs_screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,21 +31,6 @@ TOOLS = {
     "Dashboard": "/dashboard/",
 }
 SERIOUS = {"serious", "critical"}
-# UPDATE_DOCS_SCREENSHOTS=1 refreshes the README's screenshots (docs/screenshots/, 1,280 px, small PNGs).
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def _docs_screenshot(page, name: str) -> None:
-    if not os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
-        return
-    from PIL import Image
-
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    path = DOCS_SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    # A 64-colour palette keeps each image small enough to commit.
-    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
 
 
 @pytest.fixture
@@ -130,9 +115,9 @@ def test_denmarks_profile_shows_membership_both_commitments_and_the_timeline_wit
     demo.load(profile="gone")
     denmark = Organisation.objects.get(kind="country", country="DK")
     _log_in(page, staff_site, admin_user)
-    _docs_screenshot(page, "dashboard")
+    docs_screenshot(page, "dashboard")
     page.goto(f"{staff_site.url}/admin/members/organisation/{denmark.pk}/change/")
-    _docs_screenshot(page, "profile")
+    docs_screenshot(page, "profile")
 
     assert page.locator("#organisation_form, textarea, input[name=name]").count() == 0
     membership = page.locator("#profile-membership")
