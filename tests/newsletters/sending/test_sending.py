@@ -133,7 +133,7 @@ def test_a_claim_taken_back_by_the_sweep_is_not_sent_by_the_old_worker(topic, ma
         claim=claim,
         rows=rows,
         rendered=services.newsletter_rendered(newsletter=newsletter),
-        conn=batches._Connection(),
+        conn=batches._Connections(),
     )
     # The worker stalled; the sweep gave its rows to someone else before its next tick.
     Delivery.objects.update(claim=uuid.uuid4())
