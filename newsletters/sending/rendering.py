@@ -210,9 +210,9 @@ def _crlf(value: str) -> str:
 
 
 def _qp(value: str) -> bytes:
-    # binascii's quoted-printable (C) keeps CRLF line ends and soft-breaks at 76 columns; the email
-    # package's pure-Python encoder was a third of the worker's time.
-    return binascii.b2a_qp(_crlf(value).encode("utf-8"))
+    """``value`` (CRLF line ends) as quoted-printable. binascii's encoder (C) keeps the CRLFs and
+    soft-breaks at 76 columns; the email package's pure-Python one was a third of the worker's time."""
+    return binascii.b2a_qp(value.encode("utf-8"))
 
 
 class MessageSkeleton:
@@ -229,8 +229,9 @@ class MessageSkeleton:
         self.from_email = settings.NEWSLETTER_FROM_EMAIL
         self.host = _host()
         self.boundary = f"==coalition.{uuid.uuid4().hex}=="
-        self.text = _PLACEHOLDERS.split(rendered.text)
-        self.html = _PLACEHOLDERS.split(rendered.html)
+        # CRLF once here: the values filled in per recipient hold no line breaks.
+        self.text = _PLACEHOLDERS.split(_crlf(rendered.text))
+        self.html = _PLACEHOLDERS.split(_crlf(rendered.html))
         _, subject = forbid_multi_line_headers("Subject", rendered.subject, "utf-8")
         _, from_header = forbid_multi_line_headers("From", self.from_email, "utf-8")
         self.envelope_from = sanitize_address(self.from_email, "utf-8")
