@@ -1,9 +1,12 @@
 """Import throughput: the spreadsheet import service against a plain PostgreSQL COPY of the same file.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coalition .venv/bin/python bench/import.py [--rows 100000]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/coalition_bench_import \
+        .venv/bin/python bench/import.py [--rows 100000] [--tracker-rows 0]
 
-Works in a scratch database (``<name>_bench_import``, created and migrated here, dropped afterwards unless
-``--keep``), so the figures never touch real data. It writes one CSV of organisations (companies with
+Works in a scratch database, created fresh and migrated here and dropped afterwards unless ``--keep``: the
+database ``BENCH_DATABASE_URL`` names (dropped first if it exists: never point it at real data), or, without
+it, ``<name>_bench_import`` beside ``DATABASE_URL``'s database. The figures never touch real data.
+It writes one CSV of organisations (companies with
 websites, NGOs without, 1 % bad rows, and 1 % of rows matching records that already exist), then:
 
 1. imports it through ``members.imports.services.import_run`` (the path of staff uploads and the Celery task):
@@ -127,19 +130,24 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--tracker-rows", type=int, default=5_000, help="rows of the generated tracker file")
+    parser.add_argument(
+        "--tracker-rows", type=int, default=5_000, help="rows of the generated tracker file (0: skip it)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
+    bench_url = os.environ.get("BENCH_DATABASE_URL", "")
+    url = bench_url or os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit(
-            "Set DATABASE_URL to a PostgreSQL server (the bench creates its own scratch database there)."
+            "Set BENCH_DATABASE_URL (the scratch database itself) or DATABASE_URL (a PostgreSQL server; the "
+            "bench creates <name>_bench_import there) to a PostgreSQL URL."
         )
     import psycopg2
 
     parts = urlsplit(url)
-    scratch = f"{parts.path.lstrip('/') or 'coalition'}_bench_import"
+    name = parts.path.lstrip("/") or "coalition"
+    scratch = name if bench_url else f"{name}_bench_import"
     # CREATE/DROP DATABASE from the maintenance database: the named one need not exist.
     admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
     admin.autocommit = True
@@ -207,6 +215,8 @@ def main() -> None:
 
         from members.climate.tracker import Create, tracker_import
 
+        if not args.tracker_rows:
+            return
         tracker_content = build_tracker_csv(args.tracker_rows)
         for label in ("import_tracker", "again (no change)"):
             started = time.perf_counter()

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -234,7 +234,8 @@ class MessageSkeleton:
         self.html = _PLACEHOLDERS.split(_crlf(rendered.html))
         _, subject = forbid_multi_line_headers("Subject", rendered.subject, "utf-8")
         _, from_header = forbid_multi_line_headers("From", self.from_email, "utf-8")
-        self.envelope_from = sanitize_address(self.from_email, "utf-8")
+        # The bare address for MAIL FROM: smtplib would parse the display name out of it per message.
+        self.envelope_from = parseaddr(sanitize_address(self.from_email, "utf-8"))[1]
         self.head = _crlf(
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"\n'
             "MIME-Version: 1.0\n"
