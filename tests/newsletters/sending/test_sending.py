@@ -1,5 +1,7 @@
 """The send pipeline run in this process against the SMTP sink (worker tests are in test_worker_*.py)."""
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -98,6 +100,50 @@ def test_every_recipient_gets_one_personalised_message_and_the_newsletter_ends_s
     newsletter.refresh_from_db()
     assert newsletter.status == Newsletter.Status.SENT and newsletter.finished_at
     assert Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.SENT).count() == 23
+
+
+def test_messages_go_out_over_several_connections_at_once_and_unmarked_ones_stay_within_the_bound(
+    topic, mailbox, settings, monkeypatch
+):
+    settings.NEWSLETTER_BATCH_SIZE, settings.NEWSLETTER_CLAIM_SIZE = 60, 30
+    settings.NEWSLETTER_SMTP_CONNECTIONS, settings.NEWSLETTER_MARK_EVERY = 4, 7
+    bulk_subscribers(topic, 60, prefix="overlap")
+    newsletter = NewsletterFactory(topics=[topic])
+    sending.newsletter_send(newsletter=newsletter)
+    lock, state = threading.Lock(), {"now": 0, "most": 0, "submitted": 0, "marked": 0, "worst": 0}
+    real_send, real_submit = batches._Connection.send, batches._Connections.submit
+    real_flush = batches._ClaimSender.flush
+
+    def slow_send(self, message):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            time.sleep(0.01)  # a slow server: round trips overlap only if several are in flight
+            return real_send(self, message)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    def counting_submit(self, message):
+        state["submitted"] += 1
+        # Sent or in flight, and not yet marked: what a kill now could send twice.
+        state["worst"] = max(state["worst"], state["submitted"] - state["marked"])
+        return real_submit(self, message)
+
+    def counting_flush(self):
+        state["marked"] += len(self.pending)
+        return real_flush(self)
+
+    monkeypatch.setattr(batches._Connection, "send", slow_send)
+    monkeypatch.setattr(batches._Connections, "submit", counting_submit)
+    monkeypatch.setattr(batches._ClaimSender, "flush", counting_flush)
+
+    assert run_send_in_process(newsletter) == 60
+    assert len(mailbox.settle(quiet=0.5)) == 60
+    assert 1 < state["most"] <= 4
+    assert state["worst"] <= 7
+    assert Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.SENT).count() == 60
 
 
 def test_running_the_same_batch_twice_sends_nothing_twice(topic, mailbox):
