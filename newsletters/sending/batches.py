@@ -3,6 +3,7 @@
 import collections
 import logging
 import queue
+import re
 import smtplib
 import time
 import uuid
@@ -35,6 +36,57 @@ BATCH_TIME_BUDGET_SECONDS = 240
 # --- The batch loop ------------------------------------------------------------------------------------
 
 
+_PLAIN_ADDRESS = re.compile(r"[^\s\"<>()\[\],;:\\@]+@[^\s\"<>()\[\],;:\\@]+")
+
+
+def _envelope_address(address: str) -> str:
+    return f"<{address}>" if _PLAIN_ADDRESS.fullmatch(address) else smtplib.quoteaddr(address)
+
+
+def _after_refusal(smtp: smtplib.SMTP, code: int) -> None:
+    # As smtplib does: 421 means the server is closing the channel; otherwise reset the transaction.
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
+
+
+def _sendmail(smtp: smtplib.SMTP, message: rendering.RawMessage) -> None:
+    """``smtplib.SMTP.sendmail`` for the skeleton's bytes (CRLF line ends throughout): the same commands,
+    the same replies read, the same exceptions raised and the same RSET/close after a refusal, without
+    parsing plain addresses again and with the body dot-stuffed by one bytes replace instead of a regular
+    expression over the whole message (those were a tenth of the worker's time per message)."""
+    smtp.ehlo_or_helo_if_needed()
+    size = f" size={len(message.data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    smtp.putcmd("mail", f"FROM:{_envelope_address(message.from_email)}{size}")
+    code, reply = smtp.getreply()
+    if code != 250:
+        _after_refusal(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, message.from_email)
+    refused = {}
+    for recipient in message.recipients:
+        smtp.putcmd("rcpt", f"TO:{_envelope_address(recipient)}")
+        code, reply = smtp.getreply()
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+        if code == 421:
+            smtp.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+    if len(refused) == len(message.recipients):
+        smtp._rset()
+        raise smtplib.SMTPRecipientsRefused(refused)
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    # A line starting with a dot gets a second one (RFC 5321 4.5.2); the message ends with CRLF.
+    smtp.send(message.data.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        _after_refusal(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
 class _Connection:
     """One SMTP connection, reopened after an error breaks it (``reset``).
 
@@ -56,7 +108,7 @@ class _Connection:
         if isinstance(message, rendering.RawMessage):
             if self.backend.connection is None:
                 raise smtplib.SMTPServerDisconnected("The connection is closed.")
-            self.backend.connection.sendmail(message.from_email, list(message.recipients), message.data)
+            _sendmail(self.backend.connection, message)
             return
         message.connection = self.backend
         self.backend.send_messages([message])

@@ -146,6 +146,18 @@ def test_messages_go_out_over_several_connections_at_once_and_unmarked_ones_stay
     assert Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.SENT).count() == 60
 
 
+def test_a_line_starting_with_a_dot_arrives_intact(topic, mailbox):
+    SubscriberFactory(topics=[topic], email="dots@example.net")
+    newsletter = NewsletterFactory(
+        topics=[topic], body_markdown="First line\n.hidden config line\n..two dots"
+    )
+    sending.newsletter_send(newsletter=newsletter)
+    assert run_send_in_process(newsletter) == 1
+    (message,) = mailbox.settle(quiet=0.3)
+    text = message.get_body(("plain",)).get_content()
+    assert "\n.hidden config line\n..two dots" in text.replace("\r\n", "\n")
+
+
 def test_running_the_same_batch_twice_sends_nothing_twice(topic, mailbox):
     bulk_subscribers(topic, 12, prefix="twice")
     newsletter = NewsletterFactory(topics=[topic])
