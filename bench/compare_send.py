@@ -498,8 +498,10 @@ def main() -> None:
                 received, most = sink.ask("recipients")
                 once = received == args.n and most == 1
                 rates[phase].append(args.n / seconds)
+                cpu = contenders[phase].cpu[-1] / args.n * 1e6
                 print(
-                    f"repetition {rep + 1}  {phase:12} {args.n / seconds:8.0f} messages/s  ({seconds:6.1f} s)"
+                    f"repetition {rep + 1}  {phase:12} {args.n / seconds:8.0f} messages/s  "
+                    f"({seconds:6.1f} s, {cpu:4.0f} µs CPU per message, load {os.getloadavg()[0]:.1f})"
                     f"{'' if once else '  NOT exactly once per recipient'}",
                     flush=True,
                 )
