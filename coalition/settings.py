@@ -492,9 +492,12 @@ LOGGING = {
 NEWSLETTER_RATE_LIMIT = env.float("NEWSLETTER_RATE_LIMIT", default=20.0)
 # Deliveries per batch task, and per claim (the claim is the most a killed worker can leave in doubt).
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=500)
-NEWSLETTER_CLAIM_SIZE = env.int("NEWSLETTER_CLAIM_SIZE", default=20)
-# Sent rows are marked in groups of this many: the most a killed worker process can send twice.
-NEWSLETTER_MARK_EVERY = env.int("NEWSLETTER_MARK_EVERY", default=5)
+NEWSLETTER_CLAIM_SIZE = env.int("NEWSLETTER_CLAIM_SIZE", default=100)
+# Sent rows are marked in groups of up to this many (one UPDATE each): sent-but-unmarked plus in-flight
+# messages never exceed it, so it is the most a killed worker process can send twice.
+NEWSLETTER_MARK_EVERY = env.int("NEWSLETTER_MARK_EVERY", default=50)
+# SMTP connections each batch task keeps open, one thread each, so round trips overlap.
+NEWSLETTER_SMTP_CONNECTIONS = env.int("NEWSLETTER_SMTP_CONNECTIONS", default=4)
 # Batches of one newsletter dispatched at once (more only helps with more worker processes).
 NEWSLETTER_PARALLEL_BATCHES = env.int("NEWSLETTER_PARALLEL_BATCHES", default=4)
 # A claim or batch without progress for this long belongs to a dead worker; the sweep takes it back.

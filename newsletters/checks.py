@@ -18,6 +18,13 @@ def newsletters_settings_check(app_configs, **kwargs):
                 id="newsletters.E002",
             )
         )
+    if not 1 <= settings.NEWSLETTER_SMTP_CONNECTIONS <= 32 or settings.NEWSLETTER_MARK_EVERY < 1:
+        problems.append(
+            Error(
+                "NEWSLETTER_SMTP_CONNECTIONS must be between 1 and 32, NEWSLETTER_MARK_EVERY at least 1.",
+                id="newsletters.E003",
+            )
+        )
     if settings.PRODUCTION and not settings.SITE_URL.startswith("https://"):
         problems.append(
             Warning(

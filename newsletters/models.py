@@ -340,6 +340,11 @@ class Delivery(models.Model):
             ),
             # A batch re-reads its claim on every tick; without this it scans the newsletter's rows.
             models.Index(fields=["claim"], condition=Q(claim__isnull=False), name="delivery_claim_idx"),
+            # A claim takes the first queued rows of a batch's id range: a range scan of this index that
+            # stops at the claim size, where (newsletter, status) reads every queued row of the newsletter.
+            models.Index(
+                fields=["newsletter", "id"], condition=Q(status="queued"), name="delivery_queued_idx"
+            ),
         ]
 
     def __str__(self) -> str:

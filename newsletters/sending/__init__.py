@@ -12,10 +12,14 @@ messages that were in flight)
    stays flat whatever the audience size).
 2. After commit, up to ``NEWSLETTER_PARALLEL_BATCHES`` batches are dispatched as Celery tasks; each batch
    that finishes dispatches the next (``newsletter_advance``).
-3. A batch task (``send_batch_run``) opens ONE SMTP connection and loops: claim up to
-   ``NEWSLETTER_CLAIM_SIZE`` queued rows of its range (``SELECT … FOR UPDATE SKIP LOCKED`` then
-   ``UPDATE … SET status='sending', claim=<uuid>``), and for each row: wait for the global rate limit,
-   personalise, send, and mark rows ``sent`` in groups of ``NEWSLETTER_MARK_EVERY``. Every
+3. A batch task (``send_batch_run``) keeps ``NEWSLETTER_SMTP_CONNECTIONS`` SMTP connections open (one
+   thread each) and loops: claim up to ``NEWSLETTER_CLAIM_SIZE`` queued rows of its range (``SELECT …
+   FOR UPDATE SKIP LOCKED`` then ``UPDATE … SET status='sending', claim=<uuid>``), and for each row:
+   build the message from the newsletter's skeleton (``rendering.message_skeleton``: built once per
+   version, filled in per recipient), wait for the global rate limit, hand it to a connection; the
+   verdicts are read back in order in the batch's thread, which alone writes to the database, marking
+   rows ``sent`` with one UPDATE per group. Sent-but-unmarked plus in-flight messages never exceed
+   ``NEWSLETTER_MARK_EVERY``. Every
    ``TICK_SECONDS`` it re-reads what may have changed: pause or cancel, subscribers who left after the
    list was frozen (they get nothing), whether the claim is still its own; and it touches the claim so
    the sweep knows it is alive. Two workers running the same batch (a redelivered task, "send" pressed
@@ -23,7 +27,8 @@ messages that were in flight)
 4. A worker killed mid-send leaves its claimed rows in ``sending``. The sweep (every minute) puts rows
    claimed more than ``NEWSLETTER_STALE_SECONDS`` ago back to ``queued`` and re-dispatches batches
    without a heartbeat for as long; a new worker sends them. Only messages the SMTP server accepted but
-   whose ``sent`` mark had not committed at the kill go out twice: at most ``NEWSLETTER_MARK_EVERY`` per
+   whose ``sent`` mark had not committed at the kill (or that were in flight) go out twice: at most
+   ``NEWSLETTER_MARK_EVERY`` per
    killed worker process, never more than its claim. They carry the same Message-ID both times.
 5. SMTP failures are read by ``coalition.smtp.smtp_classify``, per recipient. Transient ones (4xx,
    whether or not smtplib reports them as ``SMTPRecipientsRefused``) put the row back to ``queued``

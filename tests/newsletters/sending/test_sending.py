@@ -1,5 +1,7 @@
 """The send pipeline run in this process against the SMTP sink (worker tests are in test_worker_*.py)."""
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -100,6 +102,62 @@ def test_every_recipient_gets_one_personalised_message_and_the_newsletter_ends_s
     assert Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.SENT).count() == 23
 
 
+def test_messages_go_out_over_several_connections_at_once_and_unmarked_ones_stay_within_the_bound(
+    topic, mailbox, settings, monkeypatch
+):
+    settings.NEWSLETTER_BATCH_SIZE, settings.NEWSLETTER_CLAIM_SIZE = 60, 30
+    settings.NEWSLETTER_SMTP_CONNECTIONS, settings.NEWSLETTER_MARK_EVERY = 4, 7
+    bulk_subscribers(topic, 60, prefix="overlap")
+    newsletter = NewsletterFactory(topics=[topic])
+    sending.newsletter_send(newsletter=newsletter)
+    lock, state = threading.Lock(), {"now": 0, "most": 0, "submitted": 0, "marked": 0, "worst": 0}
+    real_send, real_submit = batches._Connection.send, batches._Connections.submit
+    real_flush = batches._ClaimSender.flush
+
+    def slow_send(self, message):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            time.sleep(0.01)  # a slow server: round trips overlap only if several are in flight
+            return real_send(self, message)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    def counting_submit(self, message):
+        state["submitted"] += 1
+        # Sent or in flight, and not yet marked: what a kill now could send twice.
+        state["worst"] = max(state["worst"], state["submitted"] - state["marked"])
+        return real_submit(self, message)
+
+    def counting_flush(self):
+        state["marked"] += len(self.pending)
+        return real_flush(self)
+
+    monkeypatch.setattr(batches._Connection, "send", slow_send)
+    monkeypatch.setattr(batches._Connections, "submit", counting_submit)
+    monkeypatch.setattr(batches._ClaimSender, "flush", counting_flush)
+
+    assert run_send_in_process(newsletter) == 60
+    assert len(mailbox.settle(quiet=0.5)) == 60
+    assert 1 < state["most"] <= 4
+    assert state["worst"] <= 7
+    assert Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.SENT).count() == 60
+
+
+def test_a_line_starting_with_a_dot_arrives_intact(topic, mailbox):
+    SubscriberFactory(topics=[topic], email="dots@example.net")
+    newsletter = NewsletterFactory(
+        topics=[topic], body_markdown="First line\n.hidden config line\n..two dots"
+    )
+    sending.newsletter_send(newsletter=newsletter)
+    assert run_send_in_process(newsletter) == 1
+    (message,) = mailbox.settle(quiet=0.3)
+    text = message.get_body(("plain",)).get_content()
+    assert "\n.hidden config line\n..two dots" in text.replace("\r\n", "\n")
+
+
 def test_running_the_same_batch_twice_sends_nothing_twice(topic, mailbox):
     bulk_subscribers(topic, 12, prefix="twice")
     newsletter = NewsletterFactory(topics=[topic])
@@ -133,7 +191,7 @@ def test_a_claim_taken_back_by_the_sweep_is_not_sent_by_the_old_worker(topic, ma
         claim=claim,
         rows=rows,
         rendered=services.newsletter_rendered(newsletter=newsletter),
-        conn=batches._Connection(),
+        conn=batches._Connections(),
     )
     # The worker stalled; the sweep gave its rows to someone else before its next tick.
     Delivery.objects.update(claim=uuid.uuid4())
