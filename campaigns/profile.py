@@ -20,7 +20,7 @@ def organisation_profile_campaigns(*, organisation, request) -> list[dict]:
         .order_by("-event__starts_at")
     )
     html = render_to_string(
-        "campaigns/organisation_profile_tab.html",
+        "campaigns/staff/organisation_profile_tab.html",
         {"targets": targets, "participations": participations},
         request=request,
     )

@@ -15,6 +15,6 @@ def organisation_profile_subscriptions(*, organisation, request) -> list[dict]:
         .order_by("email")
     )
     html = render_to_string(
-        "newsletters/organisation_profile_tab.html", {"subscribers": subscribers}, request=request
+        "newsletters/staff/organisation_profile_tab.html", {"subscribers": subscribers}, request=request
     )
     return [{"slug": "subscriptions", "title": _("Subscriptions"), "count": len(subscribers), "html": html}]

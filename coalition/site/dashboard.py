@@ -129,12 +129,14 @@ def members_with_net_negative_targets(*, fresh: bool = False) -> Share:
 
 
 def _members_with_net_negative_targets() -> Share:
-    # Two EXISTS counts instead of a COUNT DISTINCT over the organisation-commitment join.
-    members = Organisation.objects.in_good_standing()
+    # One pass with an EXISTS per member instead of a COUNT DISTINCT over the organisation-commitment join.
     net_negative = Commitment.objects.filter(
         organisation_id=OuterRef("pk"), kind=Commitment.Kind.NET_NEGATIVE
     )
-    return Share(part=members.filter(Exists(net_negative)).count(), whole=members.count())
+    counts = Organisation.objects.in_good_standing().aggregate(
+        whole=Count("pk"), part=Count("pk", filter=Q(Exists(net_negative)))
+    )
+    return Share(part=counts["part"], whole=counts["whole"])
 
 
 def memberships_needing_attention(*, within_days: int = 30, limit: int = 10) -> list[Membership]:
