@@ -14,7 +14,7 @@ from django.utils import timezone
 from coalition.exports import FORMULA_PREFIXES, formula_safe
 from members.admin_export import CoalitionExportMixin
 from members.models import ImportJob
-from newsletters.models import BounceEvent, Delivery
+from newsletters.models import BounceEvent, Delivery, NewsletterTranslation
 from tests.campaigns.factories import CampaignFactory, EventFactory, ParticipantFactory, TargetFactory
 from tests.members.enquiry_factories import EnquiryFactory
 from tests.members.factories import (
@@ -71,6 +71,9 @@ def hostile_rows():
         subscriber,
         newsletter,
         Delivery.objects.create(newsletter=newsletter, subscriber=subscriber, last_error="x"),
+        NewsletterTranslation.objects.create(
+            newsletter=newsletter, language="fr", subject="x", preheader="x", body_markdown="x"
+        ),
         BounceEvent.objects.create(
             subscriber=subscriber, kind="hard", provider="p", occurred_at=timezone.now()
         ),
