@@ -188,7 +188,7 @@ def test_two_organisations_are_merged_keeping_one_field_from_each_after_a_confir
     assert Organisation.objects.count() == 2  # nothing merged yet
     page.click("#merge-confirm")
 
-    expect(page.locator(".messagelist")).to_contain_text("Merged Climeworks into Climeworks")
+    expect(page.get_by_text("Merged Climeworks into Climeworks")).to_be_visible()
     page.shots("merged")
     kept = Organisation.objects.get()
     assert kept.pk == keep.pk

@@ -146,8 +146,9 @@
     if (!form || !out) { return; }
     var topics = form.querySelectorAll("[name=topics]");
     if (!topics.length) { return; }  // read-only: the count shown is the saved one
-    var row = topics[0].closest(".form-row, .field-topics, fieldset");
-    if (row) { row.appendChild(out); }
+    // Right under the topic boxes (after the admin's related-object wrapper, whose row is a flex line).
+    var anchor = topics[0].closest(".related-widget-wrapper") || topics[0].closest("ul, div");
+    if (anchor && anchor.parentNode) { anchor.parentNode.insertBefore(out, anchor.nextSibling); }
     var last = null;
 
     function refresh() {
@@ -250,8 +251,11 @@
     var echo = document.getElementById("id_at_echo");
     if (!input || !echo) { return; }
     var plain = echo.textContent;
-    // The wall-clock time typed, in words in the page's language (day first in en-GB), with the zone.
-    var format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    // The wall-clock time typed, in words in the page's language (day first in English), with the zone.
+    // English is written day first here (the staff side's formats are en-GB's), not the US way.
+    var pageLanguage = document.documentElement.lang || "en-GB";
+    if (pageLanguage === "en") { pageLanguage = "en-GB"; }
+    var format = new Intl.DateTimeFormat(pageLanguage, {
       weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit",
       timeZone: "UTC"
     });
