@@ -234,6 +234,77 @@ def organisation_membership_refresh(*, organisation_ids: Iterable[int] | None = 
     return sum(Organisation.objects.filter(pk__in=chunk).update(**values) for chunk in chunks)
 
 
+# --- Membership tiers ------------------------------------------------------------------------------------
+
+
+MEMBERSHIP_TIER_FIELDS = {
+    "name", "slug", "description", "annual_fee", "currency", "period_months", "grace_days", "starts_pending",
+    "open_to_applicants", "sort_order", "first_reminder_days", "second_reminder_days", "grace_reminder",
+    "fee_first",
+}  # fmt: skip
+
+TIER_IN_USE = (
+    "Memberships of this tier exist; move them to another tier first, "
+    "or stop offering it to applicants instead."
+)
+TIER_INVOICED = "Invoices were issued for this tier; stop offering it to applicants instead."
+
+
+def membership_tier_validate(*, tier: MembershipTier) -> None:
+    """The rules of a tier that the columns alone do not hold, worded for the field concerned."""
+    errors: dict[str, str] = {}
+    if tier.annual_fee is not None and tier.annual_fee < 0:
+        errors["annual_fee"] = "A fee cannot be negative; leave it empty for a tier without a fee."
+    elif tier.fee_first and not tier.annual_fee:
+        # Its memberships would wait, pending, for an invoice that is never issued (no fee, no invoice).
+        errors["fee_first"] = (
+            "Only a tier with an annual fee can wait for the first payment: set the fee, or untick this."
+        )
+    currency = tier.currency or ""
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        errors["currency"] = "Use the three-letter ISO 4217 code, such as EUR."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _membership_tier_save(tier: MembershipTier) -> MembershipTier:
+    tier.currency = (tier.currency or "").upper()
+    membership_tier_validate(tier=tier)
+    tier.full_clean()
+    tier.save()
+    # Tier names and the tiers open to applicants show on public pages.
+    records_changed()
+    return tier
+
+
+@transaction.atomic
+def membership_tier_create(**fields: Any) -> MembershipTier:
+    unknown = set(fields) - MEMBERSHIP_TIER_FIELDS
+    if unknown:
+        raise TypeError(f"membership_tier_create() got unexpected fields: {sorted(unknown)}")
+    return _membership_tier_save(MembershipTier(**fields))
+
+
+@transaction.atomic
+def membership_tier_update(*, tier: MembershipTier, **fields: Any) -> MembershipTier:
+    unknown = set(fields) - MEMBERSHIP_TIER_FIELDS
+    if unknown:
+        raise TypeError(f"membership_tier_update() got unexpected fields: {sorted(unknown)}")
+    _apply(tier, fields)
+    return _membership_tier_save(tier)
+
+
+@transaction.atomic
+def membership_tier_delete(*, tier: MembershipTier) -> None:
+    """Delete a tier no membership or invoice uses; enquiries that asked for it keep no tier."""
+    if tier.memberships.exists():
+        raise InvalidTransition(TIER_IN_USE)
+    if tier.invoices.exists():
+        raise InvalidTransition(TIER_INVOICED)
+    tier.delete()
+    records_changed()
+
+
 # --- Memberships: the status rules -----------------------------------------------------------------------
 
 
