@@ -5,10 +5,12 @@ name, a contact's name within the organisation, a membership's join date, a comm
 engagement's kind and time) and only written when something differs, so a second run adds no rows
 and no history entries.
 
-Tiers, organisations, memberships and commitments are written by their services; history rows carry the
-date the change really happened (the services' ``history_date``), so an organisation's timeline reads like
-its story rather than like the moment the demo was loaded. Contacts are fictional people with example.org
-addresses, or public offices without a personal address.
+Tiers, organisations, memberships, commitments and engagements are written by their services; history rows
+carry the date the change really happened (the services' ``history_date``), so an organisation's timeline
+reads like its story rather than like the moment the demo was loaded. Contacts are still written here:
+``contact_create`` records a first affiliation dated today, which would put every contact's "joined" at the
+top of each timeline. Contacts are fictional people with example.org addresses, or public offices without
+a personal address.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _differs(obj, values: dict[str, Any]) -> bool:
 def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], *, at: datetime | None = None):
     """Find by ``lookup``; create, or update only if a value differs (so reruns write no history).
 
-    Only for the rows without a service that fits the demo yet (contacts, engagements)."""
+    Only for contacts, which have no service that fits the demo yet (see the module's docstring)."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
@@ -144,15 +146,23 @@ def _commitment(organisation: Organisation, spec: DemoCommitment) -> None:
 
 
 def _engagement(organisation: Organisation, spec: DemoEngagement) -> None:
-    engagement = _upsert(
-        Engagement,
-        {"organisation": organisation, "kind": spec.kind, "occurred_at": spec.at},
-        {"summary": spec.summary, "details": spec.details},
-    )
-    if spec.contacts:
-        wanted = set(organisation.contacts.filter(name__in=spec.contacts).values_list("pk", flat=True))
-        if set(engagement.contacts.values_list("pk", flat=True)) != wanted:
-            engagement.contacts.set(wanted)
+    values = {"summary": spec.summary, "details": spec.details}
+    wanted = list(organisation.contacts.filter(name__in=spec.contacts)) if spec.contacts else []
+    engagement = Engagement.objects.filter(
+        organisation=organisation, kind=spec.kind, occurred_at=spec.at
+    ).first()
+    if engagement is None:
+        services.engagement_create(
+            organisation=organisation, kind=spec.kind, occurred_at=spec.at, contacts=wanted, **values
+        )
+        return
+    contacts_differ = bool(spec.contacts) and set(engagement.contacts.values_list("pk", flat=True)) != {
+        c.pk for c in wanted
+    }
+    if _differs(engagement, values) or contacts_differ:
+        services.engagement_update(
+            engagement=engagement, contacts=wanted if spec.contacts else None, **values
+        )
 
 
 @transaction.atomic
