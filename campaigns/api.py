@@ -7,19 +7,24 @@ do not restate the rules. Each state-changing action needs the model permission 
 a page of 5 rows costs the same queries as a page of 50.
 """
 
-from django.contrib.auth import get_user_model
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from campaigns import selectors, services
-from campaigns.models import Campaign, Event, EventParticipant, Target
-from coalition.filters import FilterSet
+from campaigns.filters import CampaignFilter, EventFilter, ParticipantFilter, TargetFilter
+from campaigns.models import Campaign
+from campaigns.serializers import (
+    ActionSerializer,
+    CampaignSerializer,
+    EventSerializer,
+    ParticipantSerializer,
+    TargetBulkAddSerializer,
+    TargetSerializer,
+    TargetTimelineEntrySerializer,
+)
 from coalition.permissions import ActionPermission
-from members.filters import UtcIsoDateTimeFilter
-from members.models import Contact, Engagement
 
 
 def _user(request):
@@ -49,51 +54,6 @@ class ServiceWriteMixin:
         )
 
 
-class CampaignSerializer(serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_staff=True), allow_null=True, required=False
-    )
-    progress = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Campaign
-        fields = [
-            "id",
-            "name",
-            "objective",
-            "description",
-            "status",
-            "owner",
-            "start_date",
-            "deadline",
-            "ask_kind",
-            "ask_min_status",
-            "ask_target_year",
-            "ask_in_ndc",
-            "progress",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["created_at", "updated_at"]
-        validators: list = []  # the services check the constraints and answer with a field message
-
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_progress(self, obj: Campaign) -> dict:
-        return selectors.campaign_progress(campaign=obj).as_dict()
-
-
-class TargetBulkAddSerializer(serializers.Serializer):
-    filter = serializers.ChoiceField(choices=list(services.TARGET_FILTERS.items()))
-    tier = serializers.IntegerField(required=False, allow_null=True)
-    countries = serializers.ListField(child=serializers.CharField(max_length=2), required=False)
-
-
-class CampaignFilter(FilterSet):
-    class Meta:
-        model = Campaign
-        fields = ["status", "owner"]
-
-
 class CampaignViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     serializer_class = CampaignSerializer
     create_service = services.campaign_create
@@ -119,65 +79,6 @@ class CampaignViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         added = services.targets_add_from_filter(campaign=campaign, by=_user(request), **data.validated_data)
         return Response({"added": added}, status=status.HTTP_200_OK)
-
-
-class TargetSerializer(serializers.ModelSerializer):
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
-    campaign_name = serializers.CharField(source="campaign.name", read_only=True)
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_staff=True), allow_null=True, required=False
-    )
-    stage_note = serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        help_text="Why the stage changed (kept in the history).",
-    )
-
-    class Meta:
-        model = Target
-        fields = [
-            "id",
-            "campaign",
-            "campaign_name",
-            "organisation",
-            "organisation_name",
-            "stage",
-            "stage_note",
-            "stage_changed_at",
-            "owner",
-            "next_action",
-            "next_action_due",
-            "notes",
-            "commitment",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["stage_changed_at", "commitment", "created_at", "updated_at"]
-        validators: list = []
-
-
-class TargetFilter(FilterSet):
-    class Meta:
-        model = Target
-        fields = ["campaign", "stage", "organisation", "owner"]
-
-
-class ActionSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=Engagement.Kind.choices)
-    summary = serializers.CharField(max_length=300)
-    occurred_at = serializers.DateTimeField(required=False)
-    details = serializers.CharField(required=False, allow_blank=True)
-    contacts = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), many=True, required=False)
-
-
-class TargetTimelineEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    category = serializers.CharField()
-    title = serializers.CharField()
-    detail = serializers.CharField()
-    by = serializers.CharField()
-    object_id = serializers.IntegerField(allow_null=True)
 
 
 class TargetViewSet(viewsets.ModelViewSet):
@@ -224,49 +125,6 @@ class TargetViewSet(viewsets.ModelViewSet):
         )
 
 
-class EventSerializer(serializers.ModelSerializer):
-    campaign_name = serializers.SerializerMethodField()
-    participants_count = serializers.IntegerField(source="n_participants", read_only=True, default=0)
-    accepted_count = serializers.IntegerField(source="n_accepted", read_only=True, default=0)
-    attended_count = serializers.IntegerField(source="n_attended", read_only=True, default=0)
-
-    class Meta:
-        model = Event
-        fields = [
-            "id",
-            "title",
-            "kind",
-            "starts_at",
-            "ends_at",
-            "location",
-            "online_url",
-            "description",
-            "campaign",
-            "campaign_name",
-            "participants_count",
-            "accepted_count",
-            "attended_count",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["created_at", "updated_at"]
-        validators: list = []
-
-    # A method, not CharField(default=""): on a PATCH, DRF leaves a field's default out of the answer.
-    def get_campaign_name(self, obj: Event) -> str:
-        return obj.campaign.name if obj.campaign_id else ""
-
-
-class EventFilter(FilterSet):
-    # UTC first: PostgreSQL refuses offsets Python accepts, and a 500 is no answer to an odd query string.
-    starts_after = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = UtcIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
-
-    class Meta:
-        model = Event
-        fields = ["kind", "campaign"]
-
-
 class EventViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     serializer_class = EventSerializer
     create_service = services.event_create
@@ -294,50 +152,6 @@ class EventViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
         """
         result = services.event_invitations_send(event=self.get_object())
         return Response(result)
-
-
-class ParticipantSerializer(serializers.ModelSerializer):
-    event_title = serializers.CharField(source="event.title", read_only=True)
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
-    contact_name = serializers.SerializerMethodField()
-
-    class Meta:
-        model = EventParticipant
-        fields = [
-            "id",
-            "event",
-            "event_title",
-            "organisation",
-            "organisation_name",
-            "contact",
-            "contact_name",
-            "role",
-            "response",
-            "invited_at",
-            "responded_at",
-            "attended",
-            "engagement",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "invited_at",
-            "responded_at",
-            "attended",
-            "engagement",
-            "created_at",
-            "updated_at",
-        ]
-        validators: list = []
-
-    def get_contact_name(self, obj: EventParticipant) -> str:
-        return obj.contact.name if obj.contact_id else ""
-
-
-class ParticipantFilter(FilterSet):
-    class Meta:
-        model = EventParticipant
-        fields = ["event", "organisation", "role", "response", "attended"]
 
 
 class EventParticipantViewSet(ServiceWriteMixin, viewsets.ModelViewSet):

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from campaigns import services
 from campaigns.models import Campaign, Event, EventParticipant, Target
+from members import services as member_services
 from members.models import Commitment, Contact, Engagement, Organisation
 
 UTC = datetime.UTC
@@ -26,7 +27,7 @@ def country(code: str, name: str) -> Organisation:
     existing = Organisation.objects.filter(kind=Organisation.Kind.COUNTRY, country=code).first()
     if existing:
         return existing
-    return Organisation.objects.create(
+    return member_services.organisation_create(
         name=name, kind=Organisation.Kind.COUNTRY, country=code, sector=Organisation.Sector.PUBLIC_SECTOR
     )
 
@@ -49,13 +50,14 @@ def organisation(body: Body) -> Organisation:
     found = Organisation.objects.filter(website_domain=body.domain).first() if body.domain else None
     if found:
         return found
-    return Organisation.objects.create(
+    return member_services.organisation_create(
         name=body.name, kind=body.kind, sector=body.sector, website=body.website
     )
 
 
 def contact(org: Organisation, *, name: str, job_title: str) -> Contact:
     found = org.contacts.filter(name__iexact=name).first()
+    # Not contact_create: it records a first affiliation dated today, which the demo's other contacts lack.
     return found or Contact.objects.create(organisation=org, name=name, job_title=job_title)
 
 

@@ -447,6 +447,11 @@ class ContactAdmin(CoalitionExportMixin, ModelAdmin):
         _adopt(obj, saved)
 
 
+class MembershipTierForm(ServiceModelForm):
+    def service_validate(self, instance) -> None:
+        services.membership_tier_validate(tier=instance)
+
+
 @admin.register(MembershipTier)
 class MembershipTierAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = (
@@ -462,6 +467,21 @@ class MembershipTierAdmin(CoalitionExportMixin, ModelAdmin):
     list_filter = ("open_to_applicants", "starts_pending")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+    form = MembershipTierForm
+
+    def save_model(self, request, obj, form, change):
+        fields = _form_fields(form, services.MEMBERSHIP_TIER_FIELDS)
+        if change:
+            services.membership_tier_update(tier=obj, **fields)
+        else:
+            _adopt(obj, services.membership_tier_create(**fields))
+
+    def delete_model(self, request, obj):
+        services.membership_tier_delete(tier=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tier in queryset:
+            services.membership_tier_delete(tier=tier)
 
 
 class MembershipAddForm(forms.ModelForm):

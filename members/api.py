@@ -6,7 +6,6 @@ reads come from ``selectors`` querysets that prefetch what a row shows, so a pag
 cost the same number of queries.
 """
 
-from django.db.models import ProtectedError
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coalition.api import ServiceWritesMixin
-from coalition.exceptions import InvalidTransition
 from coalition.permissions import ActionPermission
 from members import selectors, services
 from members.affiliations import api as affiliations_api
@@ -96,7 +94,7 @@ class ContactViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         return services.contact_update(contact=instance, by=by, **data)
 
 
-class MembershipTierViewSet(viewsets.ModelViewSet):
+class MembershipTierViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Membership tiers are data: every staff group reads them; who edits them is a model permission."""
 
     serializer_class = MembershipTierSerializer
@@ -104,14 +102,14 @@ class MembershipTierViewSet(viewsets.ModelViewSet):
     search_fields = ["name", "slug"]
     ordering_fields = ["sort_order", "name"]
 
+    def service_create(self, data, *, by):
+        return services.membership_tier_create(**data)
+
+    def service_update(self, instance, data, *, by):
+        return services.membership_tier_update(tier=instance, **data)
+
     def perform_destroy(self, instance: MembershipTier) -> None:
-        try:
-            instance.delete()
-        except ProtectedError as exc:
-            raise InvalidTransition(
-                "Memberships of this tier exist; move them to another tier first, "
-                "or stop offering it to applicants instead."
-            ) from exc
+        services.membership_tier_delete(tier=instance)
 
 
 class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):

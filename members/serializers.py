@@ -200,6 +200,11 @@ class MembershipTierSerializer(serializers.ModelSerializer):
             "fee_first",
         ]
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        with _as_api_errors():
+            services.membership_tier_validate(tier=_unsaved(self.instance, attrs, MembershipTier))
+        return attrs
+
 
 class MembershipSerializer(serializers.ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)

@@ -33,12 +33,18 @@ def _apply(instance, fields: dict[str, Any]) -> None:
         setattr(instance, name, value)
 
 
-def save_with_history(instance, *, by=None, reason: str = "") -> None:
-    """Save a model with simple-history's user and change reason for this one revision."""
+def save_with_history(instance, *, by=None, reason: str = "", history_date: datetime | None = None) -> None:
+    """Save a model with simple-history's user and change reason for this one revision.
+
+    ``history_date`` dates the revision when the change really happened (records entered after the fact,
+    the demo data); by default it is now.
+    """
     if by is not None:
         instance._history_user = by
     if reason:
         instance._change_reason = reason
+    if history_date is not None:
+        instance._history_date = history_date
     instance.save()
 
 
@@ -77,27 +83,29 @@ def organisation_validate(*, organisation: Organisation) -> None:
 
 
 @transaction.atomic
-def organisation_create(*, by=None, **fields: Any) -> Organisation:
+def organisation_create(*, by=None, history_date: datetime | None = None, **fields: Any) -> Organisation:
     unknown = set(fields) - ORGANISATION_FIELDS
     if unknown:
         raise TypeError(f"organisation_create() got unexpected fields: {sorted(unknown)}")
     organisation = Organisation(**fields)
     organisation_validate(organisation=organisation)
     organisation.full_clean()
-    save_with_history(organisation, by=by)
+    save_with_history(organisation, by=by, history_date=history_date)
     records_changed()
     return organisation
 
 
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, by=None, **fields: Any) -> Organisation:
+def organisation_update(
+    *, organisation: Organisation, by=None, history_date: datetime | None = None, **fields: Any
+) -> Organisation:
     unknown = set(fields) - ORGANISATION_FIELDS
     if unknown:
         raise TypeError(f"organisation_update() got unexpected fields: {sorted(unknown)}")
     _apply(organisation, fields)
     organisation_validate(organisation=organisation)
     organisation.full_clean()
-    save_with_history(organisation, by=by)
+    save_with_history(organisation, by=by, history_date=history_date)
     records_changed()
     return organisation
 
@@ -181,22 +189,36 @@ def commitment_validate(*, commitment: Commitment) -> None:
 
 
 @transaction.atomic
-def commitment_create(*, organisation: Organisation, by=None, reason: str = "", **fields: Any) -> Commitment:
+def commitment_create(
+    *,
+    organisation: Organisation,
+    by=None,
+    reason: str = "",
+    history_date: datetime | None = None,
+    **fields: Any,
+) -> Commitment:
     """Record a climate target. Campaigns whose ask it satisfies hear of it (hook ``commitment_recorded``)."""
     commitment = Commitment(organisation=organisation, **fields)
     commitment_validate(commitment=commitment)
-    save_with_history(commitment, by=by, reason=reason)
+    save_with_history(commitment, by=by, reason=reason, history_date=history_date)
     records_changed()
     hooks.run("commitment_recorded", commitment=commitment, created=True, by=by)
     return commitment
 
 
 @transaction.atomic
-def commitment_update(*, commitment: Commitment, by=None, reason: str = "", **fields: Any) -> Commitment:
+def commitment_update(
+    *,
+    commitment: Commitment,
+    by=None,
+    reason: str = "",
+    history_date: datetime | None = None,
+    **fields: Any,
+) -> Commitment:
     """Revise a target; the previous version stays in its history (with ``reason``, if given)."""
     _apply(commitment, fields)
     commitment_validate(commitment=commitment)
-    save_with_history(commitment, by=by, reason=reason)
+    save_with_history(commitment, by=by, reason=reason, history_date=history_date)
     records_changed()
     hooks.run("commitment_recorded", commitment=commitment, created=False, by=by)
     return commitment
@@ -232,6 +254,77 @@ def organisation_membership_refresh(*, organisation_ids: Iterable[int] | None = 
     records_changed()
     chunks = (ids[i : i + 5000] for i in range(0, len(ids), 5000))
     return sum(Organisation.objects.filter(pk__in=chunk).update(**values) for chunk in chunks)
+
+
+# --- Membership tiers ------------------------------------------------------------------------------------
+
+
+MEMBERSHIP_TIER_FIELDS = {
+    "name", "slug", "description", "annual_fee", "currency", "period_months", "grace_days", "starts_pending",
+    "open_to_applicants", "sort_order", "first_reminder_days", "second_reminder_days", "grace_reminder",
+    "fee_first",
+}  # fmt: skip
+
+TIER_IN_USE = (
+    "Memberships of this tier exist; move them to another tier first, "
+    "or stop offering it to applicants instead."
+)
+TIER_INVOICED = "Invoices were issued for this tier; stop offering it to applicants instead."
+
+
+def membership_tier_validate(*, tier: MembershipTier) -> None:
+    """The rules of a tier that the columns alone do not hold, worded for the field concerned."""
+    errors: dict[str, str] = {}
+    if tier.annual_fee is not None and tier.annual_fee < 0:
+        errors["annual_fee"] = "A fee cannot be negative; leave it empty for a tier without a fee."
+    elif tier.fee_first and not tier.annual_fee:
+        # Its memberships would wait, pending, for an invoice that is never issued (no fee, no invoice).
+        errors["fee_first"] = (
+            "Only a tier with an annual fee can wait for the first payment: set the fee, or untick this."
+        )
+    currency = tier.currency or ""
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        errors["currency"] = "Use the three-letter ISO 4217 code, such as EUR."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _membership_tier_save(tier: MembershipTier) -> MembershipTier:
+    tier.currency = (tier.currency or "").upper()
+    membership_tier_validate(tier=tier)
+    tier.full_clean()
+    tier.save()
+    # Tier names and the tiers open to applicants show on public pages.
+    records_changed()
+    return tier
+
+
+@transaction.atomic
+def membership_tier_create(**fields: Any) -> MembershipTier:
+    unknown = set(fields) - MEMBERSHIP_TIER_FIELDS
+    if unknown:
+        raise TypeError(f"membership_tier_create() got unexpected fields: {sorted(unknown)}")
+    return _membership_tier_save(MembershipTier(**fields))
+
+
+@transaction.atomic
+def membership_tier_update(*, tier: MembershipTier, **fields: Any) -> MembershipTier:
+    unknown = set(fields) - MEMBERSHIP_TIER_FIELDS
+    if unknown:
+        raise TypeError(f"membership_tier_update() got unexpected fields: {sorted(unknown)}")
+    _apply(tier, fields)
+    return _membership_tier_save(tier)
+
+
+@transaction.atomic
+def membership_tier_delete(*, tier: MembershipTier) -> None:
+    """Delete a tier no membership or invoice uses; enquiries that asked for it keep no tier."""
+    if tier.memberships.exists():
+        raise InvalidTransition(TIER_IN_USE)
+    if tier.invoices.exists():
+        raise InvalidTransition(TIER_INVOICED)
+    tier.delete()
+    records_changed()
 
 
 # --- Memberships: the status rules -----------------------------------------------------------------------
@@ -346,6 +439,7 @@ def membership_start(
     end_date: date | None = None,
     joined_on: date | None = None,
     notes: str = "",
+    history_date: datetime | None = None,
 ) -> Membership:
     """Open a membership of ``tier`` from ``start_date`` (default today), status from the tier's rules.
 
@@ -368,7 +462,7 @@ def membership_start(
     membership.status = membership_status_on(membership=membership, on=today)
     membership.full_clean(validate_constraints=False)
     membership_validate(membership=membership)
-    save_with_history(membership, by=by, reason="Membership started")
+    save_with_history(membership, by=by, reason="Membership started", history_date=history_date)
     organisation_membership_refresh(organisation_ids=[membership.organisation_id])
     _period_started(membership=membership, period_start=start, by=by)
     return membership
@@ -385,7 +479,9 @@ _MEMBERSHIP_EDITABLE = {"tier", "joined_on", "start_date", "end_date", "notes"}
 
 
 @transaction.atomic
-def membership_update(*, membership: Membership, by=None, **fields: Any) -> Membership:
+def membership_update(
+    *, membership: Membership, by=None, history_date: datetime | None = None, **fields: Any
+) -> Membership:
     """Correct a membership's tier, dates or notes; its status follows the new dates unless frozen.
 
     A lapsed or withdrawn membership keeps its status: it comes back only through ``membership_renew`` or
@@ -400,7 +496,7 @@ def membership_update(*, membership: Membership, by=None, **fields: Any) -> Memb
         locked.status = membership_status_on(membership=locked, on=timezone.localdate())
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
-    save_with_history(locked, by=by, reason="Membership details changed")
+    save_with_history(locked, by=by, reason="Membership details changed", history_date=history_date)
     organisation_membership_refresh(organisation_ids=[locked.organisation_id])
     return _refresh_caller(membership, locked)
 

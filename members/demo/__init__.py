@@ -5,9 +5,12 @@ name, a contact's name within the organisation, a membership's join date, a comm
 engagement's kind and time) and only written when something differs, so a second run adds no rows
 and no history entries.
 
-History rows carry the date the change really happened (``_history_date``), so an organisation's
-timeline reads like its story rather than like the moment the demo was loaded. Contacts are
-fictional people with example.org addresses, or public offices without a personal address.
+Tiers, organisations, memberships, commitments and engagements are written by their services; history rows
+carry the date the change really happened (the services' ``history_date``), so an organisation's timeline
+reads like its story rather than like the moment the demo was loaded. Contacts are still written here:
+``contact_create`` records a first affiliation dated today, which would put every contact's "joined" at the
+top of each timeline. Contacts are fictional people with example.org addresses, or public offices without
+a personal address.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from members import services
 from members.demo.base import TIERS, DemoCommitment, DemoEngagement, DemoOrganisation, K, _at
 from members.demo.cnc import CNC
 from members.demo.cne import CNE
@@ -37,7 +41,9 @@ def _differs(obj, values: dict[str, Any]) -> bool:
 
 
 def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], *, at: datetime | None = None):
-    """Find by ``lookup``; create, or update only if a value differs (so reruns write no history)."""
+    """Find by ``lookup``; create, or update only if a value differs (so reruns write no history).
+
+    Only for contacts, which have no service that fits the demo yet (see the module's docstring)."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
@@ -71,7 +77,22 @@ def _organisation(spec: DemoOrganisation) -> Organisation:
     created_at = (
         _at(spec.joined_on.year, spec.joined_on.month, spec.joined_on.day, 8) if spec.joined_on else None
     )
-    return _upsert(Organisation, lookup, values, at=created_at)
+    existing = Organisation.objects.filter(**lookup).first()
+    if existing is None:
+        return services.organisation_create(history_date=created_at, **lookup, **values)
+    if _differs(existing, values):
+        return services.organisation_update(organisation=existing, history_date=created_at, **values)
+    return existing
+
+
+def _tier(values: dict[str, Any]) -> MembershipTier:
+    fields = {k: v for k, v in values.items() if k != "slug"}
+    existing = MembershipTier.objects.filter(slug=values["slug"]).first()
+    if existing is None:
+        return services.membership_tier_create(**values)
+    if _differs(existing, fields):
+        return services.membership_tier_update(tier=existing, **fields)
+    return existing
 
 
 def _membership(organisation: Organisation, spec: DemoOrganisation, tiers: dict[str, MembershipTier]) -> None:
@@ -82,47 +103,66 @@ def _membership(organisation: Organisation, spec: DemoOrganisation, tiers: dict[
     if existing is None and organisation.memberships.filter(status__in=Membership.CURRENT_STATUSES).exists():
         # Loaded alongside another profile that already made it a member: one current membership only.
         return
-    values: dict[str, Any] = dict(tier=tier, status=Membership.Status.ACTIVE, start_date=spec.joined_on)
-    if existing is None and tier.period_months:
+    at = _at(spec.joined_on.year, spec.joined_on.month, spec.joined_on.day, 10)
+    if existing is not None:
+        if existing.tier_id != tier.pk:
+            services.membership_update(membership=existing, tier=tier, history_date=at)
+        return
+    start, end = spec.joined_on, None
+    if tier.period_months:
         # Members renewed every period since joining; the demo shows the current period.
-        start = spec.joined_on
         while months_later(start, tier.period_months) <= timezone.localdate():
             start = months_later(start, tier.period_months)
-        values["start_date"] = start
-        values["end_date"] = months_later(start, tier.period_months) - timedelta(days=1)
-    elif existing is not None:
-        values = {"tier": tier}
-    _upsert(
-        Membership,
-        {"organisation": organisation, "joined_on": spec.joined_on},
-        values,
-        at=_at(spec.joined_on.year, spec.joined_on.month, spec.joined_on.day, 10),
+        end = months_later(start, tier.period_months) - timedelta(days=1)
+    services.membership_start(
+        organisation=organisation,
+        tier=tier,
+        joined_on=spec.joined_on,
+        start_date=start,
+        end_date=end,
+        history_date=at,
     )
 
 
 def _commitment(organisation: Organisation, spec: DemoCommitment) -> None:
-    lookup = {"organisation": organisation, "kind": spec.kind}
-    if Commitment.objects.filter(**lookup).exists():
+    commitment = Commitment.objects.filter(organisation=organisation, kind=spec.kind).first()
+    if commitment is not None:
         final: dict[str, Any] = {}
         for version in spec.versions:
             final.update(version.fields)
-        _upsert(Commitment, lookup, final, at=spec.versions[-1].on)
+        if _differs(commitment, final):
+            services.commitment_update(commitment=commitment, history_date=spec.versions[-1].on, **final)
         return
     # First load: replay the revisions so the history shows how the target changed.
     for version in spec.versions:
-        _upsert(Commitment, lookup, version.fields, at=version.on)
+        if commitment is None:
+            commitment = services.commitment_create(
+                organisation=organisation, kind=spec.kind, history_date=version.on, **version.fields
+            )
+        elif _differs(commitment, version.fields):
+            commitment = services.commitment_update(
+                commitment=commitment, history_date=version.on, **version.fields
+            )
 
 
 def _engagement(organisation: Organisation, spec: DemoEngagement) -> None:
-    engagement = _upsert(
-        Engagement,
-        {"organisation": organisation, "kind": spec.kind, "occurred_at": spec.at},
-        {"summary": spec.summary, "details": spec.details},
-    )
-    if spec.contacts:
-        wanted = set(organisation.contacts.filter(name__in=spec.contacts).values_list("pk", flat=True))
-        if set(engagement.contacts.values_list("pk", flat=True)) != wanted:
-            engagement.contacts.set(wanted)
+    values = {"summary": spec.summary, "details": spec.details}
+    wanted = list(organisation.contacts.filter(name__in=spec.contacts)) if spec.contacts else []
+    engagement = Engagement.objects.filter(
+        organisation=organisation, kind=spec.kind, occurred_at=spec.at
+    ).first()
+    if engagement is None:
+        services.engagement_create(
+            organisation=organisation, kind=spec.kind, occurred_at=spec.at, contacts=wanted, **values
+        )
+        return
+    contacts_differ = bool(spec.contacts) and set(engagement.contacts.values_list("pk", flat=True)) != {
+        c.pk for c in wanted
+    }
+    if _differs(engagement, values) or contacts_differ:
+        services.engagement_update(
+            engagement=engagement, contacts=wanted if spec.contacts else None, **values
+        )
 
 
 @transaction.atomic
@@ -130,10 +170,7 @@ def load(*, profile: str) -> None:
     """Load (or bring up to date) the demo records of one coalition: ``gone``, ``cne`` or ``cnc``."""
     if profile not in DATA:
         raise ValueError(f"Unknown demo profile {profile!r}; choose one of {', '.join(PROFILES)}.")
-    tiers = {
-        t["slug"]: _upsert(MembershipTier, {"slug": t["slug"]}, {k: v for k, v in t.items() if k != "slug"})
-        for t in TIERS
-    }
+    tiers = {t["slug"]: _tier(t) for t in TIERS}
     for spec in DATA[profile]:
         organisation = _organisation(spec)
         for contact in spec.contacts:
@@ -144,7 +181,3 @@ def load(*, profile: str) -> None:
             _commitment(organisation, commitment)
         for engagement in spec.engagements:
             _engagement(organisation, engagement)
-    # The demo writes memberships row by row (with back-dated history); point the organisations at theirs.
-    from members.services import organisation_membership_refresh
-
-    organisation_membership_refresh()
