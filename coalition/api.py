@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -49,8 +50,10 @@ def exception_handler(exc, context):
         log.info("integrity error answered as 400: %s", exc)
         return Response(
             {
-                "detail": "This conflicts with an existing record or breaks a rule of the data. "
-                "Check for a duplicate (same country, email or current membership) and try again."
+                "detail": _(
+                    "This conflicts with an existing record or breaks a rule of the data. "
+                    "Check for a duplicate (same country, email or current membership) and try again."
+                )
             },
             status=status.HTTP_400_BAD_REQUEST,
         )

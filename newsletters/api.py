@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.translation import get_language, gettext_lazy
 from django_countries import countries
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -27,7 +28,8 @@ from newsletters.models import ConsentRecord, Newsletter, NewsletterTranslation,
 from newsletters.sending import services as sending
 from newsletters.subscriptions import services as subscriptions
 
-SUBSCRIPTION_ANSWER = (
+# Public messages are lazy: the answer is in the request's language (see coalition/i18n.py).
+SUBSCRIPTION_ANSWER = gettext_lazy(
     "Thank you. If this address can receive our updates, we have sent it an email with a link to confirm."
 )
 
@@ -35,19 +37,27 @@ SUBSCRIPTION_ANSWER = (
 
 
 class SubscriptionRequestSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(
+        max_length=254,
+        error_messages={"invalid": gettext_lazy("Please send an email address like name@example.org.")},
+    )
     name = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", validators=[validate_single_line]
     )
     topics = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Topic.objects.filter(public=True), many=True, required=False
+        slug_field="slug",
+        queryset=Topic.objects.filter(public=True),
+        many=True,
+        required=False,
+        error_messages={"does_not_exist": gettext_lazy("There is no topic {value} to subscribe to.")},
     )
     homepage = serializers.CharField(required=False, allow_blank=True, help_text="Honeypot: leave empty.")
     form_started = serializers.CharField(required=False, allow_blank=True)
     preferred_language = serializers.ChoiceField(
         choices=settings.LANGUAGES,
         required=False,
-        help_text="The language of the confirmation email and of the newsletters; English by default.",
+        help_text="The language of the confirmation email and of the newsletters; by default the request's "
+        "language (Accept-Language), else English.",
     )
 
     def validate(self, attrs):
@@ -79,9 +89,10 @@ class SubscriptionCreateView(APIView):
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.API,
             ip_address=client_ip(request),
-            language=data.get("preferred_language"),
+            # Unsaid, the language this answer is in (Accept-Language, see coalition/i18n.py).
+            language=data.get("preferred_language") or get_language(),
         )
-        return Response({"detail": SUBSCRIPTION_ANSWER}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": str(SUBSCRIPTION_ANSWER)}, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Topics ----------------------------------------------------------------------------------------------

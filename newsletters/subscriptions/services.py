@@ -100,7 +100,7 @@ def subscription_request(
     language = recipient_language(language)
     email = normalise_email(email)
     if not email:
-        raise ValidationError({"email": "Enter your email address."})
+        raise ValidationError({"email": _("Enter your email address.")})
     chosen = list(topics or []) or list(Topic.objects.filter(default=True))
     subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
     if subscriber is None:
@@ -264,7 +264,11 @@ def subscriber_update_preferences(
         return subscriber_unsubscribe(subscriber=subscriber)
     if not topics:
         raise ValidationError(
-            {"topics": "Choose at least one topic, or tick 'Unsubscribe from all' to stop every email."}
+            {
+                "topics": _(
+                    "Choose at least one topic, or tick 'Unsubscribe from all emails' to stop every email."
+                )
+            }
         )
     subscriber.name = name.strip()
     subscriber.save(update_fields=["name", "updated_at"])
