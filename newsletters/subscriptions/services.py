@@ -149,6 +149,12 @@ def subscription_request(
         context={
             "name": name.strip(),
             "topics": [t.name_in(language) for t in chosen],
+            # What each topic brings, in the same language (only those with a description).
+            "topic_descriptions": [
+                {"name": t.name_in(language), "description": t.description_in(language)}
+                for t in chosen
+                if t.description_in(language)
+            ],
             "confirm_url": confirm_url(consent),
             "wording": consent.wording_text,
             "max_age_days": settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS,
