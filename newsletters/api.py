@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coalition.antispam import spam_problem
+from coalition.api import TranslationsField
 from coalition.request_guards import PUBLIC_PARSERS, PUBLIC_POST_ERRORS
 from coalition.throttles import PublicRateThrottle, client_ip
 from coalition.validators import validate_single_line
@@ -99,9 +100,22 @@ class SubscriptionCreateView(APIView):
 
 
 class TopicSerializer(serializers.ModelSerializer):
+    name_translations = TranslationsField(max_length=Topic._meta.get_field("name").max_length)
+    description_translations = TranslationsField(max_length=Topic._meta.get_field("description").max_length)
+
     class Meta:
         model = Topic
-        fields = ["id", "name", "slug", "description", "public", "default", "sort_order"]
+        fields = [
+            "id",
+            "name",
+            "name_translations",
+            "slug",
+            "description",
+            "description_translations",
+            "public",
+            "default",
+            "sort_order",
+        ]
 
 
 class TopicViewSet(viewsets.ModelViewSet):

@@ -64,6 +64,7 @@ PUBLIC_PYTHON_PARTS = {
     "newsletters/api.py": ["SUBSCRIPTION_ANSWER", "SubscriptionRequestSerializer", "SubscriptionCreateView"],
     "newsletters/subscriptions/services.py": ["subscription_request"],
     "coalition/api.py": ["exception_handler"],
+    "coalition/site/views.py": ["not_found"],
     "coalition/request_guards.py": ["RejectNulMiddleware", "LimitedJSONParser"],
     "coalition/validators.py": ["SINGLE_LINE_MESSAGE"],
 }

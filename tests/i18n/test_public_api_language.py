@@ -143,3 +143,11 @@ def test_the_staff_api_stays_in_english_unless_the_client_asks_otherwise(staff_a
     assert staff_api.post(url, {}, format="json").json()["assignee"] == ["This field is required."]
     french = staff_api.post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="fr")
     assert french.json()["assignee"] == ["Ce champ est obligatoire."]
+
+
+def test_an_api_address_that_does_not_exist_is_explained_in_the_language_asked_for(anon_api):
+    response = anon_api.get("/api/v1/no-such-endpoint/", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("No hay ningún punto de acceso de la API en esta dirección.")
+    english = anon_api.get("/api/v1/no-such-endpoint/")
+    assert english.json()["detail"].startswith("There is no API endpoint at this address.")

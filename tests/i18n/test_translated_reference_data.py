@@ -137,3 +137,26 @@ def test_the_migration_translates_the_demo_tiers_staff_have_not_renamed():
     assert kept.name_translations == {"fr": "Membre", "es": "Miembro"}
     assert renamed.name_translations == {}  # a name staff wrote is theirs to translate
     assert own.name_translations == {"fr": "Partenaire associé", "es": "Socio"}  # staff's own kept
+
+
+def test_staff_translate_tiers_and_topics_through_the_api_in_languages_we_write_only(admin_api, tier):
+    url = f"/api/v1/membership-tiers/{tier.pk}/"
+    response = admin_api.patch(
+        url, {"name_translations": {"fr": " Membre titulaire ", "es": ""}}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["name_translations"] == {"fr": "Membre titulaire"}  # an empty text: none
+    refused = admin_api.patch(url, {"name_translations": {"de": "Mitglied"}}, format="json")
+    assert refused.status_code == 400 and "name_translations" in refused.json()
+    tier.refresh_from_db()
+    assert tier.name_translations == {"fr": "Membre titulaire"}
+
+    topic = Topic.objects.get(slug="progress-updates")
+    response = admin_api.patch(
+        f"/api/v1/newsletter-topics/{topic.pk}/",
+        {"description_translations": {"es": "Cada mes, lo esencial."}},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    topic.refresh_from_db()
+    assert topic.description_in("es") == "Cada mes, lo esencial."
