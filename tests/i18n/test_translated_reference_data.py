@@ -160,3 +160,28 @@ def test_staff_translate_tiers_and_topics_through_the_api_in_languages_we_write_
     assert response.status_code == 200, response.json()
     topic.refresh_from_db()
     assert topic.description_in("es") == "Cada mes, lo esencial."
+
+
+def test_the_invoice_pdf_names_the_tier_in_the_language_it_is_written_in():
+    import io
+    from decimal import Decimal
+
+    from django.utils import translation
+    from pypdf import PdfReader
+
+    from members.dues.pdf import invoice_pdf
+    from members.models import Invoice
+    from members.services import membership_start
+    from tests.members.factories import ContactFactory, OrganisationFactory
+
+    tier = OpenTierFactory(
+        slug="fee", name="Paying member", annual_fee=Decimal("900.00"), name_translations={"es": "Miembro"}
+    )
+    organisation = OrganisationFactory()
+    ContactFactory(organisation=organisation, is_primary=True)
+    invoice = Invoice.objects.get(membership=membership_start(organisation=organisation, tier=tier))
+    with translation.override("es"):
+        spanish = PdfReader(io.BytesIO(invoice_pdf(invoice=invoice))).pages[0].extract_text()
+    english = PdfReader(io.BytesIO(invoice_pdf(invoice=invoice))).pages[0].extract_text()
+    assert "Miembro" in spanish and "Paying member" not in spanish
+    assert "Paying member" in english
