@@ -2,9 +2,12 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from rest_framework import status
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -36,6 +39,46 @@ class ServiceWritesMixin:
         )
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "The text in other languages, by language code (fr, es); English is the field itself.",
+    }
+)
+class TranslationsField(serializers.JSONField):
+    """A ``{"fr": "…", "es": "…"}`` mapping (``name_translations`` and the like): codes of the languages
+    we write besides English, one text each; an empty text means "no translation" and is dropped."""
+
+    def __init__(self, *, max_length: int | None = None, **kwargs) -> None:
+        self.text_max_length = max_length
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        others = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+        if not isinstance(data, dict):
+            raise serializers.ValidationError('Send an object such as {"fr": "…", "es": "…"}.')
+        problems = [code for code in data if code not in others]
+        if problems:
+            raise serializers.ValidationError(
+                f"Unknown language {', '.join(map(str, problems))}: use {', '.join(others)}."
+            )
+        cleaned = {}
+        for code, text in data.items():
+            if not isinstance(text, str):
+                raise serializers.ValidationError(f"The {code} text must be a string.")
+            text = text.strip()
+            if self.text_max_length and len(text) > self.text_max_length:
+                raise serializers.ValidationError(
+                    f"The {code} text is longer than {self.text_max_length} characters."
+                )
+            if text:
+                cleaned[code] = text
+        return cleaned
+
+
 def exception_handler(exc, context):
     if isinstance(exc, InvalidTransition):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
@@ -49,8 +92,10 @@ def exception_handler(exc, context):
         log.info("integrity error answered as 400: %s", exc)
         return Response(
             {
-                "detail": "This conflicts with an existing record or breaks a rule of the data. "
-                "Check for a duplicate (same country, email or current membership) and try again."
+                "detail": _(
+                    "This conflicts with an existing record or breaks a rule of the data. "
+                    "Check for a duplicate (same country, email or current membership) and try again."
+                )
             },
             status=status.HTTP_400_BAD_REQUEST,
         )

@@ -8,8 +8,16 @@ public page is English). ``LanguageMiddleware`` adds two things Django does not 
 - a visitor who opens an unprefixed public page with no language chosen yet (no cookie) is sent to the
   page in the best language their browser asks for (``Accept-Language``), and a visitor whose cookie
   (set by the switcher, Django's ``set_language``) names French or Spanish is sent to that version;
-- staff pages (admin, dashboard, API documentation) stay in English unless the staff member picked a
-  language with the switcher: then the cookie is honoured there too (the admin's own translations).
+- staff pages (admin, dashboard) stay in English unless the staff member picked a language with the
+  switcher: then the cookie is honoured there too (the admin's own translations);
+- the API (``/api/``, unprefixed: one address per endpoint for every client) answers in the language the
+  client asks for, the way HTTP negotiates it: the language cookie if there is one (the visitor's choice
+  on our own pages, which a page's script posting to the API carries), else ``Accept-Language``, else
+  English. That is what lets the public POSTs (enquiries, subscriptions) tell a French-speaking applicant
+  what to fix in French, DRF's own messages included (it ships French and Spanish catalogs). The staff
+  API follows the same rule: scripts and tokens send no ``Accept-Language`` and get English; a client
+  that asks for French gets French error messages, while the data itself (codes, enum values, dates in
+  UTC) is the same in every language. Answers carry ``Vary: Accept-Language, Cookie``.
 
 Emails are written in their recipient's language: ``recipient_language`` turns a stored preference into a
 language we have (falling back to English) and ``public_url`` builds a link in that language.
@@ -29,6 +37,7 @@ from django.views.decorators.http import require_GET
 DEFAULT_LANGUAGE = "en"
 # Staff pages, the API and webhooks: never redirected to a language prefix.
 _NOT_PUBLIC = ("/admin/", "/api/", "/anymail/", "/static/", "/healthz/", "/readyz/", "/i18n/")
+API_PREFIX = "/api/"
 
 
 def language_codes() -> list[str]:
@@ -96,7 +105,12 @@ class LanguageMiddleware:
         prefixed = translation.get_language_from_path(path) is not None
         cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         public = not prefixed and is_public_path(path)
-        if public and request.method in ("GET", "HEAD"):
+        api = path.startswith(API_PREFIX)
+        if api:
+            # Negotiated per request (cookie, then Accept-Language, then English): see the module notes.
+            translation.activate(translation.get_language_from_request(request, check_path=False))
+            request.LANGUAGE_CODE = translation.get_language()
+        elif public and request.method in ("GET", "HEAD"):
             wanted = recipient_language(cookie) if cookie else _browser_language(request)
             if wanted != DEFAULT_LANGUAGE:
                 query = request.META.get("QUERY_STRING", "")
@@ -111,7 +125,7 @@ class LanguageMiddleware:
             translation.activate(recipient_language(cookie))
             request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
-        if public:
+        if public or api:
             # The same address answers differently by language: caches must keep them apart.
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
         return response

@@ -25,6 +25,7 @@ from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
 from coalition.forms import ServiceModelForm
 from coalition.pagination import EstimatedCountPaginator
+from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members import services
 from members.admin_export import CoalitionExportMixin
 from members.affiliations import admin as affiliations_admin  # noqa: F401  registers affiliations
@@ -453,7 +454,10 @@ class MembershipTierForm(ServiceModelForm):
 
 
 @admin.register(MembershipTier)
-class MembershipTierAdmin(CoalitionExportMixin, ModelAdmin):
+class MembershipTierAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
+    # The name applicants and members read in French and Spanish (join form, welcome, invoices).
+    translated = {"name_translations": "name"}
+    form = translations_form(MembershipTier, translated)
     list_display = (
         "name",
         "annual_fee",

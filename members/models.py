@@ -203,12 +203,24 @@ class MembershipTier(TimeStampedModel):
         default=False,
         help_text="New memberships wait, pending, until their first invoice is paid in full.",
     )
+    # The name as applicants and members read it in other languages (join form, welcome, invoices,
+    # reminders): {"fr": "…", "es": "…"}, edited in the admin one box per language.
+    name_translations = models.JSONField(
+        "name in other languages",
+        blank=True,
+        default=dict,
+        help_text='By language code, e.g. {"fr": "Membre", "es": "Miembro"}.',
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str | None) -> str:
+        """The name a reader of ``language`` sees (the staff-written name where there is no translation)."""
+        return (self.name_translations or {}).get(language or "") or self.name
 
 
 def _organisation_of(record) -> Organisation | str:

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from coalition.api import TranslationsField
 from coalition.validators import validate_single_line
 from members import services
 from members.climate.serializers import IntegritySummarySerializer, integrity_data
@@ -180,11 +181,14 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class MembershipTierSerializer(serializers.ModelSerializer):
+    name_translations = TranslationsField(max_length=MembershipTier._meta.get_field("name").max_length)
+
     class Meta:
         model = MembershipTier
         fields = [
             "id",
             "name",
+            "name_translations",
             "slug",
             "description",
             "annual_fee",

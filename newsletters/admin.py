@@ -21,6 +21,7 @@ from unfold.admin import ModelAdmin
 from coalition import scheduler
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
+from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members.admin_export import CoalitionExportMixin
 from members.models import Organisation
 from newsletters import api, selectors, services
@@ -80,7 +81,10 @@ OUTCOME_STATUSES = (
 
 
 @admin.register(Topic)
-class TopicAdmin(CoalitionExportMixin, ModelAdmin):
+class TopicAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
+    # Name and description as the sign-up and preferences pages show them in French and Spanish.
+    translated = {"name_translations": "name", "description_translations": "description"}
+    form = translations_form(Topic, translated)
     list_display = ["name", "slug", "public", "default", "sort_order", "subscriber_count"]
     list_editable = ["public", "default", "sort_order"]
     prepopulated_fields = {"slug": ["name"]}

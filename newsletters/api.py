@@ -7,6 +7,7 @@ send, pause, resume, cancel, schedule, test-send, progress, preview). Public: PO
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.translation import get_language, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -38,7 +39,8 @@ from newsletters.serializers import (
 )
 from newsletters.subscriptions import services as subscriptions
 
-SUBSCRIPTION_ANSWER = (
+# Public messages are lazy: the answer is in the request's language (see coalition/i18n.py).
+SUBSCRIPTION_ANSWER = gettext_lazy(
     "Thank you. If this address can receive our updates, we have sent it an email with a link to confirm."
 )
 
@@ -65,9 +67,10 @@ class SubscriptionCreateView(APIView):
             topics=list(data.get("topics") or []),
             method=ConsentRecord.Method.API,
             ip_address=client_ip(request),
-            language=data.get("preferred_language"),
+            # Unsaid, the language this answer is in (Accept-Language, see coalition/i18n.py).
+            language=data.get("preferred_language") or get_language(),
         )
-        return Response({"detail": SUBSCRIPTION_ANSWER}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": str(SUBSCRIPTION_ANSWER)}, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Topics ----------------------------------------------------------------------------------------------

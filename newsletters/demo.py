@@ -25,6 +25,36 @@ TOPICS = [
     ("members-briefing", "Members' briefing", "For member organisations only.", False, False),
 ]
 
+# The public side shows topics in the reader's language (newsletters/migrations/0007 and 0009 translate
+# the seeded ones the same way).
+TRANSLATIONS = {
+    "progress-updates": (
+        {"fr": "Points d'étape", "es": "Informes de avance"},
+        {
+            "fr": "Un point mensuel\u00a0: nouveaux membres, engagements et grandes étapes des campagnes.",
+            "es": "Un resumen mensual: nuevos miembros, compromisos y grandes hitos de las campañas.",
+        },
+    ),
+    "removals-policy": (
+        {"fr": "Politique d'absorption du carbone", "es": "Política de absorción de carbono"},
+        {
+            "fr": "Objectifs d'émissions négatives, CDN et comptabilisation des absorptions.",
+            "es": "Objetivos de emisiones netas negativas, NDC y contabilidad de las absorciones.",
+        },
+    ),
+    "events": (
+        {"fr": "Événements et webinaires", "es": "Eventos y seminarios web"},
+        {
+            "fr": "Événements parallèles aux COP et présentations en ligne.",
+            "es": "Eventos paralelos en las COP y sesiones informativas en línea.",
+        },
+    ),
+    "members-briefing": (
+        {"fr": "Note aux membres", "es": "Informe para miembros"},
+        {"fr": "Réservé aux organisations membres.", "es": "Solo para las organizaciones miembros."},
+    ),
+}
+
 SUBSCRIBERS = [
     (
         "ingrid.lund@example.org",
@@ -55,6 +85,8 @@ def load(*, profile: str) -> None:
                 "public": public,
                 "default": default,
                 "sort_order": order,
+                "name_translations": TRANSLATIONS[slug][0],
+                "description_translations": TRANSLATIONS[slug][1],
             },
         )
     wording = consent_wording_current()

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -9,10 +10,15 @@ from newsletters.models import Topic
 
 
 class TopicChoiceField(forms.ModelMultipleChoiceField):
-    """Topics labelled in the page's language."""
+    """Topics labelled in the page's language, each with its description (when it has one) under the name,
+    inside the label so that it is read out with the checkbox."""
 
     def label_from_instance(self, obj) -> str:
-        return obj.name_in(get_language())
+        language = get_language()
+        description = obj.description_in(language)
+        if not description:
+            return obj.name_in(language)
+        return format_html('{} <span class="topic-description">{}</span>', obj.name_in(language), description)
 
 
 def _topic_choices():

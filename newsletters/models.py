@@ -36,6 +36,14 @@ class Topic(TimeStampedModel):
         default=dict,
         help_text='By language code, e.g. {"fr": "Points d\'étape", "es": "Informes de avance"}.',
     )
+    # The description the sign-up and preferences pages show under the name, and the confirmation email
+    # repeats: {"fr": "…", "es": "…"}.
+    description_translations = models.JSONField(
+        "description in other languages",
+        blank=True,
+        default=dict,
+        help_text="By language code, like the name.",
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -46,6 +54,10 @@ class Topic(TimeStampedModel):
     def name_in(self, language: str | None) -> str:
         """The name a reader of ``language`` sees (the staff-written name where there is no translation)."""
         return (self.name_translations or {}).get(language or "") or self.name
+
+    def description_in(self, language: str | None) -> str:
+        """The description in ``language``, or the staff-written one where there is no translation."""
+        return (self.description_translations or {}).get(language or "") or self.description
 
 
 class ConsentWording(TimeStampedModel):

@@ -4,11 +4,13 @@ Writes go through the services; these only read and check the shape of what is s
 """
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from coalition.antispam import spam_problem
+from coalition.api import TranslationsField
 from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
 from newsletters import selectors
@@ -16,19 +18,27 @@ from newsletters.models import Newsletter, NewsletterTranslation, Subscriber, To
 
 
 class SubscriptionRequestSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = serializers.EmailField(
+        max_length=254,
+        error_messages={"invalid": gettext_lazy("Please send an email address like name@example.org.")},
+    )
     name = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", validators=[validate_single_line]
     )
     topics = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Topic.objects.filter(public=True), many=True, required=False
+        slug_field="slug",
+        queryset=Topic.objects.filter(public=True),
+        many=True,
+        required=False,
+        error_messages={"does_not_exist": gettext_lazy("There is no topic {value} to subscribe to.")},
     )
     homepage = serializers.CharField(required=False, allow_blank=True, help_text="Honeypot: leave empty.")
     form_started = serializers.CharField(required=False, allow_blank=True)
     preferred_language = serializers.ChoiceField(
         choices=settings.LANGUAGES,
         required=False,
-        help_text="The language of the confirmation email and of the newsletters; English by default.",
+        help_text="The language of the confirmation email and of the newsletters; by default the request's "
+        "language (Accept-Language), else English.",
     )
 
     def validate(self, attrs):
@@ -41,9 +51,22 @@ class SubscriptionRequestSerializer(serializers.Serializer):
 
 
 class TopicSerializer(serializers.ModelSerializer):
+    name_translations = TranslationsField(max_length=Topic._meta.get_field("name").max_length)
+    description_translations = TranslationsField(max_length=Topic._meta.get_field("description").max_length)
+
     class Meta:
         model = Topic
-        fields = ["id", "name", "slug", "description", "public", "default", "sort_order"]
+        fields = [
+            "id",
+            "name",
+            "name_translations",
+            "slug",
+            "description",
+            "description_translations",
+            "public",
+            "default",
+            "sort_order",
+        ]
 
 
 class SubscriberSerializer(serializers.ModelSerializer):

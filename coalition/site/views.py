@@ -1,6 +1,7 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
@@ -52,8 +53,11 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse(
             {
-                "detail": "There is no API endpoint at this address. Check the path, and that the id in it "
-                "is a whole number, against the API documentation at /api/docs/."
+                # In the language the client asked for, like every API answer (coalition/i18n.py).
+                "detail": _(
+                    "There is no API endpoint at this address. Check the path, and that the id in it "
+                    "is a whole number, against the API documentation at /api/docs/."
+                )
             },
             status=404,
         )

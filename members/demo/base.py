@@ -64,6 +64,7 @@ TIERS = [
     dict(
         slug="founding-member",
         name="Founding member",
+        name_translations={"fr": "Membre fondateur", "es": "Miembro fundador"},
         description="Members who launched the coalition. Open-ended; renewed by their own decision.",
         period_months=None,
         grace_days=0,
@@ -73,6 +74,7 @@ TIERS = [
     dict(
         slug="member",
         name="Member",
+        name_translations={"fr": "Membre", "es": "Miembro"},
         description="Full members: take part in all work streams and sign the coalition's statements.",
         period_months=12,
         grace_days=30,
@@ -82,6 +84,7 @@ TIERS = [
     dict(
         slug="observer",
         name="Observer / associate",
+        name_translations={"fr": "Observateur / associé", "es": "Observador / asociado"},
         description="Follow the work and attend meetings without signing the coalition's statements.",
         period_months=12,
         grace_days=30,
@@ -91,6 +94,7 @@ TIERS = [
     dict(
         slug="partner",
         name="Partner",
+        name_translations={"fr": "Partenaire", "es": "Socio"},
         description="Organisations that support the secretariat with knowledge, events or funding.",
         period_months=24,
         grace_days=60,

@@ -5,6 +5,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -63,7 +64,7 @@ def invoice_pdf(*, invoice: Invoice) -> bytes:
             [
                 _p(
                     _("Membership dues: %(tier)s, %(period)s")
-                    % {"tier": invoice.tier.name, "period": period},
+                    % {"tier": invoice.tier.name_in(get_language()), "period": period},
                     normal,
                 ),
                 amount,

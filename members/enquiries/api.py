@@ -6,6 +6,7 @@ add-note to write internal notes.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -87,6 +88,8 @@ class EnquiryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer = EnquirySubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {k: v for k, v in serializer.validated_data.items() if k not in ("homepage", "form_started")}
+        # Unsaid, the applicant is written to in the language this answer is in (see coalition/i18n.py).
+        data.setdefault("preferred_language", get_language())
         try:
             enquiry_submit(data=data, source=Enquiry.Source.API, ip=client_ip(request))
         except DjangoValidationError as exc:

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -23,6 +24,13 @@ def _length_message(limit: int) -> dict[str, str]:
             _("Please shorten this to at most {limit} characters (it has %(show_value)d)."), limit=limit
         )
     }
+
+
+class TierChoiceField(forms.ModelChoiceField):
+    """Membership tiers named in the page's language (``MembershipTier.name_in``)."""
+
+    def label_from_instance(self, obj) -> str:
+        return obj.name_in(get_language())
 
 
 _YEAR_RANGE = format_lazy(
@@ -124,7 +132,7 @@ class JoinForm(SpamProtectedForm):
             "max_value": _YEAR_RANGE,
         },
     )
-    requested_tier = forms.ModelChoiceField(
+    requested_tier = TierChoiceField(
         label=_("Membership you are asking for"),
         required=False,
         queryset=MembershipTier.objects.filter(open_to_applicants=True),

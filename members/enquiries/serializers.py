@@ -6,6 +6,7 @@ serializers only shape the input of the services.
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
@@ -37,10 +38,11 @@ def _text(name: str, *, required: bool = True, limit: int | None = None, **kwarg
         required=required,
         allow_blank=not required,
         max_length=limit,
+        # Lazy: the applicant reads them in the request's language (DRF fills in {max_length}).
         error_messages={
-            "max_length": f"Please shorten this to at most {limit} characters.",
-            "blank": "This field is required.",
-            "invalid": "Please send text here.",
+            "max_length": gettext_lazy("Please shorten this to at most {max_length} characters."),
+            "blank": gettext_lazy("This field is required."),
+            "invalid": gettext_lazy("Please send text here."),
         },
         **kwargs,
     )
@@ -56,12 +58,12 @@ class EnquirySubmitSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=_limit("website"),
-        error_messages={"invalid": "Please send a web address such as https://example.org."},
+        error_messages={"invalid": gettext_lazy("Please send a web address such as https://example.org.")},
     )
     contact_name = _text("contact_name", validators=[validate_single_line])
     email = serializers.EmailField(
         max_length=_limit("email"),
-        error_messages={"invalid": "Please send an email address like name@example.org."},
+        error_messages={"invalid": gettext_lazy("Please send an email address like name@example.org.")},
     )
     job_title = _text("job_title", required=False, validators=[validate_single_line])
     motivation = _text("motivation", limit=TEXT_LIMIT)
@@ -77,18 +79,25 @@ class EnquirySubmitSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         error_messages={
-            "does_not_exist": "There is no membership tier {slug_name}={value} open to applicants."
+            "does_not_exist": gettext_lazy(
+                "There is no membership tier {slug_name}={value} open to applicants."
+            )
         },
     )
     consent_to_contact = serializers.BooleanField(
-        error_messages={"required": "Please agree to be contacted: we cannot process the enquiry otherwise."}
+        error_messages={
+            "required": gettext_lazy(
+                "Please agree to be contacted: we cannot process your enquiry otherwise."
+            )
+        }
     )
     wants_updates = serializers.BooleanField(required=False, default=False)
     list_publicly = serializers.BooleanField(required=False, default=False)
     preferred_language = serializers.ChoiceField(
         choices=settings.LANGUAGES,
         required=False,
-        help_text="The language to write to the applicant in (emails, status page link); English by default.",
+        help_text="The language to write to the applicant in (emails, status page link); by default the "
+        "request's language (Accept-Language), else English.",
     )
     homepage = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="Honeypot: leave empty."

@@ -100,7 +100,7 @@ def subscription_request(
     language = recipient_language(language)
     email = normalise_email(email)
     if not email:
-        raise ValidationError({"email": "Enter your email address."})
+        raise ValidationError({"email": _("Enter your email address.")})
     chosen = list(topics or []) or list(Topic.objects.filter(default=True))
     subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
     if subscriber is None:
@@ -149,6 +149,12 @@ def subscription_request(
         context={
             "name": name.strip(),
             "topics": [t.name_in(language) for t in chosen],
+            # What each topic brings, in the same language (only those with a description).
+            "topic_descriptions": [
+                {"name": t.name_in(language), "description": t.description_in(language)}
+                for t in chosen
+                if t.description_in(language)
+            ],
             "confirm_url": confirm_url(consent),
             "wording": consent.wording_text,
             "max_age_days": settings.NEWSLETTER_CONFIRM_MAX_AGE_DAYS,
@@ -264,7 +270,11 @@ def subscriber_update_preferences(
         return subscriber_unsubscribe(subscriber=subscriber)
     if not topics:
         raise ValidationError(
-            {"topics": "Choose at least one topic, or tick 'Unsubscribe from all' to stop every email."}
+            {
+                "topics": _(
+                    "Choose at least one topic, or tick 'Unsubscribe from all emails' to stop every email."
+                )
+            }
         )
     subscriber.name = name.strip()
     subscriber.save(update_fields=["name", "updated_at"])

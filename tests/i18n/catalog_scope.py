@@ -36,6 +36,12 @@ PUBLIC_TEMPLATES = [
     "newsletters/templates/emails/newsletter_already_subscribed.*",
     "campaigns/templates/emails/event_invitation.*",
 ]
+# Staff templates that the globs above would catch: the organisation page's tabs in the staff workspace
+# (coalition.site's profile registry), which stays in English.
+STAFF_TEMPLATES = {
+    "campaigns/templates/campaigns/organisation_profile_tab.html",
+    "newsletters/templates/newsletters/organisation_profile_tab.html",
+}
 # Forms, validation messages, page texts and link problems the public reads.
 PUBLIC_PYTHON = [
     "coalition/antispam.py",
@@ -49,6 +55,19 @@ PUBLIC_PYTHON = [
     "newsletters/subscriptions/services.py",
     "campaigns/services/events.py",
 ]
+# Files that also hold staff code: only the named parts (classes, functions, constants; "Class.method")
+# answer the public, so only their strings must be translated. Here: what the public API endpoints
+# (POST /api/v1/enquiries/, POST /api/v1/subscriptions/) can answer, with the rules and guards behind them.
+PUBLIC_PYTHON_PARTS = {
+    "members/enquiries/api.py": ["_text", "EnquirySubmitSerializer", "EnquiryViewSet.create"],
+    "members/enquiries/services.py": ["enquiry_validate", "enquiry_from_status_token"],
+    "newsletters/api.py": ["SUBSCRIPTION_ANSWER", "SubscriptionRequestSerializer", "SubscriptionCreateView"],
+    "newsletters/subscriptions/services.py": ["subscription_request"],
+    "coalition/api.py": ["exception_handler"],
+    "coalition/site/views.py": ["not_found"],
+    "coalition/request_guards.py": ["RejectNulMiddleware", "LimitedJSONParser"],
+    "coalition/validators.py": ["SINGLE_LINE_MESSAGE"],
+}
 # Choice labels shown on public pages (kinds, sectors, statuses, roles): the classes' gettext_lazy labels.
 PUBLIC_CHOICES = {
     "members/models.py": ["Organisation.Kind", "Organisation.Sector", "Commitment.Kind", "Commitment.Status",
@@ -67,7 +86,7 @@ def public_template_paths() -> list[Path]:
     for pattern in PUBLIC_TEMPLATES:
         found = sorted(ROOT.glob(pattern))
         assert found, f"no public template matches {pattern}"
-        paths.extend(found)
+        paths.extend(p for p in found if str(p.relative_to(ROOT)) not in STAFF_TEMPLATES)
     return paths
 
 
@@ -94,7 +113,16 @@ def _strings(call: ast.Call) -> tuple[str, ...] | None:
     return tuple(values[:2]) if values else None
 
 
+def _named(node: ast.AST, name: str) -> bool:
+    if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name == name
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    return False
+
+
 def python_messages(path: Path, *, classes: list[str] | None = None) -> set[tuple[str, ...]]:
+    """The msgid keys of ``path``; with ``classes``, of those parts only (dotted: "Class.method")."""
     tree = ast.parse(path.read_text())
     nodes: list[ast.AST] = [tree]
     if classes is not None:
@@ -102,9 +130,9 @@ def python_messages(path: Path, *, classes: list[str] | None = None) -> set[tupl
         for dotted in classes:
             node: ast.AST = tree
             for name in dotted.split("."):
-                node = next(
-                    n for n in ast.iter_child_nodes(node) if isinstance(n, ast.ClassDef) and n.name == name
-                )
+                found = next((n for n in ast.iter_child_nodes(node) if _named(n, name)), None)
+                assert found is not None, f"{path.name} has no {dotted}"
+                node = found
             nodes.append(node)
     found: set[tuple[str, ...]] = set()
     for root in nodes:
@@ -129,6 +157,9 @@ def public_messages() -> dict[tuple[str, ...], str]:
             messages.setdefault(key, str(path.relative_to(ROOT)))
     for name in PUBLIC_PYTHON:
         for key in python_messages(ROOT / name):
+            messages.setdefault(key, name)
+    for name, parts in PUBLIC_PYTHON_PARTS.items():
+        for key in python_messages(ROOT / name, classes=parts):
             messages.setdefault(key, name)
     for name, classes in PUBLIC_CHOICES.items():
         for key in python_messages(ROOT / name, classes=classes):
