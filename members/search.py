@@ -24,21 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from functools import lru_cache, reduce
+from functools import cache, lru_cache, reduce
 from operator import and_, or_
 from typing import Any
 
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-    TrigramSimilarity,
-    TrigramWordSimilarity,
-)
 from django.db import connection
-from django.db.models import BooleanField, Case, FloatField, Model, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Greatest, Upper
+from django.db.models import Case, FloatField, Model, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django_countries import countries
 
@@ -51,8 +42,13 @@ MAX_QUERY_LENGTH = 100
 # one-letter typo in a seven-letter name through ("Danmark" ~ "Denmark" = 0.45) and keeps noise out.
 COUNTRY_SIMILARITY = 0.4
 MAX_COUNTRIES = 5
-# Rows taken from each index-backed candidate list on PostgreSQL (see _pg_filter_and_score).
+# Rows taken from each index-backed candidate list on PostgreSQL (see pg_search_sql).
 CANDIDATES = 100
+# How alike a known word must be to a word of the query to stand for it (pg_trgm similarity of the two
+# words): "frederiksn"/"frederiksen" 0.64, "climworks"/"climeworks" 0.62, "nordik"/"nordic" 0.56; below,
+# a word inside a longer one ("oceanremovals"/"removals" 0.35) would turn a precise query into a common
+# word. A typo too large for this still reaches the whole-name comparison (``%>``) when few were found.
+WORD_SIMILARITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -201,75 +197,8 @@ def matching_countries(query: str) -> dict[str, float]:
 # --- Query building ------------------------------------------------------------------------------------
 
 
-def _pg_filter_and_score(
-    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str], *, limit: int = 20
-) -> tuple[QuerySet, Q, Any]:
-    """Candidates and score for PostgreSQL.
-
-    Scoring a row costs several trigram and text-search function calls, and a common word ("carbon" in
-    a carbon-removal CRM) matches thousands of rows, so the score must not run on every match. The
-    candidates are a union of small index-backed lists, each capped at ``CANDIDATES`` rows: the exact
-    title, names containing a word like the query (``%>``, trigram word similarity: typos), fields
-    containing the text (``LIKE``), full-text matches, and the organisations of a matching country (the
-    country's own record first). Whole-string similarity (``%``) is left out of the candidates: the
-    index cannot narrow it much, and re-checking thousands of rows cost more than every other list
-    together; it still counts in the score, and typos in a short country name are caught by
-    ``matching_countries``. Every list comes from an index (B-tree for the exact title, GIN for the
-    rest, from ``members/migrations/0004_public_search_trgm``, whose expressions match these exactly) and
-    stops at its cap, so the work is bounded whatever the table size; only the candidates are scored.
-    """
-    text_fields, title_field = fields.text, fields.title
-    vector = SearchVector(*text_fields, config="simple")
-    search_query = SearchQuery(query, search_type="websearch", config="simple")
-    base = qs.model._default_manager.order_by().alias(
-        document=vector, **{f"upper_{f}": Upper(f) for f in text_fields}
-    )
-    # The exact title in its usual casings, from the title's B-tree index: a trigram index answers
-    # equality only by re-checking every row that shares the query's trigrams.
-    casings = sorted({query, query.lower(), query.upper(), query.title(), query.capitalize()})
-    conditions = [Q(**{f"{title_field}__in": casings}), Q(document=search_query)]
-    conditions += [Q(**{f"{f}__icontains": query}) for f in text_fields]
-    branches = [base.filter(c).values("pk")[:CANDIDATES] for c in conditions]
-    if country_codes:
-        branches.append(
-            base.filter(country__in=country_codes)
-            .alias(is_country=Case(When(kind=Organisation.Kind.COUNTRY, then=Value(0)), default=Value(1)))
-            .order_by("is_country")
-            .values("pk")[:CANDIDATES]
-        )
-    if fields.fuzzy:
-        # The typo-tolerant lists (trigram word similarity, ``%>``) are the expensive ones: the index
-        # narrows a common name ("Jensen" in a tenth of the contacts) to thousands of rows that PostgreSQL
-        # then re-checks one by one, hundreds of milliseconds when few pass. They are read only when the
-        # lists above give fewer than ``limit`` candidates: an uncorrelated condition, which PostgreSQL
-        # evaluates once before the branch (a one-time filter) and which then skips its index scan
-        # entirely. A query whose text matches ``limit`` records is not a typo; one that matches fewer
-        # ("Danmark", "Climworks") still gets its fuzzy candidates. Still one query per kind.
-        direct = branches[0].union(*branches[1:]) if len(branches) > 1 else branches[0]
-        sql, params = direct.query.get_compiler(using=direct.db).as_sql()
-        # The ORM's own compiled SQL and parameters, wrapped in a count: nothing typed goes in as text.
-        count_sql = "(SELECT COUNT(*) FROM (" + sql + ") AS direct_candidates) < %s"  # noqa: S608
-        few_direct = RawSQL(count_sql, (*params, limit), output_field=BooleanField())  # noqa: S611
-        for f in fields.fuzzy:
-            similar = Q(**{f"upper_{f}__trigram_word_similar": query})
-            branches.append(base.filter(similar, few_direct).values("pk")[:CANDIDATES])
-    # Every candidate met one of the conditions, so nothing else needs filtering; the outer query reads
-    # the candidates by primary key.
-    condition = Q(pk__in=branches[0].union(*branches[1:]))
-    similarity = Greatest(
-        *[TrigramSimilarity(f, query) for f in text_fields],
-        *[TrigramWordSimilarity(query, f) for f in text_fields],
-    )
-    score = (
-        similarity
-        + SearchRank(vector, search_query)
-        + Case(When(**{f"{title_field}__iexact": query}, then=Value(1.0)), default=Value(0.0))
-    )
-    return qs, condition, score
-
-
 def _fallback_filter_and_score(
-    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str], *, limit: int = 20
+    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str]
 ) -> tuple[QuerySet, Q, Any]:
     """Any database: every word of the query appears in one of the fields; exact and prefix rank first."""
     text_fields, title_field = fields.text, fields.title
@@ -290,15 +219,14 @@ def ranked(
     qs: QuerySet,
     query: str,
     limit: int,
-    postgres: bool,
     fields: SearchFields,
     country_scores: dict[str, float] | None = None,
 ) -> QuerySet:
-    build = _pg_filter_and_score if postgres else _fallback_filter_and_score
-    qs, condition, score = build(qs, query, fields, list(country_scores or {}), limit=limit)
+    """The substring search of any database (SQLite in development); PostgreSQL uses :func:`pg_search`."""
+    qs, condition, score = _fallback_filter_and_score(qs, query, fields, list(country_scores or {}))
     if country_scores:
         # The record of the country itself counts fully, an organisation based there half: "Danmark" puts
-        # Denmark first, then the organisations in Denmark, on either backend.
+        # Denmark first, then the organisations in Denmark (pg_search_sql scores the same way).
         score = score + Case(
             *[
                 When(country=code, kind=Organisation.Kind.COUNTRY, then=Value(s))
@@ -341,6 +269,27 @@ class PgSearchSpec:
     columns: tuple[str, ...]  # SQL expressions over the alias ``t`` (and ``joined``), in the hit's order
     join: str = ""  # e.g. "JOIN members_organisation joined ON joined.id = t.organisation_id"
     countries: bool = False  # the table has ``country`` and ``kind`` columns (organisations)
+    typo_words: bool = True  # correct the query's words against members_searchword (its names are there)
+
+
+# The query as a tsquery in which each word may also be one of the five most similar known words (pg_trgm
+# ``%`` from the GIN index on the word, then at least ``WORD_SIMILARITY``): "mette frederiksn" becomes
+# 'mette' & ('frederiksn' | 'frederiksen'). Words are taken as the "simple" parser makes them, so they are
+# the lexemes of the searched vectors; each is quoted for tsquery input (doubled quotes, escaped
+# backslashes). Words under three letters stand as typed. No words at all (only punctuation): NULL,
+# which matches nothing.
+_CORRECTED = (
+    "typed AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple'::regconfig, %(q)s))), "  # noqa: S608
+    "corrected AS MATERIALIZED (SELECT string_agg(alternatives, ' & ')::tsquery AS query FROM ("
+    "SELECT '(' || string_agg("
+    r"'''' || replace(replace(word, '\', '\\'), '''', '''''') || '''', ' | ') || ')' AS alternatives "
+    "FROM (SELECT typed.lexeme AS typed, typed.lexeme AS word FROM typed "
+    "UNION SELECT typed.lexeme, similar_word.word FROM typed CROSS JOIN LATERAL ("
+    "SELECT known.word FROM members_searchword known WHERE known.word %% typed.lexeme "
+    f"AND similarity(known.word, typed.lexeme) >= {WORD_SIMILARITY} "
+    "ORDER BY similarity(known.word, typed.lexeme) DESC, known.word LIMIT 5) AS similar_word "
+    "WHERE char_length(typed.lexeme) >= 3) AS alternative GROUP BY typed) AS each_word)"
+)
 
 
 def _quote(name: str) -> str:
@@ -359,7 +308,7 @@ def _document(spec: PgSearchSpec, alias: str = "") -> str:
     return f"to_tsvector('simple'::regconfig, {joined})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def pg_search_sql(spec: PgSearchSpec) -> str:
     """The search query for ``spec``, with named parameters: q, casings, like, limit (and codes, scores).
 
@@ -378,37 +327,46 @@ def pg_search_sql(spec: PgSearchSpec) -> str:
     title = _column(spec, spec.fields.title)
     document = _document(spec)
     tsquery = "websearch_to_tsquery('simple'::regconfig, %(q)s)"
-    words = [
-        f"(SELECT {pk} AS id FROM {table} WHERE {title} = ANY(%(casings)s) LIMIT {CANDIDATES})",
-        f"(SELECT {pk} AS id FROM {table} WHERE {document} @@ {tsquery} LIMIT {CANDIDATES})",
+    whole_words = [
+        f"(SELECT {pk} AS id FROM {table} WHERE {title} = ANY(%(casings)s) LIMIT {CANDIDATES})",  # noqa: S608
+        f"(SELECT {pk} AS id FROM {table} WHERE {document} @@ {tsquery} LIMIT {CANDIDATES})",  # noqa: S608
     ]
     # Substrings are read only when the exact title and the full-text match leave room among the
     # candidates: a name that shares its words with thousands of rows ("jensen@": every Jensen) made the
     # trigram index hand back all of them for a re-check that found none, while the word lists had already
     # filled the candidates with better hits (a whole word scores above a part of one).
     branches = [
-        f"(SELECT {pk} AS id FROM {table} WHERE UPPER({_column(spec, f)}::text) LIKE UPPER(%(like)s) "
-        f"AND (SELECT COUNT(*) FROM words) < {CANDIDATES} LIMIT {CANDIDATES})"
+        f"(SELECT {pk} AS id FROM {table} WHERE UPPER({_column(spec, f)}::text) LIKE UPPER(%(like)s) "  # noqa: S608
+        f"AND (SELECT COUNT(*) FROM whole) < {CANDIDATES} LIMIT {CANDIDATES})"
         for f in spec.fields.text
     ]
     if spec.countries:
         branches.append(
-            f"(SELECT {pk} AS id FROM {table} WHERE country = ANY(%(codes)s) "
+            f"(SELECT {pk} AS id FROM {table} WHERE country = ANY(%(codes)s) "  # noqa: S608
             f"ORDER BY (kind <> '{Organisation.Kind.COUNTRY}') LIMIT {CANDIDATES})"
         )
     ctes = [
-        "words AS (" + " UNION ".join(words) + ")",
-        "direct AS (SELECT id FROM words UNION " + " UNION ".join(branches) + ")",
+        "whole AS (" + " UNION ".join(whole_words) + ")",
+        "direct AS (SELECT id FROM whole UNION " + " UNION ".join(branches) + ")",  # noqa: S608
     ]
     candidates = ["SELECT id FROM direct"]
+    few_direct = "(SELECT COUNT(*) FROM direct) < %(limit)s"
+    if spec.typo_words:
+        # Typos, cheaply: each word of the query, or one of the five known words most like it (the small
+        # trigram-indexed members_searchword table), and then full text over the GIN index as above.
+        ctes += [
+            _CORRECTED,
+            f"typo AS (SELECT {pk} AS id FROM {table} WHERE {document} @@ (SELECT query FROM corrected) "  # noqa: S608
+            f"AND {few_direct} LIMIT {CANDIDATES})",
+        ]
+        candidates.append("SELECT id FROM typo")
+        few_direct = "(SELECT COUNT(*) FROM direct) + (SELECT COUNT(*) FROM typo) < %(limit)s"
     for i, f in enumerate(spec.fields.fuzzy):
         ctes.append(
-            f"fuzzy_{i} AS MATERIALIZED (SELECT {pk} AS id FROM {table} "
+            f"fuzzy_{i} AS MATERIALIZED (SELECT {pk} AS id FROM {table} "  # noqa: S608
             f"WHERE UPPER({_column(spec, f)}::text) %%> %(q)s)"
         )
-        candidates.append(
-            f"(SELECT id FROM fuzzy_{i} WHERE (SELECT COUNT(*) FROM direct) < %(limit)s LIMIT {CANDIDATES})"
-        )
+        candidates.append(f"(SELECT id FROM fuzzy_{i} WHERE {few_direct} LIMIT {CANDIDATES})")  # noqa: S608
     similarity = ", ".join(
         [f"SIMILARITY(t.{_column(spec, f)}, %(q)s)" for f in spec.fields.text]
         + [f"WORD_SIMILARITY(%(q)s, t.{_column(spec, f)})" for f in spec.fields.text]
@@ -420,15 +378,18 @@ def pg_search_sql(spec: PgSearchSpec) -> str:
     if spec.countries:
         # The record of the country itself counts fully, an organisation based there half.
         score += (
-            " + COALESCE((SELECT c.score FROM UNNEST(%(codes)s::text[], %(scores)s::float8[]) AS c(code, score)"
-            f" WHERE c.code = t.country), 0.0) * CASE WHEN t.kind = '{Organisation.Kind.COUNTRY}' "
-            "THEN 1.0 ELSE 0.5 END"
+            " + COALESCE((SELECT c.score FROM UNNEST(%(codes)s::text[], %(scores)s::float8[]) "  # noqa: S608
+            "AS c(code, score) WHERE c.code = t.country), 0.0) "
+            f"* CASE WHEN t.kind = '{Organisation.Kind.COUNTRY}' THEN 1.0 ELSE 0.5 END"
         )
     columns = ", ".join(spec.columns)
     return (
         "WITH " + ", ".join(ctes) + ", candidates AS (" + " UNION ".join(candidates) + ") "  # noqa: S608
-        f"SELECT t.{pk}, {columns}, ({score}) AS score FROM {table} t {spec.join} "
-        f"WHERE t.{pk} IN (SELECT id FROM candidates) ORDER BY score DESC, t.{title}, t.{pk} LIMIT %(limit)s"
+        # Each candidate read by primary key (a LATERAL subquery with a LIMIT is not flattened): on a
+        # small table PostgreSQL otherwise hashed a sequential scan of all of it against the candidates.
+        f"SELECT t.{pk}, {columns}, ({score}) AS score FROM candidates "
+        f"CROSS JOIN LATERAL (SELECT * FROM {table} WHERE {pk} = candidates.id LIMIT 1) AS t {spec.join} "
+        f"ORDER BY score DESC, t.{title}, t.{pk} LIMIT %(limit)s"
     )
 
 
@@ -486,7 +447,7 @@ def _organisation_hits(query: str, limit: int, postgres: bool, codes: dict[str, 
         qs = Organisation.objects.only("name", "kind", "country", "website_domain")
         rows = [
             (o.pk, o.name, o.kind, o.country.code, o.website_domain, o.score)
-            for o in ranked(qs, query, limit, postgres, ORGANISATION_FIELDS, codes)
+            for o in ranked(qs, query, limit, ORGANISATION_FIELDS, codes)
         ]
     return [
         SearchHit(
@@ -511,7 +472,7 @@ def _contact_hits(query: str, limit: int, postgres: bool) -> list[SearchHit]:
         )
         rows = [
             (c.pk, c.name, c.email, c.job_title, c.organisation.name, c.score)
-            for c in ranked(qs, query, limit, postgres, CONTACT_FIELDS)
+            for c in ranked(qs, query, limit, CONTACT_FIELDS)
         ]
     return [
         SearchHit(
@@ -535,7 +496,7 @@ def _enquiry_hits(query: str, limit: int, postgres: bool) -> list[SearchHit]:
         qs = Enquiry.objects.only("organisation_name", "contact_name", "email", "status", "created_at")
         rows = [
             (e.pk, e.organisation_name, e.contact_name, e.email, e.status, e.created_at, e.score)
-            for e in ranked(qs, query, limit, postgres, ENQUIRY_FIELDS)
+            for e in ranked(qs, query, limit, ENQUIRY_FIELDS)
         ]
     return [
         SearchHit(

@@ -5,7 +5,7 @@ from newsletters.models import Subscriber
 
 SUBSCRIBER_FIELDS = SearchFields(title="email", text=("email", "name"), fuzzy=("name",))
 SUBSCRIBER_SPEC = PgSearchSpec(
-    model=Subscriber, fields=SUBSCRIBER_FIELDS, columns=("t.email", "t.name", "t.status")
+    model=Subscriber, fields=SUBSCRIBER_FIELDS, columns=("t.email", "t.name", "t.status"), typo_words=False
 )
 
 
@@ -15,8 +15,7 @@ def subscriber_search_hits(*, query: str, limit: int, postgres: bool) -> list[Se
     else:
         qs = Subscriber.objects.only("email", "name", "status")
         rows = [
-            (s.pk, s.email, s.name, s.status, s.score)
-            for s in ranked(qs, query, limit, False, SUBSCRIBER_FIELDS)
+            (s.pk, s.email, s.name, s.status, s.score) for s in ranked(qs, query, limit, SUBSCRIBER_FIELDS)
         ]
     statuses = dict(Subscriber.Status.choices)
     url = admin_url_maker(Subscriber)
