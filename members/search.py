@@ -1,9 +1,11 @@
 """Staff search across organisations, contacts, enquiries and whatever other apps contribute.
 
-One entry point, :func:`search_everything`. On PostgreSQL each kind is one query that combines
-full-text search (``SearchVector``/``SearchQuery``, config "simple": names are not English prose) with
-pg_trgm similarity, so a typo still finds its record ("Danmark" finds Denmark, "Finnland" Finland).
-Candidates come from a few capped, index-backed lists (``members/migrations/0004_public_search_trgm``)
+One entry point, :func:`search_everything`. On PostgreSQL each kind is one query (:func:`pg_search_sql`,
+written once per kind and run with parameters) that combines full-text search (config "simple": names
+are not English prose) with pg_trgm similarity, so a typo still finds its record ("Danmark" finds
+Denmark, "Mette Frederiksn" Mette Frederiksen): the query's words are corrected against the known words
+of names (``members.models.SearchWord``, kept by the services that write names). Candidates come from a
+few capped, index-backed lists (``members/migrations/0004_public_search_trgm``, ``0018_search_words``)
 and only they are scored, so the cost stays bounded as the tables grow (``bench/search.py`` measures it).
 Elsewhere (SQLite in development) a plain ``icontains`` search stands in.
 
