@@ -186,4 +186,5 @@ def test_imported_organisation_and_contact_names_are_known_to_the_typo_search(ad
 
     assert Contact.objects.filter(organisation=organisation, name="Gudrun Snorradottir").exists()
     words = set(SearchWord.objects.values_list("word", flat=True))
-    assert {"enhanced", "weathering", "olivine", "quarrying", "cooperative", "gudrun", "snorradottir"} <= words
+    expected = {"enhanced", "weathering", "olivine", "quarrying", "cooperative", "gudrun", "snorradottir"}
+    assert expected <= words
