@@ -48,9 +48,10 @@ MAX_COUNTRIES = 5
 CANDIDATES = 100
 # How alike a known word must be to a word of the query to stand for it (pg_trgm similarity of the two
 # words): "frederiksn"/"frederiksen" 0.64, "climworks"/"climeworks" 0.62, "nordik"/"nordic" 0.56; below,
-# a word inside a longer one ("oceanremovals"/"removals" 0.35) would turn a precise query into a common
-# word. A typo too large for this still reaches the whole-name comparison (``%>``) when few were found.
-WORD_SIMILARITY = 0.5
+# a word inside a longer one ("oceanremovals"/"removals" 0.35, "kelp12"/"kelp" 0.5) would turn a precise
+# query into a common word. A typo too large for this still reaches the whole-name comparison (``%>``)
+# when few were found.
+WORD_SIMILARITY = 0.55
 
 
 @dataclass(frozen=True)
@@ -362,7 +363,10 @@ def pg_search_sql(spec: PgSearchSpec) -> str:
             f"AND {few_direct} LIMIT {CANDIDATES})",
         ]
         candidates.append("SELECT id FROM typo")
-        few_direct = "(SELECT COUNT(*) FROM direct) + (SELECT COUNT(*) FROM typo) < %(limit)s"
+        # Distinct ids: the corrected query also matches what full text already found.
+        few_direct = (
+            "(SELECT COUNT(*) FROM (SELECT id FROM direct UNION SELECT id FROM typo) AS found) < %(limit)s"
+        )
     for i, f in enumerate(spec.fields.fuzzy):
         ctes.append(
             f"fuzzy_{i} AS MATERIALIZED (SELECT {pk} AS id FROM {table} "  # noqa: S608

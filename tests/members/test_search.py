@@ -269,6 +269,16 @@ def test_a_word_only_inside_a_longer_one_does_not_stand_for_it(world):
     assert titles(search_everything(query="Pacifik Removals")["organisations"]) == ["Pacific Removals"]
 
 
+def test_whole_name_comparison_still_runs_when_the_corrected_words_find_only_what_full_text_found(world):
+    from members import services
+
+    for i in range(5):
+        services.organisation_create(name=f"Sahel Peat Fund {i}", kind="company")
+        services.organisation_create(name=f"Sahel Peat Trust {i}", kind="company")
+    hits = titles(search_everything(query="Sahel Peat Fund", limit=8)["organisations"])
+    assert len(hits) == 8 and sum("Trust" in t for t in hits) == 3
+
+
 def test_quotes_and_backslashes_in_names_and_queries_are_only_text(world):
     from members import services
 
@@ -276,7 +286,7 @@ def test_quotes_and_backslashes_in_names_and_queries_are_only_text(world):
     for typed in ("O'Brein", "O'Brien \\", "\\'", "'''", "Brien's", "a\\'b"):
         search_everything(query=typed)  # no error
     _whole_name_comparison_off()
-    assert "O'Brien \\ Partners" in titles(search_everything(query="O'Brien Partnrs")["organisations"])
+    assert "O'Brien \\ Partners" in titles(search_everything(query="O'Brien Partnerz")["organisations"])
 
 
 # --- Fallback (SQLite in development), called directly on this database ---------------------------------
