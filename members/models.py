@@ -959,3 +959,19 @@ class ImportColumnMapping(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.header} → {self.field or '(ignored)'}"
+
+
+class SearchWord(models.Model):
+    """One word of an organisation's, contact's or enquiry's name, for typo-tolerant staff search.
+
+    ``members/search.py`` corrects each word of a query against this table (a few hundred or thousand
+    rows, trigram-indexed) and then finds records by full text, instead of comparing the whole query with
+    every name (pg_trgm's advice for word similarity on large tables). Kept current by the services that
+    write names (``members.services.search_words_add``); a word that no record has any more does no harm
+    (it finds nothing) and ``search_words_rebuild`` drops it. PostgreSQL only: SQLite never fills it.
+    """
+
+    word = models.CharField(max_length=200, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.word

@@ -1,9 +1,11 @@
 """Staff search across organisations, contacts, enquiries and whatever other apps contribute.
 
-One entry point, :func:`search_everything`. On PostgreSQL each kind is one query that combines
-full-text search (``SearchVector``/``SearchQuery``, config "simple": names are not English prose) with
-pg_trgm similarity, so a typo still finds its record ("Danmark" finds Denmark, "Finnland" Finland).
-Candidates come from a few capped, index-backed lists (``members/migrations/0004_public_search_trgm``)
+One entry point, :func:`search_everything`. On PostgreSQL each kind is one query (:func:`pg_search_sql`,
+written once per kind and run with parameters) that combines full-text search (config "simple": names
+are not English prose) with pg_trgm similarity, so a typo still finds its record ("Danmark" finds
+Denmark, "Mette Frederiksn" Mette Frederiksen): the query's words are corrected against the known words
+of names (``members.models.SearchWord``, kept by the services that write names). Candidates come from a
+few capped, index-backed lists (``members/migrations/0004_public_search_trgm``, ``0018_search_words``)
 and only they are scored, so the cost stays bounded as the tables grow (``bench/search.py`` measures it).
 Elsewhere (SQLite in development) a plain ``icontains`` search stands in.
 
@@ -22,23 +24,14 @@ A collector is called as ``collector(query=..., limit=...)`` and returns a list 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from functools import lru_cache, reduce
+from functools import cache, lru_cache, reduce
 from operator import and_, or_
 from typing import Any
 
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-    TrigramSimilarity,
-    TrigramWordSimilarity,
-)
 from django.db import connection
-from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Greatest, Upper
+from django.db.models import Case, FloatField, Model, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django_countries import countries
 
@@ -51,8 +44,14 @@ MAX_QUERY_LENGTH = 100
 # one-letter typo in a seven-letter name through ("Danmark" ~ "Denmark" = 0.45) and keeps noise out.
 COUNTRY_SIMILARITY = 0.4
 MAX_COUNTRIES = 5
-# Rows taken from each index-backed candidate list on PostgreSQL (see _pg_filter_and_score).
+# Rows taken from each index-backed candidate list on PostgreSQL (see pg_search_sql).
 CANDIDATES = 100
+# How alike a known word must be to a word of the query to stand for it (pg_trgm similarity of the two
+# words): "frederiksn"/"frederiksen" 0.64, "climworks"/"climeworks" 0.62, "nordik"/"nordic" 0.56; below,
+# a word inside a longer one ("oceanremovals"/"removals" 0.35, "kelp12"/"kelp" 0.5) would turn a precise
+# query into a common word. A typo too large for this still reaches the whole-name comparison (``%>``)
+# when few were found.
+WORD_SIMILARITY = 0.55
 
 
 @dataclass(frozen=True)
@@ -201,75 +200,8 @@ def matching_countries(query: str) -> dict[str, float]:
 # --- Query building ------------------------------------------------------------------------------------
 
 
-def _pg_filter_and_score(
-    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str], *, limit: int = 20
-) -> tuple[QuerySet, Q, Any]:
-    """Candidates and score for PostgreSQL.
-
-    Scoring a row costs several trigram and text-search function calls, and a common word ("carbon" in
-    a carbon-removal CRM) matches thousands of rows, so the score must not run on every match. The
-    candidates are a union of small index-backed lists, each capped at ``CANDIDATES`` rows: the exact
-    title, names containing a word like the query (``%>``, trigram word similarity: typos), fields
-    containing the text (``LIKE``), full-text matches, and the organisations of a matching country (the
-    country's own record first). Whole-string similarity (``%``) is left out of the candidates: the
-    index cannot narrow it much, and re-checking thousands of rows cost more than every other list
-    together; it still counts in the score, and typos in a short country name are caught by
-    ``matching_countries``. Every list comes from an index (B-tree for the exact title, GIN for the
-    rest, from ``members/migrations/0004_public_search_trgm``, whose expressions match these exactly) and
-    stops at its cap, so the work is bounded whatever the table size; only the candidates are scored.
-    """
-    text_fields, title_field = fields.text, fields.title
-    vector = SearchVector(*text_fields, config="simple")
-    search_query = SearchQuery(query, search_type="websearch", config="simple")
-    base = qs.model._default_manager.order_by().alias(
-        document=vector, **{f"upper_{f}": Upper(f) for f in text_fields}
-    )
-    # The exact title in its usual casings, from the title's B-tree index: a trigram index answers
-    # equality only by re-checking every row that shares the query's trigrams.
-    casings = sorted({query, query.lower(), query.upper(), query.title(), query.capitalize()})
-    conditions = [Q(**{f"{title_field}__in": casings}), Q(document=search_query)]
-    conditions += [Q(**{f"{f}__icontains": query}) for f in text_fields]
-    branches = [base.filter(c).values("pk")[:CANDIDATES] for c in conditions]
-    if country_codes:
-        branches.append(
-            base.filter(country__in=country_codes)
-            .alias(is_country=Case(When(kind=Organisation.Kind.COUNTRY, then=Value(0)), default=Value(1)))
-            .order_by("is_country")
-            .values("pk")[:CANDIDATES]
-        )
-    if fields.fuzzy:
-        # The typo-tolerant lists (trigram word similarity, ``%>``) are the expensive ones: the index
-        # narrows a common name ("Jensen" in a tenth of the contacts) to thousands of rows that PostgreSQL
-        # then re-checks one by one, hundreds of milliseconds when few pass. They are read only when the
-        # lists above give fewer than ``limit`` candidates: an uncorrelated condition, which PostgreSQL
-        # evaluates once before the branch (a one-time filter) and which then skips its index scan
-        # entirely. A query whose text matches ``limit`` records is not a typo; one that matches fewer
-        # ("Danmark", "Climworks") still gets its fuzzy candidates. Still one query per kind.
-        direct = branches[0].union(*branches[1:]) if len(branches) > 1 else branches[0]
-        sql, params = direct.query.get_compiler(using=direct.db).as_sql()
-        # The ORM's own compiled SQL and parameters, wrapped in a count: nothing typed goes in as text.
-        count_sql = "(SELECT COUNT(*) FROM (" + sql + ") AS direct_candidates) < %s"  # noqa: S608
-        few_direct = RawSQL(count_sql, (*params, limit), output_field=BooleanField())  # noqa: S611
-        for f in fields.fuzzy:
-            similar = Q(**{f"upper_{f}__trigram_word_similar": query})
-            branches.append(base.filter(similar, few_direct).values("pk")[:CANDIDATES])
-    # Every candidate met one of the conditions, so nothing else needs filtering; the outer query reads
-    # the candidates by primary key.
-    condition = Q(pk__in=branches[0].union(*branches[1:]))
-    similarity = Greatest(
-        *[TrigramSimilarity(f, query) for f in text_fields],
-        *[TrigramWordSimilarity(query, f) for f in text_fields],
-    )
-    score = (
-        similarity
-        + SearchRank(vector, search_query)
-        + Case(When(**{f"{title_field}__iexact": query}, then=Value(1.0)), default=Value(0.0))
-    )
-    return qs, condition, score
-
-
 def _fallback_filter_and_score(
-    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str], *, limit: int = 20
+    qs: QuerySet, query: str, fields: SearchFields, country_codes: list[str]
 ) -> tuple[QuerySet, Q, Any]:
     """Any database: every word of the query appears in one of the fields; exact and prefix rank first."""
     text_fields, title_field = fields.text, fields.title
@@ -290,15 +222,14 @@ def ranked(
     qs: QuerySet,
     query: str,
     limit: int,
-    postgres: bool,
     fields: SearchFields,
     country_scores: dict[str, float] | None = None,
 ) -> QuerySet:
-    build = _pg_filter_and_score if postgres else _fallback_filter_and_score
-    qs, condition, score = build(qs, query, fields, list(country_scores or {}), limit=limit)
+    """The substring search of any database (SQLite in development); PostgreSQL uses :func:`pg_search`."""
+    qs, condition, score = _fallback_filter_and_score(qs, query, fields, list(country_scores or {}))
     if country_scores:
         # The record of the country itself counts fully, an organisation based there half: "Danmark" puts
-        # Denmark first, then the organisations in Denmark, on either backend.
+        # Denmark first, then the organisations in Denmark (pg_search_sql scores the same way).
         score = score + Case(
             *[
                 When(country=code, kind=Organisation.Kind.COUNTRY, then=Value(s))
@@ -311,67 +242,280 @@ def ranked(
     return qs.filter(condition).annotate(score=score).order_by("-score", fields.title, "pk")[:limit]
 
 
-def _admin_url(obj) -> str:
-    # The admin is the staff's place to open a record; an unregistered model simply has no link.
+def admin_url_maker(model) -> Callable[[Any], str]:
+    """``pk -> admin change URL`` for ``model``, reversing once per search rather than once per hit."""
+    marker = "0"
     try:
-        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[marker])
     except NoReverseMatch:
-        return ""
+        return lambda pk: ""
+    head, _, tail = url.rpartition(f"/{marker}/")
+    return lambda pk: f"{head}/{pk}/{tail}"
 
 
 def _join(parts: Iterable[str]) -> str:
     return " · ".join(p for p in parts if p)
 
 
+# --- PostgreSQL: one cached SQL text per kind ------------------------------------------------------------
+# Building these queries through the ORM cost about 17 ms of Python per search (three querysets of unions,
+# aliases and annotations compiled afresh each call), more than PostgreSQL spent answering them. The text
+# only depends on the kind, so it is written once, here, and run with parameters.
+
+
+@dataclass(frozen=True)
+class PgSearchSpec:
+    """What to read for one kind of hit: the table, the searched fields, the columns a hit is built from."""
+
+    model: type[Model]
+    fields: SearchFields
+    columns: tuple[str, ...]  # SQL expressions over the alias ``t`` (and ``joined``), in the hit's order
+    join: str = ""  # e.g. "JOIN members_organisation joined ON joined.id = t.organisation_id"
+    countries: bool = False  # the table has ``country`` and ``kind`` columns (organisations)
+    typo_words: bool = True  # correct the query's words against members_searchword (its names are there)
+
+
+# The query as a tsquery in which each word may also be one of the five most similar known words (pg_trgm
+# ``%`` from the GIN index on the word, then at least ``WORD_SIMILARITY``): "mette frederiksn" becomes
+# 'mette' & ('frederiksn' | 'frederiksen'). Words are taken as the "simple" parser makes them, so they are
+# the lexemes of the searched vectors; each is quoted for tsquery input (doubled quotes, escaped
+# backslashes). Words under three letters stand as typed. No words at all (only punctuation): NULL,
+# which matches nothing.
+_CORRECTED = (
+    "typed AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('simple'::regconfig, %(q)s))), "  # noqa: S608
+    "corrected AS MATERIALIZED (SELECT string_agg(alternatives, ' & ')::tsquery AS query FROM ("
+    "SELECT '(' || string_agg("
+    r"'''' || replace(replace(word, '\', '\\'), '''', '''''') || '''', ' | ') || ')' AS alternatives "
+    "FROM (SELECT typed.lexeme AS typed, typed.lexeme AS word FROM typed "
+    "UNION SELECT typed.lexeme, similar_word.word FROM typed CROSS JOIN LATERAL ("
+    "SELECT known.word FROM members_searchword known WHERE known.word %% typed.lexeme "
+    f"AND similarity(known.word, typed.lexeme) >= {WORD_SIMILARITY} "
+    "ORDER BY similarity(known.word, typed.lexeme) DESC, known.word LIMIT 5) AS similar_word "
+    "WHERE char_length(typed.lexeme) >= 3) AS alternative GROUP BY typed) AS each_word)"
+)
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _column(spec: PgSearchSpec, field: str) -> str:
+    return _quote(spec.model._meta.get_field(field).column)
+
+
+def _document(spec: PgSearchSpec, alias: str = "") -> str:
+    """The full-text vector, written as Django's ``SearchVector(*fields, config="simple")`` compiles it:
+    the GIN indexes of migration 0004 were built from that expression, and the planner matches text."""
+    prefix = f"{alias}." if alias else ""
+    joined = " || ' ' || ".join(f"COALESCE({prefix}{_column(spec, f)}, '')" for f in spec.fields.text)
+    return f"to_tsvector('simple'::regconfig, {joined})"
+
+
+@cache
+def pg_search_sql(spec: PgSearchSpec) -> str:
+    """The search query for ``spec``, with named parameters: q, casings, like, limit (and codes, scores).
+
+    Candidates are a union of small index-backed lists, each capped at ``CANDIDATES`` rows: the exact title
+    (B-tree), full-text matches (GIN on the vector), each field containing the text (trigram GIN serving
+    ``UPPER(col) LIKE``), and the organisations of a matching country (the country's own record first).
+    The typo-tolerant lists (trigram word similarity ``%>`` on each name, trigram GIN) are read only when
+    those give fewer than ``limit`` candidates: an uncorrelated condition PostgreSQL evaluates once, so
+    otherwise their index is never touched. Each is a materialised CTE without a LIMIT of its own, so
+    PostgreSQL plans it as the bitmap index scan it is; planned under the outer LIMIT it chose a
+    sequential scan, expecting matches early, and re-checked 15,000 contacts for "Mette Frederiksn".
+    Only the candidates are scored (trigram similarity, full-text rank, the exact title, the country).
+    """
+    table = _quote(spec.model._meta.db_table)
+    pk = _quote(spec.model._meta.pk.column)
+    title = _column(spec, spec.fields.title)
+    document = _document(spec)
+    tsquery = "websearch_to_tsquery('simple'::regconfig, %(q)s)"
+    whole_words = [
+        f"(SELECT {pk} AS id FROM {table} WHERE {title} = ANY(%(casings)s) LIMIT {CANDIDATES})",  # noqa: S608
+        f"(SELECT {pk} AS id FROM {table} WHERE {document} @@ {tsquery} LIMIT {CANDIDATES})",  # noqa: S608
+    ]
+    # Substrings are read only when the exact title and the full-text match leave room among the
+    # candidates: a name that shares its words with thousands of rows ("jensen@": every Jensen) made the
+    # trigram index hand back all of them for a re-check that found none, while the word lists had already
+    # filled the candidates with better hits (a whole word scores above a part of one).
+    branches = [
+        f"(SELECT {pk} AS id FROM {table} WHERE UPPER({_column(spec, f)}::text) LIKE UPPER(%(like)s) "  # noqa: S608
+        f"AND (SELECT COUNT(*) FROM whole) < {CANDIDATES} LIMIT {CANDIDATES})"
+        for f in spec.fields.text
+    ]
+    if spec.countries:
+        branches.append(
+            f"(SELECT {pk} AS id FROM {table} WHERE country = ANY(%(codes)s) "  # noqa: S608
+            f"ORDER BY (kind <> '{Organisation.Kind.COUNTRY}') LIMIT {CANDIDATES})"
+        )
+    ctes = [
+        "whole AS (" + " UNION ".join(whole_words) + ")",
+        "direct AS (SELECT id FROM whole UNION " + " UNION ".join(branches) + ")",  # noqa: S608
+    ]
+    candidates = ["SELECT id FROM direct"]
+    few_direct = "(SELECT COUNT(*) FROM direct) < %(limit)s"
+    if spec.typo_words:
+        # Typos, cheaply: each word of the query, or one of the five known words most like it (the small
+        # trigram-indexed members_searchword table), and then full text over the GIN index as above.
+        ctes += [
+            _CORRECTED,
+            f"typo AS (SELECT {pk} AS id FROM {table} WHERE {document} @@ (SELECT query FROM corrected) "  # noqa: S608
+            f"AND {few_direct} LIMIT {CANDIDATES})",
+        ]
+        candidates.append("SELECT id FROM typo")
+        # Distinct ids: the corrected query also matches what full text already found.
+        few_direct = (
+            "(SELECT COUNT(*) FROM (SELECT id FROM direct UNION SELECT id FROM typo) AS found) < %(limit)s"
+        )
+    for i, f in enumerate(spec.fields.fuzzy):
+        ctes.append(
+            f"fuzzy_{i} AS MATERIALIZED (SELECT {pk} AS id FROM {table} "  # noqa: S608
+            f"WHERE UPPER({_column(spec, f)}::text) %%> %(q)s)"
+        )
+        candidates.append(f"(SELECT id FROM fuzzy_{i} WHERE {few_direct} LIMIT {CANDIDATES})")  # noqa: S608
+    similarity = ", ".join(
+        [f"SIMILARITY(t.{_column(spec, f)}, %(q)s)" for f in spec.fields.text]
+        + [f"WORD_SIMILARITY(%(q)s, t.{_column(spec, f)})" for f in spec.fields.text]
+    )
+    score = (
+        f"GREATEST({similarity}) + ts_rank({_document(spec, 't')}, {tsquery}) "
+        f"+ CASE WHEN UPPER(t.{title}::text) = UPPER(%(q)s) THEN 1.0 ELSE 0.0 END"
+    )
+    if spec.countries:
+        # The record of the country itself counts fully, an organisation based there half.
+        score += (
+            " + COALESCE((SELECT c.score FROM UNNEST(%(codes)s::text[], %(scores)s::float8[]) "  # noqa: S608
+            "AS c(code, score) WHERE c.code = t.country), 0.0) "
+            f"* CASE WHEN t.kind = '{Organisation.Kind.COUNTRY}' THEN 1.0 ELSE 0.5 END"
+        )
+    columns = ", ".join(spec.columns)
+    return (
+        "WITH " + ", ".join(ctes) + ", candidates AS (" + " UNION ".join(candidates) + ") "  # noqa: S608
+        # Each candidate read by primary key (a LATERAL subquery with a LIMIT is not flattened): on a
+        # small table PostgreSQL otherwise hashed a sequential scan of all of it against the candidates.
+        f"SELECT t.{pk}, {columns}, ({score}) AS score FROM candidates "
+        f"CROSS JOIN LATERAL (SELECT * FROM {table} WHERE {pk} = candidates.id LIMIT 1) AS t {spec.join} "
+        f"ORDER BY score DESC, t.{title}, t.{pk} LIMIT %(limit)s"
+    )
+
+
+def pg_search_params(query: str, limit: int, country_scores: dict[str, float] | None = None) -> dict:
+    casings = sorted({query, query.lower(), query.upper(), query.title(), query.capitalize()})
+    scores = country_scores or {}
+    return {
+        "q": query,
+        "casings": casings,
+        "like": f"%{connection.ops.prep_for_like_query(query)}%",
+        "limit": limit,
+        "codes": list(scores),
+        "scores": [float(s) for s in scores.values()],
+    }
+
+
+def pg_search(
+    spec: PgSearchSpec, query: str, limit: int, country_scores: dict[str, float] | None = None
+) -> list[tuple]:
+    """Rows ``(pk, *spec.columns, score)`` of the best ``limit`` matches, best first: one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(pg_search_sql(spec), pg_search_params(query, limit, country_scores))
+        return cursor.fetchall()
+
+
+ORGANISATION_SPEC = PgSearchSpec(
+    model=Organisation,
+    fields=ORGANISATION_FIELDS,
+    columns=("t.name", "t.kind", "t.country", "t.website_domain"),
+    countries=True,
+)
+CONTACT_SPEC = PgSearchSpec(
+    model=Contact,
+    fields=CONTACT_FIELDS,
+    columns=("t.name", "t.email", "t.job_title", "joined.name"),
+    join="JOIN members_organisation joined ON joined.id = t.organisation_id",
+)
+ENQUIRY_SPEC = PgSearchSpec(
+    model=Enquiry,
+    fields=ENQUIRY_FIELDS,
+    columns=("t.organisation_name", "t.contact_name", "t.email", "t.status", "t.created_at"),
+)
+
+
+def _labels(choices) -> dict[str, Any]:
+    return dict(choices)
+
+
 def _organisation_hits(query: str, limit: int, postgres: bool, codes: dict[str, float]) -> list[SearchHit]:
-    qs = Organisation.objects.only("name", "kind", "country", "website_domain")
-    rows = ranked(qs, query, limit, postgres, ORGANISATION_FIELDS, codes)
+    url = admin_url_maker(Organisation)
+    kinds = _labels(Organisation.Kind.choices)
+    if postgres:
+        rows = pg_search(ORGANISATION_SPEC, query, limit, codes)
+    else:
+        qs = Organisation.objects.only("name", "kind", "country", "website_domain")
+        rows = [
+            (o.pk, o.name, o.kind, o.country.code, o.website_domain, o.score)
+            for o in ranked(qs, query, limit, ORGANISATION_FIELDS, codes)
+        ]
     return [
         SearchHit(
             kind="organisations",
-            title=o.name,
-            detail=_join([o.get_kind_display(), o.country.name if o.country else "", o.website_domain]),
-            url=_admin_url(o),
-            score=float(o.score),
+            title=name,
+            detail=_join([str(kinds.get(kind, kind)), countries.name(country) if country else "", domain]),
+            url=url(pk),
+            score=float(score),
             permission=CORE_KINDS["organisations"],
         )
-        for o in rows
+        for pk, name, kind, country, domain, score in rows
     ]
 
 
 def _contact_hits(query: str, limit: int, postgres: bool) -> list[SearchHit]:
-    qs = Contact.objects.select_related("organisation").only(
-        "name", "email", "job_title", "organisation__name"
-    )
-    rows = ranked(qs, query, limit, postgres, CONTACT_FIELDS)
+    url = admin_url_maker(Contact)
+    if postgres:
+        rows = pg_search(CONTACT_SPEC, query, limit)
+    else:
+        qs = Contact.objects.select_related("organisation").only(
+            "name", "email", "job_title", "organisation__name"
+        )
+        rows = [
+            (c.pk, c.name, c.email, c.job_title, c.organisation.name, c.score)
+            for c in ranked(qs, query, limit, CONTACT_FIELDS)
+        ]
     return [
         SearchHit(
             kind="contacts",
-            title=c.name,
-            detail=_join([c.email, c.job_title, c.organisation.name]),
-            url=_admin_url(c),
-            score=float(c.score),
+            title=name,
+            detail=_join([email, job_title, organisation]),
+            url=url(pk),
+            score=float(score),
             permission=CORE_KINDS["contacts"],
         )
-        for c in rows
+        for pk, name, email, job_title, organisation, score in rows
     ]
 
 
 def _enquiry_hits(query: str, limit: int, postgres: bool) -> list[SearchHit]:
-    qs = Enquiry.objects.only("organisation_name", "contact_name", "email", "status", "created_at")
-    rows = ranked(qs, query, limit, postgres, ENQUIRY_FIELDS)
+    url = admin_url_maker(Enquiry)
+    statuses = _labels(Enquiry.Status.choices)
+    if postgres:
+        rows = pg_search(ENQUIRY_SPEC, query, limit)
+    else:
+        qs = Enquiry.objects.only("organisation_name", "contact_name", "email", "status", "created_at")
+        rows = [
+            (e.pk, e.organisation_name, e.contact_name, e.email, e.status, e.created_at, e.score)
+            for e in ranked(qs, query, limit, ENQUIRY_FIELDS)
+        ]
     return [
         SearchHit(
             kind="enquiries",
-            title=e.organisation_name,
+            title=organisation_name,
             detail=_join(
-                [e.contact_name, e.email, e.get_status_display(), f"received {e.created_at:%d %b %Y}"]
+                [contact_name, email, str(statuses.get(status, status)), f"received {created_at:%d %b %Y}"]
             ),
-            url=_admin_url(e),
-            score=float(e.score),
+            url=url(pk),
+            score=float(score),
             permission=CORE_KINDS["enquiries"],
         )
-        for e in rows
+        for pk, organisation_name, contact_name, email, status, created_at, score in rows
     ]
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -46,6 +46,55 @@ def save_with_history(instance, *, by=None, reason: str = "", history_date: date
     if history_date is not None:
         instance._history_date = history_date
     instance.save()
+
+
+# --- Words of names, for typo-tolerant search ---------------------------------------------------------
+# members/search.py corrects a query's words against members.models.SearchWord; every service that writes
+# a name records its words here. Words are the lexemes of PostgreSQL's "simple" full-text parser, the same
+# as the search's full-text vectors, so a corrected word is one the vectors contain. Numbers and words
+# under three letters are left out: a typo in them is not worth forgiving.
+
+_WORDS_OF = """
+SELECT DISTINCT lexeme FROM unnest(%s::text[]) AS names(text), unnest(to_tsvector('simple', names.text))
+WHERE char_length(lexeme) BETWEEN 3 AND 200 AND lexeme !~ '^[0-9]+$'
+"""
+# Every searched name (members/migrations/0018_search_words fills the table with the same union).
+SEARCH_WORDS_FROM = """
+SELECT name FROM members_organisation UNION ALL SELECT name FROM members_contact
+UNION ALL SELECT organisation_name FROM members_enquiry UNION ALL SELECT contact_name FROM members_enquiry
+"""
+
+
+@transaction.atomic
+def search_words_add(*, names: Iterable[str]) -> None:
+    """Record the words of ``names`` (one query; nothing on databases other than PostgreSQL)."""
+    names = [name for name in names if name]
+    if not names or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # Sorted, so two writers adding overlapping words take their row locks in the same order.
+        cursor.execute(
+            f"INSERT INTO members_searchword (word) SELECT lexeme FROM ({_WORDS_OF}) AS words "  # noqa: S608
+            "ORDER BY lexeme ON CONFLICT DO NOTHING",
+            [names],
+        )
+
+
+@transaction.atomic
+def search_words_rebuild() -> int:
+    """Rebuild the words from every name: after bulk loads that bypass the services, and to drop words no
+    name has any more. Returns the number of words."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE members_searchword IN EXCLUSIVE MODE")
+        cursor.execute("DELETE FROM members_searchword")
+        cursor.execute(
+            "INSERT INTO members_searchword (word) SELECT DISTINCT lexeme "  # noqa: S608
+            f"FROM ({SEARCH_WORDS_FROM}) AS names(text), unnest(to_tsvector('simple', names.text)) "
+            "WHERE char_length(lexeme) BETWEEN 3 AND 200 AND lexeme !~ '^[0-9]+$'"
+        )
+        return cursor.rowcount
 
 
 # --- Organisations ---------------------------------------------------------------------------------------
@@ -91,6 +140,7 @@ def organisation_create(*, by=None, history_date: datetime | None = None, **fiel
     organisation_validate(organisation=organisation)
     organisation.full_clean()
     save_with_history(organisation, by=by, history_date=history_date)
+    search_words_add(names=[organisation.name])
     records_changed()
     return organisation
 
@@ -106,6 +156,8 @@ def organisation_update(
     organisation_validate(organisation=organisation)
     organisation.full_clean()
     save_with_history(organisation, by=by, history_date=history_date)
+    if "name" in fields:
+        search_words_add(names=[organisation.name])
     records_changed()
     return organisation
 
@@ -143,6 +195,7 @@ def contact_create(*, organisation: Organisation, name: str, by=None, **fields: 
     contact.full_clean(validate_constraints=False)
     contact_validate(contact=contact)
     contact.save()
+    search_words_add(names=[contact.name])
     from members.affiliations.services import affiliation_record_first
 
     affiliation_record_first(contact=contact)
@@ -160,6 +213,8 @@ def contact_update(*, contact: Contact, by=None, **fields: Any) -> Contact:
     contact.full_clean(validate_constraints=False)
     contact_validate(contact=contact)
     contact.save()
+    if "name" in fields:
+        search_words_add(names=[contact.name])
     if contact.organisation_id != previous_organisation_id:
         # Changing the organisation is a move: the old affiliation ends, a new one starts.
         from members.affiliations.services import affiliation_follow_contact

@@ -62,7 +62,7 @@ from members.models import (
     MembershipTier,
     Organisation,
 )
-from members.services import engagement_create, membership_start
+from members.services import engagement_create, membership_start, search_words_add
 
 S = Enquiry.Status
 
@@ -314,6 +314,7 @@ def enquiry_submit(
     enquiry.last_activity_at = timezone.now()
     enquiry.full_clean()
     enquiry.save()
+    search_words_add(names=[enquiry.organisation_name, enquiry.contact_name])
     content_changed(DASHBOARD_CONTENT)  # the dashboard's enquiry funnel
 
     EnquiryTransition.objects.create(
@@ -616,6 +617,7 @@ def _organisation_for(enquiry: Enquiry, *, organisation: Organisation | None, cr
     )
     new.full_clean()
     new.save()
+    search_words_add(names=[new.name])
     return new
 
 
@@ -637,6 +639,7 @@ def _contact_for(enquiry: Enquiry, organisation: Organisation) -> Contact:
     )
     contact.full_clean()
     contact.save()
+    search_words_add(names=[contact.name])
     from members.affiliations.services import affiliation_record_first
 
     affiliation_record_first(contact=contact)

@@ -86,6 +86,13 @@ def _shown(field, instance) -> str:
 # --- Widgets -------------------------------------------------------------------------------------------
 
 
+def _record_search_words(instances: list) -> None:
+    """The words of imported organisation and contact names, for typo-tolerant search (one query)."""
+    names = [i.name for i in instances if isinstance(i, Organisation | Contact)]
+    if names:
+        services.search_words_add(names=names)
+
+
 class ChoiceWidget(widgets.Widget):
     """A choice cell: its code or its label, in any case. Blank gives ``default``."""
 
@@ -525,6 +532,7 @@ class CoalitionResource(resources.ModelResource):
 
     def save_record(self, instance, is_create: bool) -> None:
         instance.save(force_insert=is_create)
+        _record_search_words([instance])
 
     def flush_pending(self) -> None:
         """Write the records collected by ``do_instance_save`` (bulk writes), with their history records.
@@ -565,6 +573,7 @@ class CoalitionResource(resources.ModelResource):
                     model._default_manager.bulk_update(updates, names)
                 else:
                     bulk_update_with_history(updates, model, names, **history)
+            _record_search_words([*creates, *updates])
         except DatabaseError:
             self.transaction_broken = True
         except Exception:  # noqa: BLE001 - row by row, whatever it is fails the rows it concerns, as before

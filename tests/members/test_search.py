@@ -136,19 +136,25 @@ def test_search_characters_with_a_meaning_to_the_database_are_searched_as_text(w
     assert titles(search_everything(query="100%")["organisations"])[0] == "100% Removals"
 
 
+def _plan(spec, query: str, country_scores=None, *, analyze: bool = False) -> str:
+    from members.search import pg_search_params, pg_search_sql
+
+    explain = "EXPLAIN (ANALYZE, COSTS OFF) " if analyze else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + pg_search_sql(spec), pg_search_params(query, 20, country_scores))
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def test_the_search_candidates_come_from_the_trigram_and_full_text_indexes(world):
-    from members.search import CONTACT_FIELDS, ENQUIRY_FIELDS, ORGANISATION_FIELDS, ranked
+    from members.search import CONTACT_SPEC, ENQUIRY_SPEC, ORGANISATION_SPEC
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # the test tables are tiny; ask for the index plan
     plans = {
-        "organisation": ranked(
-            Organisation.objects.all(), "Danmark", 20, True, ORGANISATION_FIELDS, {"DK": 0.45}
-        ),
-        "contact": ranked(Contact.objects.all(), "mette", 20, True, CONTACT_FIELDS),
-        "enquiry": ranked(Enquiry.objects.all(), "edda", 20, True, ENQUIRY_FIELDS),
+        "organisation": _plan(ORGANISATION_SPEC, "Danmark", {"DK": 0.45}),
+        "contact": _plan(CONTACT_SPEC, "mette"),
+        "enquiry": _plan(ENQUIRY_SPEC, "edda"),
     }
-    plans = {kind: qs.explain() for kind, qs in plans.items()}
     expected = {
         "organisation": ["members_organisation_name", "org_name_trgm", "org_domain_trgm", "org_fts"],
         "contact": ["contact_name_exact", "contact_name_trgm", "contact_email_trgm", "contact_fts"],
@@ -161,9 +167,126 @@ def test_the_search_candidates_come_from_the_trigram_and_full_text_indexes(world
         ],
     }
     for kind, indexes in expected.items():
-        for index in indexes:
+        for index in [*indexes, "search_word_trgm"]:
             assert f" {index}" in plans[kind], (kind, index, plans[kind])
         assert "Seq Scan" not in plans[kind]
+
+
+def test_the_query_text_is_built_once_per_kind_and_reused(world):
+    from members.search import pg_search_sql
+
+    search_everything(query="Danmark")
+    built = pg_search_sql.cache_info().currsize
+    for typed in ("Finnland", "Mette Frederiksn", "carbfix", "Climworks"):
+        search_everything(query=typed)
+    assert pg_search_sql.cache_info().currsize == built
+    assert built >= 4  # organisations, contacts, enquiries, subscribers
+
+
+def test_substrings_are_not_searched_when_whole_words_already_fill_the_candidates(world):
+    from members.search import CANDIDATES, CONTACT_SPEC
+
+    Contact.objects.bulk_create(
+        Contact(organisation=world["climeworks"], name=f"Lars Jensen {i}", email=f"lars{i}@example.org")
+        for i in range(CANDIDATES + 5)
+    )
+    few = _plan(CONTACT_SPEC, "mette@", analyze=True)  # no whole word fills them: substrings are read
+    many = _plan(CONTACT_SPEC, "jensen@", analyze=True)  # every Jensen matches by full text
+    substrings = [part for part in many.split("->") if "~~" in part]
+    assert substrings and all("never executed" in part for part in substrings), many
+    assert not all("never executed" in part for part in few.split("->") if "~~" in part), few
+    hits = search_everything(query="jensen@")["contacts"]
+    assert len(hits) == 20 and all("Jensen" in h.title for h in hits)
+
+
+# --- The words of names, for typos ------------------------------------------------------------------------
+
+
+def _words() -> set[str]:
+    from members.models import SearchWord
+
+    return set(SearchWord.objects.values_list("word", flat=True))
+
+
+def test_the_services_that_write_names_record_their_words():
+    from members import services
+    from members.enquiries.services import enquiry_submit
+
+    organisation = services.organisation_create(name="Carbfix Nordurland 2", kind="company")
+    assert {"carbfix", "nordurland"} <= _words() and "2" not in _words()
+    services.organisation_update(organisation=organisation, name="Carbfix Hellisheidi")
+    contact = services.contact_create(organisation=organisation, name="Sandra Snaebjornsdottir")
+    services.contact_update(contact=contact, name="Sandra Osk Snaebjornsdottir")
+    enquiry_submit(
+        data={
+            "organisation_name": "Reykjavik Geothermal",
+            "organisation_kind": "company",
+            "contact_name": "Kristinn Ingason",
+            "email": "kristinn@example.is",
+            "motivation": "We store carbon.",
+            "consent_to_contact": True,
+        }
+    )
+    expected = {"hellisheidi", "sandra", "osk", "snaebjornsdottir", "reykjavik", "geothermal", "kristinn"}
+    assert expected <= _words()
+
+
+def test_rebuilding_the_words_adds_bulk_loaded_names_and_drops_words_no_name_has(world):
+    from members import services
+    from members.models import SearchWord
+
+    SearchWord.objects.create(word="vanished")
+    Organisation.objects.bulk_create([Organisation(name="Bulkloaded Biochar", kind="company")])
+    assert services.search_words_rebuild() == len(_words())
+    assert {"bulkloaded", "biochar", "climeworks", "frederiksen", "aradottir"} <= _words()
+    assert "vanished" not in _words()
+
+
+def _whole_name_comparison_off() -> None:
+    # Only an exact whole name passes the whole-name comparison (%>), so what is found, the words found.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 1")
+
+
+def test_a_typo_is_found_through_the_known_words_without_comparing_every_name(world):
+    from members import services
+    from members.models import SearchWord
+
+    services.contact_create(organisation=world["denmark"], name="Mette Frederiksen Holm")
+    _whole_name_comparison_off()
+    assert "Mette Frederiksen Holm" in titles(search_everything(query="Mette Frederiksn")["contacts"])
+    SearchWord.objects.filter(word="frederiksen").delete()
+    assert "Mette Frederiksen Holm" not in titles(search_everything(query="Mette Frederiksn")["contacts"])
+
+
+def test_a_word_only_inside_a_longer_one_does_not_stand_for_it(world):
+    from members import services
+
+    services.organisation_create(name="Ocean Removals", kind="company")
+    services.organisation_create(name="Pacific Removals", kind="company")
+    _whole_name_comparison_off()
+    assert search_everything(query="oceanremovals")["organisations"] == []
+    assert titles(search_everything(query="Pacifik Removals")["organisations"]) == ["Pacific Removals"]
+
+
+def test_whole_name_comparison_still_runs_when_the_corrected_words_find_only_what_full_text_found(world):
+    from members import services
+
+    for i in range(5):
+        services.organisation_create(name=f"Sahel Peat Fund {i}", kind="company")
+        services.organisation_create(name=f"Sahel Peat Trust {i}", kind="company")
+    hits = titles(search_everything(query="Sahel Peat Fund", limit=8)["organisations"])
+    assert len(hits) == 8 and sum("Trust" in t for t in hits) == 3
+
+
+def test_quotes_and_backslashes_in_names_and_queries_are_only_text(world):
+    from members import services
+
+    services.organisation_create(name="O'Brien \\ Partners", kind="company")
+    for typed in ("O'Brein", "O'Brien \\", "\\'", "'''", "Brien's", "a\\'b"):
+        search_everything(query=typed)  # no error
+    _whole_name_comparison_off()
+    assert "O'Brien \\ Partners" in titles(search_everything(query="O'Brien Partnerz")["organisations"])
 
 
 # --- Fallback (SQLite in development), called directly on this database ---------------------------------

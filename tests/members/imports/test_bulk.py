@@ -160,3 +160,31 @@ def test_a_file_of_several_chunks_commits_each_chunk_and_matches_across_chunks(m
 
     assert (again.created, again.updated, again.skipped) == (4, 0, 6)
     assert Organisation.objects.count() == 10
+
+
+def test_imported_organisation_and_contact_names_are_known_to_the_typo_search(admin_user):
+    from members.models import SearchWord
+
+    organisation = OrganisationFactory(website="https://weathering.example.org")
+    rows = _organisation_rows(3)
+    rows[1]["name"] = "Olivine Quarrying Cooperative"
+    import_run(
+        resource="organisations",
+        content=csv_bytes(rows, ORGANISATION_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        source_name="members.csv",
+    )
+    contacts = [{"organisation": "weathering.example.org", "name": "Gudrun Snorradottir", "email": "g@x.org"}]
+    import_run(
+        resource="contacts",
+        content=csv_bytes(contacts, CONTACT_COLUMNS),
+        fmt="csv",
+        by=admin_user,
+        source_name="people.csv",
+    )
+
+    assert Contact.objects.filter(organisation=organisation, name="Gudrun Snorradottir").exists()
+    words = set(SearchWord.objects.values_list("word", flat=True))
+    expected = {"enhanced", "weathering", "olivine", "quarrying", "cooperative", "gudrun", "snorradottir"}
+    assert expected <= words

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 import campaigns.demo
 import newsletters.demo
 from members import demo
+from members.services import search_words_rebuild
 
 
 class Command(BaseCommand):
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         demo.load(profile=profile)
         campaigns.demo.load(profile=profile)
         newsletters.demo.load(profile=profile)
+        # The demo's contacts are written in bulk: give search the words of every name for its typo lists.
+        search_words_rebuild()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data loaded (profile {profile}: members, campaigns, newsletters).")
         )
