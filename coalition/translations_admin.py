@@ -22,8 +22,11 @@ def translation_field_names(translated: dict[str, str]) -> list[str]:
     return [f"{json_name}_{code}" for json_name in translated for code, _name in other_languages()]
 
 
-def translations_form(model: type[models.Model], translated: dict[str, str]) -> type[forms.ModelForm]:
-    """A model form for ``model`` where ``translated`` maps each JSON field to the field it translates."""
+def translations_form(
+    model: type[models.Model], translated: dict[str, str], *, base: type[forms.ModelForm] = forms.ModelForm
+) -> type[forms.ModelForm]:
+    """A model form for ``model`` (built on ``base``, e.g. a form that asks a service to validate) where
+    ``translated`` maps each JSON field to the field it translates."""
     declared: dict[str, forms.Field] = {}
     for json_name, source in translated.items():
         source_field = model._meta.get_field(source)
@@ -40,14 +43,14 @@ def translations_form(model: type[models.Model], translated: dict[str, str]) -> 
             )
 
     def __init__(self, *args, **kwargs):
-        forms.ModelForm.__init__(self, *args, **kwargs)
+        base.__init__(self, *args, **kwargs)
         for json_name in translated:
             stored = getattr(self.instance, json_name, None) or {}
             for code, _language in other_languages():
                 self.initial.setdefault(f"{json_name}_{code}", stored.get(code, ""))
 
     def clean(self):
-        cleaned = forms.ModelForm.clean(self)
+        cleaned = base.clean(self)
         for json_name in translated:
             # Languages the site no longer offers are kept: removing one from LANGUAGES loses no text.
             mapping = {
@@ -65,7 +68,7 @@ def translations_form(model: type[models.Model], translated: dict[str, str]) -> 
     meta = type("Meta", (), {"model": model, "exclude": list(translated)})
     return type(
         f"{model.__name__}TranslationsForm",
-        (forms.ModelForm,),
+        (base,),
         {**declared, "Meta": meta, "__init__": __init__, "clean": clean},
     )
 

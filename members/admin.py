@@ -457,7 +457,6 @@ class MembershipTierForm(ServiceModelForm):
 class MembershipTierAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
     # The name applicants and members read in French and Spanish (join form, welcome, invoices).
     translated = {"name_translations": "name"}
-    form = translations_form(MembershipTier, translated)
     list_display = (
         "name",
         "annual_fee",
@@ -471,10 +470,12 @@ class MembershipTierAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdm
     list_filter = ("open_to_applicants", "starts_pending")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
-    form = MembershipTierForm
+    form = translations_form(MembershipTier, translated, base=MembershipTierForm)
 
     def save_model(self, request, obj, form, change):
         fields = _form_fields(form, services.MEMBERSHIP_TIER_FIELDS)
+        # The other languages' boxes fill the JSON mapping on the instance (coalition.translations_admin).
+        fields["name_translations"] = obj.name_translations
         if change:
             services.membership_tier_update(tier=obj, **fields)
         else:

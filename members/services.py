@@ -317,7 +317,7 @@ def organisation_membership_refresh(*, organisation_ids: Iterable[int] | None = 
 MEMBERSHIP_TIER_FIELDS = {
     "name", "slug", "description", "annual_fee", "currency", "period_months", "grace_days", "starts_pending",
     "open_to_applicants", "sort_order", "first_reminder_days", "second_reminder_days", "grace_reminder",
-    "fee_first",
+    "fee_first", "name_translations",
 }  # fmt: skip
 
 TIER_IN_USE = (

@@ -59,9 +59,11 @@ PUBLIC_PYTHON = [
 # answer the public, so only their strings must be translated. Here: what the public API endpoints
 # (POST /api/v1/enquiries/, POST /api/v1/subscriptions/) can answer, with the rules and guards behind them.
 PUBLIC_PYTHON_PARTS = {
-    "members/enquiries/api.py": ["_text", "EnquirySubmitSerializer", "EnquiryViewSet.create"],
+    "members/enquiries/api.py": ["EnquiryViewSet.create"],
+    "members/enquiries/serializers.py": ["_text", "EnquirySubmitSerializer"],
     "members/enquiries/services.py": ["enquiry_validate", "enquiry_from_status_token"],
-    "newsletters/api.py": ["SUBSCRIPTION_ANSWER", "SubscriptionRequestSerializer", "SubscriptionCreateView"],
+    "newsletters/api.py": ["SUBSCRIPTION_ANSWER", "SubscriptionCreateView"],
+    "newsletters/serializers.py": ["SubscriptionRequestSerializer"],
     "newsletters/subscriptions/services.py": ["subscription_request"],
     "coalition/api.py": ["exception_handler"],
     "coalition/site/views.py": ["not_found"],
