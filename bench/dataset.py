@@ -72,7 +72,8 @@ def build(cursor, *, organisations: int, engagements: int, analyze: bool = True)
         cursor.execute(
             "INSERT INTO members_membershiptier (created_at, updated_at, name, slug, description, currency, "
             "period_months, grace_days, starts_pending, open_to_applicants, sort_order, fee_first, "
-            "grace_reminder) VALUES (now(), now(), %s, %s, '', 'EUR', 12, 30, false, true, 0, false, true) "
+            "grace_reminder, name_translations) "
+            "VALUES (now(), now(), %s, %s, '', 'EUR', 12, 30, false, true, 0, false, true, '{}') "
             "ON CONFLICT (slug) DO NOTHING",
             [name, slug],
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import SCREENSHOTS
@@ -128,20 +129,22 @@ def test_denmarks_profile_shows_membership_both_commitments_and_the_timeline_wit
 
     page.click("#tab-commitments")
     commitments = page.locator("#panel-commitments")
-    assert commitments.is_visible()
+    expect(commitments).to_be_visible()
     assert "Climate neutrality by 2045" in commitments.inner_text()
     assert "Emissions 110 % below 1990 by 2050" in commitments.inner_text()
-    assert not page.locator("#panel-contacts").is_visible()
+    expect(page.locator("#panel-contacts")).to_be_hidden()
     _fits(page, "profile-commitments")
 
     page.click("#tab-timeline")
     timeline = page.locator("#panel-timeline")
-    assert timeline.is_visible() and timeline.locator("li.timeline-membership").count() >= 1
+    expect(timeline).to_be_visible()
+    assert timeline.locator("li.timeline-membership").count() >= 1
     assert "Membership created: Founding member, Active" in timeline.inner_text()
     _fits(page, "profile-timeline")
 
     page.click("#tab-membership")
-    assert page.locator("#panel-membership button[value=renew_memberships]").is_visible()
+    # Tabs switch in the browser: wait for the panel rather than read it at once.
+    expect(page.locator("#panel-membership button[value=renew_memberships]")).to_be_visible()
     page.click("#profile-edit")
     page.wait_for_selector("input[name=name]")
     assert "edit=1" in page.url
