@@ -43,6 +43,8 @@ PEERS = ROOT / "bench" / "peers"
 PEERS_VENV = ROOT / "bench" / ".venv-peers"
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import bench_database  # noqa: E402 - the repository root is on the path now
+
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coalition_bench_newsletters"
 )
@@ -142,26 +144,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _ensure_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    conn = psycopg2.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        name = parts.path.lstrip("/")
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-
 def _peers_database_url() -> str:
     parts = urlsplit(DATABASE_URL)
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_peers"))
@@ -255,7 +237,7 @@ class Project:
             "LOG_LEVEL": "WARNING",
         }
         os.environ.update(env)
-        _ensure_database(DATABASE_URL)
+        bench_database(DATABASE_URL)
         import django
 
         django.setup()
@@ -393,7 +375,7 @@ class PostOffice:
         self.folder = folder
         self.python = _ensure_peers()
         url = _peers_database_url()
-        _ensure_database(url)
+        bench_database(url)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
             "PEERS_DATABASE_URL": url,

@@ -21,9 +21,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.databases import bench_database  # noqa: E402 - the repository root is on the path now
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/coalition_bench"
 
 QUERIES = [
@@ -117,39 +120,10 @@ LAST = [
 ]
 
 
-def _prepare_database(url: str, *, keep: bool) -> None:
-    """Create the database if it is missing; unless ``keep``, drop it first (only a name with "bench" in
-    it, a guard against pointing the script at real data)."""
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        if exists and not keep:
-            if "bench" not in name:
-                sys.exit(f"Refusing to drop {name!r}: a bench database's name must contain 'bench'.")
-            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = False
-        if not exists:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
 def _setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
     os.environ.pop("REDIS_URL", None)  # not needed; keeps Celery eager
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -268,7 +242,7 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 
-    _prepare_database(url, keep=args.keep)
+    bench_database(url, keep=args.keep)
     _setup_django(url)
     from django.core.management import call_command
     from django.db import connection

@@ -36,6 +36,9 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import bench_database  # noqa: E402 - the repository root is on the path now
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/coalition_bench"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
@@ -51,35 +54,6 @@ REQUESTS = [
     ("/commitments/ (public)", "/commitments/", ""),
     ("/members/ (public)", "/members/", ""),
 ]
-
-
-def _database(url: str, *, keep: bool) -> bool:
-    """Make sure the database exists; return True if it must be filled."""
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        exists = cursor.fetchone() is not None
-        if exists and keep:
-            admin.close()
-            return False
-        if exists:
-            if "bench" not in name:
-                sys.exit(f"Refusing to drop {name!r}: a bench database's name must contain 'bench'.")
-            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return True
 
 
 def _env(url: str) -> dict[str, str]:
@@ -201,7 +175,7 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     env = _env(url)
 
-    fill = _database(url, keep=args.keep)
+    fill = bench_database(url, keep=args.keep)
     if not fill:
         # --keep on a database that exists but was never filled (or half-filled): fill it now.
         check = subprocess.run(
