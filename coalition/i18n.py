@@ -82,18 +82,6 @@ def is_public_path(path: str) -> bool:
     return True
 
 
-def _browser_language(request: HttpRequest) -> str:
-    accept = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
-    for code, _quality in translation.trans_real.parse_accept_lang_header(accept):
-        if code == "*":
-            break
-        try:
-            return translation.get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return DEFAULT_LANGUAGE
-
-
 class LanguageMiddleware:
     """First-visit language choice on public pages, and the staff member's own choice on staff pages."""
 
@@ -111,7 +99,12 @@ class LanguageMiddleware:
             translation.activate(translation.get_language_from_request(request, check_path=False))
             request.LANGUAGE_CODE = translation.get_language()
         elif public and request.method in ("GET", "HEAD"):
-            wanted = recipient_language(cookie) if cookie else _browser_language(request)
+            # Without a cookie Django's own negotiation reads Accept-Language (English when nothing fits).
+            wanted = (
+                recipient_language(cookie)
+                if cookie
+                else translation.get_language_from_request(request, check_path=False)
+            )
             if wanted != DEFAULT_LANGUAGE:
                 query = request.META.get("QUERY_STRING", "")
                 target = f"{request.META.get('SCRIPT_NAME', '')}/{wanted}{path}" + (
