@@ -160,17 +160,19 @@ def set_based_floor(connection, content: bytes) -> tuple[float, int, float]:
         pg.execute(
             f"""
             WITH inserted AS (
-                INSERT INTO members_organisation (created_at, updated_at, isin, {fields})
-                SELECT now(), now(), '', name, kind, coalesce(country, ''), coalesce(sector, ''),
+                INSERT INTO members_organisation
+                    (created_at, updated_at, isin, preferred_language, membership_status, {fields})
+                SELECT now(), now(), '', '', '', name, kind, coalesce(country, ''), coalesce(sector, ''),
                        coalesce(website, ''), coalesce(website_domain, ''), coalesce(description, ''),
                        coalesce(listed_publicly IN ('yes', 'true', '1'), false), name_key
                 FROM import_staging WHERE kind = ANY(%s)
-                RETURNING id, created_at, updated_at, isin, {fields}
+                RETURNING id, created_at, updated_at, isin, preferred_language, {fields}
             )
             INSERT INTO members_historicalorganisation
-                (id, created_at, updated_at, isin, {fields},
+                (id, created_at, updated_at, isin, preferred_language, {fields},
                  history_date, history_change_reason, history_type)
-            SELECT id, created_at, updated_at, isin, {fields}, now(), 'Imported', '+' FROM inserted
+            SELECT id, created_at, updated_at, isin, preferred_language, {fields}, now(), 'Imported', '+'
+            FROM inserted
             """,  # noqa: S608 - the column names are this file's own; values go as parameters
             [[value for value, _label in Organisation.Kind.choices]],
         )
