@@ -63,6 +63,7 @@ class CampaignViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     filterset_class = CampaignFilter
     search_fields = ["name", "objective"]
     ordering_fields = ["deadline", "start_date", "name", "created_at"]
+    ordering = ["-created_at", "-pk"]
 
     def get_queryset(self):
         return selectors.campaigns_with_progress(Campaign.objects.select_related("owner"))
@@ -134,6 +135,7 @@ class EventViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     filterset_class = EventFilter
     search_fields = ["title", "location", "description"]
     ordering_fields = ["starts_at", "title", "created_at"]
+    ordering = ["-starts_at", "-pk"]
 
     def get_queryset(self):
         return selectors.events_for_list()

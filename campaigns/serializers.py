@@ -11,10 +11,11 @@ from rest_framework import serializers
 
 from campaigns import selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
+from coalition.representation import ModelSerializer
 from members.models import Contact, Engagement
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_staff=True), allow_null=True, required=False
     )
@@ -53,7 +54,7 @@ class TargetBulkAddSerializer(serializers.Serializer):
     countries = serializers.ListField(child=serializers.CharField(max_length=2), required=False)
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
     owner = serializers.PrimaryKeyRelatedField(
@@ -106,7 +107,7 @@ class TargetTimelineEntrySerializer(serializers.Serializer):
     object_id = serializers.IntegerField(allow_null=True)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     campaign_name = serializers.SerializerMethodField()
     participants_count = serializers.IntegerField(source="n_participants", read_only=True, default=0)
     accepted_count = serializers.IntegerField(source="n_accepted", read_only=True, default=0)
@@ -139,7 +140,7 @@ class EventSerializer(serializers.ModelSerializer):
         return obj.campaign.name if obj.campaign_id else ""
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(ModelSerializer):
     event_title = serializers.CharField(source="event.title", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     contact_name = serializers.SerializerMethodField()

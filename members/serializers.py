@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from coalition.api import TranslationsField
+from coalition.representation import ModelSerializer
 from coalition.validators import validate_single_line
 from members import services
 from members.climate.serializers import IntegritySummarySerializer, integrity_data
@@ -45,13 +46,13 @@ def _unsaved(instance, attrs: dict[str, Any], model):
 # --- Nested read-only shapes -------------------------------------------------------------------------
 
 
-class TierBriefSerializer(serializers.ModelSerializer):
+class TierBriefSerializer(ModelSerializer):
     class Meta:
         model = MembershipTier
         fields = ["id", "name", "slug"]
 
 
-class OrganisationMembershipSerializer(serializers.ModelSerializer):
+class OrganisationMembershipSerializer(ModelSerializer):
     """An organisation's membership as shown on the organisation."""
 
     tier = TierBriefSerializer(read_only=True)
@@ -71,7 +72,7 @@ class OrganisationMembershipSerializer(serializers.ModelSerializer):
         ]
 
 
-class CommitmentBriefSerializer(serializers.ModelSerializer):
+class CommitmentBriefSerializer(ModelSerializer):
     class Meta:
         model = Commitment
         fields = ["id", "kind", "title", "target_year", "reduction_percent", "status", "is_interim"]
@@ -80,7 +81,7 @@ class CommitmentBriefSerializer(serializers.ModelSerializer):
 # --- Organisations ---------------------------------------------------------------------------------------
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(ModelSerializer):
     country = CountryField(required=False, allow_blank=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
     # Nested serializers declared as fields are built once per list, not once per row (a method field that
@@ -142,7 +143,7 @@ class TimelineEntrySerializer(serializers.Serializer):
 # --- Contacts --------------------------------------------------------------------------------------------
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
 
     class Meta:
@@ -180,7 +181,7 @@ class ContactSerializer(serializers.ModelSerializer):
 # --- Tiers and memberships -------------------------------------------------------------------------------
 
 
-class MembershipTierSerializer(serializers.ModelSerializer):
+class MembershipTierSerializer(ModelSerializer):
     name_translations = TranslationsField(max_length=MembershipTier._meta.get_field("name").max_length)
 
     class Meta:
@@ -210,7 +211,7 @@ class MembershipTierSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     tier_name = serializers.CharField(source="tier.name", read_only=True)
     is_current = serializers.BooleanField(read_only=True)
@@ -302,7 +303,7 @@ class MembershipReasonSerializer(serializers.Serializer):
 # --- Commitments -----------------------------------------------------------------------------------------
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     reduction_percent = serializers.DecimalField(
         max_digits=5,
@@ -343,7 +344,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CommitmentRevisionSerializer(serializers.ModelSerializer):
+class CommitmentRevisionSerializer(ModelSerializer):
     """One saved version of a commitment (django-simple-history)."""
 
     history_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -377,7 +378,7 @@ class CommitmentRevisionSerializer(serializers.ModelSerializer):
 # --- Engagements -----------------------------------------------------------------------------------------
 
 
-class EngagementSerializer(serializers.ModelSerializer):
+class EngagementSerializer(ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     contacts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Contact.objects.all())
     staff = serializers.PrimaryKeyRelatedField(

@@ -149,6 +149,7 @@ class NewsletterViewSet(viewsets.ModelViewSet):
     search_fields = ["subject"]
     filterset_fields = ["status", "kind"]
     ordering_fields = ["created_at", "started_at"]
+    ordering = ["-created_at", "-pk"]
 
     def get_queryset(self):
         return selectors.newsletters_with_progress()

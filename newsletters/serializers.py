@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from coalition.antispam import spam_problem
 from coalition.api import TranslationsField
+from coalition.representation import ModelSerializer
 from coalition.validators import validate_single_line
 from members.models import Contact, Organisation
 from newsletters import selectors
@@ -50,7 +51,7 @@ class SubscriptionRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class TopicSerializer(serializers.ModelSerializer):
+class TopicSerializer(ModelSerializer):
     name_translations = TranslationsField(max_length=Topic._meta.get_field("name").max_length)
     description_translations = TranslationsField(max_length=Topic._meta.get_field("description").max_length)
 
@@ -69,7 +70,7 @@ class TopicSerializer(serializers.ModelSerializer):
         ]
 
 
-class SubscriberSerializer(serializers.ModelSerializer):
+class SubscriberSerializer(ModelSerializer):
     topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True)
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False, allow_null=True
@@ -180,7 +181,7 @@ class ProgressSerializer(serializers.Serializer):
     eta_seconds = serializers.IntegerField(allow_null=True)
 
 
-class NewsletterVersionSerializer(serializers.ModelSerializer):
+class NewsletterVersionSerializer(ModelSerializer):
     """The newsletter in another language (the newsletter's own fields are the English version)."""
 
     language = serializers.ChoiceField(
@@ -198,7 +199,7 @@ class AudienceSerializer(serializers.Serializer):
     by_language = serializers.DictField(child=serializers.IntegerField())
 
 
-class NewsletterSerializer(serializers.ModelSerializer):
+class NewsletterSerializer(ModelSerializer):
     topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True)
     organisation_kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=Organisation.Kind.choices), required=False

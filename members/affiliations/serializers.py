@@ -2,10 +2,11 @@
 
 from rest_framework import serializers
 
+from coalition.representation import ModelSerializer
 from members.models import Affiliation, Contact, Organisation
 
 
-class AffiliationSerializer(serializers.ModelSerializer):
+class AffiliationSerializer(ModelSerializer):
     contact_name = serializers.CharField(source="contact.name", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     is_current = serializers.BooleanField(read_only=True)

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from coalition.representation import ModelSerializer
 from members.climate.integrity import integrity_summary
 from members.models import NdcSubmission
 
@@ -25,7 +26,7 @@ def integrity_data(commitment) -> dict:
     return integrity_summary(commitment).as_dict()
 
 
-class NdcSubmissionSerializer(serializers.ModelSerializer):
+class NdcSubmissionSerializer(ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True, default=None)
 
     class Meta:

@@ -2,10 +2,11 @@
 
 from rest_framework import serializers
 
+from coalition.representation import ModelSerializer
 from members.models import Invoice, Membership, Payment
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     display_number = serializers.CharField(read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     tier_name = serializers.CharField(source="tier.name", read_only=True)
@@ -57,7 +58,7 @@ class OpenInvoiceSerializer(serializers.Serializer):
     bucket = serializers.CharField()
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.display_number", read_only=True)
     paid_on = serializers.DateField(required=False, help_text="Defaults to today.")
     currency = serializers.CharField(required=False, max_length=3, help_text="Defaults to the invoice's.")

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from coalition.antispam import spam_problem
+from coalition.representation import ModelSerializer
 from coalition.validators import validate_single_line
 from members.enquiries.services import APPLICANT_FIELDS, TARGET_YEAR_MAX, TARGET_YEAR_MIN, enquiry_validate
 from members.models import (
@@ -118,7 +119,7 @@ class EnquirySubmitSerializer(serializers.Serializer):
         return attrs
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(ModelSerializer):
     by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
@@ -126,7 +127,7 @@ class TransitionSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "by", "by_applicant", "at", "note"]
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(ModelSerializer):
     author = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
@@ -134,13 +135,13 @@ class NoteSerializer(serializers.ModelSerializer):
         fields = ["id", "author", "body", "created_at"]
 
 
-class SuggestedOrganisationSerializer(serializers.ModelSerializer):
+class SuggestedOrganisationSerializer(ModelSerializer):
     class Meta:
         model = Organisation
         fields = ["id", "name"]
 
 
-class SuggestedContactSerializer(serializers.ModelSerializer):
+class SuggestedContactSerializer(ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "name", "email", "organisation_id"]
@@ -154,7 +155,7 @@ class SubmittedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class EnquirySerializer(serializers.ModelSerializer):
+class EnquirySerializer(ModelSerializer):
     """The staff view of an enquiry, with its suggested matches, history and internal notes."""
 
     requested_tier = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
