@@ -41,6 +41,7 @@ from members.imports.resources import (
     import_tag,
 )
 from members.models import ImportJob
+from members.services import records_changed
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +290,10 @@ def _process_chunk(
             continue
         break
     outcome = ImportOutcome(total_rows=end - start)
+    totals = result.totals
+    if not dry_run and (totals[RowResult.IMPORT_TYPE_NEW] or totals[RowResult.IMPORT_TYPE_UPDATE]):
+        # The public pages and dashboard figures are cached by the records' version: an import changes them.
+        records_changed()
     for error in result.base_errors:
         outcome.errors.append(RowError(row=0, field="", message=str(error.error)))
     rows_by_number: dict[int, list[RowError]] = {}
@@ -610,4 +615,6 @@ def import_job_revert(*, job: ImportJob, by=None) -> RevertOutcome:
             outcome.restored += 1
     job.reverted_at = timezone.now()
     job.save(update_fields=["reverted_at", "updated_at"])
+    if outcome.deleted or outcome.restored:
+        records_changed()
     return outcome

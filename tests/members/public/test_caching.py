@@ -5,7 +5,7 @@ import pytest
 from django.utils import translation
 
 from members import services
-from members.models import Commitment
+from members.models import Commitment, Organisation
 from tests.members.factories import MembershipTierFactory, OrganisationFactory
 from tests.members.public.test_pages import bulk_public_members
 
@@ -81,3 +81,31 @@ def test_with_the_cache_down_the_pages_answer_and_the_writes_succeed(client, set
         response = client.get(url)
         assert response.status_code == 200
     assert b"Aalborg Removals" in client.get("/members/").content
+
+
+def test_an_import_and_its_revert_show_on_the_public_pages_at_once(client, admin_user):
+    """Imports write in bulk, past the record services' own writes: they still move the pages' version."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from members.imports import services as imports
+    from tests.members.import_files import ORGANISATION_COLUMNS, csv_bytes
+
+    bulk_public_members(2)
+    organisation = Organisation.objects.order_by("pk").first()
+    before = client.get("/members/")
+    assert b"Aalborg Removals" not in before.content
+    rows = [
+        {"name": "Aalborg Removals", "kind": organisation.kind, "website": organisation.website},
+    ]
+    upload = SimpleUploadedFile("members.csv", csv_bytes(rows, ORGANISATION_COLUMNS), content_type="text/csv")
+    job = imports.import_job_create(resource="organisations", upload=upload, by=admin_user, mode="overwrite")
+    job = imports.import_job_process(job_id=job.pk)
+    preview = client.get("/members/", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert preview.status_code == 304  # a preview writes nothing
+    job = imports.import_job_process(job_id=imports.import_job_confirm(job=job, by=admin_user).pk)
+    assert job.updated_count == 1
+    imported = client.get("/members/", HTTP_IF_NONE_MATCH=before["ETag"])
+    assert imported.status_code == 200 and b"Aalborg Removals" in imported.content
+    imports.import_job_revert(job=job, by=admin_user)
+    reverted = client.get("/members/", HTTP_IF_NONE_MATCH=imported["ETag"])
+    assert reverted.status_code == 200 and b"Aalborg Removals" not in reverted.content
