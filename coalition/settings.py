@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.enquiry_reminders_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    # The typo-correction words of staff search follow renames, merges and bulk loads (members.search).
+    "search-words-rebuild": {
+        "task": "members.tasks.search_words_rebuild_task",
+        "schedule": crontab(hour=3, minute=10),
+    },
     "renewal-reminders": {
         "task": "members.dues.tasks.renewal_reminders_task",
         "schedule": crontab(hour=7, minute=30),

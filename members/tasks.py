@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from members import services
 
@@ -18,3 +19,16 @@ def memberships_recompute_statuses_task() -> int:
     changed = services.memberships_recompute_statuses()
     log.info("membership statuses recomputed: %d changed", changed)
     return changed
+
+
+@shared_task(ignore_result=True, time_limit=900, soft_time_limit=840)
+def search_words_rebuild_task() -> int:
+    """Nightly (beat entry ``search-words-rebuild``): the typo-correction words follow the names.
+
+    The services add the words of every name they write; names changed by bulk paths, and words no name
+    has any more after renames, merges and deletions, are put right here. PostgreSQL only (0 elsewhere).
+    """
+    with transaction.atomic():
+        words = services.search_words_rebuild()
+    log.info("search words rebuilt: %d", words)
+    return words

@@ -254,6 +254,19 @@ def test_rebuilding_the_words_adds_bulk_loaded_names_and_drops_words_no_name_has
     assert "vanished" not in _words()
 
 
+def test_the_words_are_rebuilt_every_night_by_a_task(world, settings):
+    from members.models import SearchWord
+    from members.tasks import search_words_rebuild_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["search-words-rebuild"]
+    assert entry["task"] == "members.tasks.search_words_rebuild_task"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({3}, {10})
+    SearchWord.objects.create(word="vanished")
+    Organisation.objects.bulk_create([Organisation(name="Bulkloaded Biochar", kind="company")])
+    assert search_words_rebuild_task.apply().get() == len(_words())
+    assert "bulkloaded" in _words() and "vanished" not in _words()
+
+
 def _whole_name_comparison_off() -> None:
     # Only an exact whole name passes the whole-name comparison (%>), so what is found, the words found.
     with connection.cursor() as cursor:
