@@ -4,7 +4,9 @@ each met, not met or unknown, and how many are met. Pure: it reads the commitmen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Commitment
@@ -22,13 +24,9 @@ class Criterion:
     explanation: str
     result: str
 
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "key": self.key,
-            "label": str(self.label),
-            "explanation": str(self.explanation),
-            "result": self.result,
-        }
+    def as_dict(self, texts: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
+        label, explanation = (texts or {}).get(self.key) or (str(self.label), str(self.explanation))
+        return {"key": self.key, "label": label, "explanation": explanation, "result": self.result}
 
 
 #: (key, label, what "met" means in plain words)
@@ -61,6 +59,14 @@ CRITERIA = (
         _("Emissions from what is consumed, including imports, are covered."),
     ),
 )
+
+
+@lru_cache(maxsize=16)
+def _texts(language: str | None) -> dict[str, tuple[str, str]]:
+    """Every criterion's label and explanation in ``language``, translated once (a list of commitments
+    would otherwise look the same fourteen strings up in the catalog on every row)."""
+    with translation.override(language):
+        return {key: (str(label), str(explanation)) for key, label, explanation in CRITERIA}
 
 
 def _usage(value: str) -> str:
@@ -115,12 +121,13 @@ class IntegritySummary:
         return len(self.criteria)
 
     def as_dict(self) -> dict:
+        texts = _texts(translation.get_language())
         return {
             "met": self.met,
             "not_met": self.not_met,
             "unknown": self.unknown,
             "total": self.total,
-            "criteria": [c.as_dict() for c in self.criteria],
+            "criteria": [c.as_dict(texts) for c in self.criteria],
         }
 
 

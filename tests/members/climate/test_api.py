@@ -88,3 +88,20 @@ def test_a_page_of_ndc_submissions_takes_the_same_queries_for_5_and_50_rows(
     with django_assert_max_num_queries(4):
         response = staff_api.get("/api/v1/ndc-submissions/")
     assert response.json()["count"] == rows
+
+
+def test_the_integrity_summary_speaks_the_language_asked_for_each_time():
+    """The criteria's texts are translated once per language and reused: each language still gets its own."""
+    from django.utils import translation
+
+    from members.climate.integrity import CRITERIA, integrity_summary
+
+    commitment = Commitment(published_plan=Commitment.Plan.YES)
+    for language in ("fr", "en", "es", "fr"):
+        with translation.override(language):
+            criteria = integrity_summary(commitment).as_dict()["criteria"]
+            assert [(c["label"], c["explanation"]) for c in criteria] == [
+                (str(label), str(explanation)) for _key, label, explanation in CRITERIA
+            ]
+    with translation.override("fr"):
+        assert integrity_summary(commitment).as_dict()["criteria"][0]["label"] == "Plan publié"
