@@ -105,6 +105,32 @@ class TopicAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
     def subscriber_count(self, obj) -> int:
         return obj.n_subscribers
 
+    # Writes go through the topic services (the list's editable columns too).
+    def save_model(self, request, obj, form, change):
+        fields = {name: getattr(obj, name) for name in services.TOPIC_FIELDS}
+        if change:
+            services.topic_update(topic=Topic.objects.get(pk=obj.pk), **fields)
+        else:
+            saved = services.topic_create(**fields)
+            obj.pk, obj._state.adding, obj._state.db = saved.pk, False, saved._state.db
+
+    def get_deleted_objects(self, objs, request):
+        # The delete page lists what stops a deletion as "protected", and offers no button while it does.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for topic in objs:
+            protected.extend(
+                format_html("Newsletter not yet sent: {} ({})", n.subject, n.get_status_display().lower())
+                for n in services.topic_delete_blockers(topic=topic)
+            )
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.topic_delete(topic=obj)
+
+    def delete_queryset(self, request, queryset):
+        for topic in queryset:
+            services.topic_delete(topic=topic)
+
 
 @admin.register(ConsentWording)
 class ConsentWordingAdmin(ModelAdmin):

@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coalition.api import ServiceWritesMixin
 from coalition.request_guards import PUBLIC_PARSERS, PUBLIC_POST_ERRORS
 from coalition.throttles import PublicRateThrottle, client_ip
 from newsletters import selectors, services
@@ -76,11 +77,20 @@ class SubscriptionCreateView(APIView):
 # --- Topics ----------------------------------------------------------------------------------------------
 
 
-class TopicViewSet(viewsets.ModelViewSet):
+class TopicViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     queryset = Topic.objects.all()
     serializer_class = TopicSerializer
     search_fields = ["name", "slug"]
     filterset_fields = ["public"]
+
+    def service_create(self, data, *, by):
+        return services.topic_create(**data)
+
+    def service_update(self, instance, data, *, by):
+        return services.topic_update(topic=instance, **data)
+
+    def perform_destroy(self, instance: Topic) -> None:
+        services.topic_delete(topic=instance)
 
 
 # --- Subscribers -----------------------------------------------------------------------------------------

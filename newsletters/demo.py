@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from newsletters.models import ConsentRecord, Subscriber, Topic
+from newsletters.services import topic_create, topic_update
 from newsletters.subscriptions.services import consent_wording_current
 
 TOPICS = [
@@ -77,18 +78,20 @@ SUBSCRIBERS = [
 @transaction.atomic
 def load(*, profile: str) -> None:
     for order, (slug, name, description, public, default) in enumerate(TOPICS):
-        Topic.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "name": name,
-                "description": description,
-                "public": public,
-                "default": default,
-                "sort_order": order,
-                "name_translations": TRANSLATIONS[slug][0],
-                "description_translations": TRANSLATIONS[slug][1],
-            },
-        )
+        fields = {
+            "name": name,
+            "description": description,
+            "public": public,
+            "default": default,
+            "sort_order": order,
+            "name_translations": TRANSLATIONS[slug][0],
+            "description_translations": TRANSLATIONS[slug][1],
+        }
+        existing = Topic.objects.filter(slug=slug).first()
+        if existing is None:
+            topic_create(slug=slug, **fields)
+        else:
+            topic_update(topic=existing, **fields)
     wording = consent_wording_current()
     now = timezone.now()
     for email, name, status, topic_slugs in SUBSCRIBERS:

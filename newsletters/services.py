@@ -23,6 +23,67 @@ from newsletters.models import (
 )
 from newsletters.sending import rendering
 
+# --- Topics --------------------------------------------------------------------------------------------
+
+TOPIC_FIELDS = {
+    "name", "slug", "description", "public", "default", "sort_order", "name_translations",
+    "description_translations",
+}  # fmt: skip
+# A newsletter in these states still goes (or may go) to its topics' subscribers.
+TOPIC_AUDIENCE_STATUSES = (
+    Newsletter.Status.DRAFT,
+    Newsletter.Status.SCHEDULED,
+    Newsletter.Status.SENDING,
+    Newsletter.Status.PAUSED,
+    Newsletter.Status.HELD,
+)
+
+
+def _topic_save(topic: Topic) -> Topic:
+    topic.full_clean()
+    topic.save()
+    return topic
+
+
+@transaction.atomic
+def topic_create(**fields: Any) -> Topic:
+    unknown = set(fields) - TOPIC_FIELDS
+    if unknown:
+        raise TypeError(f"topic_create() got unexpected fields: {sorted(unknown)}")
+    return _topic_save(Topic(**fields))
+
+
+@transaction.atomic
+def topic_update(*, topic: Topic, **fields: Any) -> Topic:
+    unknown = set(fields) - TOPIC_FIELDS
+    if unknown:
+        raise TypeError(f"topic_update() got unexpected fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(topic, name, value)
+    return _topic_save(topic)
+
+
+def topic_delete_blockers(*, topic: Topic) -> list[Newsletter]:
+    """The newsletters not yet sent that are addressed to ``topic``: deleting it would change who they
+    reach without anyone deciding so."""
+    return list(topic.newsletters.filter(status__in=TOPIC_AUDIENCE_STATUSES).order_by("pk"))
+
+
+@transaction.atomic
+def topic_delete(*, topic: Topic) -> None:
+    """Delete a topic no unsent newsletter is addressed to. Its subscribers stay, without the topic; sent
+    newsletters keep their deliveries."""
+    blockers = topic_delete_blockers(topic=topic)
+    if blockers:
+        names = ", ".join(f"“{n.subject}” ({n.get_status_display().lower()})" for n in blockers)
+        raise InvalidTransition(
+            f"“{topic.name}” is the audience of {names}. Take the topic off "
+            f"{'that newsletter' if len(blockers) == 1 else 'those newsletters'} first, or wait until "
+            f"{'it is' if len(blockers) == 1 else 'they are'} sent."
+        )
+    topic.delete()
+
+
 # --- Writing ---------------------------------------------------------------------------------------------
 
 
