@@ -100,3 +100,32 @@ def exception_handler(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     return drf_exception_handler(exc, context)
+
+
+def schema_declare_language(result, generator, request, public):
+    """drf-spectacular hook: every operation takes ``Accept-Language`` (messages in English, French or
+    Spanish; records created without a language get the one asked for) and answers ``Content-Language``."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    header = {
+        "in": "header",
+        "name": "Accept-Language",
+        "required": False,
+        "schema": {"type": "string", "example": "fr"},
+        "description": (
+            f"The language of messages and answers: {', '.join(codes)} (the language cookie wins; "
+            "English otherwise). A record created without preferred_language gets this language."
+        ),
+    }
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "put", "patch", "post", "delete", "head", "options"}:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("in") == "header" and p.get("name") == "Accept-Language" for p in parameters):
+                parameters.append(dict(header))
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})["Content-Language"] = {
+                    "schema": {"type": "string", "example": "fr"},
+                    "description": "The language the answer's messages are in.",
+                }
+    return result

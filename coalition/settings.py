@@ -376,6 +376,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation declares the Accept-Language header it honours (coalition.i18n); enums as before.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coalition.api.schema_declare_language",
+    ],
     # One name per choice set, so the schema validates without warnings.
     "ENUM_NAME_OVERRIDES": {
         # One enum for every language field (preferred_language, a version's or a test's language).

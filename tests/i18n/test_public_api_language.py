@@ -151,3 +151,18 @@ def test_an_api_address_that_does_not_exist_is_explained_in_the_language_asked_f
     assert response.json()["detail"].startswith("No hay ningún punto de acceso de la API en esta dirección.")
     english = anon_api.get("/api/v1/no-such-endpoint/")
     assert english.json()["detail"].startswith("There is no API endpoint at this address.")
+
+
+def test_the_openapi_schema_declares_accept_language_and_content_language_on_every_operation(admin_api):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = [op for ops in schema["paths"].values() for op in ops.values() if isinstance(op, dict)]
+    assert len(operations) > 50
+    for operation in operations:
+        headers = [p for p in operation["parameters"] if p["in"] == "header"]
+        assert [h["name"] for h in headers].count("Accept-Language") == 1, operation["operationId"]
+        for response in operation["responses"].values():
+            assert response["headers"]["Content-Language"]["schema"]["type"] == "string"
+    enquiry = schema["paths"][ENQUIRIES]["post"]
+    assert "fr" in next(p for p in enquiry["parameters"] if p["name"] == "Accept-Language")["description"]
