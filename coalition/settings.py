@@ -410,6 +410,9 @@ UNFOLD = {
     "SITE_SUBHEADER": "Secretariat workspace",
     "SITE_URL": "/",
     "SITE_SYMBOL": "diversity_3",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("coalition/favicon.svg")},
+    ],
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": True,
     "SHOW_BACK_BUTTON": False,

@@ -1,6 +1,8 @@
 from csp.decorators import csp_update
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -29,6 +31,8 @@ urlpatterns = [
     # /i18n/setlang/ does the same from a POST form).
     path("i18n/switch/<str:code>/", i18n.language_switch, name="language_switch"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico whatever the page says; the icon is a static SVG.
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("coalition/favicon.svg"))),
     path("healthz/", health.healthz, name="healthz"),
     path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

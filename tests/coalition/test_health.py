@@ -32,3 +32,11 @@ def test_readiness_answers_503_when_the_broker_is_unreachable(settings):
     checks = response.json()["checks"]
     assert checks["broker"]["status"] == "failing" and "Connection" in checks["broker"]["error"]
     assert checks["database"]["status"] == "ok"
+
+
+def test_the_site_has_an_icon_for_browsers_that_ask_for_favicon_ico(client, admin_user):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("coalition/favicon.svg")
+    assert 'rel="icon"' in client.get("/join/").content.decode()
+    client.force_login(admin_user)
+    assert "coalition/favicon.svg" in client.get("/admin/").content.decode()
