@@ -142,6 +142,19 @@ def test_denmarks_profile_shows_membership_both_commitments_and_the_timeline_wit
     assert "Membership created: Founding member, Active" in timeline.inner_text()
     _fits(page, "profile-timeline")
 
+    # The keyboard: arrow keys move along the tabs and show each panel; End and Home jump to the ends.
+    page.focus("#tab-timeline")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#panel-commitments")).to_be_visible()
+    expect(page.locator("#tab-commitments")).to_be_focused()
+    expect(page.locator("#tab-commitments")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#tab-commitments")).to_have_attribute("tabindex", "0")
+    expect(page.locator("#tab-timeline")).to_have_attribute("tabindex", "-1")
+    page.keyboard.press("Home")
+    expect(page.locator("#panel-contacts")).to_be_visible()
+    page.keyboard.press("ArrowLeft")  # from the first tab round to the last
+    expect(page.locator(".profile-tablist [role=tab]").last).to_be_focused()
+
     page.click("#tab-membership")
     # Tabs switch in the browser: wait for the panel rather than read it at once.
     expect(page.locator("#panel-membership button[value=renew_memberships]")).to_be_visible()

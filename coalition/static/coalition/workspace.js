@@ -32,3 +32,22 @@
     });
   });
 })();
+
+// Tabs move with the arrow keys, Home and End (the WAI-ARIA tabs pattern): focus the next tab and show its
+// panel. Only the selected tab is in the Tab order (each tab's tabindex follows the selection).
+(function () {
+  "use strict";
+  var KEYS = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 1, ArrowUp: -1, Home: 0, End: 0 };
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest("[role=tablist] [role=tab]");
+    if (!tab || !(event.key in KEYS) || event.defaultPrevented) return;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    var tabs = Array.prototype.slice.call(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
+    var index = tabs.indexOf(tab);
+    var next = event.key === "Home" ? 0 : event.key === "End" ? tabs.length - 1
+      : (index + KEYS[event.key] + tabs.length) % tabs.length;
+    event.preventDefault();
+    tabs[next].focus();
+    tabs[next].click();
+  });
+})();

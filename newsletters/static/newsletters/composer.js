@@ -129,14 +129,9 @@
         document.getElementById(other.getAttribute("aria-controls")).hidden = !on;
       });
     }
-    tabs.forEach(function (tab, i) {
+    // Arrow keys, Home and End move along the tabs through their clicks (coalition/workspace.js).
+    tabs.forEach(function (tab) {
       tab.addEventListener("click", function () { select(tab); });
-      tab.addEventListener("keydown", function (event) {
-        var next = null;
-        if (event.key === "ArrowRight") { next = tabs[(i + 1) % tabs.length]; }
-        if (event.key === "ArrowLeft") { next = tabs[(i - 1 + tabs.length) % tabs.length]; }
-        if (next) { event.preventDefault(); select(next); next.focus(); }
-      });
     });
   }
 
