@@ -61,8 +61,22 @@ def attachment(*, filename: str, mimetype: str, content: bytes) -> dict[str, str
     return {"filename": filename, "mimetype": mimetype, "content_b64": base64.b64encode(content).decode()}
 
 
+class UnfoldedEmail(EmailMultiAlternatives):
+    """Headers are not refolded below RFC 5322's 998-character line limit.
+
+    Python's compat32 folding puts a long encoded header (a subject in Spanish or French, a List-Unsubscribe
+    URL) on the line after its name, so the value starts with whitespace that parsers keep: " Hemos
+    recibido…". The encoded words Django writes are already short; left as they are, they decode cleanly.
+    """
+
+    def message(self, *args, **kwargs):
+        msg = super().message(*args, **kwargs)
+        msg.policy = msg.policy.clone(max_line_length=998)
+        return msg
+
+
 def outbound_message(email: OutboundEmail, *, connection=None) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
+    message = UnfoldedEmail(
         subject=header_safe(email.subject),
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,

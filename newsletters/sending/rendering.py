@@ -19,7 +19,6 @@ import css_inline
 import markdown
 import nh3
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import forbid_multi_line_headers, sanitize_address
 from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
@@ -28,7 +27,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import get_language
 
-from coalition.outbox.rendering import absolute_url, email_context
+from coalition.outbox.rendering import UnfoldedEmail, absolute_url, email_context
 from coalition.tokens import token_make
 from coalition.validators import header_safe
 
@@ -53,14 +52,9 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}}
 
 
-class NewsletterEmail(EmailMultiAlternatives):
-    """Headers are not folded below RFC 5322's 998-character line limit: a folded List-Unsubscribe
-    (the URL alone is longer than 78 characters) starts with whitespace, which some parsers keep."""
-
-    def message(self, *args, **kwargs):
-        msg = super().message(*args, **kwargs)
-        msg.policy = msg.policy.clone(max_line_length=998)
-        return msg
+class NewsletterEmail(UnfoldedEmail):
+    """A newsletter message (a test send, the reference the per-recipient skeleton is checked against):
+    a folded List-Unsubscribe (the URL alone is longer than 78 characters) would start with whitespace."""
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,25 @@ def test_a_committed_email_reaches_the_smtp_server_through_a_worker_exactly_once
     assert messages[0]["Subject"] == "Hello there"
     # The worker records the email as sent just after the SMTP server has accepted it.
     assert wait_until(lambda: OutboundEmail.objects.get(pk=email.pk).status == OutboundEmail.Status.SENT)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Hemos recibido su solicitud de adhesión a la Coalición para las Emisiones Negativas — Dinamarca",
+        "Merci de confirmer votre abonnement aux points d’étape de la Coalition pour la neutralité carbone",
+        "Ready",
+    ],
+)
+def test_a_long_subject_in_another_language_reads_back_exactly_with_no_leading_space(subject):
+    """Python's default folding moved a long encoded subject to the next line, so readers saw " Hemos…"."""
+    import email
+    from email import policy
+
+    from coalition.outbox.rendering import outbound_message
+
+    message = outbound_message(OutboundEmail(to="ana@example.org", subject=subject, body_text="Hola"))
+    raw = message.message().as_bytes()
+    assert max(len(line) for line in raw.splitlines()) <= 998
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == subject
