@@ -185,8 +185,18 @@ def contact_validate(*, contact: Contact) -> None:
 
 
 @transaction.atomic
-def contact_create(*, organisation: Organisation, name: str, by=None, **fields: Any) -> Contact:
-    """Add a person to an organisation. The email is stored lower-case and is unique per organisation."""
+def contact_create(
+    *,
+    organisation: Organisation,
+    name: str,
+    by=None,
+    affiliation_start_on: date | None = None,
+    **fields: Any,
+) -> Contact:
+    """Add a person to an organisation. The email is stored lower-case and is unique per organisation.
+
+    The person's first affiliation (with ``organisation``) starts today, or on ``affiliation_start_on`` for
+    someone who was there before they were entered (an import of old records, the demo data)."""
     unknown = set(fields) - CONTACT_FIELDS
     if unknown:
         raise TypeError(f"contact_create() got unexpected fields: {sorted(unknown)}")
@@ -198,7 +208,7 @@ def contact_create(*, organisation: Organisation, name: str, by=None, **fields: 
     search_words_add(names=[contact.name])
     from members.affiliations.services import affiliation_record_first
 
-    affiliation_record_first(contact=contact)
+    affiliation_record_first(contact=contact, start_on=affiliation_start_on)
     return contact
 
 

@@ -7,15 +7,15 @@ and no history entries.
 
 Tiers, organisations, memberships, commitments and engagements are written by their services; history rows
 carry the date the change really happened (the services' ``history_date``), so an organisation's timeline
-reads like its story rather than like the moment the demo was loaded. Contacts are still written here:
-``contact_create`` records a first affiliation dated today, which would put every contact's "joined" at the
-top of each timeline. Contacts are fictional people with example.org addresses, or public offices without
-a personal address.
+reads like its story rather than like the moment the demo was loaded. Contacts go through
+``contact_create``/``contact_update`` too; their first affiliation starts when the organisation joined
+(``affiliation_start_on``), not on the day the demo was loaded. Contacts are fictional people with
+example.org addresses, or public offices without a personal address.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -40,23 +40,18 @@ def _differs(obj, values: dict[str, Any]) -> bool:
     return any(getattr(obj, name) != value for name, value in values.items())
 
 
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], *, at: datetime | None = None):
-    """Find by ``lookup``; create, or update only if a value differs (so reruns write no history).
-
-    Only for contacts, which have no service that fits the demo yet (see the module's docstring)."""
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        obj = model(**lookup, **values)
-    elif not _differs(obj, values):
-        return obj
-    else:
-        for name, value in values.items():
-            setattr(obj, name, value)
-    if at is not None:
-        obj._history_date = at
-    obj.full_clean()
-    obj.save()
-    return obj
+def _contact(organisation: Organisation, spec: DemoOrganisation, values: dict[str, Any]) -> Contact:
+    name = values.pop("name")
+    existing = Contact.objects.filter(organisation=organisation, name=name).first()
+    if existing is None:
+        # With the organisation since it joined, or since the first engagement on record.
+        since: date | None = spec.joined_on or min((e.at.date() for e in spec.engagements), default=None)
+        return services.contact_create(
+            organisation=organisation, name=name, affiliation_start_on=since, **values
+        )
+    if _differs(existing, values):
+        return services.contact_update(contact=existing, **values)
+    return existing
 
 
 def _organisation(spec: DemoOrganisation) -> Organisation:
@@ -175,7 +170,7 @@ def load(*, profile: str) -> None:
         organisation = _organisation(spec)
         for contact in spec.contacts:
             values = {"email": "", "phone": "", "job_title": "", "is_primary": False, **contact}
-            _upsert(Contact, {"organisation": organisation, "name": values.pop("name")}, values)
+            _contact(organisation, spec, values)
         _membership(organisation, spec, tiers)
         for commitment in spec.commitments:
             _commitment(organisation, commitment)

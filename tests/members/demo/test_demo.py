@@ -178,3 +178,22 @@ def test_there_is_no_demo_login_in_production(settings):
     with pytest.raises(CommandError, match="not in production"):
         call_command("demo_staff_login", stdout=StringIO())
     assert not get_user_model().objects.exists()
+
+
+def test_demo_contacts_go_through_the_contact_service_and_joined_with_their_organisation(monkeypatch):
+    from members.models import Affiliation, Contact
+
+    created = []
+    real = demo.services.contact_create
+
+    def recording(**kwargs):
+        created.append(kwargs["name"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(demo.services, "contact_create", recording)
+    demo.load(profile="gone")
+    assert created and len(created) == Contact.objects.count()
+    denmark = Organisation.objects.get(kind="country", country="DK")
+    contact = denmark.contacts.first()
+    first = Affiliation.objects.get(contact=contact, is_primary=True)
+    assert (first.organisation, first.start_on) == (denmark, datetime.date(2023, 12, 10))
