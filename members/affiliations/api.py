@@ -5,7 +5,6 @@ Staff only, by Django model permissions, like the rest of ``/api/v1/``. Writes c
 
 from contextlib import contextmanager
 
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -14,9 +13,9 @@ from rest_framework.fields import get_error_detail
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coalition.filters import FilterSet, StrictBooleanFilter
 from coalition.permissions import StaffModelPermissions
 from members.affiliations import selectors, services
+from members.affiliations.filters import AffiliationFilter
 from members.affiliations.serializers import (
     AffiliationEndSerializer,
     AffiliationMoveSerializer,
@@ -24,7 +23,6 @@ from members.affiliations.serializers import (
     AffiliationUpdateSerializer,
     FocalPointAppointSerializer,
 )
-from members.models import Affiliation
 
 
 @contextmanager
@@ -34,15 +32,6 @@ def as_api_errors():
         yield
     except DjangoValidationError as exc:
         raise serializers.ValidationError(get_error_detail(exc)) from exc
-
-
-class AffiliationFilter(FilterSet):
-    role = django_filters.MultipleChoiceFilter(choices=Affiliation.Role.choices)
-    is_current = StrictBooleanFilter(field_name="end_on", lookup_expr="isnull", help_text="Not ended.")
-
-    class Meta:
-        model = Affiliation
-        fields = ["contact", "organisation", "role", "is_primary", "is_current"]
 
 
 class StaffChangePermissions(StaffModelPermissions):

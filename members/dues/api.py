@@ -4,7 +4,6 @@ Staff only, by Django model permissions. An invoice is issued, voided or paid th
 number stays gap-free and its amounts stay as issued.
 """
 
-import django_filters
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiTypes, extend_schema
@@ -13,9 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coalition.filters import FilterSet
 from members.affiliations.api import StaffChangePermissions, as_api_errors
 from members.dues import selectors, services
+from members.dues.filters import InvoiceFilter
 from members.dues.pdf import invoice_pdf
 from members.dues.serializers import (
     InvoiceIssueSerializer,
@@ -23,15 +22,6 @@ from members.dues.serializers import (
     OpenInvoiceSerializer,
     PaymentSerializer,
 )
-from members.models import Invoice
-
-
-class InvoiceFilter(FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Invoice.Status.choices)
-
-    class Meta:
-        model = Invoice
-        fields = ["organisation", "membership", "status", "currency"]
 
 
 def _user(request: Request):
