@@ -422,8 +422,10 @@ class CoalitionResource(resources.ModelResource):
             ]
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
-        if instance.pk is None or not field.attribute or field.column_name not in row:
+        if not field.attribute or field.column_name not in row:
             return super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+        if instance.pk is None:  # a new record takes every cell (import-export's import_field, in short)
+            return field.save(instance, row, is_m2m, **kwargs)
         if self.mode == MODE_SKIP or field.attribute in self.protected_fields(instance):
             return None
         if _text(row.get(field.column_name)) == "":
@@ -481,11 +483,13 @@ class CoalitionResource(resources.ModelResource):
         # Choice cells were already checked by their widgets; re-checking the 250 country choices per row
         # is most of the validation time. An organisation cell was resolved to a record loaded for this
         # chunk: Django would otherwise query, row by row, whether that record exists.
-        checked = [
-            f.attribute
-            for f in self.fields.values()
-            if isinstance(f.widget, ChoiceWidget | CountryWidget | OrganisationWidget)
-        ]
+        checked = self.__dict__.get("_checked")
+        if checked is None:
+            checked = self._checked = [
+                f.attribute
+                for f in self.fields.values()
+                if isinstance(f.widget, ChoiceWidget | CountryWidget | OrganisationWidget)
+            ]
         try:
             instance.full_clean(
                 exclude=[*errors, *checked], validate_unique=False, validate_constraints=False
