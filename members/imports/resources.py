@@ -522,7 +522,7 @@ class CoalitionResource(resources.ModelResource):
                 model,
                 sorted(missing),
                 history_type="+",
-                user=self.history_user(model._default_manager.get(pk=min(missing))),
+                user=self.by or self.history_user(model._default_manager.get(pk=min(missing))),
                 reason=f"Before {import_tag(self.job_id)[:-1].lower()}",
                 # Strictly earlier than the import's own record, so it is that record's previous one.
                 date=timezone.now() - timedelta(seconds=1),

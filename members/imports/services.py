@@ -26,7 +26,7 @@ import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from import_export.results import RowResult
 from simple_history.exceptions import NotHistoricalModelError
@@ -275,8 +275,16 @@ class _TableStatistics:
         if self.created < max(self.MIN_ROWS, self.rows):
             return
         qn = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE " + ", ".join(qn(table) for table in self.tables))
+        try:
+            # Never a wait for the import: if something holds the table (a VACUUM), the statistics can wait.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                (previous,) = cursor.fetchone()
+                cursor.execute("SELECT set_config('lock_timeout', '1s', true)")
+                cursor.execute("ANALYZE " + ", ".join(qn(table) for table in self.tables))
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+        except DatabaseError:
+            log.warning("could not refresh the statistics of %s", ", ".join(self.tables), exc_info=True)
         self.rows, self.created = self._estimate(), 0
 
 
