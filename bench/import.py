@@ -12,12 +12,17 @@ websites, NGOs without, 1 % bad rows, and 1 % of rows matching records that alre
 1. imports it through ``members.imports.services.import_run`` (the path of staff uploads and the Celery task):
    parsing, natural-key matching, validation, history records, chunked commits;
 2. loads the same file with ``COPY … FROM STDIN (FORMAT csv)`` into a scratch table of text columns:
-   the floor of what PostgreSQL can ingest, with no matching or validation at all.
+   the floor of what PostgreSQL can ingest, with no matching or validation at all;
+3. a set-based floor (``set_based_floor``);
+4. a COPY peer (``copy_peer``): the records the service created, and their history rows, copied out and
+   loaded back with ``COPY`` straight into ``members_organisation`` and its history table (every index and
+   constraint in place), in a transaction that is rolled back: what PostgreSQL alone costs for the same
+   records in the same tables.
 
-Both figures are printed in rows per second. Then it times ``import_tracker`` (members.climate.tracker) on a
-generated Net Zero Tracker file of ``--tracker-rows`` rows (5,000 by default: the UN member states' countries
-and companies with ISINs, each with an end and, for most, an interim target), once to create everything and
-once more to find it all unchanged.
+The figures are printed in rows per second, with the service's ratio to the COPYs. Then it times
+``import_tracker`` (members.climate.tracker) on a generated Net Zero Tracker file of ``--tracker-rows`` rows
+(5,000 by default: the UN member states' countries and companies with ISINs, each with an end and, for
+most, an interim target), once to create everything and once more to find it all unchanged.
 """
 
 import argparse
@@ -129,7 +134,7 @@ def set_based_floor(connection, content: bytes) -> tuple[float, int, float]:
     """What a set-based import could reach at best on this table: stream the rows, with the matching keys
     worked out in Python (``members.matching``, the import's own normalisation), into a temporary table
     with ``COPY``; then write every valid new row and its history row with one ``INSERT … SELECT`` each,
-    the organisation table's twenty indexes (three GIN) maintained. No per-field validation, no matching
+    every index of both tables maintained. No per-field validation, no matching
     against existing records, no modes: a floor, not an import. Rolled back.
     """
     from django.db import transaction
@@ -180,6 +185,53 @@ def set_based_floor(connection, content: bytes) -> tuple[float, int, float]:
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     return seconds, written, staged_seconds
+
+
+def index_counts(connection) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, count(*), count(*) FILTER (WHERE indexdef LIKE '%% USING gin %%')"
+            " FROM pg_indexes WHERE tablename IN (%s, %s) GROUP BY tablename",
+            ["members_organisation", "members_historicalorganisation"],
+        )
+        counts = {table: (n, gin) for table, n, gin in cursor.fetchall()}
+    n, gin = counts.get("members_organisation", (0, 0))
+    history = counts.get("members_historicalorganisation", (0, 0))[0]
+    return f"{n} indexes ({gin} GIN) on members_organisation, {history} on its history table"
+
+
+_PEER_RECORDS = "SELECT * FROM members_organisation WHERE id > %s ORDER BY id"
+_PEER_HISTORY = (
+    "SELECT * FROM members_historicalorganisation WHERE id > %s AND history_type = '+' ORDER BY history_id"
+)
+
+
+def copy_peer(connection, first_id: int) -> tuple[int, float, float]:
+    """``COPY`` of the records the service created (ids above ``first_id``), and of their creation history
+    rows, back into the same tables: copied out, deleted and loaded again in one transaction that is
+    rolled back. Returns (records, seconds for the records, seconds for records and history rows)."""
+    records, history = io.StringIO(), io.StringIO()
+    with connection.cursor() as cursor:
+        raw = cursor.connection
+        pg = raw.cursor()
+        for query, out in ((_PEER_RECORDS, records), (_PEER_HISTORY, history)):
+            pg.copy_expert(f"COPY ({pg.mogrify(query, [first_id]).decode()}) TO STDOUT", out)
+            out.seek(0)
+        count = records.getvalue().count("\n")
+        raw.commit()
+        try:
+            pg.execute(
+                "DELETE FROM members_historicalorganisation WHERE id > %s AND history_type = '+'", [first_id]
+            )
+            pg.execute("DELETE FROM members_organisation WHERE id > %s", [first_id])
+            started = time.perf_counter()
+            pg.copy_expert("COPY members_organisation FROM STDIN", records)
+            records_seconds = time.perf_counter() - started
+            pg.copy_expert("COPY members_historicalorganisation FROM STDIN", history)
+            both_seconds = time.perf_counter() - started
+        finally:
+            raw.rollback()
+    return count, records_seconds, both_seconds
 
 
 def main() -> None:
@@ -242,7 +294,9 @@ def main() -> None:
             ]
         )
         existing = Organisation.objects.count()
+        first_id = max(Organisation.objects.values_list("id", flat=True))
         print(f"{args.rows:,} rows ({len(content) / 1e6:.1f} MB CSV), {existing:,} matching records exist")
+        print(index_counts(connection))
 
         started = time.perf_counter()
         outcome = import_run(resource="organisations", content=content, fmt="csv", source_name="bench.csv")
@@ -278,6 +332,21 @@ def main() -> None:
         print(
             f"ratios to COPY : import service {copy_seconds / service_seconds:.4f}x, "
             f"set-based floor {copy_seconds / floor_seconds:.3f}x"
+        )
+        peer_records, peer_seconds, peer_both_seconds = copy_peer(connection, first_id)
+        print(
+            f"COPY peer      : {peer_records / peer_seconds:9,.0f} rows/s  ({peer_seconds:6.2f} s; the "
+            f"{peer_records:,} records the service created, COPY into members_organisation; rolled back)"
+        )
+        print(
+            f"  + history    : {peer_records / peer_both_seconds:9,.0f} rows/s  ({peer_both_seconds:6.2f} s; "
+            "the same records and their creation history rows, COPY into both tables)"
+        )
+        service_rate = args.rows / service_seconds
+        print(
+            f"service ratio  : {service_rate / (peer_records / peer_seconds):.3f}x the COPY peer, "
+            f"{service_rate / (peer_records / peer_both_seconds):.3f}x the COPY peer with history, "
+            f"{copy_seconds / service_seconds:.4f}x plain COPY into a text table"
         )
 
         from members.climate.tracker import Create, tracker_import

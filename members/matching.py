@@ -8,6 +8,7 @@ Pure functions, no model imports: ``members.models`` stores the organisation key
 so the database can match by it with an index.
 """
 
+import functools
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -24,6 +25,13 @@ _TRANSLITERATE = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "�
 _SEPARATORS = (" ", ".", ",", "-", "'", "’", "&", "(", ")", "/", '"')
 
 
+# The keys are asked for again and again for the same few values (an import asks for each row's to match it,
+# then again when it writes the record): each function remembers its last few thousand answers. ``typed``:
+# a spreadsheet's 2050.0 is not the text "2050".
+_remembered = functools.lru_cache(maxsize=4096, typed=True)
+
+
+@_remembered
 def normalise_name(name: str) -> str:
     """The key of an organisation's name: lower case, no accents, no punctuation, spaces or legal suffixes.
 
@@ -59,6 +67,7 @@ def person_name_expression(field: str = "name"):
     return Lower(Trim(field))
 
 
+@_remembered
 def website_domain(url: str) -> str:
     """The bare host of a website, lower-case and without ``www.``: the key for matching organisations."""
     if not url:

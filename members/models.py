@@ -55,16 +55,16 @@ class Organisation(TimeStampedModel):
         CIVIL_SOCIETY = "civil_society", _("Civil society")
         OTHER = "other", _("Other")
 
-    name = models.CharField(max_length=200, db_index=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
-    country = CountryField(blank=True, db_index=True)
-    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True, db_index=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    country = CountryField(blank=True)
+    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True)
     website = models.URLField(max_length=300, blank=True)
     # Derived from ``website`` so matching and search by domain use an index.
-    website_domain = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
+    website_domain = models.CharField(max_length=255, blank=True, editable=False)
     # Derived from ``name`` (``members.matching.normalise_name``): how enquiries, imports and duplicates
     # recognise the same organisation ("Acme Ltd." = "ACME Limited" = "acme").
-    name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
     description = models.TextField(blank=True)
     listed_publicly = models.BooleanField(
         default=False, help_text="The organisation agreed to appear in the public member directory."
@@ -75,7 +75,7 @@ class Organisation(TimeStampedModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     # A listed company's ISIN: how the Net Zero Tracker import (members.climate.tracker) recognises it.
-    isin = models.CharField("ISIN", max_length=12, blank=True, db_index=True)
+    isin = models.CharField("ISIN", max_length=12, blank=True)
     preferred_language = preferred_language_field()
     # The organisation's membership as lists show it: its current one, else the one that started last
     # (``selectors.memberships_newest_first``); None if it never had one. Denormalised so the lists, their
@@ -86,20 +86,46 @@ class Organisation(TimeStampedModel):
     )
     # That membership's status ("" if none), copied for the same reason: the status filter counts from an
     # index on this column alone. Kept with ``current_membership`` by the same service.
-    membership_status = models.CharField(max_length=10, blank=True, default="", db_index=True, editable=False)
+    membership_status = models.CharField(max_length=10, blank=True, default="", editable=False)
     history = HistoricalRecords(
         history_change_reason_field=_change_reason_field(),
         # Derived from the memberships (which keep their own history): not a revision of the organisation.
         excluded_fields=["current_membership", "membership_status"],
+        # History is read by record (``id``), date, user and change reason only: an index on any other
+        # column would cost every write (an import's history rows most of all) and serve no query.
+        no_db_index=[
+            "name",
+            "kind",
+            "country",
+            "sector",
+            "website_domain",
+            "name_key",
+            "isin",
+            "parent",
+            "created_at",
+        ],
     )
 
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
-        # A list filtered by kind and ordered by name (the ~250 countries among 100,000 organisations) reads
-        # this index in order; without it PostgreSQL walks the name index through every organisation.
-        indexes = [models.Index(fields=["kind", "name"], name="organisation_kind_name")]
+        # Plain btree indexes, declared here rather than with ``db_index=True``: on PostgreSQL that would add
+        # a second, ``varchar_pattern_ops`` index per column for prefix LIKE, which nothing runs (and the
+        # C.UTF-8 collation lets the plain index serve anyway); every insert paid for both.
+        indexes = [
+            models.Index(fields=["name"], name="organisation_name"),
+            models.Index(fields=["kind"], name="organisation_kind"),
+            models.Index(fields=["country"], name="organisation_country"),
+            models.Index(fields=["sector"], name="organisation_sector"),
+            models.Index(fields=["website_domain"], name="organisation_website_domain"),
+            models.Index(fields=["name_key"], name="organisation_name_key"),
+            models.Index(fields=["isin"], name="organisation_isin"),
+            models.Index(fields=["membership_status"], name="organisation_membership_status"),
+            # A list filtered by kind and ordered by name (the ~250 countries among 100,000 organisations)
+            # reads this index in order; without it PostgreSQL walks the name index through every one.
+            models.Index(fields=["kind", "name"], name="organisation_kind_name"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["country"],
@@ -352,7 +378,7 @@ class Commitment(TimeStampedModel):
         UNKNOWN = "unknown", "Not specified"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="commitments")
-    kind = models.CharField(max_length=24, choices=Kind.choices, db_index=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
     title = models.CharField(max_length=200, blank=True, help_text="How the target is usually stated.")
     target_year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     reduction_percent = models.DecimalField(
@@ -366,7 +392,7 @@ class Commitment(TimeStampedModel):
     baseline_emissions_mtco2e = models.DecimalField(
         "baseline emissions (MtCO₂e)", max_digits=12, decimal_places=3, null=True, blank=True
     )
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PLEDGE, db_index=True)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PLEDGE)
     gases = models.CharField(max_length=10, choices=Gases.choices, default=Gases.UNKNOWN)
     scope = models.CharField(max_length=14, choices=Scope.choices, default=Scope.UNKNOWN)
     uses_removals = models.CharField(max_length=7, choices=Usage.choices, default=Usage.UNKNOWN)
@@ -423,7 +449,6 @@ class Commitment(TimeStampedModel):
     source_identifier = models.CharField(
         max_length=100,
         blank=True,
-        db_index=True,
         help_text="The outside source's key for this target: the Net Zero Tracker's ID_Code, end or interim.",
     )
 
@@ -433,10 +458,21 @@ class Commitment(TimeStampedModel):
         "covers_consumption_emissions", "status_date", "source_identifier",
     )  # fmt: skip
 
-    history = HistoricalRecords(history_change_reason_field=_change_reason_field())
+    history = HistoricalRecords(
+        history_change_reason_field=_change_reason_field(),
+        # History is read by record (``id``), organisation and date: no index on the other columns.
+        no_db_index=["kind", "status", "source_identifier", "target_year", "created_at"],
+    )
 
     class Meta:
         ordering = ["organisation__name", "target_year"]
+        # Plain btree indexes, declared here rather than with ``db_index=True`` (which on PostgreSQL adds an
+        # unused ``varchar_pattern_ops`` twin per column): see ``Organisation.Meta``.
+        indexes = [
+            models.Index(fields=["kind"], name="commitment_kind"),
+            models.Index(fields=["status"], name="commitment_status"),
+            models.Index(fields=["source_identifier"], name="commitment_source_identifier"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(reduction_percent__isnull=True)

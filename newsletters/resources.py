@@ -159,6 +159,7 @@ class SubscriberResource(CoalitionResource):
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         if import_validation_errors or instance.pk is None:
             return False
+        original = self.original if original is None else original  # kept by CoalitionResource
         if instance.name != original.name or instance.preferred_language != original.preferred_language:
             return False
         topics = getattr(instance, "_import_topics", None)

@@ -19,6 +19,7 @@ their alpha-2 or alpha-3 code or English name, websites may omit ``https://``.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -26,16 +27,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from import_export import fields, resources, widgets
 from simple_history.exceptions import NotHistoricalModelError
-from simple_history.utils import (
-    bulk_create_with_history,
-    bulk_update_with_history,
-    get_history_manager_for_model,
-)
+from simple_history.utils import get_history_manager_for_model
 
 from coalition.validators import validate_single_line
 from members import services
@@ -329,6 +326,11 @@ class CoalitionResource(resources.ModelResource):
     #: ``save`` is not called, so what it derives must be in the model's ``set_derived_fields``.
     bulk_writes: bool = False
 
+    class Meta:
+        # import-export deep-copies every row's instance (the "original") for its diff and for
+        # ``skip_unchanged``: most of a row's time. ``import_instance`` keeps a shallow copy instead.
+        skip_diff = True
+
     def __init__(
         self,
         *,
@@ -352,6 +354,9 @@ class CoalitionResource(resources.ModelResource):
         #: {row number in the chunk (1-based): [[column, before, after], …]} for every updated row.
         self.row_changes: dict[int, list[list[str]]] = {}
         self._row_number = 0
+        #: The row's record as it was before the row's cells were applied (see ``import_instance``).
+        self.original = None
+        self._blank = None
         self.savepoints = savepoints
         self.transaction_broken = False
         self.by = by
@@ -396,8 +401,15 @@ class CoalitionResource(resources.ModelResource):
         return set()
 
     def import_instance(self, instance, row, **kwargs):
+        # What import-export's deep copy was for: the record before the row, which ``skip_row`` compares
+        # with. A new record is as ``init_instance`` made it, alike for every row: one blank serves them all.
+        # A matched one is copied, shallowly: applying a row replaces attribute values, never changes one.
         if instance.pk is None:
+            if self._blank is None:
+                self._blank = self.init_instance()
+            self.original = self._blank
             return super().import_instance(instance, row, **kwargs)
+        self.original = copy.copy(instance)
         shown = [f for f in self.get_import_fields() if f.attribute and not f.readonly]
         before = {f.column_name: _shown(f, instance) for f in shown}
         try:
@@ -410,8 +422,10 @@ class CoalitionResource(resources.ModelResource):
             ]
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
-        if instance.pk is None or not field.attribute or field.column_name not in row:
+        if not field.attribute or field.column_name not in row:
             return super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+        if instance.pk is None:  # a new record takes every cell (import-export's import_field, in short)
+            return field.save(instance, row, is_m2m, **kwargs)
         if self.mode == MODE_SKIP or field.attribute in self.protected_fields(instance):
             return None
         if _text(row.get(field.column_name)) == "":
@@ -422,9 +436,18 @@ class CoalitionResource(resources.ModelResource):
         return super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
+        original = self.original if original is None else original
         if self.mode == MODE_SKIP and original is not None and original.pk is not None:
             return True
-        return super().skip_row(instance, original, row, import_validation_errors=import_validation_errors)
+        # import-export's own test (``skip_unchanged``), which it skips without its deep copy.
+        if not self._meta.skip_unchanged or import_validation_errors or original is None:
+            return False
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                return False  # compared only by resources that read such cells themselves (newsletters)
+            if field.get_value(instance) != field.get_value(original):
+                return False
+        return True
 
     def before_import_row(self, row, **kwargs):
         self._row_number = kwargs.get("row_number", 0)
@@ -460,11 +483,13 @@ class CoalitionResource(resources.ModelResource):
         # Choice cells were already checked by their widgets; re-checking the 250 country choices per row
         # is most of the validation time. An organisation cell was resolved to a record loaded for this
         # chunk: Django would otherwise query, row by row, whether that record exists.
-        checked = [
-            f.attribute
-            for f in self.fields.values()
-            if isinstance(f.widget, ChoiceWidget | CountryWidget | OrganisationWidget)
-        ]
+        checked = self.__dict__.get("_checked")
+        if checked is None:
+            checked = self._checked = [
+                f.attribute
+                for f in self.fields.values()
+                if isinstance(f.widget, ChoiceWidget | CountryWidget | OrganisationWidget)
+            ]
         try:
             instance.full_clean(
                 exclude=[*errors, *checked], validate_unique=False, validate_constraints=False
@@ -493,13 +518,21 @@ class CoalitionResource(resources.ModelResource):
         pks = set(pks)
         missing = pks - set(history.filter(id__in=pks).values_list("id", flat=True).distinct())
         if missing:
-            history.bulk_history_create(
-                list(model._default_manager.filter(pk__in=missing)),
-                default_user=self.by,
-                default_change_reason=f"Before {import_tag(self.job_id)[:-1].lower()}",
+            _history_insert(
+                model,
+                sorted(missing),
+                history_type="+",
+                user=self.by or self.history_user(model._default_manager.get(pk=min(missing))),
+                reason=f"Before {import_tag(self.job_id)[:-1].lower()}",
                 # Strictly earlier than the import's own record, so it is that record's previous one.
-                default_date=timezone.now() - timedelta(seconds=1),
+                date=timezone.now() - timedelta(seconds=1),
             )
+
+    def history_user(self, instance):
+        """Who history records name (as simple-history decides: the importing user, else the request's)."""
+        if self.by is not None:
+            return self.by
+        return get_history_manager_for_model(type(instance)).model.get_default_history_user(instance)
 
     def do_instance_save(self, instance, is_create):
         if self.by is not None:
@@ -552,15 +585,16 @@ class CoalitionResource(resources.ModelResource):
         except NotHistoricalModelError:
             history = None
         else:
-            history = {"default_user": self.by, "default_change_reason": self.change_reason}
+            history = {"user": self.history_user((creates or updates)[0]), "reason": self.change_reason}
         try:
             if creates:
                 for instance in creates:
                     self.prepare_bulk_write(instance)
-                if history is None:
-                    model._default_manager.bulk_create(creates)
-                else:
-                    bulk_create_with_history(creates, model, **history)
+                model._default_manager.bulk_create(creates)
+                if history is not None:
+                    _history_insert(
+                        model, [i.pk for i in creates], history_type="+", date=timezone.now(), **history
+                    )
             if updates:
                 self.record_baselines(instance.pk for instance in updates)
                 columns = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -568,11 +602,11 @@ class CoalitionResource(resources.ModelResource):
                     self.prepare_bulk_write(instance)
                     for column in columns:  # as Model.save does: auto_now fields take the time
                         setattr(instance, column.attname, column.pre_save(instance, False))
-                names = [f.name for f in columns]
-                if history is None:
-                    model._default_manager.bulk_update(updates, names)
-                else:
-                    bulk_update_with_history(updates, model, names, **history)
+                _bulk_update(model, updates, columns)
+                if history is not None:
+                    _history_insert(
+                        model, [i.pk for i in updates], history_type="~", date=timezone.now(), **history
+                    )
             _record_search_words([*creates, *updates])
         except DatabaseError:
             self.transaction_broken = True
@@ -585,6 +619,73 @@ class CoalitionResource(resources.ModelResource):
         derive = getattr(instance, "set_derived_fields", None)
         if derive is not None:
             derive()
+
+
+def _bulk_update(model, instances: list, fields: list) -> None:
+    """Write ``fields`` of ``instances`` in one ``UPDATE … FROM unnest(…)``, as ``bulk_update`` would.
+
+    ``bulk_update`` builds a ``CASE`` expression per field with a branch per record: for a chunk's few
+    updated records that costs far more than the query. The values go as one array per column, prepared
+    for the database by their fields as ``bulk_update`` prepares them. Fields or values that do not fit in
+    an array (the exceptions Django's own ``UNNEST`` insert makes) go through ``bulk_update`` instead.
+    """
+    columns = [model._meta.pk, *fields]
+    arrays = [[f.get_db_prep_save(getattr(i, f.attname), connection) for i in instances] for f in columns]
+    if any(
+        hasattr(f, "get_placeholder")
+        or (f.target_field if f.is_relation else f).get_internal_type() not in connection.data_types
+        for f in columns
+    ) or any(hasattr(v, "resolve_expression") or hasattr(v, "as_sql") for array in arrays for v in array):
+        model._default_manager.bulk_update(instances, [f.name for f in fields])
+        return
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    casts = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in columns)
+    names = ", ".join(f"c{n}" for n in range(len(columns)))
+    assignments = ", ".join(f"{qn(f.column)} = v.c{n}" for n, f in enumerate(columns) if n)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} "  # noqa: S608 - names; the values go as parameters
+            f"FROM unnest({casts}) AS v({names}) WHERE {table}.{qn(columns[0].column)} = v.c0",
+            arrays,
+        )
+
+
+def _history_insert(model, pks: list[int], *, history_type: str, user, reason: str, date) -> None:
+    """History records for the records ``pks`` as the database now holds them, in one ``INSERT … SELECT``.
+
+    What simple-history's ``bulk_history_create`` writes (every tracked column, who, why, when and the kind
+    of change, in the order of ``pks``), without building a historical instance per record in Python and
+    sending every value back; all records share one ``date``.
+    """
+    if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    history = get_history_manager_for_model(model).model
+    if hasattr(history, "history_relation"):  # a relation column to fill as well: simple-history's way
+        records = model._default_manager.in_bulk(pks)
+        get_history_manager_for_model(model).bulk_history_create(
+            [records[pk] for pk in pks],
+            update=history_type == "~",
+            default_user=user,
+            default_change_reason=reason,
+            default_date=date,
+        )
+        return
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(history._meta.get_field(f.name).column) for f in history.tracked_fields)
+    meta = [
+        qn(history._meta.get_field(name).column)
+        for name in ("history_date", "history_change_reason", "history_type", "history_user")
+    ]
+    source = ", ".join(f"t.{qn(f.column)}" for f in history.tracked_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(history._meta.db_table)} ({columns}, {', '.join(meta)}) "  # noqa: S608 - names
+            f"SELECT {source}, %s, %s, %s, %s "
+            f"FROM unnest(%s::bigint[]) WITH ORDINALITY AS k(pk, n) "
+            f"JOIN {qn(model._meta.db_table)} t ON t.{qn(model._meta.pk.column)} = k.pk ORDER BY k.n",
+            [date, reason, history_type, getattr(user, "pk", None), list(pks)],
+        )
 
 
 def _integrity_message(model, error: IntegrityError) -> str:

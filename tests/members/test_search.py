@@ -158,7 +158,8 @@ def test_the_search_candidates_come_from_the_trigram_and_full_text_indexes(world
         "enquiry": _plan(ENQUIRY_SPEC, "edda"),
     }
     expected = {
-        "organisation": ["members_organisation_name", "org_name_trgm", "org_domain_trgm", "org_fts"],
+        # "organisation_name " with its space: not organisation_name_key.
+        "organisation": ["organisation_name ", "org_name_trgm", "org_domain_trgm", "org_fts"],
         "contact": ["contact_name_exact", "contact_name_trgm", "contact_email_trgm", "contact_fts"],
         "enquiry": [
             "enquiry_org_exact",
