@@ -91,13 +91,17 @@ def _record_search_words(instances: list) -> None:
 
 
 class ChoiceWidget(widgets.Widget):
-    """A choice cell: its code or its label, in any case. Blank gives ``default``."""
+    """A choice cell: its code or its label, in any case. Blank gives ``default``, or an error if the
+    choice is ``required`` (a record cannot be without it)."""
 
-    def __init__(self, choices: Iterable[tuple[str, str]], *, noun: str, default: str = "") -> None:
+    def __init__(
+        self, choices: Iterable[tuple[str, str]], *, noun: str, default: str = "", required: bool = False
+    ) -> None:
         super().__init__()
         self.choices = list(choices)
         self.noun = noun
         self.default = default
+        self.required = required
         self.lookup = {}
         for value, label in self.choices:
             self.lookup[str(value).casefold()] = value
@@ -105,12 +109,14 @@ class ChoiceWidget(widgets.Widget):
 
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
+        codes = ", ".join(str(v) for v, _ in self.choices)
         if not text:
+            if self.required:
+                raise ValueError(f"Give the {self.noun}; use one of: {codes}.")
             return self.default
         try:
             return self.lookup[text.casefold()]
         except KeyError:
-            codes = ", ".join(str(v) for v, _ in self.choices)
             raise ValueError(f"“{text}” is not a known {self.noun}; use one of: {codes}.") from None
 
     def render(self, value, obj=None, **kwargs):
@@ -733,7 +739,7 @@ class OrganisationResource(CoalitionResource):
     kind = fields.Field(
         attribute="kind",
         column_name="kind",
-        widget=ChoiceWidget(Organisation.Kind.choices, noun="kind of organisation"),
+        widget=ChoiceWidget(Organisation.Kind.choices, noun="kind of organisation", required=True),
     )
     country = fields.Field(attribute="country", column_name="country", widget=CountryWidget())
     sector = fields.Field(
@@ -920,7 +926,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
     kind = fields.Field(
         attribute="kind",
         column_name="kind",
-        widget=ChoiceWidget(Commitment.Kind.choices, noun="kind of target"),
+        widget=ChoiceWidget(Commitment.Kind.choices, noun="kind of target", required=True),
     )
     title = fields.Field(attribute="title", column_name="title", widget=TextWidget())
     target_year = fields.Field(

@@ -67,6 +67,27 @@ def test_blank_cells_clear_fields_only_with_overwrite_and_the_box_ticked(finland
     assert finland.name == "Finland"
 
 
+def test_a_new_record_needs_its_kind_but_a_matched_one_keeps_it_when_the_cell_is_blank(admin_user):
+    nordic = OrganisationFactory(name="Nordic Biochar", kind="company", website="https://nordicbiochar.dk")
+    job = _import(
+        "Aalborg Removals,,DK,https://aalborgremovals.dk,,,\nNordic Biochar,,DK,https://nordicbiochar.dk,,,\n",
+        user=admin_user,
+        mode="overwrite",
+    )
+    assert (job.created_count, job.updated_count, job.error_count) == (0, 1, 1)
+    assert job.errors == [
+        {
+            "row": 2,
+            "field": "kind",
+            "message": "Give the kind of organisation; use one of: country, region, city, company, ngo, "
+            "research, intergovernmental, investor, other.",
+        }
+    ]
+    assert not Organisation.objects.filter(name="Aalborg Removals").exists()
+    nordic.refresh_from_db()
+    assert (nordic.kind, nordic.country) == ("company", "DK")
+
+
 def test_a_country_matched_by_its_code_is_never_renamed(denmark, admin_user):
     before = _snapshot(denmark)
     job = _import(
