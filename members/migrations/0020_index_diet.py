@@ -5,6 +5,22 @@ import django_countries.fields
 from django.db import migrations, models
 
 
+def _drop_country_indexes(apps, schema_editor):
+    for name in ("members_organisation_country_0ed43d07", "members_organisation_country_0ed43d07_like"):
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def _restore_country_indexes(apps, schema_editor):
+    schema_editor.execute(
+        'CREATE INDEX "members_organisation_country_0ed43d07" ON "members_organisation" ("country")'
+    )
+    if schema_editor.connection.vendor == "postgresql":  # the prefix-LIKE twin exists only there
+        schema_editor.execute(
+            'CREATE INDEX "members_organisation_country_0ed43d07_like" '
+            'ON "members_organisation" ("country" varchar_pattern_ops)'
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -108,20 +124,7 @@ class Migration(migrations.Migration):
                     field=django_countries.fields.CountryField(blank=True, max_length=2),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    sql=[
-                        'DROP INDEX IF EXISTS "members_organisation_country_0ed43d07"',
-                        'DROP INDEX IF EXISTS "members_organisation_country_0ed43d07_like"',
-                    ],
-                    reverse_sql=[
-                        'CREATE INDEX "members_organisation_country_0ed43d07" '
-                        'ON "members_organisation" ("country")',
-                        'CREATE INDEX "members_organisation_country_0ed43d07_like" '
-                        'ON "members_organisation" ("country" varchar_pattern_ops)',
-                    ],
-                ),
-            ],
+            database_operations=[migrations.RunPython(_drop_country_indexes, _restore_country_indexes)],
         ),
         migrations.AlterField(
             model_name='organisation',
