@@ -6,6 +6,7 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -396,6 +397,14 @@ class NewsletterAdmin(CoalitionExportMixin, ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"write_through_service": True, "user": request.user})
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "topics" and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+            # The topics are ticked boxes with their audience counts; adding or editing a topic is the
+            # topics page's job, not a menu beside the boxes.
+            formfield.widget = formfield.widget.widget
+        return formfield
 
     def save_model(self, request, obj, form, change):
         # The form already saved through newsletter_create/newsletter_update while validating (so a

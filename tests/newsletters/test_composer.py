@@ -202,3 +202,13 @@ def test_the_topic_picker_shows_each_topics_confirmed_subscribers(comms_client):
     page = comms_client.get(f"/admin/newsletters/newsletter/{newsletter.pk}/change/").content.decode()
 
     assert "Removals (3 confirmed)" in page
+
+
+def test_the_composers_topic_boxes_stand_alone_without_an_add_or_edit_menu(comms_client):
+    TopicFactory(name="Removal science")
+    page = comms_client.get("/admin/newsletters/newsletter/add/").content.decode()
+    assert 'name="topics"' in page and "Removal science" in page
+    assert (
+        'id="add_id_topics"' not in page
+        and "related-widget-wrapper" not in page.split('name="topics"')[0][-400:]
+    )
