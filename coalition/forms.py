@@ -23,6 +23,14 @@ def form_add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(field, errors)
 
 
+def admin_adopt_saved(obj, saved) -> None:
+    """Point the admin's unsaved instance at the row a service created, so the admin's own
+    follow-up work (many-to-many fields, the log entry, the redirect) applies to that row."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
 class ServiceModelForm(forms.ModelForm):
     """A model form whose rules are the service's.
 

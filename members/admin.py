@@ -23,7 +23,7 @@ from unfold.admin import ModelAdmin
 
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
-from coalition.forms import ServiceModelForm
+from coalition.forms import ServiceModelForm, admin_adopt_saved
 from coalition.pagination import EstimatedCountPaginator
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members import services
@@ -50,14 +50,6 @@ def _model_fields(obj, *, exclude: tuple[str, ...]) -> dict[str, Any]:
         for f in obj._meta.concrete_fields
         if f.editable and not f.primary_key and f.name not in exclude
     }
-
-
-def _adopt(obj, saved) -> None:
-    """Point the admin's unsaved instance at the row a service created, so the admin's own
-    follow-up work (many-to-many fields, the log entry, the redirect) applies to that row."""
-    obj.pk = saved.pk
-    obj._state.adding = False
-    obj._state.db = saved._state.db
 
 
 # --- List filters ----------------------------------------------------------------------------------------
@@ -307,7 +299,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
         if change:
             services.organisation_update(organisation=obj, by=request.user, **fields)
         else:
-            _adopt(obj, services.organisation_create(by=request.user, **fields))
+            admin_adopt_saved(obj, services.organisation_create(by=request.user, **fields))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Commitment:
@@ -331,7 +323,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
             services.contact_update(contact=obj, by=request.user, **fields)
         for obj in formset.new_objects:
             fields = {name: getattr(obj, name) for name in services.CONTACT_FIELDS - {"organisation", "name"}}
-            _adopt(
+            admin_adopt_saved(
                 obj,
                 services.contact_create(organisation=organisation, name=obj.name, by=request.user, **fields),
             )
@@ -347,7 +339,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
             else:
                 fields = _model_fields(obj, exclude=("organisation",))
                 saved = commitment_create(organisation=organisation, by=request.user, **fields)
-                _adopt(obj, saved)
+                admin_adopt_saved(obj, saved)
         formset.save_m2m()
 
     @staticmethod
@@ -368,7 +360,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
                     occurred_at=obj.occurred_at,
                     details=obj.details,
                 )
-                _adopt(obj, saved)
+                admin_adopt_saved(obj, saved)
         formset.save_m2m()
 
     @admin.action(description="Record an engagement with the selected organisations", permissions=["change"])
@@ -445,7 +437,7 @@ class ContactAdmin(CoalitionExportMixin, ModelAdmin):
             saved = services.contact_create(
                 organisation=data["organisation"], name=data["name"], by=request.user, **fields
             )
-        _adopt(obj, saved)
+        admin_adopt_saved(obj, saved)
 
 
 class MembershipTierForm(ServiceModelForm):
@@ -479,7 +471,7 @@ class MembershipTierAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdm
         if change:
             services.membership_tier_update(tier=obj, **fields)
         else:
-            _adopt(obj, services.membership_tier_create(**fields))
+            admin_adopt_saved(obj, services.membership_tier_create(**fields))
 
     def delete_model(self, request, obj):
         services.membership_tier_delete(tier=obj)
@@ -703,7 +695,7 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
             start_date=form.cleaned_data["start_date"],
             by=request.user,
         )
-        _adopt(obj, saved)
+        admin_adopt_saved(obj, saved)
 
     def delete_model(self, request, obj):
         services.membership_delete(membership=obj, by=request.user)
@@ -756,7 +748,7 @@ class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
             return
         fields = _model_fields(obj, exclude=("organisation",))
         saved = commitment_create(organisation=obj.organisation, by=request.user, **fields)
-        _adopt(obj, saved)
+        admin_adopt_saved(obj, saved)
 
 
 class EngagementForm(ServiceModelForm):
@@ -797,4 +789,4 @@ class EngagementAdmin(CoalitionExportMixin, ModelAdmin):
             occurred_at=obj.occurred_at,
             details=obj.details,
         )
-        _adopt(obj, saved)
+        admin_adopt_saved(obj, saved)

@@ -22,6 +22,7 @@ from unfold.admin import ModelAdmin
 from coalition import scheduler
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
+from coalition.forms import admin_adopt_saved
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members.admin_export import CoalitionExportMixin
 from members.models import Organisation
@@ -112,8 +113,7 @@ class TopicAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
         if change:
             services.topic_update(topic=Topic.objects.get(pk=obj.pk), **fields)
         else:
-            saved = services.topic_create(**fields)
-            obj.pk, obj._state.adding, obj._state.db = saved.pk, False, saved._state.db
+            admin_adopt_saved(obj, services.topic_create(**fields))
 
     def get_deleted_objects(self, objs, request):
         # The delete page lists what stops a deletion as "protected", and offers no button while it does.
