@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from rest_framework import serializers
 
 import coalition.representation as representation
 from coalition.site.api_urls import router
@@ -23,9 +24,15 @@ def _list_urls() -> list[str]:
     return urls
 
 
+def _drf_own(self, instance):
+    return serializers.Serializer.to_representation(self, instance)
+
+
 def _answers(client, url: str, *, enabled: bool, monkeypatch) -> tuple[int, object]:
-    monkeypatch.setattr(representation, "ENABLED", enabled)
-    response = client.get(url, {"page_size": 200}, HTTP_ACCEPT="application/json")
+    with monkeypatch.context() as patch:
+        if not enabled:  # DRF's own per-field loop in place of the plan
+            patch.setattr(representation.FastRepresentationMixin, "to_representation", _drf_own)
+        response = client.get(url, {"page_size": 200}, HTTP_ACCEPT="application/json")
     return response.status_code, response.json()
 
 
