@@ -247,7 +247,8 @@ class _RetryWithSavepoints(Exception):
 
 
 class _TableStatistics:
-    """Keeps PostgreSQL's statistics of the table an import grows current enough for its lookups.
+    """Keeps PostgreSQL's statistics of the table an import grows current enough for its lookups (on
+    PostgreSQL only: SQLite, the embedded default, plans these lookups without statistics).
 
     Each chunk finds its existing records with a few ``IN`` queries on indexed keys. A planner whose
     statistics date from a much smaller table (a new database, or a first import of many thousands of
@@ -273,7 +274,7 @@ class _TableStatistics:
 
     def add(self, created: int) -> None:
         self.created += created
-        if self.created < max(self.MIN_ROWS, self.rows):
+        if self.created < max(self.MIN_ROWS, self.rows) or connection.vendor != "postgresql":
             return
         qn = connection.ops.quote_name
         try:

@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -188,3 +188,17 @@ def test_imported_organisation_and_contact_names_are_known_to_the_typo_search(ad
     words = set(SearchWord.objects.values_list("word", flat=True))
     expected = {"enhanced", "weathering", "olivine", "quarrying", "cooperative", "gudrun", "snorradottir"}
     assert expected <= words
+
+
+def test_the_statistics_refresh_runs_on_postgresql_only(django_assert_num_queries, monkeypatch):
+    """On SQLite (the embedded default) a large import neither ANALYZEs nor reads pg_class."""
+    from members.imports.services import _TableStatistics
+
+    statistics = _TableStatistics(Organisation)
+    monkeypatch.setattr(type(connections["default"]), "vendor", "sqlite")
+    with django_assert_num_queries(0):
+        statistics.add(_TableStatistics.MIN_ROWS * 2)
+    monkeypatch.undo()
+    # A savepoint around: save lock_timeout, set it, ANALYZE, restore it; then read the estimate.
+    with django_assert_num_queries(7):
+        statistics.add(0)
