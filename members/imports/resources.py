@@ -633,15 +633,20 @@ def _bulk_update(model, instances: list, fields: list) -> None:
     ``bulk_update`` builds a ``CASE`` expression per field with a branch per record: for a chunk's few
     updated records that costs far more than the query. The values go as one array per column, prepared
     for the database by their fields as ``bulk_update`` prepares them. Fields or values that do not fit in
-    an array (the exceptions Django's own ``UNNEST`` insert makes) go through ``bulk_update`` instead.
+    an array (the exceptions Django's own ``UNNEST`` insert makes), and every database but PostgreSQL (SQLite,
+    the embedded default), go through ``bulk_update`` instead.
     """
     columns = [model._meta.pk, *fields]
     arrays = [[f.get_db_prep_save(getattr(i, f.attname), connection) for i in instances] for f in columns]
-    if any(
-        hasattr(f, "get_placeholder")
-        or (f.target_field if f.is_relation else f).get_internal_type() not in connection.data_types
-        for f in columns
-    ) or any(hasattr(v, "resolve_expression") or hasattr(v, "as_sql") for array in arrays for v in array):
+    if (
+        connection.vendor != "postgresql"
+        or any(
+            hasattr(f, "get_placeholder")
+            or (f.target_field if f.is_relation else f).get_internal_type() not in connection.data_types
+            for f in columns
+        )
+        or any(hasattr(v, "resolve_expression") or hasattr(v, "as_sql") for array in arrays for v in array)
+    ):
         model._default_manager.bulk_update(instances, [f.name for f in fields])
         return
     qn = connection.ops.quote_name
@@ -667,7 +672,8 @@ def _history_insert(model, pks: list[int], *, history_type: str, user, reason: s
     if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     history = get_history_manager_for_model(model).model
-    if hasattr(history, "history_relation"):  # a relation column to fill as well: simple-history's way
+    # A relation column to fill as well, or a database without arrays (SQLite): simple-history's own way.
+    if hasattr(history, "history_relation") or connection.vendor != "postgresql":
         records = model._default_manager.in_bulk(pks)
         get_history_manager_for_model(model).bulk_history_create(
             [records[pk] for pk in pks],
