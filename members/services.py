@@ -58,7 +58,7 @@ _WORDS_OF = """
 SELECT DISTINCT lexeme FROM unnest(%s::text[]) AS names(text), unnest(to_tsvector('simple', names.text))
 WHERE char_length(lexeme) BETWEEN 3 AND 200 AND lexeme !~ '^[0-9]+$'
 """
-# Every searched name (members/migrations/0018_search_words fills the table with the same union).
+# Every searched name (members/migrations/0019_search_words fills the table with the same union).
 SEARCH_WORDS_FROM = """
 SELECT name FROM members_organisation UNION ALL SELECT name FROM members_contact
 UNION ALL SELECT organisation_name FROM members_enquiry UNION ALL SELECT contact_name FROM members_enquiry
