@@ -129,6 +129,21 @@ def outsider_user(db):
     return _make_user("olga", None, is_staff=False)
 
 
+def record_calls(monkeypatch, module, *names: str) -> list[str]:
+    """Let ``module``'s functions ``names`` run as before, and list the name of each call, in order: which
+    services a door called."""
+    seen: list[str] = []
+    for name in names:
+        real = getattr(module, name)
+
+        def recording(*args, _real=real, _name=name, **kwargs):
+            seen.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recording)
+    return seen
+
+
 def api_client_for(user=None) -> APIClient:
     client = APIClient()
     if user is not None:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from coalition.exceptions import InvalidTransition
 from newsletters import services
 from newsletters.models import Newsletter, Topic
+from tests.conftest import record_calls
 
 from .factories import NewsletterFactory, SubscriberFactory, TopicFactory
 
@@ -16,16 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def calls(monkeypatch) -> list[str]:
     """The names of the topic services the doors call; each call goes through."""
-    seen: list[str] = []
-    for name in ("topic_create", "topic_update", "topic_delete"):
-        real = getattr(services, name)
-
-        def recording(*args, _name=name, _real=real, **kwargs):
-            seen.append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(services, name, recording)
-    return seen
+    return record_calls(monkeypatch, services, "topic_create", "topic_update", "topic_delete")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from coalition.groups import SECRETARIAT_ADMIN
 from members import demo
 from members.models import Commitment, Membership, Organisation
 from members.selectors import organisation_timeline
+from tests.conftest import record_calls
 
 pytestmark = pytest.mark.django_db
 
@@ -183,14 +184,7 @@ def test_there_is_no_demo_login_in_production(settings):
 def test_demo_contacts_go_through_the_contact_service_and_joined_with_their_organisation(monkeypatch):
     from members.models import Affiliation, Contact
 
-    created = []
-    real = demo.services.contact_create
-
-    def recording(**kwargs):
-        created.append(kwargs["name"])
-        return real(**kwargs)
-
-    monkeypatch.setattr(demo.services, "contact_create", recording)
+    created = record_calls(monkeypatch, demo.services, "contact_create")
     demo.load(profile="gone")
     assert created and len(created) == Contact.objects.count()
     denmark = Organisation.objects.get(kind="country", country="DK")

@@ -7,6 +7,7 @@ import pytest
 
 from members import demo, services
 from members.models import Commitment, Engagement, MembershipTier, Organisation
+from tests.conftest import record_calls
 
 pytestmark = pytest.mark.django_db
 
@@ -14,23 +15,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def calls(monkeypatch) -> list[str]:
     """The names of the member services the loader calls, in order."""
-    seen: list[str] = []
-    for name in (
+    return record_calls(
+        monkeypatch,
+        services,
         "membership_tier_create",
         "organisation_create",
         "membership_start",
         "commitment_create",
         "commitment_update",
         "engagement_create",
-    ):
-        real = getattr(services, name)
-
-        def recording(*args, _real=real, _name=name, **kwargs):
-            seen.append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(services, name, recording)
-    return seen
+    )
 
 
 def test_the_first_load_writes_every_record_through_its_service(calls):
