@@ -24,8 +24,9 @@ class Criterion:
     explanation: str
     result: str
 
-    def as_dict(self, texts: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
-        label, explanation = (texts or {}).get(self.key) or (str(self.label), str(self.explanation))
+    def as_dict(self, texts: dict[str, tuple[str, str]]) -> dict[str, str]:
+        """``texts``: every criterion's label and explanation in the answer's language (``_texts``)."""
+        label, explanation = texts[self.key]
         return {"key": self.key, "label": label, "explanation": explanation, "result": self.result}
 
 
