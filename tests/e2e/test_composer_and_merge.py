@@ -132,7 +132,9 @@ def test_the_composer_previews_as_staff_type_counts_the_audience_tests_to_me_and
     _no_serious_accessibility_violations(page)
 
     # Save, then confirm and send: the confirmation shows the audience size.
-    page.click("[name=_continue]")
+    # The review button is on the page before the save too: wait for the saved page.
+    with page.expect_navigation():
+        page.click("[name=_continue]")
     page.wait_for_selector("#nl-review")
     page.click("#nl-review")
     expect(page.locator("#confirm-audience")).to_have_text("5")

@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT, worker_env
 from tests.e2e.staff_sites import EmbeddedSite, PostgresSite, body_text, log_in, wait_for_messages
@@ -89,8 +90,11 @@ def test_a_newsletter_is_tested_unsaved_sent_and_watched_to_100_percent(site, pa
     (test,) = wait_for_messages(site, lambda m: "editor@secretariat" in str(m["To"]), 1)
     assert test["Subject"] == "[Test] Removals briefing, edited"
 
-    page.click("[name=_continue]")
-    page.wait_for_selector("#nl-send")
+    # The send button is on the page before the save too: wait for the saved page, or the click below
+    # can race the save and send the old subject.
+    with page.expect_navigation():
+        page.click("[name=_continue]")
+    expect(page.locator("#id_subject")).to_have_value("Removals briefing, edited")
     page.click("#nl-send button[type=submit]")
     page.wait_for_selector("#newsletter-status:has-text('Sent')", timeout=90_000)
     page.wait_for_selector("#newsletter-progress:has-text('100')")
