@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext as _
 
-from members import services
+from members import cells, services
 from members.climate import csvsniff, discrepancies, mapping
 from members.climate.countries import UN_MEMBER_STATES, country_code
 from members.imports.services import RowError  # one shape of row error for every import
@@ -230,28 +230,27 @@ def _usage(row: dict, column: str) -> str:
 
 
 def _year(row: dict, column: str) -> int | None:
-    raw = _text(row.get(column))
-    if not raw:
-        return None
     try:
-        year = int(Decimal(raw))
-    except (InvalidOperation, ValueError):
-        raise CellError(column, _("“%(value)s” is not a year.") % {"value": raw}) from None
-    if not 1900 <= year <= 2100:
-        raise CellError(column, _("“%(value)s” is not a year between 1900 and 2100.") % {"value": raw})
+        year = cells.year_of(row.get(column))
+    except ValueError as error:
+        raise CellError(column, str(error)) from None
+    if year is not None and not 1900 <= year <= 2100:
+        raise CellError(
+            column, _("“%(value)s” is not a year between 1900 and 2100.") % {"value": _text(row.get(column))}
+        )
     return year
 
 
 def _percent(row: dict, column: str) -> Decimal | None:
-    raw = _text(row.get(column)).rstrip("%").strip()
-    if not raw or raw.casefold() in UNSPECIFIED:
+    raw = _text(row.get(column))
+    if raw.casefold() in UNSPECIFIED:
         return None
-    if "," in raw and "." not in raw:
-        raw = raw.replace(",", ".")  # a decimal comma, from a semicolon-delimited file
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        value = cells.decimal_of(row.get(column), percent=True)
+    except ValueError:
         raise CellError(column, _("“%(value)s” is not a percentage.") % {"value": raw}) from None
+    if value is None:
+        return None
     if not 0 <= value <= 200:
         raise CellError(
             column, _("“%(value)s” is not a reduction between 0 and 200 percent.") % {"value": raw}
@@ -259,24 +258,11 @@ def _percent(row: dict, column: str) -> Decimal | None:
     return value.quantize(Decimal("0.1"))
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
-
-
 def _date(row: dict, column: str) -> date | None:
-    value = row.get(column)
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raw = _text(value)
-    if not raw:
-        return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(raw[:10], fmt).date()
-        except ValueError:
-            continue
-    raise CellError(column, _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": raw})
+    try:
+        return cells.date_of(row.get(column))
+    except ValueError as error:
+        raise CellError(column, str(error)) from None
 
 
 def _url(row: dict, column: str) -> str:

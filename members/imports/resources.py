@@ -35,7 +35,7 @@ from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import get_history_manager_for_model
 
 from coalition.validators import validate_single_line
-from members import services
+from members import cells, services
 from members.climate.countries import country_code
 from members.matching import normalise_email, normalise_name, normalise_person_name, website_domain
 from members.models import Commitment, Contact, Organisation
@@ -161,6 +161,35 @@ class WebsiteWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return value or ""
+
+
+class NumberWidget(widgets.Widget):
+    """A number cell, as ``members.cells`` reads it (English or European layout; "%" with ``percent``)."""
+
+    def __init__(self, *, percent: bool = False):
+        super().__init__()
+        self.percent = percent
+
+    def clean(self, value, row=None, **kwargs):
+        return cells.decimal_of(value, percent=self.percent)
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+class YearWidget(NumberWidget):
+    def clean(self, value, row=None, **kwargs):
+        return cells.year_of(value)
+
+
+class DateWidget(widgets.Widget):
+    """A date cell, day first as everywhere in the project ("03/04/2026" is 3 April)."""
+
+    def clean(self, value, row=None, **kwargs):
+        return cells.date_of(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return value.isoformat() if value else ""
 
 
 class TextWidget(widgets.Widget):
@@ -935,19 +964,15 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
         widget=ChoiceWidget(Commitment.Kind.choices, noun="kind of target", required=True),
     )
     title = fields.Field(attribute="title", column_name="title", widget=TextWidget())
-    target_year = fields.Field(
-        attribute="target_year", column_name="target_year", widget=widgets.IntegerWidget()
-    )
+    target_year = fields.Field(attribute="target_year", column_name="target_year", widget=YearWidget())
     reduction_percent = fields.Field(
-        attribute="reduction_percent", column_name="reduction_percent", widget=widgets.DecimalWidget()
+        attribute="reduction_percent", column_name="reduction_percent", widget=NumberWidget(percent=True)
     )
-    baseline_year = fields.Field(
-        attribute="baseline_year", column_name="baseline_year", widget=widgets.IntegerWidget()
-    )
+    baseline_year = fields.Field(attribute="baseline_year", column_name="baseline_year", widget=YearWidget())
     baseline_emissions_mtco2e = fields.Field(
         attribute="baseline_emissions_mtco2e",
         column_name="baseline_emissions_mtco2e",
-        widget=widgets.DecimalWidget(),
+        widget=NumberWidget(),
     )
     status = fields.Field(
         attribute="status",
@@ -975,9 +1000,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
         widget=ChoiceWidget(Commitment.Usage.choices, noun="answer", default=Commitment.Usage.UNKNOWN),
     )
     is_interim = fields.Field(attribute="is_interim", column_name="is_interim", widget=YesNoWidget())
-    announced_on = fields.Field(
-        attribute="announced_on", column_name="announced_on", widget=widgets.DateWidget()
-    )
+    announced_on = fields.Field(attribute="announced_on", column_name="announced_on", widget=DateWidget())
     source_url = fields.Field(attribute="source_url", column_name="source_url", widget=WebsiteWidget())
     notes = fields.Field(attribute="notes", column_name="notes", widget=TextWidget())
 
@@ -1003,7 +1026,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
     def _key_parts(self, row) -> tuple[str, int | None, bool] | None:
         try:
             kind = self.fields["kind"].widget.clean(row.get("kind"))
-            year = widgets.IntegerWidget().clean(_text(row.get("target_year")))
+            year = cells.year_of(row.get("target_year"))
             interim = YesNoWidget().clean(row.get("is_interim"))
         except (ValueError, ArithmeticError):
             return None

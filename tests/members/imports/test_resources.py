@@ -233,9 +233,52 @@ def test_commitment_rows_that_break_the_rules_are_reported_with_the_rule(admin_u
     assert outcome.created == 0 and outcome.error_rows == 4
     messages = {e.row: e.message for e in outcome.errors}
     assert "between 1990 and 2100" in messages[2]
-    assert messages[3]  # not a number
+    assert [(e.field, e.message) for e in outcome.errors if e.row == 3] == [
+        ("target_year", "“twenty-fifty” is not a year.")
+    ]
     assert "between 0 and 200 percent" in messages[4]
     assert "“promised” is not a known status" in messages[5]
+
+
+def test_commitment_numbers_and_dates_are_read_in_english_and_european_layouts(admin_user, denmark):
+    columns = ["organisation", "kind", "target_year", "reduction_percent", "baseline_emissions_mtco2e"]
+    rows = [
+        {
+            "organisation": "DK",
+            "kind": "emissions_reduction",
+            "target_year": "2030",
+            "reduction_percent": "70 %",
+            "baseline_emissions_mtco2e": "1.250,5",
+            "announced_on": "03/04/2020",
+        },
+        {
+            "organisation": "DK",
+            "kind": "emissions_reduction",
+            "target_year": "2035",
+            "reduction_percent": "82,5",
+            "baseline_emissions_mtco2e": "1,250.5",
+            "announced_on": "2021-11-02",
+        },
+        {"organisation": "DK", "kind": "net_zero", "target_year": "2045", "reduction_percent": "seventy"},
+        {"organisation": "DK", "kind": "net_zero", "target_year": "2046", "announced_on": "04/31/2021"},
+    ]
+
+    outcome = import_run(
+        resource="commitments",
+        content=csv_bytes(rows, [*columns, "announced_on"]),
+        fmt="csv",
+        by=admin_user,
+    )
+
+    assert (outcome.created, outcome.error_rows) == (2, 2), outcome.errors
+    by_year = {c.target_year: c for c in Commitment.objects.filter(organisation=denmark)}
+    assert str(by_year[2030].reduction_percent) == "70.0" and str(by_year[2035].reduction_percent) == "82.5"
+    assert by_year[2030].baseline_emissions_mtco2e == by_year[2035].baseline_emissions_mtco2e == 1250.5
+    assert by_year[2030].announced_on.isoformat() == "2020-04-03"  # day first: 3 April
+    assert [(e.row, e.field, e.message) for e in outcome.errors] == [
+        (4, "reduction_percent", "“seventy” is not a number."),
+        (5, "announced_on", "“04/31/2021” is not a date (write it as YYYY-MM-DD or DD/MM/YYYY)."),
+    ]
 
 
 def test_an_xlsx_file_imports_like_a_csv_with_labels_country_names_and_bare_domains(admin_user):

@@ -1,0 +1,105 @@
+"""What a spreadsheet cell holds, read as a number, a year or a date: one reading for every import.
+
+Staff files come from Excel (numbers and dates arrive as numbers and dates), from CSV exports in English
+("1,250.5") or in a European layout ("1.250,5", "1 250,5", "55 %"), and from people typing. Each reader
+returns ``None`` for an empty cell and raises ``ValueError`` with a sentence a person can act on for a cell
+it cannot read; the import reports it against the cell's column.
+
+Dates are read day first, as everywhere in the project (``coalition/formats``): "03/04/2026" is 3 April.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+# Spaces (no-break and thin ones too) and apostrophes group thousands: "1 250", "1'250".
+_GROUPING = re.compile(r"[\s\u00a0\u202f\u2009'’]")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d/%m/%y",
+    "%d %b %Y",
+    "%d %B %Y",
+)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def decimal_of(value: Any, *, percent: bool = False) -> Decimal | None:
+    """A number; with ``percent``, a trailing "%" is allowed (and ignored), and "12,500" is 12.5."""
+    if isinstance(value, bool):
+        raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))  # 0.1, not 0.1000000000000000055511151231257827
+    raw = _text(value)
+    text = raw.removesuffix("%").rstrip() if percent else raw
+    if not text:
+        return None
+    text = _GROUPING.sub("", text)
+    if "," in text and "." in text:
+        # The separator that comes last is the decimal one: "1,250.5" and "1.250,5".
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif text.count(",") > 1 or (not percent and re.fullmatch(r"[-+]?\d{1,3},\d{3}", text)):
+        text = text.replace(",", "")  # "1,250,000", "1,250": grouping (a percentage is never 1,250)
+    elif "," in text:
+        text = text.replace(",", ".")  # "12,5": a decimal comma
+    elif text.count(".") > 1:
+        text = text.replace(".", "")  # "1.250.000": grouping
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise ValueError(_("“%(value)s” is not a number.") % {"value": raw})
+    return number
+
+
+def year_of(value: Any) -> int | None:
+    """A year, written as a whole number ("2050", or 2050.0 from a spreadsheet)."""
+    if isinstance(value, datetime | date):
+        return value.year
+    raw = _text(value)
+    try:
+        number = decimal_of(value)
+    except ValueError:
+        number = None
+    else:
+        if number is None:
+            return None
+    if number is None or number != number.to_integral_value() or abs(number) > 9999:
+        raise ValueError(_("“%(value)s” is not a year.") % {"value": raw})
+    return int(number)
+
+
+def date_of(value: Any) -> date | None:
+    """A date: a spreadsheet's own, or text day first ("03/04/2026", "3.4.2026", "2026-04-03")."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raw = _text(value)
+    if not raw:
+        return None
+    # "2026-04-03 00:00:00" and "2026-04-03T10:00": the date part.
+    text = re.split(r"[ T](?=\d{1,2}:)", raw, maxsplit=1)[0]
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(_("“%(value)s” is not a date (write it as YYYY-MM-DD or DD/MM/YYYY).") % {"value": raw})

@@ -1,0 +1,82 @@
+"""Spreadsheet cells read as numbers, years and dates (``members.cells``): the reading every import uses."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from members.cells import date_of, decimal_of, year_of
+
+
+@pytest.mark.parametrize(
+    ("cell", "number"),
+    [
+        ("1,250.5", "1250.5"),
+        ("1.250,5", "1250.5"),
+        ("1 250,5", "1250.5"),
+        ("1\u202f250,5", "1250.5"),
+        ("1'250.5", "1250.5"),
+        ("12,5", "12.5"),
+        ("1,250", "1250"),
+        ("1,250,000", "1250000"),
+        ("1.250.000", "1250000"),
+        ("-3", "-3"),
+        (2050.0, "2050.0"),
+        (0.1, "0.1"),
+        (7, "7"),
+    ],
+)
+def test_a_number_in_either_layout(cell, number):
+    assert decimal_of(cell) == Decimal(number)
+
+
+def test_a_percentage_may_carry_its_sign_and_a_comma_is_always_decimal():
+    assert decimal_of("55 %", percent=True) == 55
+    assert decimal_of("12,500", percent=True) == Decimal("12.5")
+    assert decimal_of("  ", percent=True) is None
+    with pytest.raises(ValueError, match="“55 %” is not a number"):
+        decimal_of("55 %")
+
+
+@pytest.mark.parametrize("cell", ["abc", "NaN", "inf", "1,2,3.4.5", True, "12-5"])
+def test_what_is_not_a_number_says_so(cell):
+    with pytest.raises(ValueError, match=f"“{cell}” is not a number"):
+        decimal_of(cell)
+
+
+def test_empty_cells_are_none():
+    assert decimal_of("") is decimal_of(None) is year_of(" ") is date_of("") is None
+
+
+def test_years():
+    assert [year_of(c) for c in ("2050", "2050.0", 2050.0, 2050, datetime.date(2050, 1, 1))] == [2050] * 5
+    for cell in ("2050.5", "20x5", "twenty-fifty", "99999"):
+        with pytest.raises(ValueError, match=f"“{cell}” is not a year"):
+            year_of(cell)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "03/04/2026",
+        "3.4.2026",
+        "03-04-2026",
+        "2026-04-03",
+        "2026/04/03",
+        "2026-04-03 00:00:00",
+        "2026-04-03T10:00",
+        "3 April 2026",
+        "3 Apr 2026",
+        "03/04/26",
+        datetime.datetime(2026, 4, 3, 12, 0),
+        datetime.date(2026, 4, 3),
+    ],
+)
+def test_dates_are_read_day_first(cell):
+    assert date_of(cell) == datetime.date(2026, 4, 3)
+
+
+@pytest.mark.parametrize("cell", ["04/31/2026", "2026", "next spring"])
+def test_what_is_not_a_date_says_how_to_write_one(cell):
+    with pytest.raises(ValueError, match="is not a date .write it as YYYY-MM-DD or DD/MM/YYYY"):
+        date_of(cell)
