@@ -8,6 +8,7 @@ it never guesses silently between two readings: a file it cannot read raises ``V
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable
@@ -36,8 +37,33 @@ def normalise_header(value: Any) -> str:
     return "_".join(str(value or "").strip().lower().split())
 
 
+def _utf16(content: bytes) -> str | None:
+    """The name of the UTF-16 byte order ``content`` is in, if it is UTF-16 text ("Unicode Text" from Excel:
+    tab-separated, with a BOM; or without one, where every other byte of plain text is zero)."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = content[:400]
+    if len(head) >= 4 and len(head) % 2 == 0:
+        if head[1::2].count(0) == len(head) // 2 and head[0::2].count(0) == 0:
+            return "utf-16-le"
+        if head[0::2].count(0) == len(head) // 2 and head[1::2].count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
 def decode(content: bytes) -> str:
-    """UTF-8 (with or without a BOM), else Windows-1252, the two encodings spreadsheets save CSV in."""
+    """UTF-8 (with or without a BOM), UTF-16 (Excel's "Unicode Text"), else Windows-1252: the encodings
+    spreadsheets save text in. A file that is none of them (a PDF, an old .xls renamed) is refused."""
+    encoding = _utf16(content)
+    if encoding:
+        try:
+            return content.decode(encoding).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in content[:4096]:
+        raise ValidationError(
+            {"file": [_("This is not a text file. Save it from the spreadsheet as CSV (UTF-8) or as .xlsx.")]}
+        )
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -331,6 +331,22 @@ def test_an_organisation_without_a_website_matches_an_existing_one_by_name_not_o
     assert other.website_domain == "gct.example.org"
 
 
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "cp1252"], ids=lambda e: e
+)
+def test_unicode_text_and_windows_files_import_like_utf8(admin_user, encoding):
+    """Excel's "Unicode Text" is UTF-16 with tabs (with a BOM; the bare byte orders are read too)."""
+    text = "name\tkind\tcountry\nSociété Générale Énergie\tcompany\tFR\nMüller Kohlenstoff AG\tcompany\tDE\n"
+
+    outcome = import_run(resource="organisations", content=text.encode(encoding), fmt="csv", by=admin_user)
+
+    assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
+    assert set(Organisation.objects.values_list("name", "country")) == {
+        ("Société Générale Énergie", "FR"),
+        ("Müller Kohlenstoff AG", "DE"),
+    }
+
+
 def test_a_file_without_a_required_column_is_refused_before_any_row_is_read(admin_user):
     content = csv_bytes([{"name": "X"}], ["name", "website"])
     with pytest.raises(ValidationError) as caught:
@@ -344,6 +360,7 @@ def test_a_file_without_a_required_column_is_refused_before_any_row_is_read(admi
         (b"", "csv", "empty"),
         (b"name,kind\n,\n", "csv", "no rows"),
         (b"not a spreadsheet", "xlsx", "could not be read"),
+        (b"%PDF-1.4\n\x00\x01\x02binary", "csv", "not a text file"),
     ],
 )
 def test_unreadable_or_empty_files_are_refused_with_a_reason(content, fmt, message):
