@@ -1,5 +1,6 @@
 """Countries by any code people and sources use: ISO 3166 alpha-2 (``DK``), alpha-3 (``DNK``, as the Net Zero
-Tracker and the UNFCCC registry write them) or the English name (``Denmark``), in any case.
+Tracker and the UNFCCC registry write them) or a name (``Denmark``, ``UK``, ``Danmark``, ``Dinamarca``), in
+any case.
 
 Every place that reads a country (the spreadsheet import, the API filters, the tracker and NDC imports) asks
 ``country_code``, so the rule lives here once.
@@ -7,8 +8,10 @@ Every place that reads a country (the spreadsheet import, the API filters, the t
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
+from django.utils import translation
 from django_countries import countries
 
 #: The 193 member states of the United Nations (alpha-2). ``import_tracker --create countries`` adds a record
@@ -34,9 +37,64 @@ EU_MEMBER_STATES = frozenset(
 EU_PARTY_CODE = "EUU"
 
 
+#: Names and abbreviations people write that are not ISO 3166's (nor django-countries' English names).
+ALIASES = {
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "united states": "US",
+    "etats-unis": "US",
+    "ivory coast": "CI",
+    "republic of korea": "KR",
+    "korea, republic of": "KR",
+    "dr congo": "CD",
+    "drc": "CD",
+    "congo-kinshasa": "CD",
+    "congo-brazzaville": "CG",
+    "republic of the congo": "CG",
+    "cape verde": "CV",
+    "burma": "MM",
+    "holland": "NL",
+    "east timor": "TL",
+    "vatican": "VA",
+    "uae": "AE",
+}
+
+#: Languages whose country names are recognised besides English: the project's own, and those of the
+#: countries and partners a coalition's files most often come from.
+NAME_LANGUAGES = ("fr", "es", "de", "da", "fi", "sv", "nb", "nl", "pt", "it", "pl")
+
+
+def _name_key(text: str) -> str:
+    """A country name as compared: no accents, case, apostrophe style, leading "the" or "St." abbreviation."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = " ".join(text.replace("st. ", "saint ").split())
+    text = text.removeprefix("the ")
+    return "saint " + text[3:] if text.startswith("st ") else text
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    """Every country's name in English and in ``NAME_LANGUAGES``, as ``_name_key`` writes it → alpha-2.
+    Built once: looking a name up is then one dictionary read, whatever a file holds."""
+    names: dict[str, str] = {}
+    for language in ("en", *NAME_LANGUAGES):
+        with translation.override(language):
+            for code, name in countries:
+                key = _name_key(str(name))
+                # A translated name of three letters or fewer ("Man") would read abbreviations as countries.
+                if len(key) > 3:
+                    names.setdefault(key, code)
+    for alias, code in ALIASES.items():
+        names.setdefault(_name_key(alias), code)
+    return names
+
+
 @lru_cache(maxsize=4096)
 def country_code(value: object) -> str:
-    """The alpha-2 code for ``value`` (alpha-2, alpha-3 or English name, any case), or "" if it names none.
+    """The alpha-2 code for ``value`` (alpha-2, alpha-3, or a name: English, its usual variants, or in one of
+    ``NAME_LANGUAGES``; any case, accents or none), or "" if it names none.
 
     Cached: a file names the same few countries thousands of times, and asking django-countries for a name
     costs more than the rest of a row.
@@ -49,7 +107,7 @@ def country_code(value: object) -> str:
         if code:
             return code
     code = countries.by_name(text)
-    return code or ""
+    return code or _names().get(_name_key(text), "")
 
 
 def country_choices_any_code() -> list[tuple[str, str]]:

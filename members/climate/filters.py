@@ -1,5 +1,5 @@
 """Country filters for the API that read a country the way the imports do: alpha-2 (``DK``), alpha-3
-(``DNK``) or English name (``Denmark``), in any case (``members.climate.countries``)."""
+(``DNK``) or name (``Denmark``, ``Danmark``), in any case (``members.climate.countries``)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class CountryCodesField(_SharedChoices, filter_fields.MultipleChoiceField):
         return [country_code(v) or v for v in super().to_python(value)]
 
 
-HELP = "ISO 3166 alpha-2 or alpha-3 code, or English name."
+HELP = "ISO 3166 alpha-2 or alpha-3 code, or country name."
 
 
 class CountryFilter(django_filters.ChoiceFilter):

@@ -14,7 +14,8 @@ not per row), and rows repeating a key already seen earlier in the same file are
 (``row_key``), so a file can never create two records for one organisation.
 
 Cells are forgiving where a person would be: choices accept their code or label in any case, countries
-their alpha-2 or alpha-3 code or English name, websites may omit ``https://``.
+their alpha-2 or alpha-3 code or name (``members.climate.countries``), numbers, years and dates their
+English or European layout (``members.cells``), websites may omit ``https://``.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ class CountryWidget(widgets.Widget):
 
     @staticmethod
     def _code(text: str) -> str:
-        code = country_code(text)  # alpha-2, alpha-3 or English name
+        code = country_code(text)  # alpha-2, alpha-3 or name
         if code:
             return code
         raise ValueError(f"“{text}” is not an ISO 3166 country code or country name.")

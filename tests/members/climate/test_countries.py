@@ -1,0 +1,70 @@
+"""A country cell is read by its code or by its name, as people write it: in English with the usual variants,
+or in the languages a coalition's files come in (``members.climate.countries.country_code``)."""
+
+import pytest
+
+from members.climate.countries import country_code
+from members.imports.services import import_run
+from tests.members.import_files import csv_bytes
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("DK", "DK"),
+        ("dnk", "DK"),
+        ("Denmark", "DK"),
+        ("Danmark", "DK"),
+        ("Dinamarca", "DK"),
+        ("Danemark", "DK"),
+        ("Deutschland", "DE"),
+        ("Allemagne", "DE"),
+        ("España", "ES"),
+        ("Espana", "ES"),
+        ("Suomi", "FI"),
+        ("Panamá", "PA"),
+        ("Pays-Bas", "NL"),
+        ("The Netherlands", "NL"),
+        ("Holland", "NL"),
+        ("UK", "GB"),
+        ("Royaume-Uni", "GB"),
+        ("United States", "US"),
+        ("États-Unis", "US"),
+        ("USA", "US"),
+        ("Ivory Coast", "CI"),
+        ("Cote d’Ivoire", "CI"),
+        ("DR Congo", "CD"),
+        ("Republic of Korea", "KR"),
+        ("St Lucia", "LC"),
+        ("St. Kitts and Nevis", "KN"),
+        ("The Gambia", "GM"),
+        ("Burma", "MM"),
+    ],
+)
+def test_a_country_is_known_by_its_codes_and_its_names(written, code):
+    assert country_code(written) == code
+
+
+@pytest.mark.parametrize("written", ["", "Xylophone", "MAN", "Man", "Europe", "Narnia"])
+def test_what_names_no_country_is_none(written):
+    assert country_code(written) == ""
+
+
+@pytest.mark.django_db
+def test_an_import_reads_country_names_in_other_languages(admin_user):
+    rows = [
+        {"name": "Müller Kohlenstoff AG", "kind": "company", "country": "Deutschland"},
+        {"name": "Sumidero Verde", "kind": "company", "country": "España"},
+        {"name": "Nowhere Ltd", "kind": "company", "country": "Narnia"},
+    ]
+
+    outcome = import_run(
+        resource="organisations",
+        content=csv_bytes(rows, ["name", "kind", "country"]),
+        fmt="csv",
+        by=admin_user,
+    )
+
+    assert (outcome.created, outcome.error_rows) == (2, 1), outcome.errors
+    [error] = outcome.errors
+    assert (error.row, error.field) == (4, "country") and "Narnia" in error.message
