@@ -332,7 +332,11 @@ class OrganisationIndex:
             return self.by_country.get(key) or (self.by_name.get(normalise_name(text)) or [None])[0]
         if how == "domain":
             return self.by_domain.get(key)
-        return (self.by_name.get(key) or [None])[0]
+        # A name: the organisation of that name, else the country it names ("Danmark", "Deutschland").
+        named = (self.by_name.get(key) or [None])[0]
+        if named is None and (code := country_code(text)):
+            return self.by_country.get(code)
+        return named
 
 
 # --- Base resource -------------------------------------------------------------------------------------
@@ -755,6 +759,8 @@ class OrganisationReferenceMixin:
                 how, key = OrganisationIndex.reference_kind(text)
                 {"country": codes, "domain": domains, "name": names}[how].add(key)
                 names.add(normalise_name(text))
+                if how == "name" and (code := country_code(text)):
+                    codes.add(code)
         self.org_index = OrganisationIndex().load(codes=codes, domains=domains, names=names)
 
     @staticmethod

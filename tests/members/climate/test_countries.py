@@ -68,3 +68,34 @@ def test_an_import_reads_country_names_in_other_languages(admin_user):
     assert (outcome.created, outcome.error_rows) == (2, 1), outcome.errors
     [error] = outcome.errors
     assert (error.row, error.field) == (4, "country") and "Narnia" in error.message
+
+
+@pytest.mark.django_db
+def test_a_contact_or_commitment_finds_its_country_by_a_name_in_another_language(admin_user):
+    from members.models import Commitment, Contact
+    from tests.members.factories import CountryFactory, OrganisationFactory
+
+    denmark = CountryFactory(country="DK", name="Denmark")
+    germany = CountryFactory(country="DE", name="Germany")
+    # An organisation whose name is a country's name is still found by its name first.
+    panama_ngo = OrganisationFactory(name="Panamá", kind="ngo", website="")
+    contacts = [
+        {"organisation": "Danmark", "name": "Dan Jørgensen", "email": "dan@kefm.example.dk"},
+        {"organisation": "Panama", "name": "Ana Pérez", "email": "ana@example.pa"},
+    ]
+    commitments = [{"organisation": "Deutschland", "kind": "net_zero", "target_year": "2045"}]
+
+    people = import_run(
+        resource="contacts", content=csv_bytes(contacts, ["organisation", "name", "email"]), fmt="csv"
+    )
+    targets = import_run(
+        resource="commitments",
+        content=csv_bytes(commitments, ["organisation", "kind", "target_year"]),
+        fmt="csv",
+        by=admin_user,
+    )
+
+    assert (people.created, people.error_rows, targets.created, targets.error_rows) == (2, 0, 1, 0)
+    assert Contact.objects.get(email="dan@kefm.example.dk").organisation == denmark
+    assert Contact.objects.get(email="ana@example.pa").organisation == panama_ngo
+    assert Commitment.objects.get().organisation == germany
