@@ -31,6 +31,22 @@ def admin_adopt_saved(obj, saved) -> None:
     obj._state.db = saved._state.db
 
 
+def labelled_cells_form(form_class: type[forms.ModelForm]) -> type[forms.ModelForm]:
+    """The form of a changelist's editable cells (``list_editable``), each input named for screen readers
+    by its column and row ("Public: Removals news"): the admin gives them neither label nor name."""
+
+    class LabelledCellsForm(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            row = str(self.instance) if self.instance.pk else ""
+            for field in self.fields.values():
+                if field.label and not field.widget.is_hidden:
+                    field.widget.attrs["aria-label"] = f"{field.label}: {row}" if row else str(field.label)
+
+    LabelledCellsForm.__name__ = LabelledCellsForm.__qualname__ = f"Labelled{form_class.__name__}"
+    return LabelledCellsForm
+
+
 class ServiceModelForm(forms.ModelForm):
     """A model form whose rules are the service's.
 

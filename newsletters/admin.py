@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from coalition import scheduler
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
-from coalition.forms import admin_adopt_saved
+from coalition.forms import admin_adopt_saved, labelled_cells_form
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members.admin_export import CoalitionExportMixin
 from members.models import Organisation
@@ -91,6 +92,9 @@ class TopicAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
     list_editable = ["public", "default", "sort_order"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
+
+    def get_changelist_form(self, request, **kwargs):
+        return labelled_cells_form(super().get_changelist_form(request, **kwargs))
 
     def get_queryset(self, request):
         from django.db.models import Count, Q
@@ -167,6 +171,14 @@ class ConsentInline(TabularInline):
         return False
 
 
+def topic_boxes(db_field, formfield):
+    """Topics as ticked boxes alone: adding or editing a topic is the topics page's job, not a menu beside
+    the boxes (the composer's boxes also show each topic's audience)."""
+    if db_field.name == "topics" and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+        formfield.widget = formfield.widget.widget
+    return formfield
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
     list_display = ["email", "name", "status", "topic_list", "organisation", "confirmed_at"]
@@ -174,13 +186,19 @@ class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
     search_fields = ["email", "name"]
     list_select_related = ["contact__organisation"]
     autocomplete_fields = ["contact"]
-    filter_horizontal = ["topics"]
     readonly_fields = ["status", "confirmed_at", "status_changed_at", "key", "created_at"]
     inlines = [ConsentInline]
     change_form_template = "admin/newsletters/subscriber/change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("topics")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Ticked boxes, as on the composer and the preferences page: a coalition has a handful of topics,
+        # and the two-box picker was a control screen readers could not name (axe).
+        if db_field.name == "topics":
+            kwargs["widget"] = UnfoldAdminCheckboxSelectMultipleWidget()
+        return topic_boxes(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
 
     @admin.display(description="Topics")
     def topic_list(self, obj) -> str:
@@ -399,12 +417,7 @@ class NewsletterAdmin(CoalitionExportMixin, ModelAdmin):
         return type(form.__name__, (form,), {"write_through_service": True, "user": request.user})
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "topics" and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
-            # The topics are ticked boxes with their audience counts; adding or editing a topic is the
-            # topics page's job, not a menu beside the boxes.
-            formfield.widget = formfield.widget.widget
-        return formfield
+        return topic_boxes(db_field, super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def save_model(self, request, obj, form, change):
         # The form already saved through newsletter_create/newsletter_update while validating (so a

@@ -211,14 +211,25 @@ def test_an_event_participant_is_added_by_name(page, staff_site, staff_user):
 
 def test_the_import_page_and_the_public_pages_pass_axe(page, staff_site, admin_user):
     from tests.members.enquiry_factories import OpenTierFactory
+    from tests.newsletters.factories import TopicFactory
 
     OpenTierFactory()
     for path in ["/", "/join/", "/subscribe/", "/members/", "/commitments/"]:
         page.goto(f"{staff_site.url}{path}")
         _no_serious_violations(page, path)
         _fits(page, "public" + path.strip("/").replace("/", "-"))
+    TopicFactory(name="Removals news")
     _log_in(page, staff_site, admin_user)
-    for path, name in [("/dashboard/", "dashboard"), ("/staff/imports/", "imports")]:
+    for path, name in [
+        ("/dashboard/", "dashboard"),
+        ("/staff/imports/", "imports"),
+        # A list with the export button (the toolbar was an invalid list), one with editable cells, and
+        # forms with a picker of several records and with topic boxes.
+        ("/admin/members/organisation/", "organisation list"),
+        ("/admin/newsletters/topic/", "topic list"),
+        ("/admin/members/engagement/add/", "new engagement"),
+        ("/admin/newsletters/subscriber/add/", "new subscriber"),
+    ]:
         page.goto(f"{staff_site.url}{path}")
         _no_serious_violations(page, name)
 

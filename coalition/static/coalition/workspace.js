@@ -11,7 +11,10 @@
   function labelPickers(root) {
     var boxes = (root || document).querySelectorAll(".select2-selection[role=combobox]");
     boxes.forEach(function (box) {
-      if (box.getAttribute("aria-label")) return;
+      // A picker of several records (contacts, staff) is typed into a search box select2 draws anew
+      // after each choice: it is named each time.
+      var search = box.querySelector(".select2-search__field");
+      if (box.getAttribute("aria-label") && (!search || search.getAttribute("aria-label"))) return;
       var container = box.closest(".select2");
       var select = container && container.previousElementSibling;
       if (select && select.tagName === "SELECT") {
@@ -20,6 +23,7 @@
           box.setAttribute("aria-label", name);
           var shown = box.querySelector(".select2-selection__rendered");
           if (shown) shown.setAttribute("aria-label", name);
+          if (search) search.setAttribute("aria-label", name);
         }
       }
     });
