@@ -87,14 +87,56 @@ def _unstash(token: str) -> tuple[dict, bytes]:
         raise ValidationError(_("The uploaded file is no longer available: upload it again.")) from error
 
 
+def _fillable(source: str) -> bool:
+    """Whether a required column the file lacks may be given one value for every row (spreadsheet imports:
+    a list of companies from another CRM has no "kind" column; the tracker and NDC files always have theirs).
+    """
+    return source not in (TRACKER, NDCS)
+
+
+#: Required columns never given one value for every row: each row's own name or address.
+NEVER_FILLED = frozenset({"name", "email"})
+
+
+def _fill_choices(source: str, column: str) -> list[tuple[str, str]] | None:
+    """The values a column of a spreadsheet import takes, when it takes a fixed set (a kind), else None."""
+    widget = imports.importable_get(source).resource_class.fields[column].widget
+    choices = getattr(widget, "choices", None)
+    return [(str(value), str(label)) for value, label in choices] if choices else None
+
+
 def needs_mapping(*, content: bytes, name: str, source: str) -> bool:
-    """A file whose required columns are missing but which has headers nobody has mapped yet."""
+    """A file whose required columns are missing, and which has headers nobody has mapped yet or (for a
+    spreadsheet import) lacks a column the mapping step can fill with one value for every row."""
     table = _read_table(content=content, name=name, source=source)
     headers = mapping.apply(source=source, headers=[csvsniff.normalise_header(h) for h in table.headers])
     missing = [c for c in _required_columns(source) if c not in headers]
-    return bool(missing) and bool(
-        mapping.unknown_headers(headers=headers, known=_known_columns(source), source=source)
+    return bool(missing) and (
+        (_fillable(source) and not NEVER_FILLED.issuperset(missing))
+        or bool(mapping.unknown_headers(headers=headers, known=_known_columns(source), source=source))
     )
+
+
+def _filled_csv(table: csvsniff.Table, fills: dict[str, str]) -> bytes:
+    """The file as CSV (UTF-8) with a column per ``fills`` entry holding its value on every row."""
+    import csv
+    import io
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))  # 2050, not 2050.0, from a spreadsheet
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*table.headers, *fills])
+    for row in table.rows:
+        writer.writerow([*(cell(v) for v in row), *fills.values()])
+    return out.getvalue().encode()
 
 
 def mapping_step_for(source: str, upload) -> str:
@@ -193,15 +235,56 @@ def climate_import(request):
 
 
 class ColumnMappingForm(forms.Form):
-    def __init__(self, *args, headers: list[str], known: list[str], **kwargs) -> None:
+    """Which field each unknown header holds; and, for required columns the file lacks (``missing``), one
+    value for every row unless a header is mapped to the column."""
+
+    def __init__(
+        self,
+        *args,
+        headers: list[str],
+        known: list[str],
+        missing: dict[str, list[tuple[str, str]] | None] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", _("Ignore this column")), *[(c, c) for c in known]]
         for index, header in enumerate(headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(label=header, choices=choices, required=False)
         self.headers = headers
+        self.missing = missing or {}
+        for column, values in self.missing.items():
+            if values:
+                field = forms.ChoiceField(choices=[("", "—"), *values], required=False)
+            else:
+                field = forms.CharField(max_length=300, required=False)
+            field.label = column
+            self.fields[f"fill_{column}"] = field
+
+    def mapping_fields(self):
+        return [self[name] for name in self.fields if name.startswith("column_")]
+
+    def fill_fields(self):
+        return [self[name] for name in self.fields if name.startswith("fill_")]
 
     def mappings(self) -> dict[str, str]:
         return {header: self.cleaned_data.get(f"column_{i}") or "" for i, header in enumerate(self.headers)}
+
+    def fills(self) -> dict[str, str]:
+        """{column: value} for the required columns no header was mapped to."""
+        mapped = set(self.mappings().values())
+        return {c: self.cleaned_data[f"fill_{c}"] for c in self.missing if c not in mapped}
+
+    def clean(self):
+        cleaned = super().clean()
+        mapped = set(self.mappings().values())
+        for column in self.missing:
+            if column not in mapped and not (cleaned.get(f"fill_{column}") or "").strip():
+                self.add_error(
+                    f"fill_{column}",
+                    _("The file has no “%(column)s” column: choose the column that holds it, or give one "
+                      "value for every row.") % {"column": column},
+                )  # fmt: skip
+        return cleaned
 
 
 @staff_required
@@ -221,10 +304,21 @@ def column_mapping(request):
     table = _read_table(content=content, name=name, source=source)
     headers = [csvsniff.normalise_header(h) for h in table.headers]
     unknown = mapping.unknown_headers(headers=headers, known=known, source=source)
-    form = ColumnMappingForm(request.POST or None, headers=unknown, known=known)
+    present = set(mapping.apply(source=source, headers=headers))
+    missing = {}
+    if _fillable(source):
+        missing = {
+            c: _fill_choices(source, c)
+            for c in _required_columns(source)
+            if c not in present and c not in NEVER_FILLED
+        }
+    form = ColumnMappingForm(request.POST or None, headers=unknown, known=known, missing=missing)
     if request.method == "POST" and form.is_valid():
         try:
             mapping.column_mapping_save(source=source, mappings=form.mappings(), known=known)
+            fills = form.fills()
+            if fills:  # the job imports the file with those columns added: what its preview shows
+                content, name = _filled_csv(table, fills), f"{PurePath(name).stem}.csv"
             response = _after_mapping(
                 request, source=source, content=content, name=name, options=stash["options"]
             )

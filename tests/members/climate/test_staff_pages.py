@@ -110,6 +110,62 @@ def test_the_spreadsheet_import_offers_the_mapping_step_for_unknown_headers(staf
     assert organisation.country.code == "CH"  # alpha-3 in the file
 
 
+def test_a_list_from_another_crm_without_a_kind_column_takes_one_kind_for_every_row(staff_user):
+    """A CRM export of companies: headers of its own, and no "kind" column at all."""
+    from tests.members.import_files import xlsx_bytes
+
+    client = _client(staff_user)
+    rows = [
+        {"Organization Name": "Carbon Removal Works", "Web Site": "removalworks.example", "Country": "CHE"},
+        {"Organization Name": 2050, "Web Site": "", "Country": "Danmark"},
+    ]
+    content = xlsx_bytes(rows, ["Organization Name", "Web Site", "Country"])
+    upload = SimpleUploadedFile("crm-export.xlsx", content)
+    response = client.post(reverse("imports"), {"resource": "organisations", "file": upload})
+    assert response.status_code == 400
+    page = client.get(response.context["mapping_url"])
+    form = page.context["form"]
+    assert [f.label for f in form.fill_fields()] == ["kind"]
+    assert ("company", "Company") in form.fields["fill_kind"].choices
+    labels = {f.label: f.html_name for f in form.mapping_fields()}
+    chosen = {labels["organization_name"]: "name", labels["web_site"]: "website"}
+
+    # Mapped, but no kind: the step says what is missing and writes nothing.
+    refused = client.post(reverse("climate-map-columns"), {"token": page.context["token"], **chosen})
+    assert refused.status_code == 400
+    assert "The file has no “kind” column" in refused.content.decode()
+    assert not ImportJob.objects.exists()
+
+    done = client.post(
+        reverse("climate-map-columns"), {"token": page.context["token"], **chosen, "fill_kind": "company"}
+    )
+    job = ImportJob.objects.get()
+    assert done.status_code == 302 and done.url == reverse("imports-job", args=[job.pk])
+    job.refresh_from_db()
+    assert (job.status, job.error_count, job.total_rows) == ("done", 0, 2)
+    client.post(reverse("imports-job-confirm", args=[job.pk]))
+    imported = {o.name: (o.kind, o.country.code, o.website) for o in Organisation.objects.all()}
+    assert imported == {
+        "Carbon Removal Works": ("company", "CH", "https://removalworks.example"),
+        "2050": ("company", "DK", ""),
+    }
+    # The header mapping is remembered for the next file; the value for every row is not.
+    assert ImportColumnMapping.objects.get(source="organisations", header="web_site").field == "website"
+
+
+def test_a_file_with_known_headers_but_no_kind_is_offered_the_same_step(staff_user):
+    client = _client(staff_user)
+    upload = SimpleUploadedFile("ngos.csv", b"name,country\nBellona Foundation,NO\n")
+    response = client.post(reverse("imports"), {"resource": "organisations", "file": upload})
+    assert response.status_code == 400 and response.context["mapping_url"]
+    page = client.get(response.context["mapping_url"])
+    assert not page.context["form"].mapping_fields()
+    client.post(reverse("climate-map-columns"), {"token": page.context["token"], "fill_kind": "ngo"})
+    job = ImportJob.objects.get()
+    client.post(reverse("imports-job-confirm", args=[job.pk]))
+    assert Organisation.objects.get(name="Bellona Foundation").kind == "ngo"
+
+
 def test_a_forged_or_expired_mapping_token_is_a_clear_400(staff_user):
     response = _client(staff_user).get(reverse("climate-map-columns") + "?token=nonsense")
     assert response.status_code == 400
