@@ -8,6 +8,7 @@ and the ``discrepancies`` services, and show their ``ValidationError`` messages.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from pathlib import PurePath
 
 from django import forms
@@ -234,6 +235,20 @@ def climate_import(request):
 # --- The column-mapping step --------------------------------------------------------------------------------
 
 
+def _likely_field(header: str, known: list[str]) -> str:
+    """A first guess, for staff to confirm: the field a header names but for punctuation ("Web site",
+    "E-mail"), else the one its last word names ("Organization name", "Company country")."""
+
+    def compact(text: str) -> str:
+        return "".join(c for c in text.casefold() if c.isalnum())
+
+    by_compact = {compact(k): k for k in known}
+    if compact(header) in by_compact:
+        return by_compact[compact(header)]
+    words = csvsniff.normalise_header(header).split("_")
+    return by_compact.get(words[-1], "") if len(words) > 1 else ""
+
+
 class ColumnMappingForm(forms.Form):
     """Which field each unknown header holds; and, for required columns the file lacks (``missing``), one
     value for every row unless a header is mapped to the column."""
@@ -244,12 +259,21 @@ class ColumnMappingForm(forms.Form):
         headers: list[str],
         known: list[str],
         missing: dict[str, list[tuple[str, str]] | None] | None = None,
+        present: Iterable[str] = (),
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", _("Ignore this column")), *[(c, c) for c in known]]
+        self.present = set(present)
+        guessed = set(present)
         for index, header in enumerate(headers):
-            self.fields[f"column_{index}"] = forms.ChoiceField(label=header, choices=choices, required=False)
+            guess = _likely_field(header, known)
+            if guess in guessed:  # a field the file has, or another header was guessed for
+                guess = ""
+            guessed.add(guess)
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=header, choices=choices, required=False, initial=guess
+            )
         self.headers = headers
         self.missing = missing or {}
         for column, values in self.missing.items():
@@ -276,6 +300,19 @@ class ColumnMappingForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        chosen: dict[str, int] = {}
+        for index in range(len(self.headers)):
+            field = cleaned.get(f"column_{index}")
+            if not field:
+                continue
+            if field in self.present or field in chosen:
+                other = self.headers[chosen[field]] if field in chosen else field
+                self.add_error(
+                    f"column_{index}",
+                    _("“%(field)s” is already the column “%(other)s”: one column per field.")
+                    % {"field": field, "other": other},
+                )
+            chosen.setdefault(field, index)
         mapped = set(self.mappings().values())
         for column in self.missing:
             if column not in mapped and not (cleaned.get(f"fill_{column}") or "").strip():
@@ -312,7 +349,9 @@ def column_mapping(request):
             for c in _required_columns(source)
             if c not in present and c not in NEVER_FILLED
         }
-    form = ColumnMappingForm(request.POST or None, headers=unknown, known=known, missing=missing)
+    form = ColumnMappingForm(
+        request.POST or None, headers=unknown, known=known, missing=missing, present=present
+    )
     if request.method == "POST" and form.is_valid():
         try:
             mapping.column_mapping_save(source=source, mappings=form.mappings(), known=known)

@@ -127,8 +127,10 @@ def test_a_list_from_another_crm_without_a_kind_column_takes_one_kind_for_every_
     form = page.context["form"]
     assert [f.label for f in form.fill_fields()] == ["kind"]
     assert ("company", "Company") in form.fields["fill_kind"].choices
-    labels = {f.label: f.html_name for f in form.mapping_fields()}
-    chosen = {labels["organization_name"]: "name", labels["web_site"]: "website"}
+    # Each header comes with a guess to confirm: "Organization Name" → name, "Web Site" → website.
+    guesses = {f.label: f.initial for f in form.mapping_fields()}
+    assert guesses == {"organization_name": "name", "web_site": "website"}
+    chosen = {f.html_name: f.initial for f in form.mapping_fields()}
 
     # Mapped, but no kind: the step says what is missing and writes nothing.
     refused = client.post(reverse("climate-map-columns"), {"token": page.context["token"], **chosen})
@@ -151,6 +153,19 @@ def test_a_list_from_another_crm_without_a_kind_column_takes_one_kind_for_every_
     }
     # The header mapping is remembered for the next file; the value for every row is not.
     assert ImportColumnMapping.objects.get(source="organisations", header="web_site").field == "website"
+
+
+def test_a_guess_is_never_a_field_the_file_has_or_one_already_guessed():
+    from members.climate.views import ColumnMappingForm
+
+    form = ColumnMappingForm(
+        headers=["Organization Name", "Contact name", "Web site"],
+        known=["name", "kind", "website", "country"],
+        present=["country", "web_site_old"],
+    )
+    assert [f.initial for f in form.mapping_fields()] == ["name", "", "website"]
+    form = ColumnMappingForm(headers=["Company name"], known=["name", "kind"], present=["name"])
+    assert [f.initial for f in form.mapping_fields()] == [""]
 
 
 def test_a_file_with_known_headers_but_no_kind_is_offered_the_same_step(staff_user):
