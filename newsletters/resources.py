@@ -77,6 +77,7 @@ class SubscriberResource(CoalitionResource):
 
     required_columns = ("email",)
     key_column = "email"
+    person_names = True
 
     class Meta:
         model = Subscriber

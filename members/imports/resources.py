@@ -358,6 +358,9 @@ class CoalitionResource(resources.ModelResource):
 
     #: Columns a file must have (checked before any row is read).
     required_columns: tuple[str, ...] = ()
+    #: Rows are people: a file with first and last names in two columns (as CRMs and mailing tools export
+    #: them) and no ``name`` column gets one, the two joined.
+    person_names: bool = False
     #: The column a repeated key is reported against.
     key_column: str = ""
     #: Write a chunk's new records in one bulk insert and its changed ones in one bulk update (and, for a
@@ -900,6 +903,7 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
 
     required_columns = ("organisation", "name")
     key_column = "email"
+    person_names = True
     bulk_writes = True
 
     class Meta:

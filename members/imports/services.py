@@ -157,7 +157,10 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
 
     table = csvsniff.read_table(content=content, fmt=fmt, known=importable.columns)
     headers = mapping.apply(source=importable.name, headers=[_header(h) for h in table.headers])
-    dataset = tablib.Dataset(*table.rows, headers=headers)
+    rows = table.rows
+    if importable.resource_class.person_names and "name" not in headers:
+        headers, rows = _joined_person_names(headers, rows)
+    dataset = tablib.Dataset(*rows, headers=headers)
     missing = [c for c in importable.resource_class.required_columns if c not in dataset.headers]
     if missing:
         expected = ", ".join(importable.columns)
@@ -174,6 +177,25 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
     if not len(dataset):
         raise ValidationError({"file": ["The file has a header row but no rows to import."]})
     return dataset
+
+
+FIRST_NAME_HEADERS = ("first_name", "firstname", "given_name", "forename", "first")
+LAST_NAME_HEADERS = ("last_name", "lastname", "surname", "family_name", "last")
+
+
+def _joined_person_names(headers: list[str], rows: list[list]) -> tuple[list[str], list[list]]:
+    """A ``name`` column made of first and last name columns ("Anna", "Jensen" → "Anna Jensen"), if the
+    file has either; the two columns stay, unread."""
+    first = next((headers.index(h) for h in FIRST_NAME_HEADERS if h in headers), None)
+    last = next((headers.index(h) for h in LAST_NAME_HEADERS if h in headers), None)
+    if first is None and last is None:
+        return headers, rows
+
+    def joined(row: list) -> str:
+        parts = [row[i] for i in (first, last) if i is not None and i < len(row)]
+        return " ".join(" ".join(str(p).split()) for p in parts if p is not None and str(p).strip())
+
+    return [*headers, "name"], [[*row, joined(row)] for row in rows]
 
 
 def sheet_row(index: int) -> int:

@@ -200,3 +200,25 @@ def test_a_file_without_an_email_column_is_refused_before_any_row_is_read(admin_
         import_run(resource="subscribers", content=content, fmt="csv", by=admin_user)
 
     assert "no email column" in str(refused.value)
+
+
+def test_a_mailing_tool_export_with_first_and_last_names_names_each_subscriber(admin_user, policy):
+    content = xlsx_bytes(
+        [
+            {"Email Address": "ana@climeworks.example", "First Name": "Ana", "Last Name": "Lund"},
+            {"Email Address": "bo@dac.example", "First Name": "Bo", "Last Name": None},
+        ],
+        ["Email Address", "First Name", "Last Name"],
+    )
+    # The address column has another name: the mapping saved for this source reads it as "email".
+    from members.climate import mapping
+
+    mapping.column_mapping_save(source="subscribers", mappings={"email_address": "email"}, known=["email"])
+
+    outcome = import_run(resource="subscribers", content=content, fmt="xlsx", by=admin_user)
+
+    assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
+    assert dict(Subscriber.objects.values_list("email", "name")) == {
+        "ana@climeworks.example": "Ana Lund",
+        "bo@dac.example": "Bo",
+    }

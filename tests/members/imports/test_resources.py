@@ -347,6 +347,28 @@ def test_unicode_text_and_windows_files_import_like_utf8(admin_user, encoding):
     }
 
 
+def test_people_with_first_and_last_names_in_two_columns_get_both_as_their_name(admin_user, climeworks):
+    """As CRMs and mailing tools export people: "First Name", "Last Name", no "Name"."""
+    content = (
+        b"Organisation,First Name,Last Name,Email\n"
+        b"climeworks.com,Jan,Wurzbacher,jan@climeworks.example\n"
+        b"climeworks.com,  Christoph ,Gebald,christoph@climeworks.example\n"
+        b"climeworks.com,,Beuttler,beuttler@climeworks.example\n"
+        b"climeworks.com,,,nobody@climeworks.example\n"
+    )
+
+    outcome = import_run(resource="contacts", content=content, fmt="csv", by=admin_user)
+
+    assert (outcome.created, outcome.error_rows) == (3, 1), outcome.errors
+    assert set(Contact.objects.values_list("name", flat=True)) == {
+        "Jan Wurzbacher",
+        "Christoph Gebald",
+        "Beuttler",
+    }
+    [error] = outcome.errors
+    assert (error.row, error.field) == (5, "name")
+
+
 def test_a_file_without_a_required_column_is_refused_before_any_row_is_read(admin_user):
     content = csv_bytes([{"name": "X"}], ["name", "website"])
     with pytest.raises(ValidationError) as caught:
