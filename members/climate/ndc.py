@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from coalition import hooks
+from members import cells
 from members.climate import csvsniff, mapping
 from members.climate.countries import EU_MEMBER_STATES, EU_PARTY_CODE, country_code
 from members.models import Commitment, NdcSubmission, Organisation
@@ -68,19 +69,17 @@ def ndc_round(*, title: str, number: str = "", version: str = "") -> str:
 
 
 def _date(raw: Any) -> date | None:
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    text = _text(raw)
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d"):
+    """A submission date, read as every import reads dates (``members.cells``: ISO, or day first); then, as
+    registry lists have also been republished with US dates, month first ("12/31/2020"). Raises
+    ``ValueError(text)``."""
+    try:
+        return cells.date_of(raw)
+    except ValueError:
+        text = _text(raw)
         try:
-            return datetime.strptime(text[:10], fmt).date()
+            return datetime.strptime(text[:10], "%m/%d/%Y").date()
         except ValueError:
-            continue
-    raise ValueError(text)
+            raise ValueError(text) from None
 
 
 @dataclass
