@@ -237,6 +237,53 @@ def test_an_import_in_each_mode_shows_its_diffs_changes_what_it_said_and_reverts
     assert _json(site, IMPORT_STATE) == BEFORE
 
 
+CRM_SETUP = """
+import json
+from members.models import ImportColumnMapping, Organisation
+ImportColumnMapping.objects.filter(source="organisations").delete()
+Organisation.objects.filter(name__startswith="Crm Export").delete()
+print(json.dumps({}))
+"""
+CRM_STATE = """
+import json
+from members.models import Organisation
+print(json.dumps(sorted([o.name, o.kind, o.country.code, o.website]
+    for o in Organisation.objects.filter(name__startswith="Crm Export"))))
+"""
+
+
+def test_a_crm_export_without_kinds_is_mapped_given_one_kind_previewed_and_imported(site, page, tmp_path):
+    """Another CRM's list of companies: its own headers, alpha-3 and Danish country names, no kind."""
+    _json(site, CRM_SETUP)
+    path = tmp_path / "crm-export.csv"
+    path.write_text(
+        "Organization Name,Web Site,Country\n"
+        f"Crm Export Works {site.name},works-{site.name}.example,CHE\n"
+        f"Crm Export Kelp {site.name},,Danmark\n"
+    )
+    log_in(page, site)
+    page.goto(f"{site.url}/staff/imports/")
+    page.select_option("[name=resource]", "organisations")
+    page.set_input_files("[name=file]", str(path))
+    page.click("#content form button[type=submit]")
+    page.click("text=Map its columns to fields")
+    # Each header comes with a guess; the missing kind is given once for every row.
+    expect(page.locator("select[name=column_0]")).to_have_value("name")
+    expect(page.locator("select[name=column_1]")).to_have_value("website")
+    page.select_option("#id_fill_kind", "company")
+    page.shots(f"{site.name}-map-columns")
+    page.click("button:has-text('Save the mapping and continue')")
+    page.wait_for_selector("text=What importing this file would do")
+    page.shots(f"{site.name}-crm-preview")
+    assert _json(site, CRM_STATE) == []  # a preview writes nothing
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("text=What the import did")
+    assert _json(site, CRM_STATE) == [
+        [f"Crm Export Kelp {site.name}", "company", "DK", ""],
+        [f"Crm Export Works {site.name}", "company", "CH", f"https://works-{site.name}.example"],
+    ]
+
+
 ENQUIRY_SETUP = """
 import json
 from members.models import Enquiry, MembershipTier, Organisation
