@@ -7,6 +7,8 @@ and the ``discrepancies`` services, and show their ``ValidationError`` messages.
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import Iterable
 from pathlib import PurePath
@@ -120,8 +122,6 @@ def needs_mapping(*, content: bytes, name: str, source: str) -> bool:
 
 def _filled_csv(table: csvsniff.Table, fills: dict[str, str]) -> bytes:
     """The file as CSV (UTF-8) with a column per ``fills`` entry holding its value on every row."""
-    import csv
-    import io
 
     def cell(value) -> str:
         if value is None:
