@@ -138,12 +138,14 @@ importable_register(
 
 
 def import_format_of(filename: str) -> str:
+    """CSV or XLSX, by the file's name. Excel saves tab-separated "Text" and "Unicode Text" as ``.txt``, and
+    other tools write ``.tsv``: both are read as CSV (the delimiter and encoding are worked out)."""
     suffix = PurePath(filename or "").suffix.lower()
-    if suffix == ".csv":
+    if suffix in (".csv", ".txt", ".tsv"):
         return ImportJob.Format.CSV
     if suffix == ".xlsx":
         return ImportJob.Format.XLSX
-    raise ValidationError({"file": ["Upload a .csv or .xlsx file."]})
+    raise ValidationError({"file": ["Upload a .csv or .xlsx file (or tab-separated text: .txt, .tsv)."]})
 
 
 def _header(value: Any) -> str:

@@ -19,7 +19,9 @@ from members.staff import staff_required
 
 class ImportUploadForm(forms.Form):
     resource = forms.ChoiceField(label="What the file holds")
-    file = forms.FileField(label="File", help_text="A .csv (UTF-8) or .xlsx file with a header row.")
+    file = forms.FileField(
+        label="File", help_text="A .csv or .xlsx file with a header row (tab-separated .txt from Excel too)."
+    )
     mode = forms.ChoiceField(
         label="Rows that match an existing record",
         choices=ImportJob.Mode.choices,

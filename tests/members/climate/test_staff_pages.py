@@ -50,7 +50,8 @@ def test_staff_import_the_ndc_list_from_the_same_page(staff_user):
 def test_a_bad_file_is_answered_with_the_reason_not_an_error_page(staff_user):
     client = _client(staff_user)
     response = _post_import(client, b"%PDF-1.4", "tracker.pdf")
-    assert response.status_code == 400 and "Upload a .csv or .xlsx file." in response.content.decode()
+    assert response.status_code == 400
+    assert "Upload a .csv or .xlsx file (or tab-separated text: .txt, .tsv)." in response.content.decode()
     response = _post_import(client, b"\x00\x01 not a workbook", "tracker.xlsx")
     assert response.status_code == 400 and "could not be read as XLSX" in response.content.decode()
     response = _post_import(client, b"\n\n", "tracker.csv")

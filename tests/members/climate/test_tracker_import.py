@@ -180,6 +180,6 @@ def test_the_command_imports_reports_and_dry_runs(tmp_path):
     out = StringIO()
     call_command("import_tracker", str(path), "--create", "all", stdout=out)
     assert Commitment.objects.count() == 9
-    (tmp_path / "tracker.txt").write_bytes(read("tracker.csv"))
+    (tmp_path / "tracker.pdf").write_bytes(read("tracker.csv"))
     with pytest.raises(CommandError, match="Upload a .csv or .xlsx file"):
-        call_command("import_tracker", str(tmp_path / "tracker.txt"), stdout=StringIO())
+        call_command("import_tracker", str(tmp_path / "tracker.pdf"), stdout=StringIO())

@@ -155,12 +155,25 @@ def test_uploading_a_file_shows_a_preview_with_row_errors_and_writes_nothing(sta
 
 
 @pytest.mark.django_db
+def test_excels_unicode_text_file_is_previewed_like_a_csv(staff_user):
+    """Excel's "Save as Unicode Text": a .txt file, UTF-16 with tabs."""
+    text = "name\tkind\tcountry\nSociété Générale Énergie\tcompany\tFrance\n"
+    response = _client(staff_user).post(
+        "/staff/imports/", {"resource": "organisations", "file": _upload(text.encode("utf-16"), "orgs.txt")}
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and (job.format, job.total_rows, job.error_count) == ("csv", 1, 0)
+    assert job.preview[0]["record"] == "Société Générale Énergie"
+
+
+@pytest.mark.django_db
 def test_a_bad_upload_is_answered_with_the_reason_not_an_error_page(staff_user):
     client = _client(staff_user)
     response = client.post(
         "/staff/imports/", {"resource": "organisations", "file": _upload(b"x", "orgs.pdf")}
     )
-    assert response.status_code == 400 and "Upload a .csv or .xlsx file." in response.content.decode()
+    assert response.status_code == 400
+    assert "Upload a .csv or .xlsx file (or tab-separated text: .txt, .tsv)." in response.content.decode()
 
     response = client.post("/staff/imports/", {"resource": "organisations", "file": _upload(b"title\nx\n")})
     assert response.status_code == 400 and "The file has no name, kind column" in response.content.decode()
