@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -32,7 +32,9 @@ COLUMNS = (
     "code", "party", "title", "filetype", "language", "version", "status", "submissiondate", "encodedabsurl",
     "originalfilename", "number",
 )  # fmt: skip
-REQUIRED = ("code", "party", "title", "status", "encodedabsurl")
+#: ``status`` is not required: the older layout (``Code, Party, …, Number, …``) has no such column (see
+#: ``_derived_statuses``).
+REQUIRED = ("code", "party", "title", "encodedabsurl")
 EU_NAMES = ("european union", "european union (eu)")
 
 STATUSES = {"active": NdcSubmission.Status.ACTIVE, "archived": NdcSubmission.Status.ARCHIVED}
@@ -60,12 +62,32 @@ def _text(value: Any) -> str:
 def ndc_round(*, title: str, number: str = "", version: str = "") -> str:
     """First, updated or NDC 3.0, as the registry names them in titles ("… NDC 3.0", "Updated NDC",
     "Second NDC", "First NDC (Updated submission)") and numbers (1, 2, 3)."""
-    text = title.casefold()
-    if re.search(r"\bndc\s*3(\.0)?\b|\bthird\b", text) or number.strip() == "3":
+    text, number = title.casefold(), number.strip().casefold()
+    if re.search(r"\bndc\s*3(\.0)?\b|\bthird\b", text) or number in ("3", "third"):
         return NdcSubmission.Round.NDC_3
-    if "updated" in text or "second" in text or number.strip() == "2":
+    if "updated" in text or "second" in text or number in ("2", "second"):
         return NdcSubmission.Round.UPDATED
     return NdcSubmission.Round.FIRST
+
+
+ROUND_ORDER = (NdcSubmission.Round.FIRST, NdcSubmission.Round.UPDATED, NdcSubmission.Round.NDC_3)
+
+
+def _derived_statuses(rows: list[dict[str, Any]]) -> None:
+    """For a list without a ``status`` column (the registry's older layout, whose ``Number`` says First or
+    Second): a party's documents of its latest round are active, those of earlier rounds archived."""
+
+    def rank(row: dict[str, Any]) -> int:
+        title, number = _text(row.get("title")), _text(row.get("number"))
+        return ROUND_ORDER.index(ndc_round(title=title, number=number))
+
+    latest: dict[str, int] = {}
+    for row in rows:
+        code = _text(row.get("code")).upper()
+        latest[code] = max(latest.get(code, 0), rank(row))
+    for row in rows:
+        latest_round = latest[_text(row.get("code")).upper()]
+        row["status"] = "Active" if rank(row) == latest_round else "Archived"
 
 
 def _date(raw: Any) -> date | None:
@@ -132,6 +154,8 @@ def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome
     rows = [
         dict(zip(headers, values, strict=False)) for values in table.rows if any(_text(v) for v in values)
     ]
+    if "status" not in headers:
+        _derived_statuses(rows)
     outcome = NdcOutcome(rows=len(rows))
     first_number = table.header_index + 2
     try:
@@ -183,7 +207,11 @@ def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -
     if errors:
         outcome.errors.extend({"row": number, "field": f, "message": m} for f, m in errors)
         return
-    title = _text(row.get("title"))[:300]
+    # The registry has listed a document without a title (a party's second NDC): it is named from the
+    # party and its number ("Suriname Second NDC") rather than dropped.
+    title = _text(row.get("title"))[:300] or " ".join(
+        p for p in (_text(row.get("party")), _text(row.get("number")), "NDC") if p
+    )
     values = {
         "party": _text(row.get("party"))[:200],
         "title": title,
@@ -198,7 +226,11 @@ def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -
     }
     submission = existing.get((code, url[:500]))
     if submission is None:
-        submission = ndc_submission_record(party_code=code, url=url[:500], values=values)
+        try:
+            submission = ndc_submission_record(party_code=code, url=url[:500], values=values)
+        except ValidationError as error:
+            _refused(error, number, outcome)
+            return
         existing[(code, submission.url)] = submission
         outcome.created += 1
         outcome.changes.append(_("New NDC submission: %(party)s, %(title)s") % values)
@@ -209,13 +241,25 @@ def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -
     if not changed:
         outcome.unchanged += 1
         return
-    ndc_submission_update(submission=submission, values=changed)
+    try:
+        ndc_submission_update(submission=submission, values=changed)
+    except ValidationError as error:
+        submission.refresh_from_db()  # the refused values were set on it: as it is stored again
+        _refused(error, number, outcome)
+        return
     outcome.updated += 1
     if "status" in changed:
         outcome.changes.append(
             _("%(party)s, %(title)s: now %(status)s")
             % {**values, "status": submission.get_status_display().lower()}
         )
+
+
+def _refused(error: ValidationError, number: int, outcome: NdcOutcome) -> None:
+    """A row the submission's own rules refuse is a row error, with their words: the other rows go on."""
+    for name, messages in error.message_dict.items():
+        field = "" if name == NON_FIELD_ERRORS else name
+        outcome.errors.extend({"row": number, "field": field, "message": m} for m in messages)
 
 
 def _comparable(name: str, value: Any) -> Any:
@@ -282,9 +326,12 @@ def ndc_submissions_for(*, organisation: Organisation) -> QuerySet[NdcSubmission
 
 
 def ndc_active_for(*, organisation: Organisation, round: str | None = None) -> NdcSubmission | None:
-    """The organisation's active submission (of ``round``, if given), its own before the EU's."""
+    """The organisation's active submission (of ``round``, if given): its own before the EU's, and the NDC
+    itself before a translation or an addendum filed with it (the newest of each)."""
     queryset = ndc_submissions_for(organisation=organisation).filter(status=NdcSubmission.Status.ACTIVE)
     if round:
         queryset = queryset.filter(round=round)
-    own = [s for s in queryset if s.party_code != EU_PARTY_CODE]
-    return own[0] if own else queryset.first()
+    active = list(queryset)
+    own = [s for s in active if s.party_code != EU_PARTY_CODE] or active
+    own.sort(key=lambda s: s.file_type.casefold() != "ndc")  # stable: newest first within each
+    return own[0] if own else None

@@ -103,3 +103,28 @@ def test_the_command_imports_the_list(tmp_path):
     out = StringIO()
     call_command("import_ndcs", str(path), stdout=out)
     assert "8 rows: 8 submissions created" in out.getvalue()
+
+
+def test_the_older_numbered_layout_without_a_status_column_imports_with_statuses_worked_out():
+    """The registry list as republished until 2021: ``Number`` (First, Second) and no ``Status``: a party's
+    documents of its latest round are active, earlier ones archived. A document listed without a title is
+    named from its party and number, and a row the submission's rules refuse fails alone."""
+    countries = _countries()
+
+    outcome = ndc.ndc_import(content=read("ndcs_numbered.csv"), fmt="csv")
+
+    assert (outcome.created, outcome.error_rows) == (6, 1), outcome.errors
+    assert outcome.errors == [{"row": 8, "field": "party", "message": "This field cannot be blank."}]
+    statuses = dict(NdcSubmission.objects.values_list("title", "status"))
+    assert statuses == {
+        "European Union First NDC": "archived",
+        "European Union Second NDC": "active",
+        "EU First NDC": "active",
+        "Panama NDC Cover Letter": "active",
+        "Panama First NDC": "active",
+        "Bhutan Second NDC": "active",
+    }
+    assert NdcSubmission.objects.get(title="Bhutan Second NDC").round == "updated"
+    # The NDC itself, not the cover letter filed with it the same day.
+    assert ndc.ndc_active_for(organisation=countries["PA"]).title == "Panama First NDC"
+    assert ndc.ndc_import(content=read("ndcs_numbered.csv"), fmt="csv").unchanged == 6
