@@ -81,13 +81,12 @@ def _derived_statuses(rows: list[dict[str, Any]]) -> None:
         title, number = _text(row.get("title")), _text(row.get("number"))
         return ROUND_ORDER.index(ndc_round(title=title, number=number))
 
+    ranked = [(_text(row.get("code")).upper(), rank(row), row) for row in rows]
     latest: dict[str, int] = {}
-    for row in rows:
-        code = _text(row.get("code")).upper()
-        latest[code] = max(latest.get(code, 0), rank(row))
-    for row in rows:
-        latest_round = latest[_text(row.get("code")).upper()]
-        row["status"] = "Active" if rank(row) == latest_round else "Archived"
+    for code, row_rank, _row in ranked:
+        latest[code] = max(latest.get(code, 0), row_rank)
+    for code, row_rank, row in ranked:
+        row["status"] = "Active" if row_rank == latest[code] else "Archived"
 
 
 def _date(raw: Any) -> date | None:

@@ -90,15 +90,18 @@ def _unstash(token: str) -> tuple[dict, bytes]:
         raise ValidationError(_("The uploaded file is no longer available: upload it again.")) from error
 
 
-def _fillable(source: str) -> bool:
-    """Whether a required column the file lacks may be given one value for every row (spreadsheet imports:
-    a list of companies from another CRM has no "kind" column; the tracker and NDC files always have theirs).
-    """
-    return source not in (TRACKER, NDCS)
-
-
 #: Required columns never given one value for every row: each row's own name or address.
 NEVER_FILLED = frozenset({"name", "email"})
+
+
+def _fillable_columns(source: str, headers: Iterable[str]) -> list[str]:
+    """The required columns a file with ``headers`` lacks that may take one value for every row: only in a
+    spreadsheet import (a list of companies from another CRM has no "kind" column; the tracker and NDC files
+    always have theirs), and never a name or an email."""
+    if source in (TRACKER, NDCS):
+        return []
+    present = set(headers)
+    return [c for c in _required_columns(source) if c not in present and c not in NEVER_FILLED]
 
 
 def _fill_choices(source: str, column: str) -> list[tuple[str, str]] | None:
@@ -115,7 +118,7 @@ def needs_mapping(*, content: bytes, name: str, source: str) -> bool:
     headers = mapping.apply(source=source, headers=[csvsniff.normalise_header(h) for h in table.headers])
     missing = [c for c in _required_columns(source) if c not in headers]
     return bool(missing) and (
-        (_fillable(source) and not NEVER_FILLED.issuperset(missing))
+        bool(_fillable_columns(source, headers))
         or bool(mapping.unknown_headers(headers=headers, known=_known_columns(source), source=source))
     )
 
@@ -342,13 +345,7 @@ def column_mapping(request):
     headers = [csvsniff.normalise_header(h) for h in table.headers]
     unknown = mapping.unknown_headers(headers=headers, known=known, source=source)
     present = set(mapping.apply(source=source, headers=headers))
-    missing = {}
-    if _fillable(source):
-        missing = {
-            c: _fill_choices(source, c)
-            for c in _required_columns(source)
-            if c not in present and c not in NEVER_FILLED
-        }
+    missing = {c: _fill_choices(source, c) for c in _fillable_columns(source, present)}
     form = ColumnMappingForm(
         request.POST or None, headers=unknown, known=known, missing=missing, present=present
     )

@@ -1039,7 +1039,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
             kind = self.fields["kind"].widget.clean(row.get("kind"))
             year = cells.year_of(row.get("target_year"))
             interim = YesNoWidget().clean(row.get("is_interim"))
-        except (ValueError, ArithmeticError):
+        except ValueError:
             return None
         return kind, year, interim
 
