@@ -298,6 +298,34 @@ print(json.dumps({{"enquiry": enquiry.pk, "org": existing.pk, "tier": tier.pk}})
 """
 
 
+SUBSCRIBER_SETUP = """
+import json
+from tests.newsletters.factories import SubscriberFactory, TopicFactory
+kept = TopicFactory(slug="kept-{s}", name="Kept {s}")
+ticked = TopicFactory(slug="ticked-{s}", name="Ticked {s}")
+reader = SubscriberFactory(email="boxes-{s}@example.net", topics=[kept])
+print(json.dumps({{"pk": reader.pk, "ticked": ticked.pk}}))
+"""
+
+
+def test_a_subscribers_topics_are_ticked_boxes_that_save(site, page):
+    ids = _json(site, SUBSCRIBER_SETUP.format(s=site.name))
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/newsletters/subscriber/{ids['pk']}/change/")
+    assert page.locator("#id_topics_from, #id_topics_to").count() == 0  # no two-box picker
+    page.check(f"input[name=topics][value='{ids['ticked']}']")
+    page.shots(f"{site.name}-subscriber-topics")
+    with page.expect_navigation():
+        page.click("[name=_save]")
+    topics = _json(
+        site,
+        "import json; from newsletters.models import Subscriber\n"
+        f"reader = Subscriber.objects.get(pk={ids['pk']})\n"
+        "print(json.dumps(sorted(reader.topics.values_list('slug', flat=True))))",
+    )
+    assert topics == [f"kept-{site.name}", f"ticked-{site.name}"]
+
+
 def test_an_enquiry_is_approved_linking_an_existing_organisation(site, page):
     ids = _json(site, ENQUIRY_SETUP.format(s=site.name))
     log_in(page, site)
