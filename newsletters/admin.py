@@ -26,6 +26,7 @@ from coalition.exceptions import InvalidTransition
 from coalition.forms import admin_adopt_saved, labelled_cells_form
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members.admin_export import CoalitionExportMixin
+from members.matching import normalise_email
 from members.models import Organisation
 from newsletters import api, selectors, services
 from newsletters.forms import ScheduleForm, TestSendForm
@@ -192,6 +193,53 @@ class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("topics")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The address is whom consent was given for: a new address is a new sign-up, confirmed by its owner.
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "email"] if obj is not None else readonly
+
+    def save_model(self, request, obj, form, change):
+        # The admin is one more door: a staff addition is a sign-up like the API's (pending, an "import"
+        # consent record, the confirmation email); an edit goes through subscriber_update.
+        data = form.cleaned_data
+        if change:
+            fields = {name: data[name] for name in ("name", "contact", "preferred_language") if name in data}
+            if "topics" in data:
+                fields["topics"] = list(data["topics"])
+            subscriptions.subscriber_update(
+                subscriber=Subscriber.objects.get(pk=obj.pk), by=request.user, **fields
+            )
+            return
+        subscriptions.subscription_request(
+            email=data["email"],
+            name=data.get("name") or "",
+            topics=list(data.get("topics") or []),
+            method=ConsentRecord.Method.IMPORT,
+            contact=data.get("contact"),
+            language=data.get("preferred_language") or None,
+        )
+        saved = Subscriber.objects.get(email=normalise_email(data["email"]))
+        admin_adopt_saved(obj, saved)
+        self.message_user(
+            request,
+            _("A confirmation email is on its way to %(email)s; newsletters start once they confirm.")
+            % {"email": saved.email},
+            messages.INFO,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        # Topics were set by the service (the consent inline is read-only).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        # Deleting is erasing: delivery counts stay, anonymous; queued deliveries are skipped.
+        subscriptions.subscriber_erase(subscriber=obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscriber in queryset:
+            subscriptions.subscriber_erase(subscriber=subscriber)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Ticked boxes, as on the composer and the preferences page: a coalition has a handful of topics,
