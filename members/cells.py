@@ -39,10 +39,12 @@ def decimal_of(value: Any, *, percent: bool = False) -> Decimal | None:
     """A number; with ``percent``, a trailing "%" is allowed (and ignored), and "12,500" is 12.5."""
     if isinstance(value, bool):
         raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))  # 0.1, not 0.1000000000000000055511151231257827
+    if isinstance(value, int | Decimal | float):
+        # repr: 0.1, not 0.1000000000000000055511151231257827. A workbook's NaN or infinity is no number.
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():
+            raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
+        return number
     raw = _text(value)
     text = raw.removesuffix("%").rstrip() if percent else raw
     if not text:

@@ -38,7 +38,9 @@ def test_a_percentage_may_carry_its_sign_and_a_comma_is_always_decimal():
         decimal_of("55 %")
 
 
-@pytest.mark.parametrize("cell", ["abc", "NaN", "inf", "1,2,3.4.5", True, "12-5"])
+@pytest.mark.parametrize(
+    "cell", ["abc", "NaN", "inf", "1,2,3.4.5", True, "12-5", float("nan"), float("inf"), Decimal("NaN")]
+)
 def test_what_is_not_a_number_says_so(cell):
     with pytest.raises(ValueError, match=f"“{cell}” is not a number"):
         decimal_of(cell)
