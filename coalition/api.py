@@ -5,25 +5,30 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from coalition.exceptions import BadToken, InvalidTransition
+from coalition.exceptions import BadToken, InvalidTransition, protected_message
 
 log = logging.getLogger(__name__)
 
 
 class ServiceWritesMixin:
-    """A viewset whose writes are its services': ``perform_create``/``perform_update`` hand the validated
-    data and the staff member to ``service_create``/``service_update``, which each viewset names."""
+    """A viewset whose writes are its services': ``perform_create``/``perform_update``/``perform_destroy``
+    hand the validated data (or the record) and the staff member to ``service_create``/``service_update``/
+    ``service_delete``, which each viewset names."""
 
     def service_create(self, data: dict, *, by):  # pragma: no cover - every viewset names its service
         raise NotImplementedError
 
     def service_update(self, instance, data: dict, *, by):  # pragma: no cover
+        raise NotImplementedError
+
+    def service_delete(self, instance, *, by) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def _user(self):
@@ -37,6 +42,9 @@ class ServiceWritesMixin:
         serializer.instance = self.service_update(
             serializer.instance, dict(serializer.validated_data), by=self._user()
         )
+
+    def perform_destroy(self, instance) -> None:
+        self.service_delete(instance, by=self._user())
 
 
 @extend_schema_field(
@@ -87,6 +95,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         data = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ProtectedError):
+        # A deletion other records still need (an organisation's invoices, a tier's memberships).
+        return Response({"detail": protected_message(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IntegrityError):
         # Serializers check the constraints they can; this is the net for a race or a check they missed.
         log.info("integrity error answered as 400: %s", exc)

@@ -192,6 +192,21 @@ class EngagementInline(TabularInline):
 # --- Model admins ----------------------------------------------------------------------------------------
 
 
+class DeleteThroughService:
+    """Deleting on the record's page or with the list's "Delete selected" goes through ``delete_service``
+    (called with the record as ``delete_kwarg`` and the staff member as ``by``), as the API's DELETE does."""
+
+    delete_service: Any = None
+    delete_kwarg = ""
+
+    def delete_model(self, request, obj):
+        self.delete_service(**{self.delete_kwarg: obj}, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 def _form_fields(form, allowed) -> dict[str, Any]:
     """The values a staff member submitted for the fields a service accepts."""
     return {
@@ -200,7 +215,8 @@ def _form_fields(form, allowed) -> dict[str, Any]:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class OrganisationAdmin(DeleteThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+    delete_service, delete_kwarg = staticmethod(services.organisation_delete), "organisation"
     form = OrganisationForm
     list_display = (
         "name",
@@ -315,7 +331,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     def _save_contacts(request, organisation: Organisation, formset) -> None:
         formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            services.contact_delete(contact=obj, by=request.user)
         # Unmarking a primary contact first lets another row of the same form become primary.
         changed = sorted(formset.changed_objects, key=lambda item: item[0].is_primary)
         for obj, _ in changed:
@@ -332,7 +348,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     def _save_commitments(request, organisation: Organisation, formset) -> None:
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            services.commitment_delete(commitment=obj, by=request.user)
         for obj in instances:
             if obj.pk:
                 commitment_update(commitment=obj, by=request.user)
@@ -346,7 +362,7 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     def _save_engagements(organisation: Organisation, formset) -> None:
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            services.engagement_delete(engagement=obj)
         for obj in instances:
             if obj.pk:
                 services.engagement_update(
@@ -415,7 +431,8 @@ class OrganisationAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(CoalitionExportMixin, ModelAdmin):
+class ContactAdmin(DeleteThroughService, CoalitionExportMixin, ModelAdmin):
+    delete_service, delete_kwarg = staticmethod(services.contact_delete), "contact"
     form = ContactForm
     list_display = ("name", "organisation", "email", "job_title", "is_primary")
     list_filter = ("is_primary", "organisation__kind", ("organisation__country", AllCountriesFilter))
@@ -706,7 +723,8 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class CommitmentAdmin(DeleteThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+    delete_service, delete_kwarg = staticmethod(services.commitment_delete), "commitment"
     list_display = (
         "organisation",
         "kind",
@@ -760,7 +778,8 @@ class EngagementForm(ServiceModelForm):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(CoalitionExportMixin, ModelAdmin):
+class EngagementAdmin(DeleteThroughService, CoalitionExportMixin, ModelAdmin):
+    delete_service, delete_kwarg = staticmethod(services.engagement_delete), "engagement"
     form = EngagementForm
     list_display = ("occurred_at", "organisation", "kind", "summary")
     list_filter = (

@@ -63,6 +63,9 @@ class OrganisationViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     def service_update(self, instance, data, *, by):
         return services.organisation_update(organisation=instance, by=by, **data)
 
+    def service_delete(self, instance, *, by):
+        services.organisation_delete(organisation=instance, by=by)
+
     @extend_schema(
         responses=TimelineEntrySerializer(many=True),
         parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description="At most this many entries.")],
@@ -93,6 +96,9 @@ class ContactViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     def service_update(self, instance, data, *, by):
         return services.contact_update(contact=instance, by=by, **data)
 
+    def service_delete(self, instance, *, by):
+        services.contact_delete(contact=instance, by=by)
+
 
 class MembershipTierViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Membership tiers are data: every staff group reads them; who edits them is a model permission."""
@@ -108,7 +114,7 @@ class MembershipTierViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     def service_update(self, instance, data, *, by):
         return services.membership_tier_update(tier=instance, **data)
 
-    def perform_destroy(self, instance: MembershipTier) -> None:
+    def service_delete(self, instance, *, by):
         services.membership_tier_delete(tier=instance)
 
 
@@ -135,8 +141,8 @@ class MembershipViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         data.pop("organisation", None)
         return services.membership_update(membership=instance, by=by, **data)
 
-    def perform_destroy(self, instance) -> None:
-        services.membership_delete(membership=instance, by=self._user())
+    def service_delete(self, instance, *, by):
+        services.membership_delete(membership=instance, by=by)
 
     def _respond(self, membership) -> Response:
         return Response(MembershipSerializer(membership, context=self.get_serializer_context()).data)
@@ -224,6 +230,9 @@ class CommitmentViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     def service_update(self, instance, data, *, by):
         return services.commitment_update(commitment=instance, by=by, **data)
 
+    def service_delete(self, instance, *, by):
+        services.commitment_delete(commitment=instance, by=by)
+
     @extend_schema(responses=CommitmentRevisionSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def revisions(self, request: Request, pk=None) -> Response:
@@ -253,6 +262,9 @@ class EngagementViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
 
     def service_update(self, instance, data, *, by):
         return services.engagement_update(engagement=instance, **data)
+
+    def service_delete(self, instance, *, by):
+        services.engagement_delete(engagement=instance, by=by)
 
 
 extra_urlpatterns: list = [*enquiry_api.extra_urlpatterns]

@@ -162,6 +162,22 @@ def organisation_update(
     return organisation
 
 
+def _delete(instance, *, by=None) -> None:
+    """Delete a record; its history (for the models that keep one) records the deletion and who made it."""
+    if by is not None:
+        instance._history_user = by
+    instance.delete()
+
+
+@transaction.atomic
+def organisation_delete(*, organisation: Organisation, by=None) -> None:
+    """Delete an organisation entered by mistake, with its contacts, memberships, commitments and
+    engagements (a member that leaves is withdrawn, not deleted). Invoices and member organisations
+    refer to it and stop the deletion (``ProtectedError``, which the admin and the API show as such)."""
+    _delete(organisation, by=by)
+    records_changed()
+
+
 # --- Contacts --------------------------------------------------------------------------------------------
 
 
@@ -233,6 +249,12 @@ def contact_update(*, contact: Contact, by=None, **fields: Any) -> Contact:
     return contact
 
 
+@transaction.atomic
+def contact_delete(*, contact: Contact, by=None) -> None:
+    """Delete a contact; their subscriptions stay, unlinked (a person's data is erased on the subscriber)."""
+    _delete(contact, by=by)
+
+
 # --- Commitments -----------------------------------------------------------------------------------------
 
 
@@ -287,6 +309,14 @@ def commitment_update(
     records_changed()
     hooks.run("commitment_recorded", commitment=commitment, created=False, by=by)
     return commitment
+
+
+@transaction.atomic
+def commitment_delete(*, commitment: Commitment, by=None) -> None:
+    """Delete a target recorded by mistake (a target dropped by its organisation is revised to that
+    status instead); its history keeps the deletion."""
+    _delete(commitment, by=by)
+    records_changed()
 
 
 # --- The organisation's membership, denormalised ---------------------------------------------------------
@@ -784,9 +814,7 @@ def membership_delete(*, membership: Membership, by=None) -> None:
     """Delete a membership recorded by mistake (its history keeps the deletion); the organisation's
     membership becomes the next one in line."""
     organisation_id = membership.organisation_id
-    if by is not None:
-        membership._history_user = by
-    membership.delete()
+    _delete(membership, by=by)
     organisation_membership_refresh(organisation_ids=[organisation_id])
 
 
@@ -858,3 +886,8 @@ def engagement_update(
     if staff is not None:
         engagement.staff.set(list(staff))
     return engagement
+
+
+@transaction.atomic
+def engagement_delete(*, engagement: Engagement, by=None) -> None:
+    _delete(engagement, by=by)

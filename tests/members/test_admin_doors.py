@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Contact, Engagement, Membership, Organisation
+from tests.conftest import record_calls
 from tests.members.factories import (
     ContactFactory,
     CountryFactory,
@@ -217,3 +218,55 @@ def test_an_engagement_changed_in_the_admin_keeps_the_service_rules(staff_client
     engagement.refresh_from_db()
     assert engagement.summary == "Call about the NDC"
     assert list(engagement.contacts.all()) == [colleague]
+
+
+def test_deleting_an_organisation_keeps_who_did_it_in_its_history_from_the_admin(staff_client, admin_user):
+    organisation = OrganisationFactory(name="Entered twice")
+    page = reverse("admin:members_organisation_delete", args=[organisation.pk])
+    assert staff_client.post(page, {"post": "yes"}).status_code == 302
+    assert not Organisation.objects.filter(pk=organisation.pk).exists()
+    deletion = Organisation.history.filter(id=organisation.pk, history_type="-").get()
+    assert deletion.history_user == admin_user
+
+
+def test_deleting_a_parent_through_the_api_says_what_still_refers_to_it(admin_api):
+    region = OrganisationFactory(name="Nordic Region")
+    OrganisationFactory(name="Aalborg", parent=region)
+    OrganisationFactory(name="Tampere", parent=region)
+    response = admin_api.delete(f"/api/v1/organisations/{region.pk}/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "This cannot be deleted while other records refer to it: 2 organisations. Delete or move those first."
+    )
+    assert Organisation.objects.filter(pk=region.pk).exists()
+    french = admin_api.delete(f"/api/v1/organisations/{region.pk}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.status_code == 409 and french.json()["detail"].startswith("Impossible de supprimer")
+
+
+def test_a_contact_removed_on_the_organisation_form_is_deleted_through_the_service(staff_client, monkeypatch):
+    from members import services
+
+    calls = record_calls(monkeypatch, services, "contact_delete")
+    contact = ContactFactory(name="Left the team")
+    organisation = contact.organisation
+    page = staff_client.get(_change(Organisation, organisation.pk) + "?edit=1")
+    data = {
+        key: value
+        for key, value in page.context["adminform"].form.initial.items()
+        if value is not None and not isinstance(value, list | dict)
+    }
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name, field in management.fields.items():
+            data[f"{formset.formset.prefix}-{name}"] = management.initial.get(name, field.initial) or 0
+        for form in formset.formset.forms:
+            for name in form.fields:
+                value = form.initial.get(name, form.fields[name].initial)
+                if value not in (None, "") and not isinstance(value, list | dict):
+                    data[f"{form.prefix}-{name}"] = getattr(value, "pk", value)
+            if form.instance.pk == contact.pk:
+                data[f"{form.prefix}-DELETE"] = "on"
+    response = staff_client.post(_change(Organisation, organisation.pk), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert calls == ["contact_delete"]

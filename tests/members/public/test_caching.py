@@ -109,3 +109,42 @@ def test_an_import_and_its_revert_show_on_the_public_pages_at_once(client, admin
     imports.import_job_revert(job=job, by=admin_user)
     reverted = client.get("/members/", HTTP_IF_NONE_MATCH=imported["ETag"])
     assert reverted.status_code == 200 and b"Aalborg Removals" not in reverted.content
+
+
+def _delete_in_the_admin(client, admin_user, record) -> None:
+    client.force_login(admin_user)
+    name = record._meta.model_name
+    page = f"/admin/members/{name}/{record.pk}/delete/"
+    assert client.post(page, {"post": "yes"}).status_code == 302
+    client.logout()
+
+
+def test_a_member_deleted_in_the_admin_leaves_the_directory_and_the_tracker_at_once(client, admin_user):
+    bulk_public_members(3)
+    organisation = Organisation.objects.order_by("name").first()
+    assert organisation.name.encode() in client.get("/members/").content
+    assert organisation.name.encode() in client.get("/commitments/").content
+    _delete_in_the_admin(client, admin_user, organisation)
+    assert organisation.name.encode() not in client.get("/members/").content
+    assert organisation.name.encode() not in client.get("/commitments/").content
+
+
+def test_a_commitment_deleted_in_the_admin_or_the_api_leaves_the_tracker_at_once(
+    client, admin_user, admin_api
+):
+    bulk_public_members(2)
+    first, second = Commitment.objects.select_related("organisation").order_by("organisation__name")
+    assert first.organisation.name.encode() in client.get("/commitments/").content
+    _delete_in_the_admin(client, admin_user, first)
+    assert first.organisation.name.encode() not in client.get("/commitments/").content
+    assert second.organisation.name.encode() in client.get("/commitments/").content
+    assert admin_api.delete(f"/api/v1/commitments/{second.pk}/").status_code == 204
+    assert second.organisation.name.encode() not in client.get("/commitments/").content
+
+
+def test_an_organisation_deleted_through_the_api_leaves_the_directory_at_once(client, admin_api):
+    bulk_public_members(2)
+    organisation = Organisation.objects.order_by("name").first()
+    assert organisation.name.encode() in client.get("/members/").content
+    assert admin_api.delete(f"/api/v1/organisations/{organisation.pk}/").status_code == 204
+    assert organisation.name.encode() not in client.get("/members/").content
