@@ -508,6 +508,13 @@ class EventParticipantAdmin(CoalitionExportMixin, ModelAdmin):
             form.instance = services.participant_add(event=data["event"], **fields)
             obj.pk = form.instance.pk
 
+    def delete_model(self, request, obj):
+        services.participant_remove(participant=obj)
+
+    def delete_queryset(self, request, queryset):
+        for participant in queryset:
+            services.participant_remove(participant=participant)
+
     @admin.action(description="Send the invitation")
     def send_invitation(self, request, queryset):
         sent = sum(services.participant_invite(participant=p) for p in queryset)

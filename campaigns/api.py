@@ -172,6 +172,9 @@ class EventParticipantViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.participants_for_list()
 
+    def perform_destroy(self, instance):
+        services.participant_remove(participant=instance)
+
     @extend_schema(request=None, responses=ParticipantSerializer)
     @action(detail=True, methods=["post"])
     def attended(self, request, pk=None):

@@ -421,3 +421,15 @@ def test_a_new_event_and_its_first_participant_are_saved_together_through_their_
     assert [(p.organisation, p.contact, p.role) for p in event.participants.all()] == [
         (org, contact, EventParticipant.Role.SPEAKER)
     ]
+
+
+def test_a_participant_deleted_in_the_admin_or_the_api_goes_through_participant_remove(
+    admin_client, staff_api, monkeypatch
+):
+    removed = _spy(monkeypatch, "participant_remove")
+    first, second = ParticipantFactory(), ParticipantFactory()
+    page = reverse("admin:campaigns_eventparticipant_delete", args=[first.pk])
+    assert admin_client.post(page, {"post": "yes"}).status_code == 302
+    assert staff_api.delete(f"/api/v1/event-participants/{second.pk}/").status_code == 204
+    assert [call["participant"].pk for call in removed] == [first.pk, second.pk]
+    assert not EventParticipant.objects.filter(pk__in=[first.pk, second.pk]).exists()
