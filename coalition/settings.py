@@ -161,6 +161,16 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default: the web server and the in-process scheduler are two processes writing one file.
+    # A transaction takes the write lock when it begins (IMMEDIATE), so a second writer waits its turn (up
+    # to ``timeout`` seconds) instead of failing at once with "database is locked", which SQLite answers a
+    # transaction that read first and then wants to write while another holds the lock. WAL lets reads go
+    # on while a write is under way.
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("timeout", 20)
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
