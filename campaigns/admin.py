@@ -20,7 +20,7 @@ from campaigns import charts, selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
-from coalition.forms import ServiceModelForm
+from coalition.forms import DeleteEachThroughService, ServiceModelForm
 from members.admin_export import CoalitionExportMixin
 from members.models import MembershipTier
 
@@ -480,7 +480,7 @@ class EventAdmin(CoalitionExportMixin, ModelAdmin):
 
 
 @admin.register(EventParticipant)
-class EventParticipantAdmin(CoalitionExportMixin, ModelAdmin):
+class EventParticipantAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = ParticipantInlineForm
     list_display = ["organisation", "contact", "event", "role", "response", "invited_at", "attended"]
     list_filter = ["role", "response", "attended", "event"]
@@ -510,10 +510,6 @@ class EventParticipantAdmin(CoalitionExportMixin, ModelAdmin):
 
     def delete_model(self, request, obj):
         services.participant_remove(participant=obj)
-
-    def delete_queryset(self, request, queryset):
-        for participant in queryset:
-            services.participant_remove(participant=participant)
 
     @admin.action(description="Send the invitation")
     def send_invitation(self, request, queryset):

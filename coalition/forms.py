@@ -31,6 +31,15 @@ def admin_adopt_saved(obj, saved) -> None:
     obj._state.db = saved._state.db
 
 
+class DeleteEachThroughService:
+    """For an admin whose ``delete_model`` calls a service: the list's "Delete selected" calls it for each
+    record as well (Django's own ``delete_queryset`` deletes the rows in one query, past the service)."""
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 def labelled_cells_form(form_class: type[forms.ModelForm]) -> type[forms.ModelForm]:
     """The form of a changelist's editable cells (``list_editable``), each input named for screen readers
     by its column and row ("Public: Removals news"): the admin gives them neither label nor name."""

@@ -17,6 +17,7 @@ from rest_framework.authtoken.models import TokenProxy
 from unfold.admin import ModelAdmin
 
 from coalition.api_tokens import api_token_can_revoke, api_token_create, api_token_prefix, api_token_revoke
+from coalition.forms import DeleteEachThroughService
 from coalition.groups import SECRETARIAT_ADMIN
 
 
@@ -34,7 +35,7 @@ TokenProxy.__str__ = lambda self: api_token_prefix(key=self.key)  # type: ignore
 
 
 @admin.register(TokenProxy)
-class ApiTokenAdmin(TokenAdmin, ModelAdmin):
+class ApiTokenAdmin(DeleteEachThroughService, TokenAdmin, ModelAdmin):
     list_display = ("user", "key_prefix", "created")
     fields = ("user", "key_prefix", "created")
     readonly_fields = ("user", "key_prefix", "created")
@@ -71,10 +72,6 @@ class ApiTokenAdmin(TokenAdmin, ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj) -> None:
         api_token_revoke(token=obj, by=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:
-        for token in queryset:
-            api_token_revoke(token=token, by=request.user)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
         """Create a token for the signed-in user only, and show its key this once (never stored in a

@@ -23,7 +23,7 @@ from unfold.admin import ModelAdmin
 
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
-from coalition.forms import ServiceModelForm, admin_adopt_saved
+from coalition.forms import DeleteEachThroughService, ServiceModelForm, admin_adopt_saved
 from coalition.pagination import EstimatedCountPaginator
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members import services
@@ -192,21 +192,6 @@ class EngagementInline(TabularInline):
 # --- Model admins ----------------------------------------------------------------------------------------
 
 
-class DeleteThroughService:
-    """Deleting on the record's page or with the list's "Delete selected" goes through ``delete_service``
-    (called with the record as ``delete_kwarg`` and the staff member as ``by``), as the API's DELETE does."""
-
-    delete_service: Any = None
-    delete_kwarg = ""
-
-    def delete_model(self, request, obj):
-        self.delete_service(**{self.delete_kwarg: obj}, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
-
-
 def _form_fields(form, allowed) -> dict[str, Any]:
     """The values a staff member submitted for the fields a service accepts."""
     return {
@@ -215,8 +200,7 @@ def _form_fields(form, allowed) -> dict[str, Any]:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(DeleteThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
-    delete_service, delete_kwarg = staticmethod(services.organisation_delete), "organisation"
+class OrganisationAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     form = OrganisationForm
     list_display = (
         "name",
@@ -316,6 +300,9 @@ class OrganisationAdmin(DeleteThroughService, CoalitionExportMixin, SimpleHistor
             services.organisation_update(organisation=obj, by=request.user, **fields)
         else:
             admin_adopt_saved(obj, services.organisation_create(by=request.user, **fields))
+
+    def delete_model(self, request, obj):
+        services.organisation_delete(organisation=obj, by=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Commitment:
@@ -431,8 +418,7 @@ class OrganisationAdmin(DeleteThroughService, CoalitionExportMixin, SimpleHistor
 
 
 @admin.register(Contact)
-class ContactAdmin(DeleteThroughService, CoalitionExportMixin, ModelAdmin):
-    delete_service, delete_kwarg = staticmethod(services.contact_delete), "contact"
+class ContactAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = ContactForm
     list_display = ("name", "organisation", "email", "job_title", "is_primary")
     list_filter = ("is_primary", "organisation__kind", ("organisation__country", AllCountriesFilter))
@@ -456,6 +442,9 @@ class ContactAdmin(DeleteThroughService, CoalitionExportMixin, ModelAdmin):
             )
         admin_adopt_saved(obj, saved)
 
+    def delete_model(self, request, obj):
+        services.contact_delete(contact=obj, by=request.user)
+
 
 class MembershipTierForm(ServiceModelForm):
     def service_validate(self, instance) -> None:
@@ -463,7 +452,7 @@ class MembershipTierForm(ServiceModelForm):
 
 
 @admin.register(MembershipTier)
-class MembershipTierAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
+class MembershipTierAdmin(DeleteEachThroughService, CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
     # The name applicants and members read in French and Spanish (join form, welcome, invoices).
     translated = {"name_translations": "name"}
     list_display = (
@@ -492,10 +481,6 @@ class MembershipTierAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdm
 
     def delete_model(self, request, obj):
         services.membership_tier_delete(tier=obj)
-
-    def delete_queryset(self, request, queryset):
-        for tier in queryset:
-            services.membership_tier_delete(tier=tier)
 
 
 class MembershipAddForm(forms.ModelForm):
@@ -642,7 +627,7 @@ def _membership_action(name: str):
 
 
 @admin.register(Membership)
-class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class MembershipAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = (
         "organisation",
         "tier",
@@ -717,14 +702,9 @@ class MembershipAdmin(CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     def delete_model(self, request, obj):
         services.membership_delete(membership=obj, by=request.user)
 
-    def delete_queryset(self, request, queryset):
-        for membership in queryset:
-            services.membership_delete(membership=membership, by=request.user)
-
 
 @admin.register(Commitment)
-class CommitmentAdmin(DeleteThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
-    delete_service, delete_kwarg = staticmethod(services.commitment_delete), "commitment"
+class CommitmentAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = (
         "organisation",
         "kind",
@@ -768,6 +748,9 @@ class CommitmentAdmin(DeleteThroughService, CoalitionExportMixin, SimpleHistoryA
         saved = commitment_create(organisation=obj.organisation, by=request.user, **fields)
         admin_adopt_saved(obj, saved)
 
+    def delete_model(self, request, obj):
+        services.commitment_delete(commitment=obj, by=request.user)
+
 
 class EngagementForm(ServiceModelForm):
     def service_validate(self, instance) -> None:
@@ -778,8 +761,7 @@ class EngagementForm(ServiceModelForm):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(DeleteThroughService, CoalitionExportMixin, ModelAdmin):
-    delete_service, delete_kwarg = staticmethod(services.engagement_delete), "engagement"
+class EngagementAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = EngagementForm
     list_display = ("occurred_at", "organisation", "kind", "summary")
     list_filter = (
@@ -809,3 +791,6 @@ class EngagementAdmin(DeleteThroughService, CoalitionExportMixin, ModelAdmin):
             details=obj.details,
         )
         admin_adopt_saved(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.engagement_delete(engagement=obj, by=request.user)

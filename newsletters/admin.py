@@ -23,7 +23,7 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 from coalition import scheduler
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
-from coalition.forms import admin_adopt_saved, labelled_cells_form
+from coalition.forms import DeleteEachThroughService, admin_adopt_saved, labelled_cells_form
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members.admin_export import CoalitionExportMixin
 from members.matching import normalise_email
@@ -85,7 +85,7 @@ OUTCOME_STATUSES = (
 
 
 @admin.register(Topic)
-class TopicAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
+class TopicAdmin(DeleteEachThroughService, CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
     # Name and description as the sign-up and preferences pages show them in French and Spanish.
     translated = {"name_translations": "name", "description_translations": "description"}
     form = translations_form(Topic, translated)
@@ -133,10 +133,6 @@ class TopicAdmin(CoalitionExportMixin, TranslationsAdminMixin, ModelAdmin):
     def delete_model(self, request, obj):
         services.topic_delete(topic=obj)
 
-    def delete_queryset(self, request, queryset):
-        for topic in queryset:
-            services.topic_delete(topic=topic)
-
 
 @admin.register(ConsentWording)
 class ConsentWordingAdmin(ModelAdmin):
@@ -181,7 +177,7 @@ def topic_boxes(db_field, formfield):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
+class SubscriberAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     list_display = ["email", "name", "status", "topic_list", "organisation", "confirmed_at"]
     list_filter = ["status", "topics"]
     search_fields = ["email", "name"]
@@ -207,9 +203,7 @@ class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
             fields = {name: data[name] for name in ("name", "contact", "preferred_language") if name in data}
             if "topics" in data:
                 fields["topics"] = list(data["topics"])
-            subscriptions.subscriber_update(
-                subscriber=Subscriber.objects.get(pk=obj.pk), by=request.user, **fields
-            )
+            subscriptions.subscriber_update(subscriber=obj, by=request.user, **fields)
             return
         subscriptions.subscription_request(
             email=data["email"],
@@ -236,10 +230,6 @@ class SubscriberAdmin(CoalitionExportMixin, ModelAdmin):
     def delete_model(self, request, obj):
         # Deleting is erasing: delivery counts stay, anonymous; queued deliveries are skipped.
         subscriptions.subscriber_erase(subscriber=obj)
-
-    def delete_queryset(self, request, queryset):
-        for subscriber in queryset:
-            subscriptions.subscriber_erase(subscriber=subscriber)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Ticked boxes, as on the composer and the preferences page: a coalition has a handful of topics,
