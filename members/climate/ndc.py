@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -25,6 +25,7 @@ from coalition import hooks
 from members import cells
 from members.climate import csvsniff, mapping
 from members.climate.countries import EU_MEMBER_STATES, EU_PARTY_CODE, country_code
+from members.imports.services import row_errors
 from members.models import Commitment, NdcSubmission, Organisation
 
 SOURCE = "ndcs"
@@ -256,9 +257,7 @@ def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -
 
 def _refused(error: ValidationError, number: int, outcome: NdcOutcome) -> None:
     """A row the submission's own rules refuse is a row error, with their words: the other rows go on."""
-    for name, messages in error.message_dict.items():
-        field = "" if name == NON_FIELD_ERRORS else name
-        outcome.errors.extend({"row": number, "field": field, "message": m} for m in messages)
+    outcome.errors.extend(e.as_dict() for e in row_errors(number, error.message_dict))
 
 
 def _comparable(name: str, value: Any) -> Any:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from members import cells, services
 from members.climate import csvsniff, discrepancies, mapping
 from members.climate.countries import UN_MEMBER_STATES, country_code
-from members.imports.services import RowError  # one shape of row error for every import
+from members.imports.services import RowError, row_errors  # one shape of row error for every import
 from members.models import Commitment, Organisation
 
 K = Commitment.Kind
@@ -673,10 +673,7 @@ def tracker_import(
             except ValidationError as error:
                 # The row's savepoint is rolled back: so are its counts.
                 outcome.restore(before)
-                for name, messages in error.message_dict.items():
-                    for message in messages:
-                        field_name = "" if name == "__all__" else name
-                        outcome.errors.append(RowError(row.number, field_name, message))
+                outcome.errors.extend(row_errors(row.number, error.message_dict))
 
     if mode == Mode.DRY_RUN:
         try:

@@ -238,6 +238,16 @@ class RowError:
         return {"row": self.row, "field": self.field, "message": self.message}
 
 
+def row_errors(row: int, messages: dict[str, list]) -> list[RowError]:
+    """Row ``row``'s errors from messages by field (a ``ValidationError``'s ``message_dict``); those about
+    the row as a whole name no field."""
+    return [
+        RowError(row=row, field="" if name == NON_FIELD_ERRORS else name, message=str(message))
+        for name, field_messages in messages.items()
+        for message in field_messages
+    ]
+
+
 @dataclass
 class ImportOutcome:
     total_rows: int = 0
@@ -370,11 +380,7 @@ def _process_chunk(
     rows_by_number: dict[int, list[RowError]] = {}
     for invalid in result.invalid_rows:
         number = sheet_row(start + invalid.number - 1)
-        for name, messages in invalid.error_dict.items():
-            for message in messages:
-                rows_by_number.setdefault(number, []).append(
-                    RowError(row=number, field="" if name == NON_FIELD_ERRORS else name, message=str(message))
-                )
+        rows_by_number.setdefault(number, []).extend(row_errors(number, invalid.error_dict))
     for number, errors in result.row_errors():
         row_number = sheet_row(start + number - 1)
         for error in errors:
