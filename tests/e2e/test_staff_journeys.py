@@ -326,6 +326,51 @@ def test_a_subscribers_topics_are_ticked_boxes_that_save(site, page):
     assert topics == [f"kept-{site.name}", f"ticked-{site.name}"]
 
 
+def test_a_subscriber_added_in_the_admin_is_pending_and_gets_the_confirmation_email(site, page):
+    address = f"added-{site.name}@example.net"
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/newsletters/subscriber/add/")
+    page.fill("[name=email]", address.upper())
+    page.fill("[name=name]", "Added By Staff")
+    with page.expect_navigation():
+        page.click("[name=_save]")
+    page.wait_for_selector(f"text=A confirmation email is on its way to {address}")
+    page.shots(f"{site.name}-subscriber-added")
+    state = _json(
+        site,
+        "import json; from newsletters.models import Subscriber\n"
+        f"s = Subscriber.objects.get(email='{address}')\n"
+        "print(json.dumps([s.status, list(s.consents.values_list('method', flat=True))]))",
+    )
+    assert state == ["pending", ["import"]]
+    confirmations = wait_for_messages(site, lambda m: address in str(m["To"]), 1)
+    assert len(confirmations) == 1 and "/subscribe/confirm/" in body_text(confirmations[0])
+
+
+MEMBER_SETUP = """
+import json
+from members import services
+from tests.members.factories import MembershipTierFactory, OrganisationFactory
+org = OrganisationFactory(name="Entered Twice {s}", listed_publicly=True)
+services.membership_start(organisation=org, tier=MembershipTierFactory())
+print(json.dumps({{"pk": org.pk}}))
+"""
+
+
+def test_a_member_deleted_in_the_admin_leaves_the_public_directory_at_once(site, page):
+    ids = _json(site, MEMBER_SETUP.format(s=site.name))
+    name = f"Entered Twice {site.name}"
+    page.goto(f"{site.url}/members/")
+    assert name in page.inner_text("main")  # the directory is cached from here on
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/members/organisation/{ids['pk']}/delete/")
+    page.shots(f"{site.name}-organisation-delete")
+    with page.expect_navigation():
+        page.click("form [type=submit]:has-text('sure'), form input[type=submit][value*='sure']")
+    page.goto(f"{site.url}/members/")
+    assert name not in page.inner_text("main")
+
+
 def test_an_enquiry_is_approved_linking_an_existing_organisation(site, page):
     ids = _json(site, ENQUIRY_SETUP.format(s=site.name))
     log_in(page, site)
