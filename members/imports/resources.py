@@ -28,8 +28,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db.models import Lookup, Q
 from django.utils import timezone
 from import_export import fields, resources, widgets
 from simple_history.exceptions import NotHistoricalModelError
@@ -266,6 +266,25 @@ class OrganisationWidget(widgets.Widget):
 # --- Organisation lookups, loaded once per chunk -------------------------------------------------------
 
 
+@models.CharField.register_lookup
+class _InArray(Lookup):
+    """``column = ANY(%s)``, the values as one array parameter (PostgreSQL): what ``__in`` asks, without
+    Django preparing and placing each of a chunk's thousands of keys as a parameter of its own."""
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, [str(value) for value in self.rhs]]
+
+
+def _keys_in(field: str, keys: set[str]) -> Q:
+    """Records whose ``field`` is one of ``keys``: one array parameter on PostgreSQL, ``IN`` elsewhere."""
+    lookup = "in_array" if connection.vendor == "postgresql" else "in"
+    return Q(**{f"{field}__{lookup}": sorted(keys)})
+
+
 class OrganisationIndex:
     """Existing organisations by country code, website domain and normalised name, for a set of keys."""
 
@@ -291,11 +310,11 @@ class OrganisationIndex:
         # whole table. At most three queries, whatever the number of keys.
         conditions = []
         if codes:
-            conditions.append(Q(kind=Organisation.Kind.COUNTRY, country__in=codes))
+            conditions.append(Q(kind=Organisation.Kind.COUNTRY) & _keys_in("country", codes))
         if domains:
-            conditions.append(Q(website_domain__in=domains))
+            conditions.append(_keys_in("website_domain", domains))
         if names:
-            conditions.append(Q(name_key__in=names))
+            conditions.append(_keys_in("name_key", names))
         found: dict[int, Organisation] = {}
         for condition in conditions:
             queryset = Organisation.objects.filter(condition)
