@@ -227,6 +227,12 @@ class SubscriberAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
+    def get_deleted_objects(self, objs, request):
+        # Bounces are never deleted by hand, but erasing a person erases what the provider said of them.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(BounceEvent._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
         # Deleting is erasing: delivery counts stay, anonymous; queued deliveries are skipped.
         subscriptions.subscriber_erase(subscriber=obj)
@@ -377,7 +383,7 @@ class NewsletterAdminForm(forms.ModelForm):
 
 
 @admin.register(NewsletterTranslation)
-class NewsletterTranslationAdmin(CoalitionExportMixin, ModelAdmin):
+class NewsletterTranslationAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     """The newsletter in other languages (its own fields are the English version); a page of its own, so
     the newsletter's editor form is unchanged. Saved and deleted through the newsletter services."""
 
@@ -412,6 +418,17 @@ class NewsletterTranslationAdmin(CoalitionExportMixin, ModelAdmin):
             raise PermissionDenied(str(exc)) from exc
         obj.pk = saved.pk
 
+    def get_deleted_objects(self, objs, request):
+        # The version of a newsletter that went out is what its readers received: listed as "protected".
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected.extend(
+            f"{translated}: the newsletter is {translated.newsletter.get_status_display().lower()}, and "
+            "this version is what its readers received."
+            for translated in objs
+            if not translated.newsletter.is_editable
+        )
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
         services.newsletter_translation_delete(translated=obj)
 
@@ -422,7 +439,7 @@ class NewsletterTranslationAdmin(CoalitionExportMixin, ModelAdmin):
 
 
 @admin.register(Newsletter)
-class NewsletterAdmin(CoalitionExportMixin, ModelAdmin):
+class NewsletterAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = NewsletterAdminForm
     resource_classes = [NewsletterResource]
     list_display = ["subject", "kind", "status", "scheduled_at", "started_at", "progress_bar"]
@@ -462,6 +479,19 @@ class NewsletterAdmin(CoalitionExportMixin, ModelAdmin):
         # refusal is a form error); adopt the saved row for the admin's message, log and redirect.
         obj.pk = form.saved.pk
         obj.refresh_from_db()
+
+    def get_deleted_objects(self, objs, request):
+        # A newsletter that went to subscribers is listed as "protected": the page offers no button.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        blockers = (services.newsletter_delete_blocker(newsletter=newsletter) for newsletter in objs)
+        protected.extend(blocker for blocker in blockers if blocker)
+        # Deliveries are never deleted by hand, but a newsletter the service lets go (one that reached no
+        # one) takes its queued or cancelled rows with it.
+        perms_needed.discard(Delivery._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.newsletter_delete(newsletter=obj)
 
     def save_related(self, request, form, formsets, change):
         # Topics were set by the service; there are no inlines (other languages have their own page).
@@ -725,6 +755,10 @@ class DeliveryAdmin(CoalitionExportMixin, ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The record of who received what, which a resumed sending reads: never deleted by hand.
+        return False
+
 
 @admin.register(BounceEvent)
 class BounceEventAdmin(CoalitionExportMixin, ModelAdmin):
@@ -735,4 +769,12 @@ class BounceEventAdmin(CoalitionExportMixin, ModelAdmin):
     autocomplete_fields = ["subscriber"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # What the mail provider reported, which suppressed (or counts towards suppressing) the address:
+        # evidence, read-only. A subscriber who fixed their mailbox signs up again and confirms.
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

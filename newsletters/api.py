@@ -176,6 +176,9 @@ class NewsletterViewSet(viewsets.ModelViewSet):
             newsletter=serializer.instance, topics=topics, **data
         )
 
+    def perform_destroy(self, instance: Newsletter) -> None:
+        services.newsletter_delete(newsletter=instance)
+
     def _answer(self, newsletter: Newsletter) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=newsletter.pk)).data)
 

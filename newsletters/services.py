@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import translation
 
 from coalition.exceptions import InvalidTransition
@@ -17,6 +18,7 @@ from coalition.models import OutboundEmail
 from coalition.outbox.services import email_queue_rendered
 from newsletters import selectors
 from newsletters.models import (
+    Delivery,
     Newsletter,
     NewsletterTranslation,
     Topic,
@@ -115,6 +117,42 @@ def newsletter_update(
     if topics is not None:
         locked.topics.set(topics)
     return locked
+
+
+#: A newsletter that never went to anyone may be deleted; one that did keeps its record of who received it.
+DELETABLE_STATUSES = (*Newsletter.EDITABLE_STATUSES, Newsletter.Status.CANCELLED)
+
+
+def newsletter_delete_blocker(*, newsletter: Newsletter) -> str:
+    """Why ``newsletter`` may not be deleted ("" if it may): it is going or went to subscribers, and its
+    deliveries are the record of who received what (and what the sender resumes from)."""
+    if newsletter.status not in DELETABLE_STATUSES:
+        return (
+            f"“{newsletter.subject}” is {newsletter.get_status_display().lower()}: its deliveries are the "
+            "record of who received it, so it is kept. Cancel it to stop the rest of the sending."
+        )
+    # Cancelled after sending began: the rows sent (or tried, or in flight when it stopped) are that record.
+    reached = newsletter.deliveries.filter(
+        Q(status__in=[Delivery.Status.SENT, Delivery.Status.SENDING]) | Q(attempts__gt=0)
+    ).count()
+    if reached:
+        return (
+            f"“{newsletter.subject}” was cancelled after going out to {reached} "
+            f"subscriber{'' if reached == 1 else 's'}: its deliveries are the record of who received it, "
+            "so it is kept."
+        )
+    return ""
+
+
+@transaction.atomic
+def newsletter_delete(*, newsletter: Newsletter) -> None:
+    """Delete a newsletter that never went to anyone (a draft, a scheduled or held one, or one cancelled
+    before its first delivery), with its versions in other languages."""
+    locked = Newsletter.objects.select_for_update().get(pk=newsletter.pk)
+    blocker = newsletter_delete_blocker(newsletter=locked)
+    if blocker:
+        raise InvalidTransition(blocker)
+    locked.delete()
 
 
 def _editable(newsletter: Newsletter) -> Newsletter:
