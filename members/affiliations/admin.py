@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from coalition.forms import DeleteEachThroughService
 from members.admin_export import CoalitionExportMixin
 from members.affiliations import selectors, services
 from members.models import Affiliation, Organisation
@@ -64,7 +65,7 @@ class AffiliationForm(forms.ModelForm):
 
 
 @admin.register(Affiliation)
-class AffiliationAdmin(CoalitionExportMixin, ModelAdmin):
+class AffiliationAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = AffiliationForm
     list_display = ("contact", "organisation", "role", "job_title", "start_on", "end_on", "is_primary")
     list_filter = ("role", "is_primary", ("end_on", admin.EmptyFieldListFilter))
@@ -89,6 +90,16 @@ class AffiliationAdmin(CoalitionExportMixin, ModelAdmin):
         else:
             saved = services.affiliation_create(by=request.user, **data)
         obj.pk = saved.pk
+
+    def get_deleted_objects(self, objs, request):
+        # A person's current primary affiliation is listed as "protected": the page offers no button.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        blockers = (services.affiliation_delete_blocker(affiliation=affiliation) for affiliation in objs)
+        protected.extend(blocker for blocker in blockers if blocker)
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.affiliation_delete(affiliation=obj, by=request.user)
 
     @admin.action(description=_("End the selected affiliations today"), permissions=["change"])
     def end_today(self, request, queryset) -> None:

@@ -71,6 +71,9 @@ class AffiliationViewSet(viewsets.ModelViewSet):
                 affiliation=serializer.instance, by=_user(self.request), **serializer.validated_data
             )
 
+    def perform_destroy(self, instance) -> None:
+        services.affiliation_delete(affiliation=instance, by=_user(self.request))
+
     def _respond(self, affiliation, code=status.HTTP_200_OK) -> Response:
         return Response(
             AffiliationSerializer(affiliation, context=self.get_serializer_context()).data, status=code

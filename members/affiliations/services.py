@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coalition.exceptions import InvalidTransition
 from members.models import Affiliation, Contact, Organisation
 
 Role = Affiliation.Role
@@ -156,6 +157,31 @@ def affiliation_end(*, affiliation: Affiliation, end_on: date | None = None, by=
     _save(locked)
     affiliation.refresh_from_db()
     return locked
+
+
+def affiliation_delete_blocker(*, affiliation: Affiliation) -> str:
+    """Why ``affiliation`` may not be deleted ("" if it may): the current primary one is the person's
+    organisation on their contact record, which would then rest on nothing."""
+    if affiliation.is_primary and affiliation.end_on is None:
+        return _(
+            "%(affiliation)s is where %(name)s works now: end it to record that they left, or move them to "
+            "the right organisation."
+        ) % {"affiliation": affiliation, "name": affiliation.contact.name}
+    return ""
+
+
+@transaction.atomic
+def affiliation_delete(*, affiliation: Affiliation, by=None) -> None:
+    """Delete an affiliation recorded by mistake (a past one, or a current one that is not primary)."""
+    locked = (
+        Affiliation.objects.select_for_update()
+        .select_related("contact", "organisation")
+        .get(pk=affiliation.pk)
+    )
+    blocker = affiliation_delete_blocker(affiliation=locked)
+    if blocker:
+        raise InvalidTransition(blocker)
+    locked.delete()
 
 
 def _start_primary(

@@ -90,3 +90,48 @@ def test_choosing_a_parent_that_makes_a_loop_is_a_form_error_on_the_organisation
     assert "cannot sit within itself or within one of its own parts" in response.content.decode()
     denmark.refresh_from_db()
     assert denmark.parent is None
+
+
+def _anna_moved():
+    """Anna Jensen, at the ministry until she moved to the agency: one past and one current primary
+    affiliation."""
+    ministry = OrganisationFactory(name="Danish Ministry of Climate")
+    agency = OrganisationFactory(name="Danish Energy Agency")
+    anna = services.contact_create(organisation=ministry, name="Anna Jensen")
+    affiliation_move(contact=anna, to_organisation=agency)
+    past = Affiliation.objects.get(contact=anna, organisation=ministry)
+    current = Affiliation.objects.get(contact=anna, organisation=agency)
+    return anna, past, current
+
+
+def test_a_persons_current_primary_affiliation_is_not_deleted_from_any_door(client, admin_user, admin_api):
+    anna, past, current = _anna_moved()
+    client.force_login(admin_user)
+    url = f"/admin/members/affiliation/{current.pk}/delete/"
+    page = client.get(url).content.decode()
+    assert "is where Anna Jensen works now" in page and "Yes, I’m sure" not in page
+    client.post(url, {"post": "yes"})
+    client.post(
+        "/admin/members/affiliation/",
+        {"action": "delete_selected", "_selected_action": [current.pk], "post": "yes"},
+    )
+    response = admin_api.delete(f"/api/v1/affiliations/{current.pk}/")
+    assert response.status_code == 409 and "end it to record that they left" in response.json()["detail"]
+    assert Affiliation.objects.filter(pk=current.pk).exists()
+    anna.refresh_from_db()
+    assert anna.organisation.name == "Danish Energy Agency"
+
+
+def test_a_past_affiliation_recorded_by_mistake_is_deleted_from_the_admin_and_the_api(
+    client, admin_user, admin_api
+):
+    _anna, past, _current = _anna_moved()
+    client.force_login(admin_user)
+    client.post(
+        "/admin/members/affiliation/",
+        {"action": "delete_selected", "_selected_action": [past.pk], "post": "yes"},
+    )
+    assert not Affiliation.objects.filter(pk=past.pk).exists()
+    _bob, other_past, _ = _anna_moved()
+    assert admin_api.delete(f"/api/v1/affiliations/{other_past.pk}/").status_code == 204
+    assert not Affiliation.objects.filter(pk=other_past.pk).exists()
