@@ -82,7 +82,7 @@ class TargetsAddForm(forms.Form):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CoalitionExportMixin, ModelAdmin):
+class CampaignAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = CampaignForm
     list_display = [
         "name",
@@ -156,6 +156,9 @@ class CampaignAdmin(CoalitionExportMixin, ModelAdmin):
             charts.stage_bars(progress),
             chart,
         )
+
+    def delete_model(self, request, obj):
+        services.campaign_delete(campaign=obj)
 
     def save_model(self, request, obj, form, change):
         fields = {
@@ -290,7 +293,7 @@ _MOVE_STAGES = [
 
 
 @admin.register(Target)
-class TargetAdmin(CoalitionExportMixin, ModelAdmin):
+class TargetAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = TargetForm
     list_display = [
         "organisation",
@@ -336,6 +339,9 @@ class TargetAdmin(CoalitionExportMixin, ModelAdmin):
             "<tbody>{}</tbody></table>",
             rows,
         )
+
+    def delete_model(self, request, obj):
+        services.target_remove(target=obj)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -390,7 +396,7 @@ class EventForm(ServiceModelForm):
 
 
 @admin.register(Event)
-class EventAdmin(CoalitionExportMixin, ModelAdmin):
+class EventAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = EventForm
     list_display = [
         "title",
@@ -423,6 +429,9 @@ class EventAdmin(CoalitionExportMixin, ModelAdmin):
     @admin.display(description="Attended", ordering="n_attended")
     def attended(self, obj: Event) -> int:
         return obj.n_attended
+
+    def delete_model(self, request, obj):
+        services.event_delete(event=obj)
 
     def save_model(self, request, obj, form, change):
         fields = {

@@ -65,6 +65,9 @@ class CampaignViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     ordering_fields = ["deadline", "start_date", "name", "created_at"]
     ordering = ["-created_at", "-pk"]
 
+    def perform_destroy(self, instance):
+        services.campaign_delete(campaign=instance)
+
     def get_queryset(self):
         return selectors.campaigns_with_progress(Campaign.objects.select_related("owner"))
 
@@ -105,6 +108,9 @@ class TargetViewSet(viewsets.ModelViewSet):
             target=serializer.instance, by=_user(self.request), note=note, **data
         )
 
+    def perform_destroy(self, instance):
+        services.target_remove(target=instance)
+
     @extend_schema(responses=TargetTimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def timeline(self, request, pk=None):
@@ -136,6 +142,9 @@ class EventViewSet(ServiceWriteMixin, viewsets.ModelViewSet):
     search_fields = ["title", "location", "description"]
     ordering_fields = ["starts_at", "title", "created_at"]
     ordering = ["-starts_at", "-pk"]
+
+    def perform_destroy(self, instance):
+        services.event_delete(event=instance)
 
     def get_queryset(self):
         return selectors.events_for_list()

@@ -58,3 +58,10 @@ def campaign_update(*, campaign: Campaign, **fields: Any) -> Campaign:
     campaign_check(campaign)
     campaign.save()
     return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a campaign with its targets and their stage histories. Its events stay, without a campaign;
+    actions logged on targets stay as engagements in the organisations' histories."""
+    campaign.delete()

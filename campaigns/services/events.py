@@ -115,6 +115,13 @@ def participant_update(*, participant: EventParticipant, **fields: Any) -> Event
 
 
 @transaction.atomic
+def event_delete(*, event: Event) -> None:
+    """Delete an event with its participations; attendance already recorded as engagements stays in the
+    organisations' histories, and RSVP links already sent stop working."""
+    event.delete()
+
+
+@transaction.atomic
 def participant_remove(*, participant: EventParticipant) -> None:
     """Take a participation off an event; attendance already in the organisation's history stays there."""
     EventParticipant.objects.filter(pk=participant.pk).delete()

@@ -151,6 +151,13 @@ def target_add(
 
 
 @transaction.atomic
+def target_remove(*, target: Target) -> None:
+    """Take an organisation off a campaign's targets, with its stage history; actions logged on it stay
+    as engagements in the organisation's history."""
+    target.delete()
+
+
+@transaction.atomic
 def target_edit(
     *,
     target: Target,

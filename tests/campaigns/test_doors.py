@@ -234,14 +234,15 @@ def _event_post(event: Event, **changes) -> dict:
 
 
 def test_the_event_change_form_shows_the_time_and_place_rules_on_their_fields_and_saves_nothing(admin_client):
-    event = EventFactory()
+    # At ten in the morning: an end an hour before the start is then on the same day whatever the time the
+    # test runs (at 00:30 the factory's start, an hour later than midnight, would put it on the day before).
+    start = (timezone.localtime() + datetime.timedelta(days=14)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    event = EventFactory(starts_at=start)
     before = (event.title, event.ends_at, event.location)
     url = reverse("admin:campaigns_event_change", args=[event.pk])
-    earlier = timezone.localtime(event.starts_at) - datetime.timedelta(hours=1)
-    response = admin_client.post(
-        url,
-        _event_post(event, title="Moved", ends_at_1=earlier.strftime("%H:%M:%S"), location=""),
-    )
+    response = admin_client.post(url, _event_post(event, title="Moved", ends_at_1="09:00:00", location=""))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
         "ends_at": ["The end must not be before the start."],
@@ -433,3 +434,34 @@ def test_a_participant_deleted_in_the_admin_or_the_api_goes_through_participant_
     assert staff_api.delete(f"/api/v1/event-participants/{second.pk}/").status_code == 204
     assert [call["participant"].pk for call in removed] == [first.pk, second.pk]
     assert not EventParticipant.objects.filter(pk__in=[first.pk, second.pk]).exists()
+
+
+@pytest.mark.parametrize(
+    ("service", "factory", "kwarg", "admin_name", "api_path"),
+    [
+        ("campaign_delete", CampaignFactory, "campaign", "campaign", "campaigns"),
+        ("event_delete", EventFactory, "event", "event", "events"),
+        ("target_remove", TargetFactory, "target", "target", "campaign-targets"),
+    ],
+)
+def test_campaigns_events_and_targets_are_deleted_through_their_service_from_every_door(
+    admin_client, admin_api, monkeypatch, service, factory, kwarg, admin_name, api_path
+):
+    deleted = []
+    real = getattr(services, service)
+
+    def recording(**kwargs):
+        deleted.append(kwargs[kwarg].pk)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, service, recording)
+    on_page, selected, by_api = factory(), factory(), factory()
+    page = reverse(f"admin:campaigns_{admin_name}_delete", args=[on_page.pk])
+    assert admin_client.post(page, {"post": "yes"}).status_code == 302
+    admin_client.post(
+        reverse(f"admin:campaigns_{admin_name}_changelist"),
+        {"action": "delete_selected", "_selected_action": [selected.pk], "post": "yes"},
+    )
+    assert admin_api.delete(f"/api/v1/{api_path}/{by_api.pk}/").status_code == 204
+    assert deleted == [on_page.pk, selected.pk, by_api.pk]
+    assert not type(on_page).objects.filter(pk__in=deleted).exists()
