@@ -371,6 +371,37 @@ def test_a_member_deleted_in_the_admin_leaves_the_public_directory_at_once(site,
     assert name not in page.inner_text("main")
 
 
+NEWSLETTERS_TO_DELETE_SETUP = """
+import json
+from newsletters.models import Delivery
+from tests.newsletters.factories import NewsletterFactory, SubscriberFactory, TopicFactory
+topic = TopicFactory(slug="deleting-{s}", name="deleting-{s}")
+sent = NewsletterFactory(topics=[topic], subject="Went out {s}", status="sent")
+reader = SubscriberFactory(topics=[topic])
+Delivery.objects.create(newsletter=sent, subscriber=reader, status="sent", attempts=1)
+draft = NewsletterFactory(topics=[topic], subject="Draft {s}")
+print(json.dumps({{"sent": sent.pk, "draft": draft.pk}}))
+"""
+
+
+def test_a_newsletter_that_went_out_is_kept_and_a_draft_is_deleted_from_the_admin(site, page):
+    ids = _json(site, NEWSLETTERS_TO_DELETE_SETUP.format(s=site.name))
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/newsletters/newsletter/{ids['sent']}/delete/")
+    page.shots(f"{site.name}-sent-newsletter-delete")
+    assert "its deliveries are the record of who received it" in page.inner_text("body")
+    assert (
+        page.locator("form [type=submit]:has-text('sure'), form input[type=submit][value*='sure']").count()
+        == 0
+    )
+    page.goto(f"{site.url}/admin/newsletters/newsletter/{ids['draft']}/delete/")
+    with page.expect_navigation():
+        page.click("form [type=submit]:has-text('sure'), form input[type=submit][value*='sure']")
+    page.goto(f"{site.url}/admin/newsletters/newsletter/?q={site.name}")
+    listed = page.inner_text("#result_list")
+    assert f"Went out {site.name}" in listed and f"Draft {site.name}" not in listed
+
+
 def test_an_enquiry_is_approved_linking_an_existing_organisation(site, page):
     ids = _json(site, ENQUIRY_SETUP.format(s=site.name))
     log_in(page, site)
