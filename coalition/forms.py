@@ -33,7 +33,25 @@ def admin_adopt_saved(obj, saved) -> None:
 
 class DeleteEachThroughService:
     """For an admin whose ``delete_model`` calls a service: the list's "Delete selected" calls it for each
-    record as well (Django's own ``delete_queryset`` deletes the rows in one query, past the service)."""
+    record as well (Django's own ``delete_queryset`` deletes the rows in one query, past the service).
+
+    What the service refuses to delete, ``delete_blockers`` says in the service's words: the delete page
+    (and "Delete selected") lists it as "protected" and offers no button. ``deleted_along`` names models whose
+    rows go with a deleted record as the service decides, though staff may not delete them by hand.
+    """
+
+    deleted_along: tuple = ()
+
+    def delete_blockers(self, obj) -> list[str]:
+        return []
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            protected.extend(blocker for blocker in self.delete_blockers(obj) if blocker)
+        for model in self.deleted_along:
+            perms_needed.discard(model._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
     def delete_queryset(self, request, queryset) -> None:
         for obj in queryset:

@@ -120,15 +120,11 @@ class TopicAdmin(DeleteEachThroughService, CoalitionExportMixin, TranslationsAdm
         else:
             admin_adopt_saved(obj, services.topic_create(**fields))
 
-    def get_deleted_objects(self, objs, request):
-        # The delete page lists what stops a deletion as "protected", and offers no button while it does.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        for topic in objs:
-            protected.extend(
-                format_html("Newsletter not yet sent: {} ({})", n.subject, n.get_status_display().lower())
-                for n in services.topic_delete_blockers(topic=topic)
-            )
-        return deleted, counts, perms_needed, protected
+    def delete_blockers(self, obj) -> list[str]:
+        return [
+            format_html("Newsletter not yet sent: {} ({})", n.subject, n.get_status_display().lower())
+            for n in services.topic_delete_blockers(topic=obj)
+        ]
 
     def delete_model(self, request, obj):
         services.topic_delete(topic=obj)
@@ -186,6 +182,8 @@ class SubscriberAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
     readonly_fields = ["status", "confirmed_at", "status_changed_at", "key", "created_at"]
     inlines = [ConsentInline]
     change_form_template = "admin/newsletters/subscriber/change_form.html"
+    # Bounces are never deleted by hand, but erasing a person erases what the provider said of them.
+    deleted_along = (BounceEvent,)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("topics")
@@ -226,12 +224,6 @@ class SubscriberAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
         # Topics were set by the service (the consent inline is read-only).
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
-
-    def get_deleted_objects(self, objs, request):
-        # Bounces are never deleted by hand, but erasing a person erases what the provider said of them.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(BounceEvent._meta.verbose_name)
-        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
         # Deleting is erasing: delivery counts stay, anonymous; queued deliveries are skipped.
@@ -418,16 +410,8 @@ class NewsletterTranslationAdmin(DeleteEachThroughService, CoalitionExportMixin,
             raise PermissionDenied(str(exc)) from exc
         obj.pk = saved.pk
 
-    def get_deleted_objects(self, objs, request):
-        # The version of a newsletter that went out is what its readers received: listed as "protected".
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        protected.extend(
-            f"{translated}: the newsletter is {translated.newsletter.get_status_display().lower()}, and "
-            "this version is what its readers received."
-            for translated in objs
-            if not translated.newsletter.is_editable
-        )
-        return deleted, counts, perms_needed, protected
+    def delete_blockers(self, obj) -> list[str]:
+        return [services.newsletter_translation_delete_blocker(translated=obj)]
 
     def delete_model(self, request, obj):
         services.newsletter_translation_delete(translated=obj)
@@ -457,6 +441,9 @@ class NewsletterAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
         "period_end",
     ]
     change_form_template = "admin/newsletters/newsletter/change_form.html"
+    # Deliveries are never deleted by hand, but a newsletter the service lets go (one that reached no one)
+    # takes its queued or cancelled rows with it.
+    deleted_along = (Delivery,)
 
     def get_queryset(self, request):
         return selectors.newsletters_with_progress()
@@ -480,15 +467,8 @@ class NewsletterAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
         obj.pk = form.saved.pk
         obj.refresh_from_db()
 
-    def get_deleted_objects(self, objs, request):
-        # A newsletter that went to subscribers is listed as "protected": the page offers no button.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        blockers = (services.newsletter_delete_blocker(newsletter=newsletter) for newsletter in objs)
-        protected.extend(blocker for blocker in blockers if blocker)
-        # Deliveries are never deleted by hand, but a newsletter the service lets go (one that reached no
-        # one) takes its queued or cancelled rows with it.
-        perms_needed.discard(Delivery._meta.verbose_name)
-        return deleted, counts, perms_needed, protected
+    def delete_blockers(self, obj) -> list[str]:
+        return [services.newsletter_delete_blocker(newsletter=obj)]
 
     def delete_model(self, request, obj):
         services.newsletter_delete(newsletter=obj)

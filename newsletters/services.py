@@ -207,6 +207,16 @@ def newsletter_translation_save(
     return translated
 
 
+def newsletter_translation_delete_blocker(*, translated: NewsletterTranslation) -> str:
+    """Why a version may not be removed ("" if it may): once its newsletter is sending or sent, the version
+    is what its readers received."""
+    newsletter = translated.newsletter
+    if newsletter.is_editable:
+        return ""
+    status = newsletter.get_status_display().lower()
+    return f"{translated}: the newsletter is {status}, and this version is what its readers received."
+
+
 @transaction.atomic
 def newsletter_translation_delete(*, translated: NewsletterTranslation) -> None:
     """Remove a version: its readers receive the default one."""

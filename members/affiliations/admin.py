@@ -91,12 +91,8 @@ class AffiliationAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmi
             saved = services.affiliation_create(by=request.user, **data)
         obj.pk = saved.pk
 
-    def get_deleted_objects(self, objs, request):
-        # A person's current primary affiliation is listed as "protected": the page offers no button.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        blockers = (services.affiliation_delete_blocker(affiliation=affiliation) for affiliation in objs)
-        protected.extend(blocker for blocker in blockers if blocker)
-        return deleted, counts, perms_needed, protected
+    def delete_blockers(self, obj) -> list[str]:
+        return [services.affiliation_delete_blocker(affiliation=obj)]
 
     def delete_model(self, request, obj):
         services.affiliation_delete(affiliation=obj, by=request.user)
