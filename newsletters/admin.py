@@ -139,6 +139,11 @@ class ConsentWordingAdmin(ModelAdmin):
         # Published wording is evidence of what people agreed to: add a new version instead.
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Nor deleted: the sign-up form may have shown it to someone confirming now, and a deleted latest
+        # version would give its number to the next, different text. A new version replaces it.
+        return False
+
     def save_model(self, request, obj, form, change):
         created = subscriptions.consent_wording_publish(text=obj.text)
         obj.pk, obj.version = created.pk, created.version

@@ -262,3 +262,17 @@ def test_a_new_consent_wording_is_a_new_version_and_old_consents_keep_theirs(cli
     subscriptions.subscription_request(email="v2@example.org", method=ConsentRecord.Method.FORM)
     assert ConsentRecord.objects.get(subscriber__email="v1@example.org").wording.version == 1
     assert ConsentRecord.objects.get(subscriber__email="v2@example.org").wording.text.startswith("Send me")
+
+
+def test_a_published_consent_wording_is_neither_changed_nor_deleted_in_the_admin(client, admin_user):
+    wording = subscriptions.consent_wording_current()
+    client.force_login(admin_user)
+    assert (
+        client.post(f"/admin/newsletters/consentwording/{wording.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    client.post(
+        "/admin/newsletters/consentwording/",
+        {"action": "delete_selected", "_selected_action": [wording.pk], "post": "yes"},
+    )
+    assert subscriptions.consent_wording_current() == wording
