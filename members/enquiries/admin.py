@@ -17,6 +17,7 @@ from unfold.admin import ModelAdmin
 
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
+from coalition.forms import DeleteEachThroughService
 from members.admin_export import CoalitionExportMixin
 from members.enquiries import services
 from members.models import Enquiry, EnquiryNote, EnquiryTransition, MembershipTier, Organisation
@@ -137,7 +138,7 @@ PIPELINE = {
 
 
 @admin.register(Enquiry)
-class EnquiryAdmin(CoalitionExportMixin, ModelAdmin):
+class EnquiryAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     list_display = [
         "organisation_name",
         "organisation_kind",
@@ -284,6 +285,12 @@ class EnquiryAdmin(CoalitionExportMixin, ModelAdmin):
                 self.message_user(request, str(exc), messages.ERROR)
         if "preferred_language" in form.changed_data:
             services.enquiry_set_language(enquiry=obj, language=obj.preferred_language, by=request.user)
+
+    def delete_blockers(self, obj) -> list[str]:
+        return [services.enquiry_delete_blocker(enquiry=obj)]
+
+    def delete_model(self, request, obj) -> None:
+        services.enquiry_delete(enquiry=obj)
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not EnquiryNote:

@@ -566,6 +566,38 @@ def enquiry_mark_spam(*, enquiry: Enquiry, by) -> Enquiry:
     return enquiry
 
 
+#: Enquiries that may be deleted: closed without a member (spam above all, kept no longer than needed).
+DELETABLE_STATUSES = (S.SPAM, S.DECLINED, S.WITHDRAWN)
+
+
+def enquiry_delete_blocker(*, enquiry: Enquiry) -> str:
+    """Why ``enquiry`` may not be deleted ("" if it may). An open one is still owed an answer (decline it or
+    mark it as spam first); an approved one is the record of how the member joined."""
+    if enquiry.status in DELETABLE_STATUSES:
+        return ""
+    if enquiry.status == S.APPROVED:
+        return (
+            f"The enquiry from {enquiry.organisation_name} was approved: it is the record of how the member "
+            "joined, so it is kept."
+        )
+    status = enquiry.get_status_display().lower()
+    return (
+        f"The enquiry from {enquiry.organisation_name} is {status}: the applicant is still owed an answer. "
+        "Decline it or mark it as spam first."
+    )
+
+
+@transaction.atomic
+def enquiry_delete(*, enquiry: Enquiry) -> None:
+    """Delete an enquiry closed without a member (spam, declined, withdrawn), with its notes and
+    transitions; its status link stops working."""
+    locked = _locked(enquiry)
+    blocker = enquiry_delete_blocker(enquiry=locked)
+    if blocker:
+        raise InvalidTransition(blocker)
+    locked.delete()
+
+
 @transaction.atomic
 def enquiry_decline(*, enquiry: Enquiry, by, reason: str) -> Enquiry:
     """Decline with a reason, told courteously to the applicant. Declining again changes nothing."""

@@ -193,3 +193,37 @@ def test_changing_the_requested_tier_in_the_admin_goes_through_the_service(staff
     enquiry.refresh_from_db()
     assert enquiry.requested_tier == other_tier
     assert enquiry.last_activity_at > before  # the service records the activity; a bare update did not
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        (S.RECEIVED, "still owed an answer"),
+        (S.UNDER_REVIEW, "still owed an answer"),
+        (S.APPROVED, "how the member joined"),
+    ],
+)
+def test_an_open_or_approved_enquiry_is_not_deleted_and_the_page_says_why(client, admin_user, status, why):
+    enquiry = EnquiryFactory(status=status)
+    client.force_login(admin_user)
+    url = reverse("admin:members_enquiry_delete", args=[enquiry.pk])
+    page = client.get(url).content.decode()
+    assert why in page and "Yes, I’m sure" not in page
+    client.post(url, {"post": "yes"})
+    client.post(
+        reverse("admin:members_enquiry_changelist"),
+        {"action": "delete_selected", "_selected_action": [enquiry.pk], "post": "yes"},
+    )
+    assert Enquiry.objects.filter(pk=enquiry.pk).exists()
+
+
+def test_spam_declined_and_withdrawn_enquiries_are_deleted_with_their_notes(client, admin_user):
+    spam, declined, withdrawn = (EnquiryFactory(status=s) for s in (S.SPAM, S.DECLINED, S.WITHDRAWN))
+    EnquiryNote.objects.create(enquiry=spam, body="Obvious spam")
+    client.force_login(admin_user)
+    client.post(reverse("admin:members_enquiry_delete", args=[spam.pk]), {"post": "yes"})
+    client.post(
+        reverse("admin:members_enquiry_changelist"),
+        {"action": "delete_selected", "_selected_action": [declined.pk, withdrawn.pk], "post": "yes"},
+    )
+    assert not Enquiry.objects.exists() and not EnquiryNote.objects.exists()
