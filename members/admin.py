@@ -34,7 +34,15 @@ from members.climate.admin import CLIMATE_INTEGRITY_FIELDS, CLIMATE_INTEGRITY_HE
 from members.dues import admin as dues_admin  # noqa: F401  registers invoices and payments
 from members.enquiries import admin as enquiry_admin  # noqa: F401  registers the enquiry pipeline admin
 from members.imports import admin as imports_admin  # noqa: F401  registers import jobs (read only)
-from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.models import (
+    Commitment,
+    Contact,
+    Discrepancy,
+    Engagement,
+    Membership,
+    MembershipTier,
+    Organisation,
+)
 from members.profile import organisation_profile_context
 from members.selectors import organisation_timeline
 from members.services import commitment_create, commitment_update, engagement_create, membership_start
@@ -201,6 +209,8 @@ def _form_fields(form, allowed) -> dict[str, Any]:
 
 @admin.register(Organisation)
 class OrganisationAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+    # A deleted record's discrepancies go with it, though staff never delete one by hand.
+    deleted_along = (Discrepancy,)
     form = OrganisationForm
     list_display = (
         "name",
@@ -705,6 +715,8 @@ class MembershipAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHist
 
 @admin.register(Commitment)
 class CommitmentAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+    # A deleted record's discrepancies go with it, though staff never delete one by hand.
+    deleted_along = (Discrepancy,)
     list_display = (
         "organisation",
         "kind",

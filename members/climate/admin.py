@@ -43,6 +43,11 @@ class DiscrepancyAdmin(CoalitionExportMixin, ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A discrepancy is decided, not deleted: "keep ours" is remembered by its row (the next tracker import
+        # would raise a deleted one again), and an accepted one records why the commitment changed.
+        return False
+
     def _resolve(self, request, queryset, service) -> None:
         done = 0
         for discrepancy in queryset.filter(status=Discrepancy.Status.OPEN):

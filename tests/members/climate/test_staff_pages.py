@@ -265,3 +265,25 @@ def test_the_admin_lists_discrepancies_and_ndcs_and_accepts_through_the_service(
     assert discrepancy.commitment.history.latest().history_change_reason.startswith(
         "Source: Net Zero Tracker"
     )
+
+
+def test_a_discrepancy_is_decided_not_deleted_and_its_organisation_can_still_be_deleted(admin_user):
+    from members.climate import discrepancies
+
+    discrepancy = _discrepancy()
+    discrepancies.discrepancy_keep(discrepancy=discrepancy, by=admin_user, reason="Ours is right.")
+    client = _client(admin_user)
+    url = reverse("admin:members_discrepancy_delete", args=[discrepancy.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    client.post(
+        reverse("admin:members_discrepancy_changelist"),
+        {"action": "delete_selected", "_selected_action": [discrepancy.pk], "post": "yes"},
+    )
+    # "Keep ours" is remembered by the row: the same tracker values raise nothing again.
+    assert Discrepancy.objects.filter(pk=discrepancy.pk, status="kept").exists()
+    # Deleting the organisation (entered by mistake) takes its discrepancies with it.
+    organisation_delete = reverse("admin:members_organisation_delete", args=[discrepancy.organisation_id])
+    assert "permission to delete" not in client.get(organisation_delete).content.decode()
+    client.post(organisation_delete, {"post": "yes"})
+    assert not Organisation.objects.filter(pk=discrepancy.organisation_id).exists()
+    assert not Discrepancy.objects.exists()
