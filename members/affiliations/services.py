@@ -174,7 +174,7 @@ def affiliation_delete_blocker(*, affiliation: Affiliation) -> str:
 def affiliation_delete(*, affiliation: Affiliation, by=None) -> None:
     """Delete an affiliation recorded by mistake (a past one, or a current one that is not primary)."""
     locked = (
-        Affiliation.objects.select_for_update()
+        Affiliation.objects.select_for_update(of=("self",))
         .select_related("contact", "organisation")
         .get(pk=affiliation.pk)
     )
