@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 S = Newsletter.Status
 
 
-@pytest.fixture
-def staff_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def _sent_newsletter(status=S.SENT, delivery_status=Delivery.Status.SENT, attempts=1) -> Newsletter:
     topic = TopicFactory()
     newsletter = NewsletterFactory(topics=[topic], status=status)
@@ -60,27 +54,27 @@ def test_a_newsletter_that_never_went_out_is_deleted_with_its_versions(admin_api
     assert not Newsletter.objects.exists() and not NewsletterTranslation.objects.exists()
 
 
-def test_the_admin_delete_page_of_a_sent_newsletter_says_why_and_a_forged_post_deletes_nothing(staff_client):
+def test_the_admin_delete_page_of_a_sent_newsletter_says_why_and_a_forged_post_deletes_nothing(admin_client):
     newsletter = _sent_newsletter()
     url = reverse("admin:newsletters_newsletter_delete", args=[newsletter.pk])
-    page = staff_client.get(url).content.decode()
+    page = admin_client.get(url).content.decode()
     assert "its deliveries are the record of who received it" in page
     assert "Yes, I’m sure" not in page
-    staff_client.post(url, {"post": "yes"})
+    admin_client.post(url, {"post": "yes"})
     assert Newsletter.objects.filter(pk=newsletter.pk).exists()
     assert Delivery.objects.filter(newsletter=newsletter).count() == 2
 
 
-def test_delete_selected_in_the_admin_list_deletes_drafts_and_stops_at_a_sent_newsletter(staff_client):
+def test_delete_selected_in_the_admin_list_deletes_drafts_and_stops_at_a_sent_newsletter(admin_client):
     changelist = reverse("admin:newsletters_newsletter_changelist")
     draft, other = NewsletterFactory(), NewsletterFactory()
-    staff_client.post(
+    admin_client.post(
         changelist,
         {"action": "delete_selected", "_selected_action": [draft.pk, other.pk], "post": "yes"},
     )
     assert not Newsletter.objects.exists()
     sent, draft = _sent_newsletter(), NewsletterFactory()
-    page = staff_client.post(
+    page = admin_client.post(
         changelist,
         {"action": "delete_selected", "_selected_action": [sent.pk, draft.pk], "post": "yes"},
     ).content.decode()
@@ -88,10 +82,10 @@ def test_delete_selected_in_the_admin_list_deletes_drafts_and_stops_at_a_sent_ne
     assert set(Newsletter.objects.values_list("pk", flat=True)) == {sent.pk, draft.pk}
 
 
-def test_delete_selected_of_versions_goes_through_the_service(staff_client):
+def test_delete_selected_of_versions_goes_through_the_service(admin_client):
     sent = _sent_newsletter()
     version = NewsletterTranslation.objects.create(newsletter=sent, language="es", subject="Boletín")
-    staff_client.post(
+    admin_client.post(
         reverse("admin:newsletters_newslettertranslation_changelist"),
         {"action": "delete_selected", "_selected_action": [version.pk], "post": "yes"},
     )
@@ -99,7 +93,7 @@ def test_delete_selected_of_versions_goes_through_the_service(staff_client):
     assert NewsletterTranslation.objects.filter(pk=version.pk).exists()
 
 
-def test_deliveries_and_bounces_are_read_only_in_the_admin(staff_client):
+def test_deliveries_and_bounces_are_read_only_in_the_admin(admin_client):
     newsletter = _sent_newsletter()
     delivery = Delivery.objects.filter(newsletter=newsletter).first()
     bounce = BounceEvent.objects.create(
@@ -113,13 +107,13 @@ def test_deliveries_and_bounces_are_read_only_in_the_admin(staff_client):
         reverse("admin:newsletters_delivery_delete", args=[delivery.pk]),
         reverse("admin:newsletters_bounceevent_delete", args=[bounce.pk]),
     ):
-        assert staff_client.post(url, {"post": "yes"}).status_code == 403
+        assert admin_client.post(url, {"post": "yes"}).status_code == 403
     for changelist, pk in (
         (reverse("admin:newsletters_delivery_changelist"), delivery.pk),
         (reverse("admin:newsletters_bounceevent_changelist"), bounce.pk),
     ):
-        staff_client.post(changelist, {"action": "delete_selected", "_selected_action": [pk], "post": "yes"})
-    response = staff_client.post(
+        admin_client.post(changelist, {"action": "delete_selected", "_selected_action": [pk], "post": "yes"})
+    response = admin_client.post(
         reverse("admin:newsletters_bounceevent_change", args=[bounce.pk]),
         {
             "subscriber": delivery.subscriber.pk,
@@ -134,32 +128,32 @@ def test_deliveries_and_bounces_are_read_only_in_the_admin(staff_client):
     assert bounce.kind == BounceEvent.Kind.HARD_BOUNCE and bounce.description == "550"
 
 
-def test_the_delete_page_of_a_sent_newsletters_version_says_why_instead_of_failing(staff_client):
+def test_the_delete_page_of_a_sent_newsletters_version_says_why_instead_of_failing(admin_client):
     version = NewsletterTranslation.objects.create(
         newsletter=_sent_newsletter(), language="fr", subject="Bulletin"
     )
     url = reverse("admin:newsletters_newslettertranslation_delete", args=[version.pk])
-    page = staff_client.get(url)
+    page = admin_client.get(url)
     assert page.status_code == 200 and "this version is what its readers received" in page.content.decode()
-    assert staff_client.post(url, {"post": "yes"}).status_code == 200
+    assert admin_client.post(url, {"post": "yes"}).status_code == 200
     assert NewsletterTranslation.objects.filter(pk=version.pk).exists()
 
 
-def test_a_subscriber_with_bounces_is_still_erased_from_the_admin(staff_client):
+def test_a_subscriber_with_bounces_is_still_erased_from_the_admin(admin_client):
     subscriber = SubscriberFactory()
     BounceEvent.objects.create(
         subscriber=subscriber, kind=BounceEvent.Kind.SOFT_BOUNCE, provider="smtp", occurred_at=timezone.now()
     )
     url = reverse("admin:newsletters_subscriber_delete", args=[subscriber.pk])
-    assert "permission to delete" not in staff_client.get(url).content.decode()
-    staff_client.post(url, {"post": "yes"})
+    assert "permission to delete" not in admin_client.get(url).content.decode()
+    admin_client.post(url, {"post": "yes"})
     assert not BounceEvent.objects.exists()
     assert not type(subscriber).objects.filter(email=subscriber.email).exists()
 
 
-def test_a_draft_cancelled_before_its_first_delivery_is_deleted_from_its_admin_page(staff_client):
+def test_a_draft_cancelled_before_its_first_delivery_is_deleted_from_its_admin_page(admin_client):
     never = _sent_newsletter(status=S.CANCELLED, delivery_status=Delivery.Status.CANCELLED, attempts=0)
     url = reverse("admin:newsletters_newsletter_delete", args=[never.pk])
-    assert "permission to delete" not in staff_client.get(url).content.decode()
-    staff_client.post(url, {"post": "yes"})
+    assert "permission to delete" not in admin_client.get(url).content.decode()
+    admin_client.post(url, {"post": "yes"})
     assert not Newsletter.objects.exists() and not Delivery.objects.exists()
