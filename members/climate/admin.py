@@ -30,6 +30,12 @@ class NdcSubmissionAdmin(CoalitionExportMixin, ModelAdmin):
     def has_add_permission(self, request):
         return False  # the registry list is imported (manage.py import_ndcs, or the climate import page)
 
+    def has_delete_permission(self, request, obj=None):
+        # The rows mirror the UNFCCC registry: one deleted here comes back with the next import, its
+        # net-negative flag raised again even when staff had cleared it. A withdrawn document is archived in
+        # the registry, and the import marks it so.
+        return False
+
 
 @admin.register(Discrepancy)
 class DiscrepancyAdmin(CoalitionExportMixin, ModelAdmin):

@@ -7,7 +7,14 @@ from django.test import Client
 from django.urls import reverse
 
 from members.climate import tracker
-from members.models import Commitment, Discrepancy, ImportColumnMapping, ImportJob, Organisation
+from members.models import (
+    Commitment,
+    Discrepancy,
+    ImportColumnMapping,
+    ImportJob,
+    NdcSubmission,
+    Organisation,
+)
 
 from .samples import read, tracker_rows_csv, tracker_xlsx
 
@@ -287,3 +294,24 @@ def test_a_discrepancy_is_decided_not_deleted_and_its_organisation_can_still_be_
     client.post(organisation_delete, {"post": "yes"})
     assert not Organisation.objects.filter(pk=discrepancy.organisation_id).exists()
     assert not Discrepancy.objects.exists()
+
+
+def test_an_ndc_submission_is_not_deleted_in_the_admin_and_its_country_still_can_be(admin_user):
+    from members.climate import ndc
+
+    Organisation.objects.create(name="Panama", kind="country", country="PA")
+    ndc.ndc_import(content=read("ndcs.csv"), fmt="csv")
+    submission = NdcSubmission.objects.get(party_code="PAN", status="active")
+    client = _client(admin_user)
+    url = reverse("admin:members_ndcsubmission_delete", args=[submission.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:members_ndcsubmission_changelist")
+    assert "delete_selected" not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "delete_selected", "_selected_action": [submission.pk], "post": "yes"})
+    assert NdcSubmission.objects.filter(pk=submission.pk).exists()
+    # The registry row outlives its organisation's record (entered by mistake): it just loses the link.
+    organisation_delete = reverse("admin:members_organisation_delete", args=[submission.organisation_id])
+    assert "permission to delete" not in client.get(organisation_delete).content.decode()
+    client.post(organisation_delete, {"post": "yes"})
+    submission.refresh_from_db()
+    assert submission.organisation_id is None
