@@ -4,7 +4,9 @@
 messages; (b) schedule one a minute ahead and see it go out with no manual step; (c) import a CSV that
 matches existing records in each of the three modes, check the preview's diffs and the records, revert;
 (d) approve an enquiry linking an existing organisation; (e) renew a membership and set a status override
-through the membership page's buttons; (f) send event invitations.
+through the membership page's buttons; (f) send event invitations; (g) delete records in the admin: a sent
+newsletter, a current affiliation and an open enquiry are kept with their reason, a draft, a past
+affiliation and a spam enquiry deleted (on the delete page and by "Delete selected").
 Screenshots of each step go to tests/e2e/screenshots/.
 """
 
@@ -400,6 +402,64 @@ def test_a_newsletter_that_went_out_is_kept_and_a_draft_is_deleted_from_the_admi
     page.goto(f"{site.url}/admin/newsletters/newsletter/?q={site.name}")
     listed = page.inner_text("#result_list")
     assert f"Went out {site.name}" in listed and f"Draft {site.name}" not in listed
+
+
+RECORDS_TO_DELETE_SETUP = """
+import json
+from members import services
+from members.affiliations.services import affiliation_move
+from members.models import Affiliation, Enquiry, Organisation
+ministry = Organisation.objects.create(name="Ministry {s}", kind="other")
+agency = Organisation.objects.create(name="Agency {s}", kind="other")
+anna = services.contact_create(organisation=ministry, name="Anna {s}")
+affiliation_move(contact=anna, to_organisation=agency)
+def enquiry(name, status):
+    return Enquiry.objects.create(organisation_name=name, organisation_kind="ngo", country="NO",
+        contact_name="Kari Nord", email="kari@{s}.example.org", motivation="Join.", consent_to_contact=True,
+        status=status).pk
+print(json.dumps({{
+    "past": Affiliation.objects.get(contact=anna, organisation=ministry).pk,
+    "current": Affiliation.objects.get(contact=anna, organisation=agency).pk,
+    "open": enquiry("Open {s}", "new"), "spam": enquiry("Spam {s}", "spam"),
+}}))
+"""
+
+SURE = "form [type=submit]:has-text('sure'), form input[type=submit][value*='sure']"
+
+
+def test_a_current_affiliation_and_an_open_enquiry_are_kept_the_past_and_spam_deleted(site, page):
+    ids = _json(site, RECORDS_TO_DELETE_SETUP.format(s=site.name))
+    log_in(page, site)
+    page.goto(f"{site.url}/admin/members/affiliation/{ids['current']}/delete/")
+    page.shots(f"{site.name}-current-affiliation-delete")
+    assert f"is where Anna {site.name} works now" in page.inner_text("body")
+    assert page.locator(SURE).count() == 0
+    page.goto(f"{site.url}/admin/members/affiliation/{ids['past']}/delete/")
+    with page.expect_navigation():
+        page.click(SURE)
+    # "Delete selected" on the enquiry list: the open one is refused with its reason, the spam goes.
+    page.goto(f"{site.url}/admin/members/enquiry/?q={site.name}")
+    for pk in (ids["open"], ids["spam"]):
+        page.check(f"input[name=_selected_action][value='{pk}']")
+    page.select_option("select[name=action]", "delete_selected")
+    page.click("button[name=index]")
+    page.shots(f"{site.name}-enquiries-delete-selected")
+    assert "the applicant is still owed an answer" in page.inner_text("body")
+    assert page.locator(SURE).count() == 0
+    page.goto(f"{site.url}/admin/members/enquiry/?q={site.name}")
+    page.check(f"input[name=_selected_action][value='{ids['spam']}']")
+    page.select_option("select[name=action]", "delete_selected")
+    page.click("button[name=index]")
+    with page.expect_navigation():
+        page.click(SURE)
+    state = _json(
+        site,
+        "import json; from members.models import Affiliation, Enquiry\n"
+        f"print(json.dumps([sorted(Affiliation.objects.filter(pk__in={[ids['past'], ids['current']]})"
+        ".values_list('pk', flat=True)), sorted(Enquiry.objects.filter(pk__in="
+        f"{[ids['open'], ids['spam']]}).values_list('pk', flat=True))]))",
+    )
+    assert state == [[ids["current"]], [ids["open"]]]
 
 
 def test_an_enquiry_is_approved_linking_an_existing_organisation(site, page):
