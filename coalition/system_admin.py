@@ -4,10 +4,12 @@ them under "System" to the Secretariat admin group only (``coalition.site.worksp
 
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
+from django.utils.translation import gettext as _
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import (
     ClockedSchedule,
@@ -21,6 +23,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from coalition.admin_inlines import TabularInline
+from coalition.forms import DeleteEachThroughService
 
 for model in (User, Group, PeriodicTask, IntervalSchedule, CrontabSchedule, SolarSchedule, ClockedSchedule):
     if admin.site.is_registered(model):
@@ -61,8 +64,22 @@ class PeriodicTaskForm(beat_admin.PeriodicTaskForm):
 
 
 @admin.register(PeriodicTask)
-class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin, ModelAdmin):
+class PeriodicTaskAdmin(DeleteEachThroughService, beat_admin.PeriodicTaskAdmin, ModelAdmin):
     form = PeriodicTaskForm
+
+    def delete_blockers(self, obj) -> list[str]:
+        # The project's own entries (the outbox and newsletter sweeps, the climate refresh…) come from
+        # ``CELERY_BEAT_SCHEDULE``: beat writes them back at its next start, and until then their work
+        # would silently not run. Pausing one is "Enabled", which beat leaves as staff set it.
+        if obj.name in settings.CELERY_BEAT_SCHEDULE:
+            return [
+                _(
+                    "“%(name)s” is part of the project's own schedule: deleted, its work would stop until "
+                    "beat restarts and adds it back. Untick “Enabled” to pause it instead."
+                )
+                % {"name": obj.name}
+            ]
+        return []
 
 
 class PeriodicTaskInline(beat_admin.PeriodicTaskInline, TabularInline):

@@ -72,3 +72,31 @@ def test_run_schedule_sends_a_due_scheduled_newsletter_on_the_embedded_default(t
         if line.startswith("To: Due")
     ]
     assert len(sent) == 3
+
+
+@pytest.mark.django_db
+def test_the_projects_own_schedule_entries_are_paused_not_deleted_in_the_admin(admin_client):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period=IntervalSchedule.SECONDS)
+    sweep = PeriodicTask.objects.create(
+        name="outbox-sweep", task="coalition.tasks.outbox_sweep", interval=every_minute
+    )
+    own = PeriodicTask.objects.create(
+        name="a one-off reminder", task="coalition.tasks.outbox_sweep", interval=every_minute
+    )
+    page = admin_client.get(f"/admin/django_celery_beat/periodictask/{sweep.pk}/delete/").content.decode()
+    assert "part of the project&#x27;s own schedule" in page and "Yes, I’m sure" not in page
+    admin_client.post(f"/admin/django_celery_beat/periodictask/{sweep.pk}/delete/", {"post": "yes"})
+    admin_client.post(
+        "/admin/django_celery_beat/periodictask/",
+        {"action": "delete_selected", "_selected_action": [sweep.pk, own.pk], "post": "yes"},
+    )
+    assert PeriodicTask.objects.filter(pk=sweep.pk).exists()
+    # Pausing it stays possible, and an entry staff added themselves can be deleted.
+    admin_client.post(
+        "/admin/django_celery_beat/periodictask/", {"action": "disable_tasks", "_selected_action": [sweep.pk]}
+    )
+    assert not PeriodicTask.objects.get(pk=sweep.pk).enabled
+    admin_client.post(f"/admin/django_celery_beat/periodictask/{own.pk}/delete/", {"post": "yes"})
+    assert not PeriodicTask.objects.filter(pk=own.pk).exists()
