@@ -19,6 +19,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 DELIMITERS = ",;\t"
+#: The longest cell read (Python's csv module stops at 128 KiB): a long pasted description is a cell like any
+#: other. The upload's own size limit bounds it anyway.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 #: How far down a file the real header row is looked for.
 HEADER_SEARCH_ROWS = 10
 
@@ -80,7 +83,10 @@ def sniff_delimiter(text: str) -> str:
     # The sniffer gives up on ragged files (group-header rows are shorter): count cells per candidate.
     best, best_cells = ",", 0
     for delimiter in DELIMITERS:
-        rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+        except csv.Error:
+            continue  # not this delimiter's reading; read_csv words any error the chosen one meets
         cells = max((len(r) for r in rows), default=0)
         if cells > best_cells:
             best, best_cells = delimiter, cells

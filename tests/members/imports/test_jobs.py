@@ -167,6 +167,18 @@ def test_excels_unicode_text_file_is_previewed_like_a_csv(staff_user):
 
 
 @pytest.mark.django_db
+def test_a_long_pasted_description_is_a_cell_like_any_other(staff_user):
+    """Python's csv module stops at 128 KiB a cell; in a short file the delimiter sniffing hit it (500)."""
+    description = "Direct air capture. " * 10_000  # 200 kB
+    text = f'name,kind,description\nRemoval Works,company,"{description}"\n'
+    response = _client(staff_user).post(
+        "/staff/imports/", {"resource": "organisations", "file": _upload(text.encode())}
+    )
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and (job.total_rows, job.error_count) == (1, 0)
+
+
+@pytest.mark.django_db
 def test_a_bad_upload_is_answered_with_the_reason_not_an_error_page(staff_user):
     client = _client(staff_user)
     response = client.post(
