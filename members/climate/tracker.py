@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from members import cells, services
 from members.climate import csvsniff, discrepancies, mapping
@@ -117,8 +118,10 @@ STATUSES: dict[str, str] = {
     "achieved (externally validated)": S.ACHIEVED_VERIFIED,
     "achieved (self-declared)": S.ACHIEVED_SELF_DECLARED,
     "achieved (self declared)": S.ACHIEVED_SELF_DECLARED,
+    "achieved": S.ACHIEVED_SELF_DECLARED,
     "in law": S.LAW,
     "in ndc": S.NDC,
+    "in nationally determined contribution": S.NDC,
     "in policy document": S.POLICY_DOCUMENT,
     "in corporate strategy": S.POLICY_DOCUMENT,
     "declaration / pledge": S.PLEDGE,
@@ -138,6 +141,8 @@ ENTITY_KINDS: dict[str, str] = {
 }
 
 UNSPECIFIED = frozenset({"", "not specified", "unknown", "unclear", "n/a", "-"})
+#: A coverage the tracker calls partial (Scope 3, international aviation…) is neither yes nor no.
+PARTIAL = frozenset({"partial", "partially", "partly", "some"})
 
 YES_NO: dict[str, str] = {"yes": U.YES, "no": U.NO, "true": U.YES, "false": U.NO}
 
@@ -155,6 +160,9 @@ REPORTING: dict[str, str] = {
     "yes": R.ANNUAL,
     "less than annual reporting": R.LESS_FREQUENT,
     "less than annual": R.LESS_FREQUENT,
+    "less frequent": R.LESS_FREQUENT,
+    "less frequently than annually": R.LESS_FREQUENT,
+    "less than annually": R.LESS_FREQUENT,
     "no reporting mechanism": R.NONE,
     "no reporting": R.NONE,
     "no": R.NONE,
@@ -218,7 +226,7 @@ def _lookup(row: dict, column: str, table: dict[str, str], *, noun: str, blank: 
 def _usage(row: dict, column: str) -> str:
     raw = _text(row.get(column))
     key = raw.casefold()
-    if key in UNSPECIFIED:
+    if key in UNSPECIFIED or key in PARTIAL:
         return U.UNKNOWN
     if key in YES_NO:
         return YES_NO[key]
@@ -230,6 +238,8 @@ def _usage(row: dict, column: str) -> str:
 
 
 def _year(row: dict, column: str) -> int | None:
+    if _label(row.get(column)) in UNSPECIFIED:
+        return None
     try:
         year = cells.year_of(row.get(column))
     except ValueError as error:
@@ -266,10 +276,11 @@ def _date(row: dict, column: str) -> date | None:
 
 
 def _url(row: dict, column: str) -> str:
-    raw = _text(row.get(column))
-    if not raw or not raw.lower().startswith(("http://", "https://")):
-        return ""
-    return raw[:500]
+    """The cell's first web address: a cell may list several ("https://a…; https://b…")."""
+    for word in re.split(r"[\s;,|]+", _text(row.get(column))):
+        if word.lower().startswith(("http://", "https://")) and len(word) <= 500:
+            return word
+    return ""
 
 
 def _scope(row: dict) -> str:
@@ -290,6 +301,9 @@ class Target:
 
     source_identifier: str
     fields: dict[str, Any]
+    #: Fields whose cell was not read (``notes``): their fallback is recorded on a new commitment, but
+    #: neither compared with nor written over a recorded one.
+    unread: frozenset[str] = frozenset()
 
     @property
     def is_interim(self) -> bool:
@@ -305,6 +319,8 @@ class TrackerRow:
     isin: str
     id_code: str
     targets: list[Target] = field(default_factory=list)
+    #: [(column, message)]: cells read as "not specified" because their value is not one the import knows.
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _credit_conditions(row: dict) -> str:
@@ -313,38 +329,44 @@ def _credit_conditions(row: dict) -> str:
     return "; ".join(t for t in texts if t and t.casefold() not in UNSPECIFIED | {"no", "none"})
 
 
-def _integrity(row: dict, attempt) -> dict[str, Any]:
-    """The integrity indicators of a row; ``attempt`` records a bad cell and gives None, so every bad cell
-    of the row is reported, not only the first."""
+#: Integrity indicators read from a choice column: field, (column, table, what the values are, not specified).
+LOOKED_UP = {
+    "gases": ("ghgs_covered", GASES, gettext_lazy("gas coverage"), Commitment.Gases.UNKNOWN),
+    "published_plan": ("published_plan", PLANS, gettext_lazy("published plan answer"), P.UNKNOWN),
+    "reporting_mechanism": ("reporting_mechanism", REPORTING, gettext_lazy("reporting mechanism"), R.UNKNOWN),
+    "accountability": ("accountability_delivery", PLANS, gettext_lazy("accountability answer"), P.UNKNOWN),
+}
+#: Integrity indicators read from a yes/no column: field, column.
+ANSWERED = {
+    "uses_removals": "planning_removals",
+    "uses_offsets": "carbon_credits",
+    "separate_removal_target": "separate_removal_target",
+    "covers_international_aviation": "international_aviation",
+    "covers_international_shipping": "international_shipping",
+    "covers_consumption_emissions": "consumption_emissions",
+}
+
+
+def _integrity(row: dict, noted) -> dict[str, Any]:
+    """The integrity indicators of a row. They describe a target, they are not the target: a value the
+    import does not know is read as "not specified" and noted, rather than refusing the row and losing its
+    targets. ``noted(field, fallback, func, …)`` gives ``func``'s value, or ``fallback`` and a note (and
+    the field is then not written over a recorded commitment's)."""
     values = {
-        "gases": attempt(
-            _lookup, row, "ghgs_covered", GASES, noun=_("gas coverage"), blank=Commitment.Gases.UNKNOWN
-        ),
-        "scope": attempt(_scope, row),
-        "uses_removals": attempt(_usage, row, "planning_removals"),
-        "uses_offsets": attempt(_usage, row, "carbon_credits"),
-        "published_plan": attempt(
-            _lookup, row, "published_plan", PLANS, noun=_("published plan answer"), blank=P.UNKNOWN
-        ),
-        "reporting_mechanism": attempt(
-            _lookup, row, "reporting_mechanism", REPORTING, noun=_("reporting mechanism"), blank=R.UNKNOWN
-        ),
-        "accountability": attempt(
-            _lookup, row, "accountability_delivery", PLANS, noun=_("accountability answer"), blank=P.UNKNOWN
-        ),
-        "carbon_credit_conditions": _credit_conditions(row),
-        "separate_removal_target": attempt(_usage, row, "separate_removal_target"),
-        "covers_international_aviation": attempt(_usage, row, "international_aviation"),
-        "covers_international_shipping": attempt(_usage, row, "international_shipping"),
-        "covers_consumption_emissions": attempt(_usage, row, "consumption_emissions"),
-        "status_date": attempt(_date, row, "date_of_last_status_update"),
+        name: noted(name, unknown, _lookup, row, column, table, noun=noun, blank=unknown)
+        for name, (column, table, noun, unknown) in LOOKED_UP.items()
     }
+    values |= {name: noted(name, U.UNKNOWN, _usage, row, column) for name, column in ANSWERED.items()}
+    values["scope"] = noted("scope", Commitment.Scope.UNKNOWN, _scope, row)
+    values["carbon_credit_conditions"] = _credit_conditions(row)
+    values["status_date"] = noted("status_date", None, _date, row, "date_of_last_status_update")
     return values
 
 
 def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, list[tuple[str, str]]]:
     """A file row (normalised headers) as a ``TrackerRow``, or None and its errors [(column, message)]."""
     errors: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
 
     def attempt(func, *args, **kwargs):
         try:
@@ -352,6 +374,16 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
         except CellError as error:
             errors.append((error.column, error.message))
             return None
+
+    unread: set[str] = set()
+
+    def noted(name, fallback, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CellError as error:
+            notes.append((error.column, _("%(problem)s Read as not specified.") % {"problem": error.message}))
+            unread.add(name)
+            return fallback
 
     name = _text(row.get("name"))[:200]
     if not name:
@@ -366,13 +398,25 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
             )
         )
     kind = attempt(_lookup, row, "entity_type", ENTITY_KINDS, noun=_("kind of entity"))
-    integrity = _integrity(row, attempt)
+    integrity = _integrity(row, noted)
     id_code = _text(row.get("id_code"))[:80] or f"{raw_country}:{name}"[:80]
     targets: list[Target] = []
     end_label = _label(row.get("end_target"))
     if end_label not in NO_TARGET:
         end_kind = attempt(_lookup, row, "end_target", KINDS, noun=_("target kind"))
-        status = attempt(_lookup, row, "status_of_end_target", STATUSES, noun=_("target status"))
+        if _label(row.get("status_of_end_target")) in UNSPECIFIED:
+            # The tracker has listed targets without a status: recorded as the weakest one a target
+            # stated in public has, which the next file's real status replaces (as a discrepancy).
+            status = S.PLEDGE
+            unread.add("status")
+            notes.append(
+                (
+                    "status_of_end_target",
+                    _("No status given: recorded as “%(status)s”.") % {"status": S.PLEDGE.label},
+                )
+            )
+        else:
+            status = attempt(_lookup, row, "status_of_end_target", STATUSES, noun=_("target status"))
         fields = {
             "kind": end_kind,
             "title": _text(row.get("end_target_text"))[:200],
@@ -385,7 +429,7 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
             "source_identifier": f"{id_code}:end",
             **integrity,
         }
-        targets.append(Target(f"{id_code}:end", fields))
+        targets.append(Target(f"{id_code}:end", fields, frozenset(unread)))
         interim_label = _label(row.get("interim_target"))
         if interim_label not in NO_TARGET:
             # The tracker records one status per row, the end target's; the interim target shares it.
@@ -402,7 +446,7 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
                 "is_interim": True,
                 "source_identifier": f"{id_code}:interim",
             }
-            targets.append(Target(f"{id_code}:interim", fields))
+            targets.append(Target(f"{id_code}:interim", fields, frozenset(unread)))
     if errors:
         return None, errors
     parsed = TrackerRow(
@@ -413,6 +457,7 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
         isin=_text(row.get("isin_id")).upper()[:12],
         id_code=id_code,
         targets=targets,
+        notes=notes,
     )
     return parsed, []
 
@@ -452,6 +497,8 @@ class TrackerOutcome:
     discrepancies: int = 0
     errors: list[RowError] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    #: Cells read as "not specified" (an integrity value the import does not know, a target with no status).
+    notes: list[RowError] = field(default_factory=list)
 
     @property
     def error_rows(self) -> int:
@@ -542,6 +589,8 @@ def _matching_commitment(target: Target, recorded: list[Commitment]) -> Commitme
 def _differences(commitment: Commitment, target: Target) -> list[str]:
     different = []
     for name in COMPARED:
+        if name in target.unread:
+            continue
         theirs = target.fields[name]
         if name == "reduction_percent" and theirs is None:
             continue  # the tracker not stating a percent is no disagreement
@@ -551,7 +600,11 @@ def _differences(commitment: Commitment, target: Target) -> list[str]:
 
 
 def _refreshes(commitment: Commitment, target: Target) -> dict[str, Any]:
-    return {n: target.fields[n] for n in REFRESHED if getattr(commitment, n) != target.fields[n]}
+    return {
+        n: target.fields[n]
+        for n in REFRESHED
+        if n not in target.unread and getattr(commitment, n) != target.fields[n]
+    }
 
 
 def _import_row(
@@ -648,6 +701,7 @@ def tracker_import(
             )
             continue
         seen[row.id_code] = number
+        outcome.notes.extend(RowError(number, column, message) for column, message in row.notes)
         parsed.append(row)
     organisations = _Organisations(parsed)
     recorded: dict[int, list[Commitment]] = {}

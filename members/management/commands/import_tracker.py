@@ -55,3 +55,5 @@ def report(out, outcome: tracker.TrackerOutcome, *, dry_run: bool) -> None:
     )
     for error in outcome.errors:
         out.write(f"  row {error.row}, {error.field or '-'}: {error.message}")
+    for note in outcome.notes:
+        out.write(f"  note: row {note.row}, {note.field}: {note.message}")

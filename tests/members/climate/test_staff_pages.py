@@ -34,6 +34,15 @@ def _post_import(client, content: bytes, name: str, *, source="tracker", dry_run
     return client.post(reverse("climate-import"), data, follow=True)
 
 
+def test_the_preview_lists_the_cells_read_as_not_specified(staff_user):
+    row = {"ID_Code": "COU-0013", "Name": "Chad", "Country": "TCD", "Entity_type": "Country",
+           "End_target": "Net zero", "Status_of_end_target": "", "GHGs_covered": "Mostly"}  # fmt: skip
+    preview = _post_import(_client(staff_user), tracker_rows_csv([row]), "tracker.csv", dry_run=True)
+    html = preview.content.decode()
+    assert '<dd id="count-created">1</dd>' in html and "Cells read as not specified" in html
+    assert "No status given" in html and "“Mostly” is not a gas coverage" in html
+
+
 def test_staff_preview_the_tracker_workbook_then_import_it(staff_user):
     client = _client(staff_user)
     assert client.get(reverse("climate-import")).status_code == 200

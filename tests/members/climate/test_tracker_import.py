@@ -142,13 +142,12 @@ def test_every_unmapped_label_is_a_row_error_with_its_value_and_the_other_rows_i
             {"ID_Code": "X-1", "Name": "Denmark", "Country": "DNK", "Entity_type": "Country",
              "End_target": "Carbon-ish", "Status_of_end_target": "Whispered", "End_target_year": "2050"},
             {"ID_Code": "X-2", "Name": "Atlantis", "Country": "ATL", "Entity_type": "Continent",
-             "End_target": "Net zero", "Status_of_end_target": "In law", "Published_plan": "Maybe",
-             "International_aviation": "Sometimes"},
+             "End_target": "Net zero", "Status_of_end_target": "In law"},
             {"ID_Code": "X-3", "Name": "Panama", "Country": "PAN", "Entity_type": "Country",
              "End_target": "Net zero", "Status_of_end_target": "In law", "End_target_year": "20X0"},
             {"ID_Code": "X-4", "Name": "Finland", "Country": "FIN", "Entity_type": "Country",
              "End_target": "Carbon neutral(ity)", "Status_of_end_target": "In law",
-             "End_target_year": "2035"},
+             "End_target_year": "2035", "Published_plan": "Maybe", "International_aviation": "Sometimes"},
         ]
     )  # fmt: skip
     outcome = tracker.tracker_import(content=content, fmt="csv", create=tracker.Create.ALL)
@@ -157,11 +156,53 @@ def test_every_unmapped_label_is_a_row_error_with_its_value_and_the_other_rows_i
     assert "“Whispered”" in messages[(2, "status_of_end_target")]
     assert "“ATL”" in messages[(3, "country")]
     assert "“Continent”" in messages[(3, "entity_type")]
-    assert "“Maybe”" in messages[(3, "published_plan")]
-    assert "“Sometimes”" in messages[(3, "international_aviation")]
     assert "“20X0”" in messages[(4, "end_target_year")]
     assert outcome.error_rows == 3
+    # Integrity indicators describe a target: a value the import does not know is noted, not a row error.
+    notes = {(n.row, n.field): n.message for n in outcome.notes}
+    assert (
+        "“Maybe”" in notes[(5, "published_plan")] and "Read as not specified" in notes[(5, "published_plan")]
+    )
+    assert "“Sometimes”" in notes[(5, "international_aviation")]
     assert list(Commitment.objects.values_list("organisation__name", flat=True)) == ["Finland"]
+
+
+DENMARK = {"ID_Code": "COU-0042", "Name": "Denmark", "Country": "DNK", "Entity_type": "Country",
+           "End_target": "Climate neutral(ity)", "End_target_year": "2050", "Status_of_end_target": "In law",
+           "Interim_target": "Emissions reduction target", "Interim_target_year": "2030",
+           "Reporting_mechanism": "Annual reporting", "Scope_1_coverage": "Yes", "Scope_2_coverage": "Yes",
+           "Scope_3_coverage": "Yes", "International_aviation": "Yes",
+           "GHGs_covered": "All GHGs"}  # fmt: skip
+
+
+def test_the_trackers_partial_answers_blank_status_and_unknown_labels_keep_the_row_and_its_targets():
+    content = tracker_rows_csv(
+        [
+            {"ID_Code": "COU-0013", "Name": "Chad", "Country": "TCD", "Entity_type": "Country",
+             "End_target": "Net zero", "End_target_year": "Not specified", "Status_of_end_target": "",
+             "Scope_1_coverage": "Yes", "Scope_2_coverage": "Yes", "Scope_3_coverage": "Partial",
+             "International_aviation": "Partial", "GHGs_covered": "Carbon dioxide and other GHGs",
+             "Reporting_mechanism": "Less frequently than annually",
+             "End_target_source_url": "https://example.org/a.pdf; https://example.org/b.pdf"},
+            DENMARK,
+        ]
+    )  # fmt: skip
+    outcome = tracker.tracker_import(content=content, fmt="csv", create=tracker.Create.ALL)
+    assert outcome.errors == [] and outcome.created == 3
+    chad = Commitment.objects.get(organisation__country="TD")
+    assert (chad.kind, chad.target_year, chad.status) == ("net_zero", None, "pledge")
+    assert (chad.scope, chad.covers_international_aviation, chad.gases) == ("scope_1_2", "unknown", "unknown")
+    assert chad.reporting_mechanism == "less_frequent" and chad.source_url == "https://example.org/a.pdf"
+    notes = {(n.row, n.field): n.message for n in outcome.notes}
+    assert set(notes) == {(2, "status_of_end_target"), (2, "ghgs_covered")}
+    assert "No status given" in notes[(2, "status_of_end_target")]
+
+    # A later file that no longer states Denmark's status or reads its gases raises nothing and keeps ours.
+    later = tracker_rows_csv([{**DENMARK, "Status_of_end_target": "", "GHGs_covered": "Mostly"}])
+    again = tracker.tracker_import(content=later, fmt="csv", create=tracker.Create.ALL)
+    assert (again.errors, again.discrepancies, again.unchanged) == ([], 0, 2)
+    end = Commitment.objects.get(organisation__country="DK", is_interim=False)
+    assert (end.status, end.gases) == ("law", "all_ghg")
 
 
 def test_a_file_that_is_not_the_tracker_download_is_refused_with_a_message():
