@@ -82,12 +82,14 @@ def _derived_statuses(rows: list[dict[str, Any]]) -> None:
         title, number = _text(row.get("title")), _text(row.get("number"))
         return ROUND_ORDER.index(ndc_round(title=title, number=number))
 
-    ranked = [(_text(row.get("code")).upper(), rank(row), row) for row in rows]
+    ranked = [(_party_code(row), rank(row), row) for row in rows]
     latest: dict[str, int] = {}
     for code, row_rank, _row in ranked:
         latest[code] = max(latest.get(code, 0), row_rank)
     for code, row_rank, row in ranked:
-        row["status"] = "Active" if row_rank == latest[code] else "Archived"
+        # A document the list itself files as archived ("FileType: Archived") is archived whatever its round.
+        archived = _text(row.get("filetype")).casefold() == "archived"
+        row["status"] = "Active" if row_rank == latest[code] and not archived else "Archived"
 
 
 def _date(raw: Any) -> date | None:
@@ -113,6 +115,8 @@ class NdcOutcome:
     flagged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    #: Rows read together with an earlier one: {"row", "field", "message"}, as errors are.
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def error_rows(self) -> int:
@@ -151,23 +155,27 @@ def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome
             {"file": [_("The file has no %(columns)s column: is it the NDC registry list?")
                       % {"columns": ", ".join(missing)}]}
         )  # fmt: skip
-    rows = [
-        dict(zip(headers, values, strict=False)) for values in table.rows if any(_text(v) for v in values)
+    first_number = table.header_index + 2
+    # Numbered as the spreadsheet shows them, before the empty rows are left out.
+    numbered = [
+        (first_number + index, dict(zip(headers, values, strict=False)))
+        for index, values in enumerate(table.rows)
+        if any(_text(v) for v in values)
     ]
     if "status" not in headers:
-        _derived_statuses(rows)
-    outcome = NdcOutcome(rows=len(rows))
-    first_number = table.header_index + 2
+        _derived_statuses([row for _number, row in numbered])
+    outcome = NdcOutcome(rows=len(numbered))
+    numbered = _one_row_per_document(numbered, outcome)
     try:
         with transaction.atomic():
             by_country, eu = _organisations()
             existing = {
                 (s.party_code, s.url): s for s in NdcSubmission.objects.select_related("organisation")
             }
-            for index, row in enumerate(rows):
+            for number, row in numbered:
                 _import_row(
                     row,
-                    first_number + index,
+                    number,
                     by_country=by_country,
                     eu=eu,
                     existing=existing,
@@ -180,9 +188,48 @@ def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome
     return outcome
 
 
+def _party_code(row: dict[str, Any]) -> str:
+    """The party's alpha-3 code (the registry's own, ``EUU`` for the EU); an alpha-2 code is read as its
+    alpha-3, so a list written either way names the party the same."""
+    code = _text(row.get("code")).upper()
+    if len(code) == 2 and (alpha3 := countries.alpha3(code)):
+        return alpha3
+    return code
+
+
+def _one_row_per_document(numbered: list[tuple[int, dict]], outcome: NdcOutcome) -> list[tuple[int, dict]]:
+    """The registry has listed one document twice (the same party and address: once as the NDC, once as an
+    addendum). Such rows are read as one, so every run of the same list records the same: the first row's
+    values, its blank cells filled from the later rows, active if any row says so; each later row is noted.
+    """
+    first: dict[tuple[str, str], tuple[int, dict]] = {}
+    kept = []
+    for number, row in numbered:
+        key = (_party_code(row), _text(row.get("encodedabsurl"))[:500])
+        if not key[1] or key not in first:
+            first.setdefault(key, (number, row))
+            kept.append((number, row))
+            continue
+        first_number, merged = first[key]
+        for name, value in row.items():
+            if not _text(merged.get(name)) and _text(value):
+                merged[name] = value
+        if _text(row.get("status")).casefold() == "active":
+            merged["status"] = row["status"]
+        outcome.notes.append(
+            {
+                "row": number,
+                "field": "encodedabsurl",
+                "message": _("The same document as row %(row)s: read together with it.")
+                % {"row": first_number},
+            }
+        )
+    return kept
+
+
 def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -> None:
     errors = []
-    code = _text(row.get("code")).upper()
+    code = _party_code(row)
     if code == EU_PARTY_CODE:
         organisation = eu
     else:

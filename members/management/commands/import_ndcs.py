@@ -34,3 +34,5 @@ class Command(BaseCommand):
         )
         for error in outcome.errors:
             self.stdout.write(f"  row {error['row']}, {error['field']}: {error['message']}")
+        for note in outcome.notes:
+            self.stdout.write(f"  note: row {note['row']}, {note['field']}: {note['message']}")

@@ -128,3 +128,53 @@ def test_the_older_numbered_layout_without_a_status_column_imports_with_statuses
     # The NDC itself, not the cover letter filed with it the same day.
     assert ndc.ndc_active_for(organisation=countries["PA"]).title == "Panama First NDC"
     assert ndc.ndc_import(content=read("ndcs_numbered.csv"), fmt="csv").unchanged == 6
+
+
+HEADER = b"code,party,title,fileType,language,version,status,submissionDate,encodedAbsUrl,originalFilename\n"
+
+
+def test_one_document_listed_twice_is_one_submission_and_a_second_run_changes_nothing():
+    """The registry has listed the same file twice for a party (Argentina's second NDC: once as an active
+    addendum without a date, once as the archived NDC with its date)."""
+    content = HEADER + (
+        b"ARG,Argentina,Argentina Second NDC (Archived),Addendum,Spanish,3,Active,,https://unfccc.int/s.pdf,s.pdf\n"
+        b"ARG,Argentina,Argentina Second NDC (Archived),NDC,Spanish,2,Archived,2020-12-30,https://unfccc.int/s.pdf,"
+        b"s.pdf\n"
+    )
+    first = ndc.ndc_import(content=content, fmt="csv")
+    assert (first.created, first.updated, first.error_rows) == (1, 0, 0)
+    assert first.notes == [
+        {"row": 3, "field": "encodedabsurl", "message": "The same document as row 2: read together with it."}
+    ]
+    submission = NdcSubmission.objects.get()
+    assert (submission.status, str(submission.submitted_on), submission.file_type) == (
+        "active", "2020-12-30", "Addendum")  # fmt: skip
+    for _run in range(2):
+        again = ndc.ndc_import(content=content, fmt="csv")
+        assert (again.created, again.updated, again.unchanged, again.changes) == (0, 0, 1, [])
+
+
+def test_row_numbers_count_blank_rows_and_an_alpha2_code_names_the_same_party():
+    content = (
+        HEADER
+        + b",,,,,,,,,\n"
+        + b"DK,Denmark,Denmark NDC,pdf,Danish,1,Active,2021-01-01,https://unfccc.int/dk.pdf,dk.pdf\n"
+        + b"PAN,Panama,Panama NDC 3.0,pdf,Spanish,3,Pending,2025-06-27,https://unfccc.int/pa-3.pdf,pa.pdf\n"
+    )
+    outcome = ndc.ndc_import(content=content, fmt="csv")
+    assert [(e["row"], e["field"]) for e in outcome.errors] == [(4, "status")]
+    assert NdcSubmission.objects.get().party_code == "DNK"
+    assert ndc.ndc_import(content=content.replace(b"DK,", b"DNK,"), fmt="csv").unchanged == 1
+
+
+def test_the_older_layout_keeps_a_document_it_files_as_archived_archived():
+    content = (
+        b"Code,Party,Title,FileType,Language,Number,SubmissionDate,EncodedAbsUrl,OriginalFilename\n"
+        b"PAN,Panama,Panama First NDC,NDC,Spanish,First,2016-04-21,https://unfccc.int/pa-1.pdf,pa-1.pdf\n"
+        b"PAN,Panama,Panama First NDC (old),Archived,Spanish,First,2015-01-01,https://unfccc.int/pa-0.pdf,pa-0.pdf\n"
+    )
+    ndc.ndc_import(content=content, fmt="csv")
+    assert dict(NdcSubmission.objects.values_list("url", "status")) == {
+        "https://unfccc.int/pa-1.pdf": "active",
+        "https://unfccc.int/pa-0.pdf": "archived",
+    }

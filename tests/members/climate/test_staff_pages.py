@@ -39,7 +39,7 @@ def test_the_preview_lists_the_cells_read_as_not_specified(staff_user):
            "End_target": "Net zero", "Status_of_end_target": "", "GHGs_covered": "Mostly"}  # fmt: skip
     preview = _post_import(_client(staff_user), tracker_rows_csv([row]), "tracker.csv", dry_run=True)
     html = preview.content.decode()
-    assert '<dd id="count-created">1</dd>' in html and "Cells read as not specified" in html
+    assert '<dd id="count-created">1</dd>' in html and "each note says how a cell was read" in html
     assert "No status given" in html and "“Mostly” is not a gas coverage" in html
 
 
