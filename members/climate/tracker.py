@@ -465,8 +465,9 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
 # --- Reading the file ------------------------------------------------------------------------------------
 
 
-def tracker_rows_read(*, content: bytes, fmt: str) -> tuple[list[dict[str, Any]], int]:
-    """The file's data rows as dicts of normalised headers, and the sheet row number of the first one."""
+def tracker_rows_read(*, content: bytes, fmt: str) -> list[tuple[int, dict[str, Any]]]:
+    """The file's data rows as dicts of normalised headers, each with its row number as the spreadsheet
+    shows it (empty rows are left out, but counted)."""
     table = csvsniff.read_table(content=content, fmt=fmt, known=COLUMNS, sheet=SHEET)
     headers = mapping.apply(source=SOURCE, headers=[csvsniff.normalise_header(h) for h in table.headers])
     missing = [c for c in REQUIRED if c not in headers]
@@ -475,12 +476,12 @@ def tracker_rows_read(*, content: bytes, fmt: str) -> tuple[list[dict[str, Any]]
             {"file": [_("The file has no %(columns)s column: is it the Net Zero Tracker's download?")
                       % {"columns": ", ".join(missing)}]}
         )  # fmt: skip
-    rows = []
-    for values in table.rows:
-        if not any(_text(v) for v in values):
-            continue
-        rows.append(dict(zip(headers, values, strict=False)))
-    return rows, table.header_index + 2
+    first_number = table.header_index + 2
+    return [
+        (first_number + index, dict(zip(headers, values, strict=False)))
+        for index, values in enumerate(table.rows)
+        if any(_text(v) for v in values)
+    ]
 
 
 # --- Importing -------------------------------------------------------------------------------------------
@@ -680,12 +681,11 @@ def tracker_import(
     """Import a Net Zero Tracker file (``fmt`` csv or xlsx). A dry run does it all and rolls it back."""
     if create not in Create.CHOICES:
         raise ValidationError({"create": [_("Create one of: %s.") % ", ".join(Create.CHOICES)]})
-    rows, first_number = tracker_rows_read(content=content, fmt=fmt)
+    rows = tracker_rows_read(content=content, fmt=fmt)
     outcome = TrackerOutcome(rows=len(rows))
     parsed: list[TrackerRow] = []
     seen: dict[str, int] = {}
-    for index, data in enumerate(rows):
-        number = first_number + index
+    for number, data in rows:
         row, errors = row_parse(data, number=number)
         if row is None:
             outcome.errors.extend(RowError(number, column, message) for column, message in errors)

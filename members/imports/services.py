@@ -176,6 +176,8 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
         for i in keep:
             cleaned.append(dataset[i])
         dataset = cleaned
+    # Errors and the preview name rows as the spreadsheet numbers them (``sheet_row``).
+    dataset.sheet_rows = [table.header_index + 2 + i for i in keep]
     if not len(dataset):
         raise ValidationError({"file": ["The file has a header row but no rows to import."]})
     return dataset
@@ -200,8 +202,12 @@ def _joined_person_names(headers: list[str], rows: list[list]) -> tuple[list[str
     return [*headers, "name"], [[*row, joined(row)] for row in rows]
 
 
-def sheet_row(index: int) -> int:
-    """The row number a person sees in a spreadsheet for data row ``index`` (0-based): header is row 1."""
+def sheet_row(dataset: tablib.Dataset, index: int) -> int:
+    """The row number a person sees in the spreadsheet for data row ``index`` (0-based) of ``dataset``:
+    rows above the header (a title) and the empty rows ``dataset_read`` left out are counted."""
+    numbers = getattr(dataset, "sheet_rows", None)
+    if numbers is not None and 0 <= index < len(numbers):
+        return numbers[index]
     return index + 2
 
 
@@ -218,7 +224,7 @@ def within_file_duplicates(
         if key in seen:
             duplicates[index + 1] = (
                 resource.key_field(row),
-                f"The {key} already appears on row {sheet_row(seen[key])} of this file.",
+                f"The {key} already appears on row {sheet_row(dataset, seen[key])} of this file.",
             )
         else:
             seen[key] = index
@@ -379,10 +385,10 @@ def _process_chunk(
         outcome.errors.append(RowError(row=0, field="", message=str(error.error)))
     rows_by_number: dict[int, list[RowError]] = {}
     for invalid in result.invalid_rows:
-        number = sheet_row(start + invalid.number - 1)
+        number = sheet_row(dataset, start + invalid.number - 1)
         rows_by_number.setdefault(number, []).extend(row_errors(number, invalid.error_dict))
     for number, errors in result.row_errors():
-        row_number = sheet_row(start + number - 1)
+        row_number = sheet_row(dataset, start + number - 1)
         for error in errors:
             rows_by_number.setdefault(row_number, []).append(
                 RowError(row=row_number, field="", message=str(error.error))
@@ -399,7 +405,11 @@ def _process_chunk(
         # The first rows whatever they do, and every row that updates a record with its changes.
         if offset >= preview_room and action != "update":
             continue
-        entry = {"row": sheet_row(start + offset), "action": action, "record": row_result.object_repr or ""}
+        entry = {
+            "row": sheet_row(dataset, start + offset),
+            "action": action,
+            "record": row_result.object_repr or "",
+        }
         if action == "update":
             entry["changes"] = resource.row_changes.get(offset + 1, [])
         outcome.preview.append(entry)
@@ -596,9 +606,9 @@ def import_job_process(*, job_id: int) -> ImportJob:
                         job_id=None if job.dry_run else job.pk,
                     )
             except Exception as error:  # noqa: BLE001 - a bug must fail the job visibly, not loop forever
-                log.exception("import job %s failed at row %s", job_id, sheet_row(start))
+                log.exception("import job %s failed at row %s", job_id, sheet_row(dataset, start))
                 job.status = ImportJob.Status.FAILED
-                job.failure = f"Stopped at row {sheet_row(start)}: {error}"
+                job.failure = f"Stopped at row {sheet_row(dataset, start)}: {error}"
                 job.finished_at = timezone.now()
                 job.save()
                 return job

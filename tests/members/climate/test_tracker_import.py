@@ -224,3 +224,12 @@ def test_the_command_imports_reports_and_dry_runs(tmp_path):
     (tmp_path / "tracker.pdf").write_bytes(read("tracker.csv"))
     with pytest.raises(CommandError, match="Upload a .csv or .xlsx file"):
         call_command("import_tracker", str(tmp_path / "tracker.pdf"), stdout=StringIO())
+
+
+def test_row_errors_name_the_spreadsheets_row_past_empty_rows():
+    good = {"ID_Code": "X-1", "Name": "Finland", "Country": "FIN", "Entity_type": "Country",
+            "End_target": "Carbon neutral(ity)", "Status_of_end_target": "In law",
+            "End_target_year": "2035"}  # fmt: skip
+    content = tracker_rows_csv([good, {}, {}, {**good, "ID_Code": "X-2", "End_target_year": "20X0"}])
+    outcome = tracker.tracker_import(content=content, fmt="csv", create=tracker.Create.ALL)
+    assert [(e.row, e.field) for e in outcome.errors] == [(5, "end_target_year")]

@@ -421,3 +421,18 @@ def test_a_row_the_database_refuses_fails_alone_with_the_constraints_own_message
         (3, "A country record needs its ISO 3166 country code.")
     ]
     assert set(Organisation.objects.values_list("name", flat=True)) == {"Iceland", "Carbfix"}
+
+
+def test_rows_are_numbered_as_the_spreadsheet_shows_them_past_a_title_row_and_empty_rows(admin_user):
+    content = (
+        b"Members to add, December,,\n"  # a title row above the header (row 1)
+        b"name,kind,country\n"
+        b"Removal Works,company,CH\n"
+        b",,\n"
+        b"Unclassified body,spaceship,\n"  # row 5
+        b"Removal Works,company,CH\n"  # row 6, repeating row 3
+    )
+    outcome = import_preview(resource="organisations", content=content, fmt="csv", by=admin_user)
+    assert {(e.row, e.field) for e in outcome.errors} == {(5, "kind"), (6, "name")}
+    assert "already appears on row 3 of this file" in next(e.message for e in outcome.errors if e.row == 6)
+    assert [entry["row"] for entry in outcome.preview] == [3, 5, 6]
