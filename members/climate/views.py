@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from members.climate import csvsniff, discrepancies, mapping, ndc, tracker
 from members.imports import services as imports
-from members.models import Discrepancy
+from members.models import Discrepancy, ImportJob
 from members.staff import staff_required
 
 TRACKER, NDCS = tracker.SOURCE, ndc.SOURCE
@@ -143,15 +143,16 @@ def _filled_csv(table: csvsniff.Table, fills: dict[str, str]) -> bytes:
     return out.getvalue().encode()
 
 
-def mapping_step_for(source: str, upload) -> str:
+def mapping_step_for(source: str, upload, *, options: dict | None = None) -> str:
     """The column-mapping page's address for an upload the spreadsheet import refused, or "" if mapping its
-    headers would not help (for the import page of ``members.imports.views``)."""
+    headers would not help (for the import page of ``members.imports.views``). ``options`` (the import's
+    mode, clearing blanks) go with the upload to the import that follows the mapping."""
     try:
         upload.seek(0)
         content, name = upload.read(), PurePath(upload.name).name
         if not needs_mapping(content=content, name=name, source=source):
             return ""
-        token = stash_upload(content=content, name=name, source=source)
+        token = stash_upload(content=content, name=name, source=source, options=options)
         return f"{reverse('climate-map-columns')}?token={token}"
     except ValidationError:
         return ""
@@ -387,7 +388,11 @@ def _after_mapping(request, *, source: str, content: bytes, name: str, options: 
         dry_run = options.get("dry_run", True)
         return _result(request, source=source, outcome=outcome, errors=errors, name=name, dry_run=dry_run)
     job = imports.import_job_create(
-        resource=source, upload=SimpleUploadedFile(name, content), by=request.user
+        resource=source,
+        upload=SimpleUploadedFile(name, content),
+        by=request.user,
+        mode=options.get("mode") or ImportJob.Mode.FILL,
+        clear_blanks=bool(options.get("clear_blanks")),
     )
     imports.import_job_start(job=job)
     return redirect("imports-job", pk=job.pk)

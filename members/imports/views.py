@@ -70,7 +70,12 @@ def import_start(request):
         except ValidationError as error:
             # Headers we do not know and a required column missing: offer the column-mapping step.
             mapping_url = climate_views.mapping_step_for(
-                form.cleaned_data["resource"], form.cleaned_data["file"]
+                form.cleaned_data["resource"],
+                form.cleaned_data["file"],
+                options={
+                    "mode": form.cleaned_data["mode"] or ImportJob.Mode.FILL,
+                    "clear_blanks": form.cleaned_data["clear_blanks"],
+                },
             )
             for name, messages in error.message_dict.items():
                 form.add_error(name if name in form.fields else None, messages)

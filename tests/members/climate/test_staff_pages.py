@@ -109,7 +109,10 @@ def test_the_spreadsheet_import_offers_the_mapping_step_for_unknown_headers(staf
     client = _client(staff_user)
     content = b"Organisation name,kind,country\nCarbon Removal Works,company,CHE\n"
     upload = SimpleUploadedFile("organisations.csv", content)
-    response = client.post(reverse("imports"), {"resource": "organisations", "file": upload})
+    response = client.post(
+        reverse("imports"),
+        {"resource": "organisations", "file": upload, "mode": "overwrite", "clear_blanks": "on"},
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "Map its columns to fields" in html
@@ -122,6 +125,7 @@ def test_the_spreadsheet_import_offers_the_mapping_step_for_unknown_headers(staf
     assert response.status_code == 302 and response.url == reverse("imports-job", args=[job.pk])
     job.refresh_from_db()
     assert (job.status, job.error_count, job.total_rows) == ("done", 0, 1)
+    assert (job.mode, job.clear_blanks) == ("overwrite", True)  # as chosen before the mapping step
     client.post(reverse("imports-job-confirm", args=[job.pk]))
     organisation = Organisation.objects.get(name="Carbon Removal Works")
     assert organisation.country.code == "CH"  # alpha-3 in the file
