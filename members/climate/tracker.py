@@ -24,7 +24,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,6 +31,7 @@ from members import cells, services
 from members.climate import csvsniff, discrepancies, mapping
 from members.climate.countries import UN_MEMBER_STATES, country_code
 from members.imports.services import RowError, row_errors  # one shape of row error for every import
+from members.matching import normalise_name
 from members.models import Commitment, Organisation
 
 K = Commitment.Kind
@@ -533,28 +533,28 @@ class _Organisations:
         self.by_isin = (
             {o.isin: o for o in Organisation.objects.filter(isin__in=isins).order_by("-pk")} if isins else {}
         )
-        names = {" ".join(r.name.split()).lower() for r in rows if r.kind != Organisation.Kind.COUNTRY}
+        # By the name key every door matches on (``members.matching``: "Acme Energy Ltd." is "ACME Energy",
+        # "Île-de-France" is "Ile-de-France") and the country; a record with no country matches a name alone.
+        keys = {normalise_name(r.name) for r in rows if r.kind != Organisation.Kind.COUNTRY} - {""}
         self.by_name: dict[tuple[str, str], Organisation] = {}
-        if names:
-            queryset = Organisation.objects.annotate(normalised=Lower(Trim("name"))).filter(
-                normalised__in=names
-            )
-            for o in queryset.order_by("-pk"):
-                self.by_name[(" ".join(o.name.split()).lower(), o.country.code if o.country else "")] = o
+        if keys:
+            for o in Organisation.objects.filter(name_key__in=keys).order_by("-pk"):
+                self.by_name[(o.name_key, o.country.code if o.country else "")] = o
 
     def match(self, row: TrackerRow) -> Organisation | None:
         if row.kind == Organisation.Kind.COUNTRY:
             return self.by_country.get(row.country)
         if row.isin and row.isin in self.by_isin:
             return self.by_isin[row.isin]
-        return self.by_name.get((" ".join(row.name.split()).lower(), row.country))
+        key = normalise_name(row.name)
+        return self.by_name.get((key, row.country)) or self.by_name.get((key, ""))
 
     def remember(self, row: TrackerRow, organisation: Organisation) -> None:
         if row.kind == Organisation.Kind.COUNTRY:
             self.by_country[row.country] = organisation
         if row.isin:
             self.by_isin[row.isin] = organisation
-        self.by_name[(" ".join(row.name.split()).lower(), row.country)] = organisation
+        self.by_name[(normalise_name(row.name), row.country)] = organisation
 
 
 def _may_create(row: TrackerRow, create: str) -> bool:

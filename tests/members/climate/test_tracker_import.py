@@ -233,3 +233,21 @@ def test_row_errors_name_the_spreadsheets_row_past_empty_rows():
     content = tracker_rows_csv([good, {}, {}, {**good, "ID_Code": "X-2", "End_target_year": "20X0"}])
     outcome = tracker.tracker_import(content=content, fmt="csv", create=tracker.Create.ALL)
     assert [(e.row, e.field) for e in outcome.errors] == [(5, "end_target_year")]
+
+
+def test_a_company_or_region_is_matched_by_the_name_key_every_import_uses():
+    acme = Organisation.objects.create(name="Acme Energy Ltd.", kind="company", country="GB")
+    region = Organisation.objects.create(name="Île-de-France", kind="region")  # no country recorded
+    content = tracker_rows_csv(
+        [
+            {"ID_Code": "COM-1", "Name": "ACME Energy", "Country": "GBR", "Entity_type": "Company",
+             "End_target": "Net zero", "Status_of_end_target": "Declaration / pledge",
+             "End_target_year": "2050"},
+            {"ID_Code": "SUB-1", "Name": "Ile-de-France", "Country": "FRA", "Entity_type": "Region",
+             "End_target": "Carbon neutral(ity)", "Status_of_end_target": "In law",
+             "End_target_year": "2050"},
+        ]
+    )  # fmt: skip
+    outcome = tracker.tracker_import(content=content, fmt="csv", create=tracker.Create.ALL)
+    assert (outcome.errors, outcome.organisations_created, outcome.created) == ([], 0, 2)
+    assert acme.commitments.count() == 1 and region.commitments.count() == 1
