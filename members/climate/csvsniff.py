@@ -155,6 +155,29 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
     return _table(rows, known)
 
 
+def refuse_repeated(headers: list[str], known: Iterable[str]) -> None:
+    """A column an import reads must be in the file once: of two, one would silently win over the other.
+    (Columns the import does not read may repeat: they are ignored anyway.)"""
+    from openpyxl.utils import get_column_letter
+
+    known, first = set(known), {}
+    for index, name in enumerate(headers):
+        if name in known and name in first:
+            raise ValidationError(
+                {
+                    "file": [
+                        _("The file has two “%(name)s” columns (%(first)s and %(second)s): keep one of them.")
+                        % {
+                            "name": name,
+                            "first": get_column_letter(first[name] + 1),
+                            "second": get_column_letter(index + 1),
+                        }
+                    ]
+                }
+            )
+        first.setdefault(name, index)
+
+
 def read_table(*, content: bytes, fmt: str, known: Iterable[str] = (), sheet: str = "") -> Table:
     """Read a CSV or XLSX file (``fmt`` is ``csv`` or ``xlsx``) into its header and data rows."""
     if fmt == "csv":

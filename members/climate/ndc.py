@@ -149,6 +149,7 @@ def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome
     """Import the NDC registry list. A dry run does it all and rolls it back."""
     table = csvsniff.read_table(content=content, fmt=fmt, known=COLUMNS)
     headers = mapping.apply(source=SOURCE, headers=[csvsniff.normalise_header(h) for h in table.headers])
+    csvsniff.refuse_repeated(headers, COLUMNS)
     missing = [c for c in REQUIRED if c not in headers]
     if missing:
         raise ValidationError(

@@ -470,6 +470,7 @@ def tracker_rows_read(*, content: bytes, fmt: str) -> list[tuple[int, dict[str, 
     shows it (empty rows are left out, but counted)."""
     table = csvsniff.read_table(content=content, fmt=fmt, known=COLUMNS, sheet=SHEET)
     headers = mapping.apply(source=SOURCE, headers=[csvsniff.normalise_header(h) for h in table.headers])
+    csvsniff.refuse_repeated(headers, COLUMNS)
     missing = [c for c in REQUIRED if c not in headers]
     if missing:
         raise ValidationError(

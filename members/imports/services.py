@@ -159,6 +159,7 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
 
     table = csvsniff.read_table(content=content, fmt=fmt, known=importable.columns)
     headers = mapping.apply(source=importable.name, headers=[_header(h) for h in table.headers])
+    csvsniff.refuse_repeated(headers, importable.columns)
     rows = table.rows
     if importable.resource_class.person_names and "name" not in headers:
         headers, rows = _joined_person_names(headers, rows)

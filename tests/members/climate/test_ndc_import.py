@@ -4,6 +4,7 @@ idempotence, and the dashboard's list of members with an active NDC 3.0."""
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from members import demo
@@ -178,3 +179,12 @@ def test_the_older_layout_keeps_a_document_it_files_as_archived_archived():
         "https://unfccc.int/pa-1.pdf": "active",
         "https://unfccc.int/pa-0.pdf": "archived",
     }
+
+
+def test_a_list_with_two_code_columns_is_refused_rather_than_read_from_the_last():
+    content = HEADER.replace(b"originalFilename", b"originalFilename,code") + (
+        b"PAN,Panama,Panama NDC 3.0,pdf,Spanish,3,Active,2025-06-27,https://unfccc.int/pa-3.pdf,pa.pdf,ZZZ\n"
+    )
+    with pytest.raises(ValidationError) as refused:
+        ndc.ndc_import(content=content, fmt="csv")
+    assert "two “code” columns (A and K)" in refused.value.messages[0]

@@ -436,3 +436,15 @@ def test_rows_are_numbered_as_the_spreadsheet_shows_them_past_a_title_row_and_em
     assert {(e.row, e.field) for e in outcome.errors} == {(5, "kind"), (6, "name")}
     assert "already appears on row 3 of this file" in next(e.message for e in outcome.errors if e.row == 6)
     assert [entry["row"] for entry in outcome.preview] == [3, 5, 6]
+
+
+def test_a_column_the_import_reads_twice_is_refused_naming_both_and_other_repeats_are_ignored(admin_user):
+    content = b"name,kind,notes,country,notes,name\nRemoval Works,company,a,CH,b,Removal Works AG\n"
+    with pytest.raises(ValidationError) as refused:
+        import_preview(resource="organisations", content=content, fmt="csv", by=admin_user)
+    assert refused.value.message_dict["file"] == [
+        "The file has two “name” columns (A and F): keep one of them."
+    ]
+    repeated_unread = b"name,kind,notes,country,notes\nRemoval Works,company,a,CH,b\n"
+    outcome = import_preview(resource="organisations", content=repeated_unread, fmt="csv", by=admin_user)
+    assert outcome.error_rows == 0
