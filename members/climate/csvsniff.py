@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -139,6 +140,19 @@ def read_csv(content: bytes, *, known: Iterable[str] = ()) -> Table:
     return _table(rows, known, delimiter)
 
 
+def _cell_value(cell) -> Any:
+    """A cell's value; a number the sheet shows as a percentage (45 %, stored as 0.45) as the text people
+    see ("45%"), so a percentage column reads 45 and not 0.45."""
+    value = getattr(cell, "value", None)
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and "%" in (getattr(cell, "number_format", "") or "")
+    ):
+        return f"{(Decimal(repr(value)) * 100).normalize():f}%"
+    return value
+
+
 def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> Table:
     """The named sheet if the workbook has it, else the first one."""
     from openpyxl import load_workbook
@@ -149,7 +163,7 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
         raise ValidationError({"file": [_("The file could not be read as XLSX: %s") % error]}) from error
     try:
         worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else workbook.worksheets[0]
-        rows = [list(r) for r in worksheet.iter_rows(values_only=True)]
+        rows = [[_cell_value(cell) for cell in r] for r in worksheet.iter_rows()]
     finally:
         workbook.close()
     return _table(rows, known)

@@ -1,5 +1,8 @@
 """Importing contacts and commitments, the forgiving cells, XLSX files and files that cannot be imported."""
 
+import io
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -448,3 +451,24 @@ def test_a_column_the_import_reads_twice_is_refused_naming_both_and_other_repeat
     repeated_unread = b"name,kind,notes,country,notes\nRemoval Works,company,a,CH,b\n"
     outcome = import_preview(resource="organisations", content=repeated_unread, fmt="csv", by=admin_user)
     assert outcome.error_rows == 0
+
+
+def test_a_percentage_cell_of_a_workbook_reads_as_the_percentage_it_shows(admin_user, denmark):
+    """Excel stores 82.5 % as 0.825; the sheet, and the person, see 82.5 %."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(COMMITMENT_COLUMNS)
+    sheet.append(["DK", "net_zero", 2030, 0.825, "law", "yes", "Interim"])
+    sheet.append(["DK", "net_negative", 2050, 1.1, "law", "no", "Beyond zero"])
+    for row in (2, 3):
+        sheet.cell(row=row, column=4).number_format = "0.0%"
+    out = io.BytesIO()
+    book.save(out)
+
+    outcome = import_run(resource="commitments", content=out.getvalue(), fmt="xlsx", by=admin_user)
+
+    assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
+    assert sorted(Commitment.objects.values_list("reduction_percent", flat=True)) == [
+        Decimal("82.5"), Decimal("110")]  # fmt: skip
