@@ -6,11 +6,14 @@ returns ``None`` for an empty cell and raises ``ValueError`` with a sentence a p
 it cannot read; the import reports it against the cell's column.
 
 Dates are read day first, as everywhere in the project (``coalition/formats``): "03/04/2026" is 3 April.
+A column written month first (a US spreadsheet's "12/31/2023") is read so throughout: ``month_first`` tells
+from the column's cells, so "6/12/2023" in it is 12 June, not 6 December.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,6 +32,11 @@ DATE_FORMATS = (
     "%d %b %Y",
     "%d %B %Y",
 )
+MONTH_FIRST_FORMATS = tuple(f.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d") for f in DATE_FORMATS) + (
+    "%b %d, %Y",
+    "%B %d, %Y",
+)
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/-](\d{1,2})[/-]\d{2,4}\b")
 
 
 def _text(value: Any) -> str:
@@ -88,8 +96,32 @@ def year_of(value: Any) -> int | None:
     return int(number)
 
 
-def date_of(value: Any) -> date | None:
-    """A date: a spreadsheet's own, or text day first ("03/04/2026", "3.4.2026", "2026-04-03")."""
+def month_first(values: Iterable[Any]) -> bool:
+    """Whether a column's dates are written month first: some cell can only be read so ("12/31/2023") and
+    none can only be read day first ("31/12/2023"). A column with both, or neither, is read day first."""
+    month, day = False, False
+    for value in values:
+        if not isinstance(value, str) or (match := _NUMERIC_DATE.match(value)) is None:
+            continue
+        first, second = int(match[1]), int(match[2])
+        month = month or (second > 12 >= first and _reads(value, month_first=True))
+        day = day or (first > 12 >= second and _reads(value, month_first=False))
+        if month and day:
+            return False
+    return month
+
+
+def _reads(value: str, *, month_first: bool) -> bool:
+    try:
+        date_of(value, month_first=month_first)
+    except ValueError:
+        return False
+    return True
+
+
+def date_of(value: Any, *, month_first: bool = False) -> date | None:
+    """A date: a spreadsheet's own, or text day first ("03/04/2026", "3.4.2026", "2026-04-03"); with
+    ``month_first`` (the column's layout, see ``month_first()``), "04/03/2026" is 3 April."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -99,9 +131,13 @@ def date_of(value: Any) -> date | None:
         return None
     # "2026-04-03 00:00:00" and "2026-04-03T10:00": the date part.
     text = re.split(r"[ T](?=\d{1,2}:)", raw, maxsplit=1)[0]
-    for fmt in DATE_FORMATS:
+    for fmt in MONTH_FIRST_FORMATS if month_first else DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(_("“%(value)s” is not a date (write it as YYYY-MM-DD or DD/MM/YYYY).") % {"value": raw})
+    layout = "MM/DD/YYYY" if month_first else "DD/MM/YYYY"
+    raise ValueError(
+        _("“%(value)s” is not a date (write it as YYYY-MM-DD or %(layout)s).")
+        % {"value": raw, "layout": layout}
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -92,18 +92,14 @@ def _derived_statuses(rows: list[dict[str, Any]]) -> None:
         row["status"] = "Active" if row_rank == latest[code] and not archived else "Archived"
 
 
-def _date(raw: Any) -> date | None:
-    """A submission date, read as every import reads dates (``members.cells``: ISO, or day first); then, as
-    registry lists have also been republished with US dates, month first ("12/31/2020"). Raises
-    ``ValueError(text)``."""
+def _date(raw: Any, *, month_first: bool = False) -> date | None:
+    """A submission date, read as every import reads dates (``members.cells``: ISO, or day first); a list
+    republished with US dates ("12/31/2020") is read month first throughout (``cells.month_first``, decided
+    for the whole column). Raises ``ValueError(text)``."""
     try:
-        return cells.date_of(raw)
+        return cells.date_of(raw, month_first=month_first)
     except ValueError:
-        text = _text(raw)
-        try:
-            return datetime.strptime(text[:10], "%m/%d/%Y").date()
-        except ValueError:
-            raise ValueError(text) from None
+        raise ValueError(_text(raw)) from None
 
 
 @dataclass
@@ -167,6 +163,7 @@ def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome
         _derived_statuses([row for _number, row in numbered])
     outcome = NdcOutcome(rows=len(numbered))
     numbered = _one_row_per_document(numbered, outcome)
+    month_first = cells.month_first(row.get("submissiondate") for _number, row in numbered)
     try:
         with transaction.atomic():
             by_country, eu = _organisations()
@@ -181,6 +178,7 @@ def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome
                     eu=eu,
                     existing=existing,
                     outcome=outcome,
+                    month_first=month_first,
                 )
             if dry_run:
                 raise _Rollback
@@ -228,7 +226,7 @@ def _one_row_per_document(numbered: list[tuple[int, dict]], outcome: NdcOutcome)
     return kept
 
 
-def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -> None:
+def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome, month_first: bool) -> None:
     errors = []
     code = _party_code(row)
     if code == EU_PARTY_CODE:
@@ -246,7 +244,7 @@ def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome) -
     if not url.lower().startswith(("http://", "https://")):
         errors.append(("encodedabsurl", _("“%(value)s” is not a web address.") % {"value": url}))
     try:
-        submitted_on = _date(row.get("submissiondate"))
+        submitted_on = _date(row.get("submissiondate"), month_first=month_first)
     except ValueError as error:
         errors.append(
             ("submissiondate", _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": str(error)})

@@ -268,9 +268,9 @@ def _percent(row: dict, column: str) -> Decimal | None:
     return value.quantize(Decimal("0.1"))
 
 
-def _date(row: dict, column: str) -> date | None:
+def _date(row: dict, column: str, *, month_first: bool = False) -> date | None:
     try:
-        return cells.date_of(row.get(column))
+        return cells.date_of(row.get(column), month_first=month_first)
     except ValueError as error:
         raise CellError(column, str(error)) from None
 
@@ -347,7 +347,7 @@ ANSWERED = {
 }
 
 
-def _integrity(row: dict, noted) -> dict[str, Any]:
+def _integrity(row: dict, noted, *, month_first: bool = False) -> dict[str, Any]:
     """The integrity indicators of a row. They describe a target, they are not the target: a value the
     import does not know is read as "not specified" and noted, rather than refusing the row and losing its
     targets. ``noted(field, fallback, func, …)`` gives ``func``'s value, or ``fallback`` and a note (and
@@ -359,12 +359,17 @@ def _integrity(row: dict, noted) -> dict[str, Any]:
     values |= {name: noted(name, U.UNKNOWN, _usage, row, column) for name, column in ANSWERED.items()}
     values["scope"] = noted("scope", Commitment.Scope.UNKNOWN, _scope, row)
     values["carbon_credit_conditions"] = _credit_conditions(row)
-    values["status_date"] = noted("status_date", None, _date, row, "date_of_last_status_update")
+    values["status_date"] = noted(
+        "status_date", None, _date, row, "date_of_last_status_update", month_first=month_first
+    )
     return values
 
 
-def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, list[tuple[str, str]]]:
-    """A file row (normalised headers) as a ``TrackerRow``, or None and its errors [(column, message)]."""
+def row_parse(
+    row: dict[str, Any], *, number: int, month_first: bool = False
+) -> tuple[TrackerRow | None, list[tuple[str, str]]]:
+    """A file row (normalised headers) as a ``TrackerRow``, or None and its errors [(column, message)].
+    ``month_first``: the file writes its dates month first (``cells.month_first``)."""
     errors: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
 
@@ -398,7 +403,7 @@ def row_parse(row: dict[str, Any], *, number: int) -> tuple[TrackerRow | None, l
             )
         )
     kind = attempt(_lookup, row, "entity_type", ENTITY_KINDS, noun=_("kind of entity"))
-    integrity = _integrity(row, noted)
+    integrity = _integrity(row, noted, month_first=month_first)
     id_code = _text(row.get("id_code"))[:80] or f"{raw_country}:{name}"[:80]
     targets: list[Target] = []
     end_label = _label(row.get("end_target"))
@@ -683,11 +688,12 @@ def tracker_import(
     if create not in Create.CHOICES:
         raise ValidationError({"create": [_("Create one of: %s.") % ", ".join(Create.CHOICES)]})
     rows = tracker_rows_read(content=content, fmt=fmt)
+    month_first = cells.month_first(data.get("date_of_last_status_update") for _number, data in rows)
     outcome = TrackerOutcome(rows=len(rows))
     parsed: list[TrackerRow] = []
     seen: dict[str, int] = {}
     for number, data in rows:
-        row, errors = row_parse(data, number=number)
+        row, errors = row_parse(data, number=number, month_first=month_first)
         if row is None:
             outcome.errors.extend(RowError(number, column, message) for column, message in errors)
             continue

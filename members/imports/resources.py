@@ -184,10 +184,13 @@ class YearWidget(NumberWidget):
 
 
 class DateWidget(widgets.Widget):
-    """A date cell, day first as everywhere in the project ("03/04/2026" is 3 April)."""
+    """A date cell, day first as everywhere in the project ("03/04/2026" is 3 April), unless the file writes
+    this column month first (``month_first``, set by the resource for the file: ``cells.month_first``)."""
+
+    month_first = False
 
     def clean(self, value, row=None, **kwargs):
-        return cells.date_of(value)
+        return cells.date_of(value, month_first=self.month_first)
 
     def render(self, value, obj=None, **kwargs):
         return value.isoformat() if value else ""
@@ -404,9 +407,14 @@ class CoalitionResource(resources.ModelResource):
         mode: str = MODE_FILL,
         clear_blanks: bool = False,
         job_id: int | None = None,
+        month_first_columns: Iterable[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # Date columns the file writes month first (``dataset_read``): each resource has its own widgets.
+        for f in self.fields.values():
+            if isinstance(f.widget, DateWidget):
+                f.widget.month_first = f.column_name in set(month_first_columns)
         if mode not in MODES:
             raise ValueError(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
         self.mode = mode

@@ -33,6 +33,7 @@ from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import get_history_manager_for_model
 
 from coalition.queueing import enqueue_after_commit
+from members import cells
 from members.imports.resources import (
     MODE_FILL,
     MODE_OVERWRITE,
@@ -40,6 +41,7 @@ from members.imports.resources import (
     CoalitionResource,
     CommitmentResource,
     ContactResource,
+    DateWidget,
     OrganisationResource,
     import_tag,
 )
@@ -85,6 +87,14 @@ class Importable:
     @property
     def columns(self) -> list[str]:
         return [f.column_name for f in self.resource_class().get_import_fields() if not f.readonly]
+
+    @property
+    def date_columns(self) -> list[str]:
+        return [
+            f.column_name
+            for f in self.resource_class().get_import_fields()
+            if isinstance(f.widget, DateWidget)
+        ]
 
 
 _importables: dict[str, Importable] = {}
@@ -179,6 +189,10 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
         dataset = cleaned
     # Errors and the preview name rows as the spreadsheet numbers them (``sheet_row``).
     dataset.sheet_rows = [table.header_index + 2 + i for i in keep]
+    # A date column is read one way for the whole file: month first if its cells say so (US spreadsheets).
+    dataset.month_first_columns = {
+        c for c in importable.date_columns if c in dataset.headers and cells.month_first(dataset[c])
+    }
     if not len(dataset):
         raise ValidationError({"file": ["The file has a header row but no rows to import."]})
     return dataset
@@ -360,6 +374,7 @@ def _process_chunk(
             source_name=source_name,
             duplicate_rows=duplicates,
             row_offset=start,
+            month_first_columns=getattr(dataset, "month_first_columns", ()),
             savepoints=savepoints,
             mode=mode,
             clear_blanks=clear_blanks,

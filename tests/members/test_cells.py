@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from members.cells import date_of, decimal_of, year_of
+from members.cells import date_of, decimal_of, month_first, year_of
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,26 @@ def test_dates_are_read_day_first(cell):
 def test_what_is_not_a_date_says_how_to_write_one(cell):
     with pytest.raises(ValueError, match="is not a date .write it as YYYY-MM-DD or DD/MM/YYYY"):
         date_of(cell)
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        (["6/12/2023", "12/31/2023", ""], True),  # a US spreadsheet: 31 can only be a day
+        (["6/12/2023", "31/12/2023"], False),
+        (["12/31/2023", "31/12/2023"], False),  # both: read day first, and the other cells fail
+        (["6/12/2023", "7/11/2023"], False),  # nothing tells: day first, as everywhere
+        (["03/04/2020", "04/31/2021"], False),  # no 31 April either way: no evidence
+        (["2023-12-31", datetime.date(2023, 12, 31), None, 2023], False),
+    ],
+)
+def test_a_column_is_read_month_first_only_when_its_cells_say_so(column, expected):
+    assert month_first(column) is expected
+
+
+def test_a_month_first_column_reads_each_of_its_dates_so():
+    assert date_of("6/12/2023", month_first=True) == datetime.date(2023, 6, 12)
+    assert date_of("Jun 12, 2023", month_first=True) == datetime.date(2023, 6, 12)
+    assert date_of("2023-06-12", month_first=True) == datetime.date(2023, 6, 12)
+    with pytest.raises(ValueError, match="write it as YYYY-MM-DD or MM/DD/YYYY"):
+        date_of("31/12/2023", month_first=True)

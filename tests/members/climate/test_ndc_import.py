@@ -188,3 +188,16 @@ def test_a_list_with_two_code_columns_is_refused_rather_than_read_from_the_last(
     with pytest.raises(ValidationError) as refused:
         ndc.ndc_import(content=content, fmt="csv")
     assert "two “code” columns (A and K)" in refused.value.messages[0]
+
+
+def test_a_list_resaved_with_us_dates_reads_every_date_month_first():
+    content = HEADER + (
+        b"PAN,Panama,Panama NDC 3.0,pdf,Spanish,3,Active,6/27/2025,https://unfccc.int/pa-3.pdf,pa.pdf\n"
+        b"PAN,Panama,Panama First NDC,pdf,Spanish,1,Archived,4/12/2016,https://unfccc.int/pa-1.pdf,pa-1.pdf\n"
+    )
+    assert ndc.ndc_import(content=content, fmt="csv").error_rows == 0
+    dates = dict(NdcSubmission.objects.values_list("title", "submitted_on"))
+    assert {title: str(day) for title, day in dates.items()} == {
+        "Panama NDC 3.0": "2025-06-27",
+        "Panama First NDC": "2016-04-12",  # not 4 December
+    }

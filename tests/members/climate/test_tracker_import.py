@@ -251,3 +251,17 @@ def test_a_company_or_region_is_matched_by_the_name_key_every_import_uses():
     outcome = tracker.tracker_import(content=content, fmt="csv", create=tracker.Create.ALL)
     assert (outcome.errors, outcome.organisations_created, outcome.created) == ([], 0, 2)
     assert acme.commitments.count() == 1 and region.commitments.count() == 1
+
+
+def test_a_file_resaved_with_us_dates_reads_its_status_dates_month_first():
+    rows = [
+        {**DENMARK, "Date_of_last_status_update": "6/12/2023"},
+        {**DENMARK, "ID_Code": "COU-0055", "Name": "Finland", "Country": "FIN",
+         "Date_of_last_status_update": "12/31/2023"},
+    ]  # fmt: skip
+    outcome = tracker.tracker_import(content=tracker_rows_csv(rows), fmt="csv", create=tracker.Create.ALL)
+    assert (outcome.errors, outcome.notes) == ([], [])
+    dates = dict(
+        Commitment.objects.filter(is_interim=False).values_list("organisation__country", "status_date")
+    )
+    assert {country: str(day) for country, day in dates.items()} == {"DK": "2023-06-12", "FI": "2023-12-31"}

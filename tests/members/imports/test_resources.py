@@ -472,3 +472,15 @@ def test_a_percentage_cell_of_a_workbook_reads_as_the_percentage_it_shows(admin_
     assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
     assert sorted(Commitment.objects.values_list("reduction_percent", flat=True)) == [
         Decimal("82.5"), Decimal("110")]  # fmt: skip
+
+
+def test_a_us_spreadsheets_dates_are_read_month_first_throughout(admin_user, denmark):
+    rows = [
+        {"organisation": "DK", "kind": "net_zero", "target_year": "2045", "announced_on": "6/12/2023"},
+        {"organisation": "DK", "kind": "net_negative", "target_year": "2050", "announced_on": "12/31/2023"},
+    ]
+    content = csv_bytes(rows, ["organisation", "kind", "target_year", "announced_on"])
+    outcome = import_run(resource="commitments", content=content, fmt="csv", by=admin_user)
+    assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
+    announced = dict(Commitment.objects.values_list("target_year", "announced_on"))
+    assert {year: str(day) for year, day in announced.items()} == {2045: "2023-06-12", 2050: "2023-12-31"}
