@@ -3,7 +3,8 @@
 (or the older capitalised layout with a ``Number`` column). Rows are kept as ``NdcSubmission`` records,
 matched by party and URL, so a second run of the same list creates and changes nothing.
 
-The round (first, updated, NDC 3.0) is read from the title and, in the older layout, the number. EU member
+The round (first, updated, NDC 3.0) is read from the title, the submission date (``ndc_round``) and, in the
+older layout, the number. EU member
 states file no NDC of their own: ``ndc_submissions_for`` gives them the EU's (party ``EUU``).
 """
 
@@ -60,13 +61,29 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def ndc_round(*, title: str, number: str = "", version: str = "") -> str:
+#: The 2025 round (NDC 3.0, targets for 2031–2035) opened in 2024: parties name its documents "Second NDC",
+#: "2035 NDC", "NDC 3.0" or just "The NDC of …", so a document filed since then is of that round unless its
+#: title says it updates an earlier one.
+NDC_3_SINCE = date(2024, 1, 1)
+_UPDATE_WORDS = re.compile(r"\bupdat|\brevis|\brevision\b|actualizaci|mise à jour|\bupdate\b")
+#: "2035 NDC", "2031-2035", "2035/2040": the 2025 round's horizon (a "2050 strategy" is no such sign).
+_LATER_TARGET_YEAR = re.compile(r"\b20(3[1-9]|40)\b")
+
+
+def ndc_round(*, title: str, number: str = "", version: str = "", submitted_on: date | None = None) -> str:
     """First, updated or NDC 3.0, as the registry names them in titles ("… NDC 3.0", "Updated NDC",
-    "Second NDC", "First NDC (Updated submission)") and numbers (1, 2, 3)."""
+    "Second NDC", "First NDC (Updated submission)", "Canada's 2035 NDC"), numbers (1, 2, 3) and, for the
+    many titles that name no round, the submission date (``NDC_3_SINCE``)."""
     text, number = title.casefold(), number.strip().casefold()
-    if re.search(r"\bndc\s*3(\.0)?\b|\bthird\b", text) or number in ("3", "third"):
+    if re.search(r"\bndc\s*3(\.0)?\b", text):
         return NdcSubmission.Round.NDC_3
-    if "updated" in text or "second" in text or number in ("2", "second"):
+    if _UPDATE_WORDS.search(text):  # "First NDC (Updated submission)", "Third Update of Second NDC"
+        return NdcSubmission.Round.UPDATED
+    if "third" in text or number in ("3", "third"):
+        return NdcSubmission.Round.NDC_3
+    if (submitted_on is not None and submitted_on >= NDC_3_SINCE) or _LATER_TARGET_YEAR.search(text):
+        return NdcSubmission.Round.NDC_3
+    if "second" in text or number in ("2", "second"):
         return NdcSubmission.Round.UPDATED
     return NdcSubmission.Round.FIRST
 
@@ -261,7 +278,12 @@ def _import_row(row, number, *, by_country, eu, existing, outcome: NdcOutcome, m
     values = {
         "party": _text(row.get("party"))[:200],
         "title": title,
-        "round": ndc_round(title=title, number=_text(row.get("number")), version=_text(row.get("version"))),
+        "round": ndc_round(
+            title=title,
+            number=_text(row.get("number")),
+            version=_text(row.get("version")),
+            submitted_on=submitted_on,
+        ),
         "version": _text(row.get("version"))[:20],
         "status": status,
         "language": _text(row.get("language"))[:40],

@@ -1,6 +1,7 @@
 """The NDC registry list: both header layouts, EU member states carrying the EU's submission, rounds,
 idempotence, and the dashboard's list of members with an active NDC 3.0."""
 
+import datetime
 from io import StringIO
 
 import pytest
@@ -201,3 +202,26 @@ def test_a_list_resaved_with_us_dates_reads_every_date_month_first():
         "Panama NDC 3.0": "2025-06-27",
         "Panama First NDC": "2016-04-12",  # not 4 December
     }
+
+
+@pytest.mark.parametrize(
+    ("title", "submitted", "expected"),
+    [
+        ("Canada's 2035 NDC", "2025-02-12", "ndc3"),
+        ("The NDC of the European Union and its Member States", "2025-11-05", "ndc3"),
+        ("Kenya's Second Nationally Determined Contribution 2031 - 2035", "2025-09-30", "ndc3"),
+        ("Annex to Switzerland NDC 2031-2035", "", "ndc3"),  # no date: its horizon tells
+        ("Maldives' Third Nationally Determined Contribution", "2025-09-24", "ndc3"),
+        ("Switzerland First NDC (2021-2030 Update 2024 including ICTUs)", "2024-11-14", "updated"),
+        ("Third Update of Second Nationally Determined Contribution for the UAE", "2023-07-11", "updated"),
+        ("Argentina Second NDC (Updated submission)", "2021-11-02", "updated"),
+        ("Bhutan Second NDC", "2021-06-08", "updated"),
+        ("Marshall Islands 2050 climate strategy", "", "first"),
+        ("Panama First NDC", "2016-04-21", "first"),
+    ],
+)
+def test_the_round_is_read_from_the_title_and_for_titles_naming_none_from_the_date(
+    title, submitted, expected
+):
+    day = datetime.date.fromisoformat(submitted) if submitted else None
+    assert ndc.ndc_round(title=title, submitted_on=day) == expected
