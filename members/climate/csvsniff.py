@@ -153,8 +153,21 @@ def _cell_value(cell) -> Any:
     return value
 
 
+def _sheet_of(workbook, known: Iterable[str]):
+    """The sheet whose top rows name most of the ``known`` columns (a workbook may open on notes or a
+    cover sheet, or name its data sheet otherwise); the first sheet when none names any."""
+    known = {normalise_header(k) for k in known}
+    best, best_score = workbook.worksheets[0], 0
+    for worksheet in workbook.worksheets:
+        head = worksheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
+        score = max((sum(1 for v in row if normalise_header(v) in known) for row in head), default=0)
+        if score > best_score:
+            best, best_score = worksheet, score
+    return best
+
+
 def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> Table:
-    """The named sheet if the workbook has it, else the first one."""
+    """The named sheet if the workbook has it, else the one whose header names most ``known`` columns."""
     from openpyxl import load_workbook
 
     try:
@@ -162,7 +175,7 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds of error on a broken file
         raise ValidationError({"file": [_("The file could not be read as XLSX: %s") % error]}) from error
     try:
-        worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else workbook.worksheets[0]
+        worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else _sheet_of(workbook, known)
         rows = [[_cell_value(cell) for cell in r] for r in worksheet.iter_rows()]
     finally:
         workbook.close()

@@ -265,3 +265,17 @@ def test_a_file_resaved_with_us_dates_reads_its_status_dates_month_first():
         Commitment.objects.filter(is_interim=False).values_list("organisation__country", "status_date")
     )
     assert {country: str(day) for country, day in dates.items()} == {"DK": "2023-06-12", "FI": "2023-12-31"}
+
+
+def test_a_workbook_whose_data_sheet_is_named_otherwise_and_not_first_is_found_by_its_header():
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(tracker_xlsx()))
+    book["Current Snapshot"].title = "Data 2025"
+    out = io.BytesIO()
+    book.save(out)
+    assert book.sheetnames[0] == "Read me"
+    outcome = tracker.tracker_import(content=out.getvalue(), fmt="xlsx", create=tracker.Create.ALL)
+    assert (outcome.error_rows, outcome.created) == (0, 9)
