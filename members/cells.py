@@ -82,7 +82,13 @@ def decimal_of(value: Any, *, percent: bool = False) -> Decimal | None:
 def year_of(value: Any) -> int | None:
     """A year, written as a whole number ("2050", or 2050.0 from a spreadsheet)."""
     if isinstance(value, datetime | date):
-        return value.year
+        day = value.date() if isinstance(value, datetime) else value
+        # A year typed into a cell formatted as a date: Excel keeps 1990 as day 1990 of its calendar,
+        # 12 June 1905. Every year a target names is such a day of 1904–1906.
+        serial = (day - date(1899, 12, 30)).days
+        if day.year < 1910 and 1800 <= serial <= 2200:
+            return serial
+        return day.year
     raw = _text(value)
     try:
         number = decimal_of(value)

@@ -105,3 +105,9 @@ def test_a_month_first_column_reads_each_of_its_dates_so():
     assert date_of("2023-06-12", month_first=True) == datetime.date(2023, 6, 12)
     with pytest.raises(ValueError, match="write it as YYYY-MM-DD or MM/DD/YYYY"):
         date_of("31/12/2023", month_first=True)
+
+
+def test_a_year_typed_into_a_date_formatted_cell_is_that_year():
+    assert year_of(datetime.datetime(1905, 6, 12)) == 1990  # Excel's day 1990
+    assert year_of(datetime.date(1905, 8, 11)) == 2050
+    assert year_of(datetime.date(1990, 1, 1)) == 1990
