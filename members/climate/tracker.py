@@ -404,7 +404,9 @@ def row_parse(
         )
     kind = attempt(_lookup, row, "entity_type", ENTITY_KINDS, noun=_("kind of entity"))
     integrity = _integrity(row, noted, month_first=month_first)
-    id_code = _text(row.get("id_code"))[:80] or f"{raw_country}:{name}"[:80]
+    # A file without the tracker's ID_Code (one made by hand) keys a row by its country and name key, so
+    # "Acme Energy plc" and "ACME Energy PLC" in a later file are the same row.
+    id_code = _text(row.get("id_code"))[:80] or f"{raw_country.upper()}:{normalise_name(name)}"[:80]
     targets: list[Target] = []
     end_label = _label(row.get("end_target"))
     if end_label not in NO_TARGET:
@@ -573,14 +575,22 @@ def _may_create(row: TrackerRow, create: str) -> bool:
     )
 
 
-def _matching_commitment(target: Target, recorded: list[Commitment]) -> Commitment | None:
+def _matching_commitment(
+    target: Target, recorded: list[Commitment], in_file: set[str] = frozenset()
+) -> Commitment | None:
     """The recorded commitment a tracker target speaks of: the one linked to it, else one of the same
     interim-or-final with the same kind and year, the same year, or (the only one of) the same kind."""
     for commitment in recorded:
         if commitment.source_identifier == target.source_identifier:
             return commitment
-    # A commitment linked to another of the tracker's targets is not this one.
-    same_stage = [c for c in recorded if c.is_interim == target.is_interim and not c.source_identifier]
+    # A commitment linked to another of this file's targets is not this one. One linked to a target the
+    # file no longer has (the tracker renumbered its rows) may be: matched, it is linked anew.
+    same_stage = [
+        c
+        for c in recorded
+        if c.is_interim == target.is_interim
+        and (not c.source_identifier or c.source_identifier not in in_file)
+    ]
     kind, year = target.fields["kind"], target.fields["target_year"]
     for test in (
         lambda c: c.kind == kind and c.target_year == year,
@@ -623,6 +633,7 @@ def _import_row(
     mode: str,
     by,
     outcome: TrackerOutcome,
+    in_file: set[str],
 ) -> None:
     organisation = organisations.match(row)
     if organisation is None:
@@ -643,7 +654,7 @@ def _import_row(
         outcome.changes.append(_("New organisation: %(name)s") % {"name": organisation.name})
     ours = recorded.setdefault(organisation.pk, [])
     for target in row.targets:
-        commitment = _matching_commitment(target, ours)
+        commitment = _matching_commitment(target, ours, in_file)
         if commitment is None:
             if mode == Mode.DISCREPANCIES:
                 outcome.changes.append(
@@ -711,6 +722,7 @@ def tracker_import(
         outcome.notes.extend(RowError(number, column, message) for column, message in row.notes)
         parsed.append(row)
     organisations = _Organisations(parsed)
+    in_file = {target.source_identifier for row in parsed for target in row.targets}
     recorded: dict[int, list[Commitment]] = {}
     known = {o.pk for o in (*organisations.by_country.values(), *organisations.by_isin.values())}
     known |= {o.pk for o in organisations.by_name.values()}
@@ -730,6 +742,7 @@ def tracker_import(
                         mode=mode,
                         by=by,
                         outcome=outcome,
+                        in_file=in_file,
                     )
             except ValidationError as error:
                 # The row's savepoint is rolled back: so are its counts.

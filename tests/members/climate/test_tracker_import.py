@@ -279,3 +279,21 @@ def test_a_workbook_whose_data_sheet_is_named_otherwise_and_not_first_is_found_b
     assert book.sheetnames[0] == "Read me"
     outcome = tracker.tracker_import(content=out.getvalue(), fmt="xlsx", create=tracker.Create.ALL)
     assert (outcome.error_rows, outcome.created) == (0, 9)
+
+
+def test_a_renumbered_row_or_a_hand_made_file_without_ids_finds_the_targets_it_created():
+    tracker.tracker_import(content=tracker_rows_csv([DENMARK]), fmt="csv", create=tracker.Create.ALL)
+    renumbered = tracker_rows_csv([{**DENMARK, "ID_Code": "COU-0999"}])
+    outcome = tracker.tracker_import(content=renumbered, fmt="csv", create=tracker.Create.ALL)
+    assert (outcome.created, outcome.updated) == (0, 2)
+    assert sorted(Commitment.objects.values_list("source_identifier", flat=True)) == [
+        "COU-0999:end", "COU-0999:interim"]  # fmt: skip
+
+    company = {"Name": "Acme Energy plc", "Country": "GBR", "Entity_type": "Company",
+               "End_target": "Net zero", "End_target_year": "2050",
+               "Status_of_end_target": "In corporate strategy"}  # fmt: skip
+    tracker.tracker_import(content=tracker_rows_csv([company]), fmt="csv", create=tracker.Create.ALL)
+    again = tracker_rows_csv([{**company, "Name": "ACME Energy PLC"}])
+    outcome = tracker.tracker_import(content=again, fmt="csv", create=tracker.Create.ALL)
+    assert (outcome.created, outcome.organisations_created, outcome.unchanged) == (0, 0, 1)
+    assert Commitment.objects.filter(organisation__name="Acme Energy plc").count() == 1
