@@ -137,7 +137,31 @@ def read_csv(content: bytes, *, known: Iterable[str] = ()) -> Table:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as error:
         raise ValidationError({"file": [_("The file could not be read as CSV: %s") % error]}) from error
+    _refuse_unclosed_quote(rows, delimiter)
     return _table(rows, known, delimiter)
+
+
+def _refuse_unclosed_quote(rows: list[list[str]], delimiter: str) -> None:
+    """A cell that opens a quote and never closes it swallows every later line of the file: those rows
+    would silently be one cell, the file's last. A last cell holding several lines that each look like a row
+    of the file (as many delimiters as the header has) is that, and the file is refused, naming the line.
+    (A cell of several lines that is closed, an address, ends before the file does.)"""
+    width = max((len(row) for row in rows[:HEADER_SEARCH_ROWS]), default=0)
+    if width < 2 or not rows:
+        return
+    line = 1
+    for index, row in enumerate(rows):
+        for cell in row if index == len(rows) - 1 else ():
+            if cell.count("\n") >= 2:
+                lines = cell.splitlines()
+                if sum(1 for text in lines if text.count(delimiter) >= width - 1) >= 2:
+                    message = _(
+                        "A quote mark opened on line %(line)s of the file is never closed, so every line "
+                        "after it would be read as one cell. Close or remove that quote mark and upload the "
+                        "file again."
+                    )
+                    raise ValidationError({"file": [message % {"line": line}]})
+        line += 1 + sum(cell.count("\n") for cell in row)
 
 
 def _cell_value(cell) -> Any:

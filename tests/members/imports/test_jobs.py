@@ -279,3 +279,30 @@ def test_confirming_an_import_twice_is_answered_with_a_conflict_not_a_second_imp
     assert response.status_code == 409
     assert "Only a finished preview can be imported." in response.content.decode()
     assert Organisation.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_quote_never_closed_is_refused_naming_its_line_not_read_as_one_cell(staff_user):
+    text = (
+        "name,kind,description\n"
+        "Removal Works,company,Direct air capture\n"
+        'Soil Carbon Alliance,ngo,"Biochar, and more\n'
+        "Ocean Lab,research,Alkalinity\n"
+        "Peat Trust,ngo,Rewetting\n"
+        "Kelp Co,company,Seaweed\n"
+    )
+    response = _client(staff_user).post(
+        "/staff/imports/", {"resource": "organisations", "file": _upload(text.encode())}
+    )
+    assert response.status_code == 400
+    assert "A quote mark opened on line 3 of the file is never closed" in response.content.decode()
+    # A cell of several lines, as spreadsheets write addresses, is one cell as it should be.
+    fine = (
+        "name,kind,description\n"
+        'Removal Works,company,"Hardturmstrasse 3, 8005, Zurich\nPlant: Hinwil, ZH, CH\nLab: Basel, BS, CH"\n'
+        "Ocean Lab,research,Alkalinity\n"
+    )
+    response = _client(staff_user).post(
+        "/staff/imports/", {"resource": "organisations", "file": _upload(fine.encode())}
+    )
+    assert response.status_code == 302
