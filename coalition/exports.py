@@ -8,7 +8,7 @@ left alone: they are not formulas and mean what they say.
 django-import-export calls ``_escape_formulae`` on every export when
 ``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT`` is on (settings); its own version only drops a leading "=",
 so the admin exports use the formats below, which apply this module's rule. Hand-written CSVs call
-``formula_safe_row``.
+``formula_safe_row``. Imports undo it (``formula_unsafe``), so an export imported back is unchanged.
 """
 
 import re
@@ -25,6 +25,14 @@ def formula_safe(value: Any) -> Any:
     """The value, with text that a spreadsheet would run as a formula made inert."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
+    return value
+
+
+def formula_unsafe(value: Any) -> Any:
+    """The value a cell held before ``formula_safe``: what an import reads from the product's own export
+    ("'+45 33 92 28 00" is the phone number "+45 33 92 28 00"). Other apostrophes stay."""
+    if isinstance(value, str) and value.startswith("'") and formula_safe(value[1:]) == value:
+        return value[1:]
     return value
 
 

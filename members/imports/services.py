@@ -32,6 +32,7 @@ from import_export.results import RowResult
 from simple_history.exceptions import NotHistoricalModelError
 from simple_history.utils import get_history_manager_for_model
 
+from coalition.exports import formula_unsafe
 from coalition.queueing import enqueue_after_commit
 from members import cells
 from members.imports.resources import (
@@ -170,7 +171,10 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
     table = csvsniff.read_table(content=content, fmt=fmt, known=importable.columns)
     headers = mapping.apply(source=importable.name, headers=[_header(h) for h in table.headers])
     csvsniff.refuse_repeated(headers, importable.columns)
-    rows = table.rows
+    # The product's own exports guard cells against formulas with an apostrophe: read them as they were.
+    rows = [
+        [formula_unsafe(v) if isinstance(v, str) and v[:1] == "'" else v for v in row] for row in table.rows
+    ]
     if importable.resource_class.person_names and "name" not in headers:
         headers, rows = _joined_person_names(headers, rows)
     dataset = tablib.Dataset(*rows, headers=headers)

@@ -83,6 +83,27 @@ def test_an_exported_sheet_imports_back_without_creating_anything(admin_user):
     assert (outcome.created, outcome.updated, outcome.skipped, outcome.error_rows) == (0, 0, 2, 0)
 
 
+@pytest.mark.parametrize("fmt", [CSV_FORMAT, XLSX_FORMAT])
+def test_cells_the_export_guards_against_formulas_import_back_as_they_were(admin_user, fmt):
+    """The export puts an apostrophe before a cell starting with + - = @; the import takes it off."""
+    climeworks = OrganisationFactory(
+        name="Climeworks", website="https://climeworks.com", description="- Direct air capture"
+    )
+    ContactFactory(organisation=climeworks, name="Jan Wurzbacher", email="jan@climeworks.com",
+                   phone="+41 44 533 29 99")  # fmt: skip
+    client = _login(admin_user)
+    kind = "csv" if fmt == CSV_FORMAT else "xlsx"
+    for model, resource in (("organisation", OrganisationResource), ("contact", ContactResource)):
+        exported = client.post(f"/admin/members/{model}/export/", _form(resource, fmt)).content
+        outcome = import_run(
+            resource=f"{model}s", content=exported, fmt=kind, by=admin_user, mode="overwrite"
+        )
+        assert (outcome.created, outcome.updated, outcome.error_rows) == (0, 0, 0), outcome.errors
+    climeworks.refresh_from_db()
+    assert climeworks.description == "- Direct air capture"
+    assert Contact.objects.get().phone == "+41 44 533 29 99"
+
+
 def test_contacts_export_with_their_organisation_in_a_fixed_number_of_queries(
     admin_user, django_assert_max_num_queries
 ):
