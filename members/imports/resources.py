@@ -1108,11 +1108,14 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
                 for f in Commitment._meta.concrete_fields
                 if not f.primary_key and f.attname not in {"organisation_id", "created_at", "updated_at"}
             }
-            saved = services.commitment_create(organisation=instance.organisation, by=self.by, **values)
+            # The import's change reason tags the history record, so "revert this import" finds it.
+            saved = services.commitment_create(
+                organisation=instance.organisation, by=self.by, reason=self.change_reason, **values
+            )
             instance.pk, instance.created_at, instance.updated_at = (
                 saved.pk,
                 saved.created_at,
                 saved.updated_at,
             )
         else:
-            services.commitment_update(commitment=instance, by=self.by)
+            services.commitment_update(commitment=instance, by=self.by, reason=self.change_reason)

@@ -24,6 +24,7 @@ from typing import Any
 
 import tablib
 from django.conf import settings
+from django.contrib.admin.utils import NestedObjects
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, models, transaction
@@ -653,6 +654,9 @@ class RevertOutcome:
     deleted: int = 0
     restored: int = 0
     kept: int = 0  # records changed again since the import: the later value is kept
+    #: Records the import created that are kept: changed since, or with records of their own added since
+    #: (contacts, commitments, members) that deleting would take with them. Their names.
+    kept_created: list[str] = field(default_factory=list)
 
 
 def import_job_revertable(job: ImportJob) -> bool:
@@ -668,13 +672,30 @@ def import_job_revertable(job: ImportJob) -> bool:
     )
 
 
+def _worked_on_since(record, created, job: ImportJob) -> bool:
+    """Whether a record the import created has been worked on since: changed by anyone but the import, or
+    given records of its own (deleting it would take them along, or is refused for them)."""
+    tag = import_tag(job.pk)
+    later = type(record).history.filter(id=record.pk, history_date__gt=created.history_date)
+    if later.exclude(history_change_reason__startswith=tag).exists():
+        return True
+    collector = NestedObjects(using=record._state.db)
+    collector.collect([record])
+    if collector.protected:
+        return True
+    return any(
+        obj is not record and obj != record for model_objs in collector.data.values() for obj in model_objs
+    )
+
+
 @transaction.atomic
 def import_job_revert(*, job: ImportJob, by=None) -> RevertOutcome:
     """Undo an import: delete the records it created, and put back each field it changed.
 
     It reads the history records the import wrote (their change reason starts with the job's tag). A field
     changed again after the import keeps its later value (counted in ``kept``): a revert never throws away
-    work done since.
+    work done since: a created record that was changed since, or has records of its own added since
+    (contacts, commitments, a membership), is kept too (``kept_created``).
     """
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not import_job_revertable(job):
@@ -701,6 +722,9 @@ def import_job_revert(*, job: ImportJob, by=None) -> RevertOutcome:
         if current is None:
             continue
         if record.history_type == "+":
+            if _worked_on_since(current, record, job):
+                outcome.kept_created.append(str(current))
+                continue
             current._change_reason = reason
             current._history_user = by
             current.delete()

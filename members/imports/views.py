@@ -125,6 +125,12 @@ def import_job_revert(request, pk: int):
         text = f"Reverted: {outcome.deleted} created records deleted, {outcome.restored} records restored."
         if outcome.kept:
             text += f" {outcome.kept} fields changed since the import kept their newer value."
+        if outcome.kept_created:
+            shown = ", ".join(outcome.kept_created[:10]) + ("…" if len(outcome.kept_created) > 10 else "")
+            text += (
+                f" {len(outcome.kept_created)} created records were kept because they were worked on since"
+                f" (changed, or given contacts, commitments or members): {shown}."
+            )
         messages.success(request, text)
     return redirect("imports-job", pk=job.pk)
 

@@ -189,3 +189,39 @@ def test_the_staff_pages_choose_the_mode_show_the_diff_and_revert(client, admin_
     assert "Reverted: 0 created records deleted, 1 records restored." in page
     finland.refresh_from_db()
     assert finland.description == "Carbon neutral by 2035."
+
+
+def test_a_revert_keeps_a_created_record_worked_on_since_and_deletes_the_others(admin_user):
+    from members import services
+    from members.models import Contact
+
+    job = _import(
+        "Direct Air Nordic,company,NO,https://dan.example.com,technology,DAC,yes\n"
+        "Peat Trust,ngo,GB,https://peat.example.org,,,\n"
+        "Kelp Works,company,NO,https://kelp.example.com,,,\n",
+        user=admin_user,
+    )
+    assert job.created_count == 3
+    nordic = Organisation.objects.get(name="Direct Air Nordic")
+    services.contact_create(organisation=nordic, name="Ida Berg")  # staff added a person since
+    peat = Organisation.objects.get(name="Peat Trust")
+    services.organisation_update(organisation=peat, by=admin_user, description="Rewetting")  # and an edit
+    outcome = imports.import_job_revert(job=job, by=admin_user)
+    assert outcome.deleted == 1 and sorted(outcome.kept_created) == ["Direct Air Nordic", "Peat Trust"]
+    assert set(Organisation.objects.values_list("name", flat=True)) == {"Direct Air Nordic", "Peat Trust"}
+    assert Contact.objects.filter(name="Ida Berg").exists()
+
+
+def test_reverting_a_commitments_import_deletes_the_commitments_it_created(denmark, admin_user):
+    from members.models import Commitment
+
+    content = b"organisation,kind,target_year,status\nDK,net_negative,2045,law\n"
+    job = imports.import_job_create(
+        resource="commitments", upload=SimpleUploadedFile("c.csv", content), by=admin_user
+    )
+    job = imports.import_job_start(
+        job=imports.import_job_confirm(job=imports.import_job_start(job=job), by=admin_user)
+    )
+    assert Commitment.objects.count() == 1
+    assert imports.import_job_revert(job=job, by=admin_user).deleted == 1
+    assert not Commitment.objects.exists()
