@@ -3,8 +3,8 @@
 Every resource matches a row to an existing record by a natural key instead of creating a duplicate:
 
 - organisation: the ISO country code for a country record; else the website domain; else the normalised
-  name (only among records without a different website, so "Acme" at acme.com never swallows "Acme" at
-  acme.co.uk);
+  name (only among records without a different website or country, so "Acme" at acme.com never swallows
+  "Acme" at acme.co.uk, nor Cambridge in the US Cambridge in England);
 - contact: (organisation, email), or (organisation, normalised name) when the row has no email;
 - commitment: (organisation, kind, target year, interim or final).
 
@@ -339,8 +339,11 @@ class OrganisationIndex:
         if domain and domain in self.by_domain:
             return self.by_domain[domain]
         for candidate in self.by_name.get(name, []):
-            if not domain or not candidate.website_domain or candidate.website_domain == domain:
-                return candidate
+            if domain and candidate.website_domain and candidate.website_domain != domain:
+                continue  # "Acme" at acme.com is not "Acme" at acme.co.uk
+            if country and candidate.country and candidate.country.code != country:
+                continue  # Cambridge (GB) is not Cambridge (US)
+            return candidate
         return None
 
     def attach(self, record) -> None:

@@ -225,3 +225,14 @@ def test_reverting_a_commitments_import_deletes_the_commitments_it_created(denma
     assert Commitment.objects.count() == 1
     assert imports.import_job_revert(job=job, by=admin_user).deleted == 1
     assert not Commitment.objects.exists()
+
+
+def test_a_namesake_in_another_country_is_a_new_record_not_a_match(admin_user):
+    cambridge = OrganisationFactory(name="Cambridge", kind="city", country="GB", website="")
+    job = _import("Cambridge,city,US,,,Massachusetts,\n", user=admin_user, mode="overwrite")
+    assert (job.created_count, job.updated_count) == (1, 0)
+    cambridge.refresh_from_db()
+    assert cambridge.country.code == "GB" and cambridge.description == ""
+    # With no country on either side, the name still matches.
+    job = _import("Cambridge,city,,,,,\n", user=admin_user)
+    assert job.created_count == 0
