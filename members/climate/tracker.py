@@ -564,6 +564,12 @@ class _Organisations:
             self.by_isin[row.isin] = organisation
         self.by_name[(normalise_name(row.name), row.country)] = organisation
 
+    def forget(self, organisation: Organisation) -> None:
+        """Drop a record created for a row that then failed: its creation was rolled back with the row."""
+        for index in (self.by_country, self.by_isin, self.by_name):
+            for key in [k for k, o in index.items() if o.pk == organisation.pk]:
+                del index[key]
+
 
 def _may_create(row: TrackerRow, create: str) -> bool:
     if create == Create.ALL:
@@ -634,6 +640,7 @@ def _import_row(
     by,
     outcome: TrackerOutcome,
     in_file: set[str],
+    created: list[Organisation],
 ) -> None:
     organisation = organisations.match(row)
     if organisation is None:
@@ -649,6 +656,7 @@ def _import_row(
             sector=Organisation.Sector.PUBLIC_SECTOR if row.kind != Organisation.Kind.COMPANY else "",
         )
         organisations.remember(row, organisation)
+        created.append(organisation)
         recorded[organisation.pk] = []
         outcome.organisations_created += 1
         outcome.changes.append(_("New organisation: %(name)s") % {"name": organisation.name})
@@ -732,6 +740,7 @@ def tracker_import(
     def run(rows: list[TrackerRow]) -> None:
         for row in rows:
             before = outcome.counts()
+            created: list[Organisation] = []
             try:
                 with transaction.atomic():  # a bad row fails alone
                     _import_row(
@@ -743,10 +752,13 @@ def tracker_import(
                         by=by,
                         outcome=outcome,
                         in_file=in_file,
+                        created=created,
                     )
             except ValidationError as error:
-                # The row's savepoint is rolled back: so are its counts.
+                # The row's savepoint is rolled back: so are its counts and the organisation it created.
                 outcome.restore(before)
+                for organisation in created:
+                    organisations.forget(organisation)
                 outcome.errors.extend(row_errors(row.number, error.message_dict))
 
     if mode == Mode.DRY_RUN:

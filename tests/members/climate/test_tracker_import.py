@@ -297,3 +297,19 @@ def test_a_renumbered_row_or_a_hand_made_file_without_ids_finds_the_targets_it_c
     outcome = tracker.tracker_import(content=again, fmt="csv", create=tracker.Create.ALL)
     assert (outcome.created, outcome.organisations_created, outcome.unchanged) == (0, 0, 1)
     assert Commitment.objects.filter(organisation__name="Acme Energy plc").count() == 1
+
+
+def test_a_row_that_fails_after_creating_its_organisation_does_not_break_the_next_row_for_it():
+    """The first row's interim target is refused (a baseline after its target year): the row is rolled
+    back, the organisation it created with it too, and the next row for that company creates it anew."""
+    first = {"ID_Code": "COM-1", "Name": "Acme Wind", "Country": "GBR", "Entity_type": "Company",
+             "End_target": "Net zero", "End_target_year": "2050",
+             "Status_of_end_target": "In corporate strategy", "Interim_target": "Emissions reduction target",
+             "Interim_target_year": "2030", "Interim_target_baseline_year": "2035"}  # fmt: skip
+    second = {**first, "ID_Code": "COM-2", "End_target_year": "2045", "Interim_target": "No target"}
+    outcome = tracker.tracker_import(
+        content=tracker_rows_csv([first, second]), fmt="csv", create=tracker.Create.ALL
+    )
+    assert [e.row for e in outcome.errors] == [2]
+    assert (outcome.organisations_created, outcome.created) == (1, 1)
+    assert list(Commitment.objects.values_list("organisation__name", "target_year")) == [("Acme Wind", 2045)]
