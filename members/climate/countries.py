@@ -58,6 +58,34 @@ ALIASES = {
     "east timor": "TL",
     "vatican": "VA",
     "uae": "AE",
+    # The nations of the United Kingdom, which files name as the country.
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    # The World Bank's names, which many published datasets use.
+    "congo, dem. rep.": "CD",
+    "congo, rep.": "CG",
+    "korea, rep.": "KR",
+    "korea, dem. people's rep.": "KP",
+    "iran, islamic rep.": "IR",
+    "egypt, arab rep.": "EG",
+    "venezuela, rb": "VE",
+    "yemen, rep.": "YE",
+    "gambia, the": "GM",
+    "bahamas, the": "BS",
+    "micronesia, fed. sts.": "FM",
+    "lao pdr": "LA",
+    "hong kong sar, china": "HK",
+    "macao sar, china": "MO",
+    "slovak republic": "SK",
+    "kyrgyz republic": "KG",
+    "czech republic": "CZ",
+    "turkiye": "TR",
+    "russian federation": "RU",
+    "viet nam": "VN",
+    "swaziland": "SZ",
+    "macedonia": "MK",
 }
 
 #: Languages whose country names are recognised besides English: the project's own, and those of the
@@ -102,8 +130,10 @@ def country_code(value: object) -> str:
     text = " ".join(str(value or "").split())
     if not text:
         return ""
-    if len(text) in (2, 3) and text.isalpha():
-        code = countries.alpha2(text.upper())
+    # "U.S.A.", "U.K.", "U.S.": a code written with dots.
+    bare = text.replace(".", "").replace(" ", "") if "." in text else text
+    if len(bare) in (2, 3) and bare.isalpha():
+        code = countries.alpha2(bare.upper()) or _names().get(_name_key(bare), "")
         if code:
             return code
     code = countries.by_name(text)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -153,9 +154,27 @@ class CountryWidget(widgets.Widget):
         return getattr(value, "code", value) or ""
 
 
+#: What a spreadsheet writes in a cell it has nothing for.
+NOTHING = frozenset({"n/a", "na", "-", "--", "none", "null", "nil", "unknown", "not specified"})
+
+
+def _one_of(text: str, noun: str, mark: str) -> str:
+    """The cell's one value; a cell listing several (parts holding ``mark``: "." or "@") is refused with what
+    to do about it."""
+    if sum(mark in part for part in re.split(r"[;,\s]+", text)) > 1:
+        raise ValueError(
+            f"“{text}” holds more than one {noun}: keep one here (the others can go in the notes or a "
+            "row of their own)."
+        )
+    return text
+
+
 class WebsiteWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
+        if text.casefold() in NOTHING:
+            return ""
+        text = _one_of(text, "web address", ".")
         if text and "://" not in text:
             text = f"https://{text}"
         return text
@@ -217,10 +236,19 @@ class SingleLineWidget(TextWidget):
 
 
 class EmailWidget(widgets.Widget):
-    """Emails are stored in lower case (a database constraint), so they are compared that way too."""
+    """Emails are stored in lower case (a database constraint), so they are compared that way too. A cell
+    as mail programs and CRMs write it ("Ole Hansen <ole@example.org>", "mailto:ole@example.org") gives
+    its address; one listing several addresses is refused, saying so."""
 
     def clean(self, value, row=None, **kwargs):
-        return _text(value).lower()
+        text = _text(value)
+        if text.casefold() in NOTHING:
+            return ""
+        named = re.fullmatch(r"[^<>]*<\s*([^<>\s]+)\s*>", text)
+        if named:
+            text = named[1]
+        text = re.sub(r"(?i)^mailto:", "", text).strip()
+        return _one_of(text, "email address", "@").lower()
 
     def render(self, value, obj=None, **kwargs):
         return value or ""
@@ -880,7 +908,10 @@ class OrganisationResource(CoalitionResource):
             country = self.fields["country"].widget.clean(row.get("country"))
         except ValueError:
             country = ""
-        domain = website_domain(WebsiteWidget().clean(row.get("website")))
+        try:
+            domain = website_domain(WebsiteWidget().clean(row.get("website")))
+        except ValueError:
+            domain = ""  # the row fails on its website cell
         return kind, country, domain, normalise_name(row.get("name"))
 
     def row_key(self, row):
@@ -949,9 +980,17 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
         self.org_index = OrganisationIndex()
         self.fields["organisation"].widget = OrganisationWidget(self)
 
+    @staticmethod
+    def _email(row) -> str:
+        """The row's address as the email cell reads it ("Ole <ole@x>" is ole@x); as typed if unreadable."""
+        try:
+            return normalise_email(EmailWidget().clean(row.get("email")))
+        except ValueError:
+            return normalise_email(_text(row.get("email")))
+
     def row_key(self, row):
         organisation = self.organisation_key(row)
-        email = normalise_email(_text(row.get("email")))
+        email = self._email(row)
         if not organisation:
             return None
         if email:
@@ -968,27 +1007,25 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
             o.pk for o in self.org_index.by_domain.values()
         }
         org_ids |= {o.pk for group in self.org_index.by_name.values() for o in group}
-        emails = {normalise_email(_text(r.get("email"))) for r in dataset.dict} - {""}
         self.contacts_by_email: dict[tuple[int, str], Contact] = {}
         self.contacts_by_name: dict[tuple[int, str], Contact] = {}
         if not org_ids:
             return
-        for contact in Contact.objects.filter(organisation_id__in=org_ids).filter(
-            Q(email__in=emails) | Q(email="")
-        ):
+        # A row without an email is the person of that name at the organisation, whether or not we have
+        # their address: so every contact of the chunk's organisations is loaded (a few per organisation).
+        for contact in Contact.objects.filter(organisation_id__in=org_ids).order_by("pk"):
             self.org_index.attach(contact)
             if contact.email:
                 self.contacts_by_email[(contact.organisation_id, contact.email)] = contact
-            else:
-                self.contacts_by_name.setdefault(
-                    (contact.organisation_id, normalise_person_name(contact.name)), contact
-                )
+            self.contacts_by_name.setdefault(
+                (contact.organisation_id, normalise_person_name(contact.name)), contact
+            )
 
     def match(self, row):
         organisation = self.org_index.resolve(_text(row.get("organisation")))
         if organisation is None:
             return None
-        email = normalise_email(_text(row.get("email")))
+        email = self._email(row)
         if email:
             return self.contacts_by_email.get((organisation.pk, email))
         return self.contacts_by_name.get((organisation.pk, normalise_person_name(row.get("name"))))

@@ -484,3 +484,44 @@ def test_a_us_spreadsheets_dates_are_read_month_first_throughout(admin_user, den
     assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
     announced = dict(Commitment.objects.values_list("target_year", "announced_on"))
     assert {year: str(day) for year, day in announced.items()} == {2045: "2023-06-12", 2050: "2023-12-31"}
+
+
+def test_cells_as_crms_and_mail_programs_write_them(admin_user, climeworks):
+    rows = [
+        {"organisation": "climeworks.com", "name": "Ole Hansen", "email": "Ole Hansen <Ole@Climeworks.com>"},
+        {"organisation": "climeworks.com", "name": "Ida Berg", "email": "mailto:ida@climeworks.com"},
+        {"organisation": "climeworks.com", "name": "Jan Roth", "email": "N/A"},
+        {
+            "organisation": "climeworks.com",
+            "name": "Two Inboxes",
+            "email": "a@climeworks.com; b@climeworks.com",
+        },
+    ]
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+    assert set(Contact.objects.values_list("name", "email")) == {
+        ("Ole Hansen", "ole@climeworks.com"),
+        ("Ida Berg", "ida@climeworks.com"),
+        ("Jan Roth", ""),
+    }
+    assert [(e.row, e.field) for e in outcome.errors] == [(5, "email")]
+    assert "holds more than one email address: keep one here" in outcome.errors[0].message
+
+    content = (
+        b"name,kind,website,country\nPeat Trust,ngo,N/A,U.K.\nKelp Co,company,kelp.com; kelp.org,U.S.A.\n"
+    )
+    outcome = import_run(resource="organisations", content=content, fmt="csv", by=admin_user)
+    peat = Organisation.objects.get(name="Peat Trust")
+    assert (peat.website, peat.country.code) == ("", "GB")
+    assert [(e.row, e.field) for e in outcome.errors] == [(3, "website")]
+
+
+def test_a_contact_row_without_an_email_is_the_person_of_that_name_we_already_have(admin_user, climeworks):
+    ContactFactory(organisation=climeworks, name="Anna Jensen", email="anna@climeworks.com")
+    rows = [{"organisation": "climeworks.com", "name": "Anna Jensen", "phone": "+41 44 533 29 99"}]
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+    assert (outcome.created, outcome.updated) == (0, 1)
+    assert Contact.objects.get().phone == "+41 44 533 29 99"
