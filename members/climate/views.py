@@ -63,6 +63,16 @@ def _required_columns(source: str) -> list[str]:
     return list(imports.importable_get(source).resource_class.required_columns)
 
 
+def _joins_names(source: str, headers: Iterable[str]) -> bool:
+    """Whether the import makes the ``name`` column of this file from first and last name columns
+    (``imports.dataset_read``): then the file is not without a name, and no other header is one."""
+    return (
+        source not in (TRACKER, NDCS)
+        and imports.importable_get(source).resource_class.person_names
+        and bool(imports.PERSON_NAME_HEADERS.intersection(headers))
+    )
+
+
 def _read_table(*, content: bytes, name: str, source: str) -> csvsniff.Table:
     sheet = tracker.SHEET if source == TRACKER else ""
     fmt = imports.import_format_of(name)
@@ -117,6 +127,8 @@ def needs_mapping(*, content: bytes, name: str, source: str) -> bool:
     table = _read_table(content=content, name=name, source=source)
     headers = mapping.apply(source=source, headers=[csvsniff.normalise_header(h) for h in table.headers])
     missing = [c for c in _required_columns(source) if c not in headers]
+    if _joins_names(source, headers):
+        missing = [c for c in missing if c != "name"]
     return bool(missing) and (
         bool(_fillable_columns(source, headers))
         or bool(mapping.unknown_headers(headers=headers, known=_known_columns(source), source=source))
@@ -247,6 +259,8 @@ def _likely_field(header: str, known: list[str]) -> str:
         return "".join(c for c in text.casefold() if c.isalnum())
 
     by_compact = {compact(k): k for k in known}
+    if csvsniff.normalise_header(header) in imports.PERSON_NAME_HEADERS:
+        return ""  # "First name" is half a name: the import joins it with the last name itself
     if compact(header) in by_compact:
         return by_compact[compact(header)]
     words = csvsniff.normalise_header(header).split("_")
@@ -346,6 +360,8 @@ def column_mapping(request):
     headers = [csvsniff.normalise_header(h) for h in table.headers]
     unknown = mapping.unknown_headers(headers=headers, known=known, source=source)
     present = set(mapping.apply(source=source, headers=headers))
+    if _joins_names(source, present):
+        present.add("name")
     missing = {c: _fill_choices(source, c) for c in _fillable_columns(source, present)}
     form = ColumnMappingForm(
         request.POST or None, headers=unknown, known=known, missing=missing, present=present

@@ -205,6 +205,7 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
 
 FIRST_NAME_HEADERS = ("first_name", "firstname", "given_name", "forename", "first")
 LAST_NAME_HEADERS = ("last_name", "lastname", "surname", "family_name", "last")
+PERSON_NAME_HEADERS = frozenset(FIRST_NAME_HEADERS + LAST_NAME_HEADERS)
 
 
 def _joined_person_names(headers: list[str], rows: list[list]) -> tuple[list[str], list[list]]:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from members.climate import tracker
 from members.models import (
     Commitment,
+    Contact,
     Discrepancy,
     ImportColumnMapping,
     ImportJob,
@@ -174,6 +175,34 @@ def test_a_list_from_another_crm_without_a_kind_column_takes_one_kind_for_every_
     }
     # The header mapping is remembered for the next file; the value for every row is not.
     assert ImportColumnMapping.objects.get(source="organisations", header="web_site").field == "website"
+
+
+def test_a_crm_contacts_export_maps_its_organisation_and_keeps_first_and_last_names_joined(staff_user):
+    """A Salesforce contacts report: first and last names in two columns, the organisation as "Account
+    Name". "First Name" is not guessed as the name (that would keep half of it): the import joins both."""
+    Organisation.objects.create(name="Acme Energy", kind="company", website="https://acme.example")
+    client = _client(staff_user)
+    content = (
+        b"Salutation,First Name,Last Name,Title,Account Name,Email\n"
+        b"Ms.,Anna,Jensen,CFO,acme.example,a@acme.example\n"
+    )
+    upload = SimpleUploadedFile("report.csv", content)
+    response = client.post(reverse("imports"), {"resource": "contacts", "file": upload})
+    page = client.get(response.context["mapping_url"])
+    guesses = {f.label: f.initial for f in page.context["form"].mapping_fields()}
+    assert guesses["first_name"] == guesses["last_name"] == "" and guesses["account_name"] == ""
+    chosen = {f.html_name: f.initial for f in page.context["form"].mapping_fields()}
+    account = next(f.html_name for f in page.context["form"].mapping_fields() if f.label == "account_name")
+    title = next(f.html_name for f in page.context["form"].mapping_fields() if f.label == "title")
+    client.post(
+        reverse("climate-map-columns"),
+        {"token": page.context["token"], **chosen, account: "organisation", title: "job_title"},
+    )
+    job = ImportJob.objects.get()
+    client.post(reverse("imports-job-confirm", args=[job.pk]))
+    assert list(Contact.objects.values_list("name", "job_title", "email")) == [
+        ("Anna Jensen", "CFO", "a@acme.example")
+    ]
 
 
 def test_a_guess_is_never_a_field_the_file_has_or_one_already_guessed():
