@@ -384,7 +384,8 @@ class OrganisationIndex:
         if how == "country":
             return self.by_country.get(key) or (self.by_name.get(normalise_name(text)) or [None])[0]
         if how == "domain":
-            return self.by_domain.get(key)
+            # "350.org" may be a name as well as an address.
+            return self.by_domain.get(key) or (self.by_name.get(normalise_name(text)) or [None])[0]
         # A name: the organisation of that name, else the country it names ("Danmark", "Deutschland").
         named = (self.by_name.get(key) or [None])[0]
         if named is None and (code := country_code(text)):

@@ -525,3 +525,13 @@ def test_a_contact_row_without_an_email_is_the_person_of_that_name_we_already_ha
     )
     assert (outcome.created, outcome.updated) == (0, 1)
     assert Contact.objects.get().phone == "+41 44 533 29 99"
+
+
+def test_an_organisation_named_like_a_web_address_is_found_by_its_name(admin_user):
+    OrganisationFactory(name="350.org", website="")
+    rows = [{"organisation": "350.org", "name": "Bill McKibben"}]
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, CONTACT_COLUMNS), fmt="csv", by=admin_user
+    )
+    assert (outcome.created, outcome.error_rows) == (1, 0), outcome.errors
+    assert Contact.objects.get().organisation.name == "350.org"
