@@ -927,6 +927,14 @@ class OrganisationResource(CoalitionResource):
         key = self.row_key(row) or ""
         return "country" if key.startswith("country") else "website" if key.startswith("website") else "name"
 
+    def name_parts(self, row) -> tuple[str, str, str] | None:
+        """(name key, website domain, country) of a row that matching by name could join to another's
+        record (``within_file_duplicates``); None for a country, which is matched by its code alone."""
+        kind, country, domain, name = self._row_parts(row)
+        if not name or (kind == Organisation.Kind.COUNTRY and country):
+            return None
+        return name, domain, country
+
     def prepare(self, dataset):
         codes, domains, names = set(), set(), set()
         for data in dataset.dict:
@@ -937,9 +945,16 @@ class OrganisationResource(CoalitionResource):
             names.add(name)
         self.index = OrganisationIndex().load(codes=codes, domains=domains, names=names)
 
-    def match(self, row):
+    def match(self, row, *, load: bool = False):
+        """The record the row stands for, from the chunk's index (``prepare``); with ``load``, looked up
+        for this row alone."""
         kind, country, domain, name = self._row_parts(row)
-        return self.index.match(kind=kind, country=country, domain=domain, name=name)
+        if load:
+            codes = [country] if kind == Organisation.Kind.COUNTRY else []
+            index = OrganisationIndex().load(codes=codes, domains=[domain], names=[name])
+        else:
+            index = self.index
+        return index.match(kind=kind, country=country, domain=domain, name=name)
 
     def protected_fields(self, instance) -> set[str]:
         # A country's record is named once, as the country: "Danish Ministry of Climate, country, DK"

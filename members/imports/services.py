@@ -45,6 +45,7 @@ from members.imports.resources import (
     ContactResource,
     DateWidget,
     OrganisationResource,
+    _text,
     import_tag,
 )
 from members.models import ImportJob
@@ -238,7 +239,12 @@ def within_file_duplicates(
     """Rows repeating a key of an earlier row in the same file: {1-based data row: (field, reason)}."""
     seen: dict[str, int] = {}
     duplicates: dict[int, tuple[str, str]] = {}
-    for index, row in enumerate(dataset.dict):
+    # Rows that matching by name would take for one record though their keys differ ("Acme Ltd, acme.com"
+    # and "ACME Limited" without a website): {name key: [(row index, domain, country)]}.
+    named: dict[str, list[tuple[int, str, str]]] = {}
+    name_parts = getattr(resource, "name_parts", None)
+    rows = dataset.dict
+    for index, row in enumerate(rows):
         key = resource.row_key(row)
         if key is None:
             continue
@@ -247,8 +253,26 @@ def within_file_duplicates(
                 resource.key_field(row),
                 f"The {key} already appears on row {sheet_row(dataset, seen[key])} of this file.",
             )
-        else:
-            seen[key] = index
+            continue
+        seen[key] = index
+        parts = name_parts(row) if name_parts else None
+        if parts is None:
+            continue
+        name, domain, country = parts
+        for earlier, earlier_domain, earlier_country in named.get(name, []):
+            if (domain and earlier_domain and domain != earlier_domain) or (
+                country and earlier_country and country != earlier_country
+            ):
+                continue  # another organisation of the same name
+            if resource.match(rows[earlier], load=True) is not None:
+                break  # both rows are changes to a record we have: applied in order, as matched
+            duplicates[index + 1] = (
+                "name",
+                f"“{_text(row.get('name'))}” is the organisation on row {sheet_row(dataset, earlier)} of "
+                "this file (the same name, and no other website or country): give it one row.",
+            )
+            break
+        named.setdefault(name, []).append((index, domain, country))
     return duplicates
 
 

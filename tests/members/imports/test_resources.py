@@ -535,3 +535,18 @@ def test_an_organisation_named_like_a_web_address_is_found_by_its_name(admin_use
     )
     assert (outcome.created, outcome.error_rows) == (1, 0), outcome.errors
     assert Contact.objects.get().organisation.name == "350.org"
+
+
+def test_one_organisation_on_two_rows_of_a_file_by_different_keys_is_reported_not_created_twice(admin_user):
+    content = (
+        b"name,kind,website,country\n"
+        b"Acme Energy Ltd,company,https://acme.example,GB\n"
+        b"Acme Energy,company,https://acme.example.co.uk,GB\n"  # another website: another organisation
+        b"ACME Energy Limited,company,,GB\n"  # no website: the first one again
+        b"Acme Energy,company,,US\n"  # another country: another organisation
+    )
+    preview = import_preview(resource="organisations", content=content, fmt="csv", by=admin_user)
+    assert [(e.row, e.field) for e in preview.errors] == [(4, "name")]
+    assert "is the organisation on row 2 of this file" in preview.errors[0].message
+    outcome = import_run(resource="organisations", content=content, fmt="csv", by=admin_user)
+    assert (outcome.created, outcome.error_rows) == (preview.created, 1) == (3, 1)
