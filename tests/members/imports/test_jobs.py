@@ -291,9 +291,13 @@ def test_a_quote_never_closed_is_refused_naming_its_line_not_read_as_one_cell(st
         "Peat Trust,ngo,Rewetting\n"
         "Kelp Co,company,Seaweed\n"
     )
-    response = _client(staff_user).post(
-        "/staff/imports/", {"resource": "organisations", "file": _upload(text.encode())}
-    )
+
+    def upload(text: str):
+        return _client(staff_user).post(
+            "/staff/imports/", {"resource": "organisations", "file": _upload(text.encode())}
+        )
+
+    response = upload(text)
     assert response.status_code == 400
     assert "A quote mark opened on line 3 of the file is never closed" in response.content.decode()
     # A cell of several lines, as spreadsheets write addresses, is one cell as it should be.
@@ -302,7 +306,4 @@ def test_a_quote_never_closed_is_refused_naming_its_line_not_read_as_one_cell(st
         'Removal Works,company,"Hardturmstrasse 3, 8005, Zurich\nPlant: Hinwil, ZH, CH\nLab: Basel, BS, CH"\n'
         "Ocean Lab,research,Alkalinity\n"
     )
-    response = _client(staff_user).post(
-        "/staff/imports/", {"resource": "organisations", "file": _upload(fine.encode())}
-    )
-    assert response.status_code == 302
+    assert upload(fine).status_code == 302
