@@ -5,10 +5,26 @@ so imports go one way only: a task module imports its services, never the revers
 """
 
 import logging
+import time
 
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+
+#: After the broker fails to take a task, this process does not ask it again for this long: a broker that
+#: hangs (accepts connections, never answers) would otherwise cost every task of a request its timeouts,
+#: and a public form its visitor's patience. The work is not lost either way: its row waits for the sweep.
+BROKER_DOWN_SECONDS = 15.0
+_broker_down_until = 0.0
+
+
+def _broker_known_down() -> bool:
+    return time.monotonic() < _broker_down_until
+
+
+def _broker_failed() -> None:
+    global _broker_down_until
+    _broker_down_until = time.monotonic() + BROKER_DOWN_SECONDS
 
 
 def _task(name: str):
@@ -24,12 +40,16 @@ def _task(name: str):
 
 def enqueue(task_name: str, *args, **kwargs) -> bool:
     """Queue a task, surviving a broker outage: the caller's database row stays the record of the work,
-    and a periodic sweep queues it again. Returns False if the broker could not be reached."""
+    and a periodic sweep queues it again. Returns False if the broker could not be reached (or failed
+    moments ago: ``BROKER_DOWN_SECONDS``)."""
+    task = _task(task_name)  # a misspelt task name is a bug, not an outage: KeyError
+    if _broker_known_down():
+        log.warning("broker down: %s%r left for the periodic sweep", task_name, args)
+        return False
     try:
-        _task(task_name).apply_async(args=args, kwargs=kwargs)
-    except KeyError:
-        raise  # a misspelt task name is a bug, not an outage
+        task.apply_async(args=args, kwargs=kwargs)
     except Exception:  # noqa: BLE001 - kombu raises many kinds of connection error
+        _broker_failed()
         log.warning("could not queue %s%r; the periodic sweep will retry", task_name, args, exc_info=True)
         return False
     return True
@@ -43,11 +63,13 @@ def enqueue_after_commit(task_name: str, *args, **kwargs) -> None:
 def enqueue_in(seconds: float, task_name: str, *args) -> bool:
     """Queue a task to run in ``seconds`` (a retry after backoff). Like ``enqueue``, it survives a broker
     outage by returning False: the row that records the work is found again by its periodic sweep."""
+    task = _task(task_name)
+    if _broker_known_down():
+        return False
     try:
-        _task(task_name).apply_async(args=args, countdown=max(0.0, seconds))
-    except KeyError:
-        raise
+        task.apply_async(args=args, countdown=max(0.0, seconds))
     except Exception:  # noqa: BLE001 - kombu raises many kinds of connection error
+        _broker_failed()
         log.warning("could not queue %s%r; the periodic sweep will retry", task_name, args, exc_info=True)
         return False
     return True

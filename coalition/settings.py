@@ -226,7 +226,9 @@ CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "coalition.tasks.outbox_sweep", "schedule": 60.0},
+    # A sweep not started within its minute is dropped: the next one does its work (no pile-up while the
+    # workers are busy or the SMTP server hangs).
+    "outbox-sweep": {"task": "coalition.tasks.outbox_sweep", "schedule": 60.0, "options": {"expires": 55}},
     # Tells pages that depend on scheduled work that a scheduler is alive (coalition.scheduler).
     "scheduler-heartbeat": {"task": "coalition.tasks.scheduler_heartbeat", "schedule": 60.0},
     "memberships-recompute-statuses": {

@@ -11,6 +11,7 @@ the connection breaks. What a sender needs to know is simpler:
   421, smtplib has already closed the socket; sending on it fails with "please run connect() first").
 """
 
+import re
 import smtplib
 import socket
 import ssl
@@ -36,6 +37,10 @@ class SmtpFailure:
     reconnect: bool = False
     # True when the connection itself failed (could not connect, dropped): the server, not the message.
     connection_lost: bool = False
+    # True when the server refused the session, not this message or recipient: its greeting, our login,
+    # our sender address (a rotated password, a suspended account, an unverified sender). Every message
+    # would meet the same; it is retried later, never held against a recipient.
+    server_fault: bool = False
 
     def kind_for(self, address: str) -> str:
         return self.recipients.get(address, (self.kind, self.reason))[0]
@@ -52,6 +57,10 @@ def _decode(message) -> str:
     if isinstance(message, bytes):
         return message.decode("utf-8", "replace")
     return str(message)
+
+
+#: Refusals of the session itself (greeting, HELO/EHLO, login), whatever their code.
+SESSION_REFUSALS = (smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError)
 
 
 def _kind_for_code(code: int) -> str:
@@ -92,13 +101,18 @@ def smtp_classify(exc: BaseException) -> SmtpFailure:
     if isinstance(exc, smtplib.SMTPResponseException):
         # SMTPSenderRefused, SMTPDataError, SMTPAuthenticationError, a refused HELO/EHLO…
         code = exc.smtp_code
+        session = isinstance(exc, SESSION_REFUSALS) or (
+            isinstance(exc, smtplib.SMTPSenderRefused) and code != 552  # 552 at MAIL: this message's size
+        )
         return SmtpFailure(
-            kind=_kind_for_code(code),
+            # "503 bad sequence": the session lost its place; a fresh one will do.
+            kind=TRANSIENT if session or code == 503 else _kind_for_code(code),
             reason=f"{code} {_decode(exc.smtp_error)}".strip(),
             # 421 means the server is closing the channel; anything that is not a clean reply leaves the
             # session in a state we do not know, so start a fresh one.
-            reconnect=code == 421 or not (400 <= code < 600),
+            reconnect=code in (421, 503) or session or not (400 <= code < 600),
             connection_lost=code == 421,
+            server_fault=session,
         )
     if isinstance(exc, (OSError, socket.timeout, ssl.SSLError)):
         return SmtpFailure(
@@ -107,9 +121,37 @@ def smtp_classify(exc: BaseException) -> SmtpFailure:
             reconnect=True,
             connection_lost=True,
         )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        # The server offers no AUTH or STARTTLS the settings ask for: a configuration fault.
+        return SmtpFailure(kind=TRANSIENT, reason=f"Not supported by the server: {exc}", reconnect=True,
+                           server_fault=True)  # fmt: skip
     if isinstance(exc, smtplib.SMTPException):
         return SmtpFailure(kind=TRANSIENT, reason=repr(exc), reconnect=True)
     raise TypeError(f"not an SMTP failure: {exc!r}")
+
+
+_HARD_BOUNCE_TEXT = re.compile(
+    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|not found|"
+    r"invalid (recipient|mailbox|address)|mailbox unavailable|address rejected",
+    re.IGNORECASE,
+)
+
+
+def is_hard_bounce(failure: SmtpFailure, address: str) -> bool:
+    """Whether the server refused ``address`` itself, for good: a 5xx to RCPT whose enhanced status is
+    5.1.x (no such mailbox or domain: RFC 3463), or, from a server that gives none, a 551/553 or a 550
+    that says so ("user unknown"). A 5xx about our message or our sending ("5.7.1 rejected as spam") is
+    not: the address may be fine."""
+    if address not in failure.recipients or failure.kind_for(address) != PERMANENT:
+        return False
+    reason = failure.reason_for(address)
+    match = re.match(r"\s*(\d{3})(?:[\s-]+(\d)\.(\d{1,3})\.\d{1,3})?", reason)
+    if match is None:
+        return False
+    code, klass, subject = match[1], match[2], match[3]
+    if klass is not None:
+        return klass == "5" and subject == "1"
+    return code in ("551", "553") or (code == "550" and bool(_HARD_BOUNCE_TEXT.search(reason)))
 
 
 # What a send may raise that is a verdict on this message or connection, not a bug: the classifier knows each.

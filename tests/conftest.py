@@ -194,6 +194,17 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_known_down():
+    """A test that made the broker fail leaves this process thinking it down for a while
+    (``coalition.queueing.BROKER_DOWN_SECONDS``); the next test starts without that memory."""
+    from coalition import queueing
+
+    queueing._broker_down_until = 0.0
+    yield
+    queueing._broker_down_until = 0.0
+
+
 # --- SMTP server on loopback --------------------------------------------------------------------------
 
 

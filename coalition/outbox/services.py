@@ -114,20 +114,29 @@ def outbox_claim(*, email_id: int) -> OutboundEmail | None:
 
 def outbox_send(*, email_id: int, connection=None) -> bool:
     """Send one outbox email if it is due. Returns True if this call sent it."""
+    return _outbox_send(email_id=email_id, connection=connection) is _SENT
+
+
+_SENT = SmtpFailure(reason="sent")  # a marker: ``_outbox_send`` sent the email
+_NOT_DUE = SmtpFailure(reason="not due")  # a marker: another worker has it, or it is done
+
+
+def _outbox_send(*, email_id: int, connection=None) -> SmtpFailure:
+    """``outbox_send``, saying how it went: ``_SENT``, ``_NOT_DUE`` or the failure."""
     email = outbox_claim(email_id=email_id)
     if email is None:
-        return False
+        return _NOT_DUE
     failure = _try_send(email, connection=connection)
     if failure is not None and failure.connection_lost:
         # The connection broke (421, dropped): reconnect and try once more before backing off.
         failure = _try_send(email, connection=None)
     if failure is not None:
         _outbox_fail(email, failure=failure)
-        return False
+        return failure
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
     )
-    return True
+    return _SENT
 
 
 def _try_send(email: OutboundEmail, *, connection) -> SmtpFailure | None:
@@ -206,9 +215,17 @@ def outbox_resend(*, email_ids: list[int]) -> int:
 
 
 def outbox_sweep() -> int:
-    """Release stale claims, then send every due email inline; returns how many were sent."""
+    """Release stale claims, then send every due email inline; returns how many were sent.
+
+    When the server is down or refuses our session (an email's connection failed even when reopened, or
+    our login or sender was refused), the sweep stops there: every further email would wait out the same
+    timeouts and meet the same fault. They stay due for the next sweep."""
     outbox_release_stale_claims()
     sent = 0
     for email_id in outbox_due_ids():
-        sent += outbox_send(email_id=email_id)
+        outcome = _outbox_send(email_id=email_id)
+        sent += outcome is _SENT
+        if outcome.connection_lost or outcome.server_fault:
+            log.warning("outbox sweep stopped after email %s: %s", email_id, outcome.reason)
+            break
     return sent

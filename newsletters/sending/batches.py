@@ -15,8 +15,9 @@ from django.db.models import F, Min, Q
 from django.utils import timezone, translation
 
 from coalition.queueing import enqueue, enqueue_in
-from coalition.smtp import SMTP_ERRORS, SmtpFailure, retry_backoff, smtp_classify
+from coalition.smtp import SMTP_ERRORS, SmtpFailure, is_hard_bounce, retry_backoff, smtp_classify
 from newsletters.models import (
+    BounceEvent,
     Delivery,
     Newsletter,
     SendBatch,
@@ -26,6 +27,7 @@ from newsletters.sending import rendering
 from newsletters.sending.ratelimit import rate_wait
 from newsletters.sending.services import SEND_BATCH_TASK, newsletter_advance
 from newsletters.services import newsletter_rendered_versions
+from newsletters.subscriptions.services import bounce_record
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,9 @@ def _sendmail(smtp: smtplib.SMTP, message: rendering.RawMessage) -> None:
     smtp.putcmd("data")
     code, reply = smtp.getreply()
     if code != 354:
+        # Refused before the message (throttling, a policy): the transaction is reset too, or the next
+        # recipient's MAIL on this connection would meet "503 nested MAIL command".
+        _after_refusal(smtp, code)
         raise smtplib.SMTPDataError(code, reply)
     # A line starting with a dot gets a second one (RFC 5321 4.5.2); the message ends with CRLF.
     smtp.send(message.data.replace(b"\r\n.", b"\r\n..") + b".\r\n")
@@ -421,10 +426,16 @@ class _ClaimSender:
             if len(self.pending) >= settings.NEWSLETTER_MARK_EVERY:
                 self.flush()
             return 1
-        if failure.connection_lost:
-            # Not even a fresh connection works: the server is down, not this recipient.
-            attempts = self.failed(delivery, failure=failure)
-            raise _ServerDown(retry_backoff(attempts).total_seconds())
+        if failure.connection_lost or failure.server_fault:
+            # Not even a fresh connection works, or the server refuses our session (its greeting, our
+            # login, our sender): the server or the settings, not this recipient. The row is handed back
+            # untouched with the claim (its attempt not counted, so an outage fails nobody), saying why.
+            log.warning("sending newsletter %s paused: %s", self.newsletter_id, failure.reason)
+            retry_in = retry_backoff(max(1, delivery.attempts))
+            Delivery.objects.filter(pk=delivery.pk, claim=self.claim).update(
+                last_error=failure.reason[:2000], next_attempt_at=timezone.now() + retry_in
+            )
+            raise _ServerDown(retry_in.total_seconds())
         self.failed(delivery, failure=failure)
         return 0
 
@@ -450,6 +461,16 @@ class _ClaimSender:
             Delivery.objects.filter(pk=delivery.pk, claim=self.claim).update(
                 status=Delivery.Status.FAILED, last_error=reason[:2000], claim=None
             )
+            if is_hard_bounce(failure, address):
+                # The server said at once that the mailbox does not exist: what a provider's bounce report
+                # says later, recorded the same way (the address is suppressed from further sending).
+                bounce_record(
+                    email=address,
+                    kind=BounceEvent.Kind.HARD_BOUNCE,
+                    provider="smtp",
+                    event_id=f"smtp:delivery:{delivery.pk}",
+                    description=reason,
+                )
         else:
             Delivery.objects.filter(pk=delivery.pk, claim=self.claim).update(
                 status=Delivery.Status.QUEUED,

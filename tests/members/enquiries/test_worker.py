@@ -131,3 +131,23 @@ def test_the_broker_override_really_fails_fast(broker_down):
     started = time.monotonic()
     assert enqueue(outbox_sweep.name) is False
     assert time.monotonic() - started < 5
+
+
+def test_once_the_broker_has_failed_the_next_tasks_of_the_process_do_not_wait_for_it(
+    broker_down, monkeypatch
+):
+    """A broker that hangs would cost each task its timeouts: after one failure, the process leaves tasks
+    to the sweep for a while without asking it (and asks again after that)."""
+    from coalition import queueing
+
+    assert queueing.enqueue(outbox_sweep.name) is False
+    started = time.monotonic()
+    assert [queueing.enqueue(outbox_sweep.name) for _ in range(3)] == [False] * 3
+    assert queueing.enqueue_in(5, outbox_sweep.name) is False
+    assert time.monotonic() - started < 0.1
+    monkeypatch.setattr(queueing, "_broker_down_until", time.monotonic() - 1)  # the while is over
+    calls = []
+    monkeypatch.setattr(
+        queueing._task(outbox_sweep.name), "apply_async", lambda **kwargs: calls.append(kwargs)
+    )
+    assert queueing.enqueue(outbox_sweep.name) is True and len(calls) == 1

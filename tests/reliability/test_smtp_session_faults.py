@@ -1,0 +1,185 @@
+"""SMTP faults at every step of a session, against a server scripted to answer as real ones do.
+
+A refusal of our *session* (the greeting, our login, our sender) is the server's or the settings' fault,
+not a recipient's: nobody is failed for it, the batch pauses and comes back. A refusal of the DATA command
+leaves the next message on the connection unharmed. A 5xx to RCPT that says the mailbox does not exist
+suppresses the address, as a provider's bounce report does. The outbox sweep stops at a server that is
+down instead of waiting out each email's timeouts. Sending runs in this process (``send_batch_run``), with
+no backoff, so each test takes seconds.
+"""
+
+import time
+
+import pytest
+
+from coalition.models import OutboundEmail
+from coalition.outbox import services as outbox
+from newsletters.models import BounceEvent, Delivery, Newsletter, SendBatch, Subscriber
+from newsletters.sending import batches
+from newsletters.sending import services as sending
+from tests.newsletters.conftest import newsletter_queue  # noqa: F401 - fixture
+from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
+from tests.reliability.smtp_script import GreetingServer, ScriptedSmtpServer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def smtp_at(settings, newsletter_queue):  # noqa: F811
+    def point(port: int, *, user: str = "", password: str = "") -> None:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = user, password
+        settings.EMAIL_TIMEOUT = 2
+        settings.SMTP_RETRY_BACKOFF = 0
+        settings.NEWSLETTER_RATE_LIMIT = 0
+        settings.NEWSLETTER_MAX_ATTEMPTS = 3
+        settings.NEWSLETTER_SMTP_CONNECTIONS = 1
+
+    return point
+
+
+def _newsletter(count: int, prefix: str) -> tuple[Newsletter, list[str]]:
+    topic = TopicFactory(slug=f"faults-{prefix}")
+    subscribers = bulk_subscribers(topic, count, prefix=prefix)
+    newsletter = NewsletterFactory(topics=[topic], subject=f"Briefing {prefix}")
+    sending.newsletter_send(newsletter=newsletter)
+    return newsletter, [s.email.lower() for s in subscribers]
+
+
+def _run(newsletter: Newsletter, passes: int = 6) -> dict[str, tuple[str, int, str]]:
+    """Run the newsletter's batches ``passes`` times (what the worker and the sweep would do)."""
+    for _ in range(passes):
+        newsletter.refresh_from_db()
+        if newsletter.status != Newsletter.Status.SENDING:
+            break
+        batch_ids = SendBatch.objects.filter(newsletter=newsletter).exclude(status=SendBatch.Status.DONE)
+        batch_ids.update(status=SendBatch.Status.DISPATCHED)
+        for batch_id in list(batch_ids.values_list("pk", flat=True)):
+            batches.send_batch_run(batch_id=batch_id)
+        sending.newsletter_advance(newsletter_id=newsletter.pk)
+    return {
+        d.subscriber.email.lower(): (d.status, d.attempts, d.last_error)
+        for d in Delivery.objects.filter(newsletter=newsletter).select_related("subscriber")
+    }
+
+
+@pytest.mark.parametrize(
+    "reply", ["451 4.3.0 Try again later", "452 4.3.1 Insufficient system storage", "554 5.7.1 Not now"]
+)
+def test_a_refused_data_command_leaves_the_next_message_on_the_connection_unharmed(smtp_at, reply):
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(4, f"data{reply[:3]}")
+        refused = set()
+
+        def data_command(envelope):
+            first = addresses[0]
+            if first in [a.lower() for a in envelope.rcpt_tos] and first not in refused:
+                refused.add(first)
+                return reply
+            return None
+
+        server.handler.data_command = data_command
+        rows = _run(newsletter)
+    assert all(rows[a][0] == "sent" for a in addresses[1:]), rows
+    assert "503" not in " ".join(server.handler.mail_replies)
+    assert rows[addresses[0]][0] == ("failed" if reply.startswith("5") else "sent")
+    assert set(server.handler.received().values()) == {1}
+
+
+@pytest.mark.parametrize(
+    "greeting", ["421 4.3.2 Service not available", "554 5.7.1 Service unavailable; client host blocked"]
+)
+def test_a_server_refusing_every_session_fails_nobody_and_the_newsletter_waits(smtp_at, greeting):
+    with GreetingServer(greeting) as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(5, f"greet{greeting[:3]}")
+        rows = _run(newsletter, passes=8)  # well past NEWSLETTER_MAX_ATTEMPTS
+    assert {status for status, _attempts, _error in rows.values()} == {"queued"}, rows
+    assert all(attempts == 0 for _status, attempts, _error in rows.values())
+    assert any(greeting[:3] in error for _status, _attempts, error in rows.values())  # staff see why
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.SENDING
+
+
+def test_a_refused_login_fails_nobody_and_the_newsletter_goes_out_once_it_is_fixed(smtp_at):
+    with ScriptedSmtpServer(auth_required=True) as server:
+        smtp_at(server.port, user="secretariat", password="rotated")
+        newsletter, addresses = _newsletter(4, "auth535")
+        server.handler.auth = lambda args: "535 5.7.8 Authentication credentials invalid"
+        rows = _run(newsletter, passes=5)
+        assert {status for status, _attempts, _error in rows.values()} == {"queued"}, rows
+        server.handler.auth = None  # the password is put right
+        rows = _run(newsletter)
+    assert {status for status, _attempts, _error in rows.values()} == {"sent"}, rows
+    assert set(server.handler.received().values()) == {1}
+
+
+def test_a_mailbox_the_server_says_does_not_exist_is_suppressed_a_policy_refusal_is_not(smtp_at):
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(4, "bounce")
+        unknown, policy = addresses[1], addresses[2]
+        server.handler.rcpt = lambda address, n: (
+            "550 5.1.1 Recipient address rejected: User unknown" if address == unknown
+            else "550 5.7.1 Message rejected as spam" if address == policy
+            else None
+        )  # fmt: skip
+        rows = _run(newsletter)
+        assert rows[unknown][0] == rows[policy][0] == "failed"
+        assert Subscriber.objects.get(email__iexact=unknown).status == Subscriber.Status.BOUNCED
+        assert Subscriber.objects.get(email__iexact=policy).status == Subscriber.Status.CONFIRMED
+        event = BounceEvent.objects.get()
+        assert (event.kind, event.provider) == ("hard_bounce", "smtp") and "5.1.1" in event.description
+        tried = dict(server.handler.rcpts)
+        second = NewsletterFactory(topics=newsletter.topics.all(), subject="Second briefing")
+        sending.newsletter_send(newsletter=second)
+        _run(second)
+    assert server.handler.rcpts[unknown] == tried[unknown]  # not tried again
+    assert server.handler.rcpts[policy] == tried[policy] + 1
+
+
+@pytest.fixture(autouse=True)
+def _sent_here_only(monkeypatch):
+    """The emails are sent by the test, not by a worker another test left running."""
+    monkeypatch.setattr(outbox, "enqueue_after_commit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(outbox, "enqueue_in", lambda *args, **kwargs: False)
+
+
+def _queued_email(to: str) -> OutboundEmail:
+    return outbox.email_queue(kind="test", to=to, template="generic", context={"subject": "s", "body": "b"})
+
+
+@pytest.mark.parametrize("hook", ["auth", "mail"])
+def test_an_outbox_email_whose_login_or_sender_is_refused_is_retried_not_failed(smtp_at, hook):
+    with ScriptedSmtpServer(auth_required=hook == "auth") as server:
+        smtp_at(server.port, user="secretariat" if hook == "auth" else "", password="rotated")
+        if hook == "auth":
+            server.handler.auth = lambda args: "535 5.7.8 Authentication credentials invalid"
+        else:
+            server.handler.mail = lambda n: "553 5.7.1 Sender address rejected: not owned by user"
+        email = _queued_email("anna@example.org")
+        outbox.outbox_send(email_id=email.pk)
+        email.refresh_from_db()
+        assert email.status == OutboundEmail.Status.PENDING and email.last_error[:3] in ("535", "553")
+        setattr(server.handler, hook, None)  # the settings are put right
+        OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=None)
+        assert outbox.outbox_send(email_id=email.pk)
+    assert server.handler.received() == {"anna@example.org": 1}
+
+
+def test_the_outbox_sweep_stops_at_a_server_that_does_not_answer(smtp_at, settings):
+    with GreetingServer(None) as server:
+        smtp_at(server.port)
+        settings.EMAIL_TIMEOUT = 1
+        emails = [_queued_email(f"guest{i}@example.org") for i in range(5)]
+        OutboundEmail.objects.update(next_attempt_at=None)
+        started = time.monotonic()
+        outbox.outbox_sweep()
+        took = time.monotonic() - started
+    statuses = sorted(OutboundEmail.objects.values_list("status", flat=True))
+    assert statuses == ["pending"] * len(emails)
+    assert server.accepted <= 2  # the first email, and its one retry on a fresh connection
+    assert took < 2 * 3  # not five emails' worth of timeouts
