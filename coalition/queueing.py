@@ -42,17 +42,7 @@ def enqueue(task_name: str, *args, **kwargs) -> bool:
     """Queue a task, surviving a broker outage: the caller's database row stays the record of the work,
     and a periodic sweep queues it again. Returns False if the broker could not be reached (or failed
     moments ago: ``BROKER_DOWN_SECONDS``)."""
-    task = _task(task_name)  # a misspelt task name is a bug, not an outage: KeyError
-    if _broker_known_down():
-        log.warning("broker down: %s%r left for the periodic sweep", task_name, args)
-        return False
-    try:
-        task.apply_async(args=args, kwargs=kwargs)
-    except Exception:  # noqa: BLE001 - kombu raises many kinds of connection error
-        _broker_failed()
-        log.warning("could not queue %s%r; the periodic sweep will retry", task_name, args, exc_info=True)
-        return False
-    return True
+    return _publish(task_name, args, kwargs=kwargs)
 
 
 def enqueue_after_commit(task_name: str, *args, **kwargs) -> None:
@@ -63,11 +53,17 @@ def enqueue_after_commit(task_name: str, *args, **kwargs) -> None:
 def enqueue_in(seconds: float, task_name: str, *args) -> bool:
     """Queue a task to run in ``seconds`` (a retry after backoff). Like ``enqueue``, it survives a broker
     outage by returning False: the row that records the work is found again by its periodic sweep."""
-    task = _task(task_name)
+    return _publish(task_name, args, countdown=max(0.0, seconds))
+
+
+def _publish(task_name: str, args: tuple, **options) -> bool:
+    """Hand the task to the broker unless it failed moments ago; False (logged) if it cannot take it."""
+    task = _task(task_name)  # a misspelt task name is a bug, not an outage: KeyError
     if _broker_known_down():
+        log.warning("broker down: %s%r left for the periodic sweep", task_name, args)
         return False
     try:
-        task.apply_async(args=args, countdown=max(0.0, seconds))
+        task.apply_async(args=args, **options)
     except Exception:  # noqa: BLE001 - kombu raises many kinds of connection error
         _broker_failed()
         log.warning("could not queue %s%r; the periodic sweep will retry", task_name, args, exc_info=True)

@@ -114,29 +114,26 @@ def outbox_claim(*, email_id: int) -> OutboundEmail | None:
 
 def outbox_send(*, email_id: int, connection=None) -> bool:
     """Send one outbox email if it is due. Returns True if this call sent it."""
-    return _outbox_send(email_id=email_id, connection=connection) is _SENT
+    sent, _failure = _outbox_send(email_id=email_id, connection=connection)
+    return sent
 
 
-_SENT = SmtpFailure(reason="sent")  # a marker: ``_outbox_send`` sent the email
-_NOT_DUE = SmtpFailure(reason="not due")  # a marker: another worker has it, or it is done
-
-
-def _outbox_send(*, email_id: int, connection=None) -> SmtpFailure:
-    """``outbox_send``, saying how it went: ``_SENT``, ``_NOT_DUE`` or the failure."""
+def _outbox_send(*, email_id: int, connection=None) -> tuple[bool, SmtpFailure | None]:
+    """``outbox_send``, with the failure if the email was due and could not be sent."""
     email = outbox_claim(email_id=email_id)
     if email is None:
-        return _NOT_DUE
+        return False, None
     failure = _try_send(email, connection=connection)
     if failure is not None and failure.connection_lost:
         # The connection broke (421, dropped): reconnect and try once more before backing off.
         failure = _try_send(email, connection=None)
     if failure is not None:
         _outbox_fail(email, failure=failure)
-        return failure
+        return False, failure
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
     )
-    return _SENT
+    return True, None
 
 
 def _try_send(email: OutboundEmail, *, connection) -> SmtpFailure | None:
@@ -223,9 +220,9 @@ def outbox_sweep() -> int:
     outbox_release_stale_claims()
     sent = 0
     for email_id in outbox_due_ids():
-        outcome = _outbox_send(email_id=email_id)
-        sent += outcome is _SENT
-        if outcome.connection_lost or outcome.server_fault:
-            log.warning("outbox sweep stopped after email %s: %s", email_id, outcome.reason)
+        done, failure = _outbox_send(email_id=email_id)
+        sent += done
+        if failure is not None and (failure.connection_lost or failure.server_fault):
+            log.warning("outbox sweep stopped after email %s: %s", email_id, failure.reason)
             break
     return sent
