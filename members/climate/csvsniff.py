@@ -35,6 +35,12 @@ class Table:
     header_index: int = 0
     delimiter: str = ","
 
+    def numbered_rows(self) -> list[tuple[int, list[Any]]]:
+        """The rows holding anything, each with its number as the spreadsheet shows it (the header row's
+        own, and the empty rows left out, counted)."""
+        first = self.header_index + 2
+        return [(first + index, row) for index, row in enumerate(self.rows) if _filled(row)]
+
 
 def normalise_header(value: Any) -> str:
     """``End target year`` and ``End_target_year`` are the same column: lower case, words joined by ``_``."""
@@ -149,19 +155,16 @@ def _refuse_unclosed_quote(rows: list[list[str]], delimiter: str) -> None:
     width = max((len(row) for row in rows[:HEADER_SEARCH_ROWS]), default=0)
     if width < 2 or not rows:
         return
-    line = 1
-    for index, row in enumerate(rows):
-        for cell in row if index == len(rows) - 1 else ():
-            if cell.count("\n") >= 2:
-                lines = cell.splitlines()
-                if sum(1 for text in lines if text.count(delimiter) >= width - 1) >= 2:
-                    message = _(
-                        "A quote mark opened on line %(line)s of the file is never closed, so every line "
-                        "after it would be read as one cell. Close or remove that quote mark and upload the "
-                        "file again."
-                    )
-                    raise ValidationError({"file": [message % {"line": line}]})
-        line += 1 + sum(cell.count("\n") for cell in row)
+    for cell in rows[-1]:
+        lines = cell.splitlines() if cell.count("\n") >= 2 else []
+        if sum(1 for text in lines if text.count(delimiter) >= width - 1) >= 2:
+            # The last row starts on the line after every earlier row's lines (and their cells' own).
+            line = 1 + sum(1 + sum(c.count("\n") for c in row) for row in rows[:-1])
+            message = _(
+                "A quote mark opened on line %(line)s of the file is never closed, so every line after it "
+                "would be read as one cell. Close or remove that quote mark and upload the file again."
+            )
+            raise ValidationError({"file": [message % {"line": line}]})
 
 
 def _cell_value(cell) -> Any:

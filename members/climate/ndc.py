@@ -169,12 +169,8 @@ def ndc_import(*, content: bytes, fmt: str, dry_run: bool = False) -> NdcOutcome
             {"file": [_("The file has no %(columns)s column: is it the NDC registry list?")
                       % {"columns": ", ".join(missing)}]}
         )  # fmt: skip
-    first_number = table.header_index + 2
-    # Numbered as the spreadsheet shows them, before the empty rows are left out.
     numbered = [
-        (first_number + index, dict(zip(headers, values, strict=False)))
-        for index, values in enumerate(table.rows)
-        if any(_text(v) for v in values)
+        (number, dict(zip(headers, values, strict=False))) for number, values in table.numbered_rows()
     ]
     if "status" not in headers:
         _derived_statuses([row for _number, row in numbered])

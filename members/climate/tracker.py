@@ -484,12 +484,7 @@ def tracker_rows_read(*, content: bytes, fmt: str) -> list[tuple[int, dict[str, 
             {"file": [_("The file has no %(columns)s column: is it the Net Zero Tracker's download?")
                       % {"columns": ", ".join(missing)}]}
         )  # fmt: skip
-    first_number = table.header_index + 2
-    return [
-        (first_number + index, dict(zip(headers, values, strict=False)))
-        for index, values in enumerate(table.rows)
-        if any(_text(v) for v in values)
-    ]
+    return [(number, dict(zip(headers, values, strict=False))) for number, values in table.numbered_rows()]
 
 
 # --- Importing -------------------------------------------------------------------------------------------

@@ -446,9 +446,10 @@ class CoalitionResource(resources.ModelResource):
     ) -> None:
         super().__init__(**kwargs)
         # Date columns the file writes month first (``dataset_read``): each resource has its own widgets.
+        month_first_columns = set(month_first_columns)
         for f in self.fields.values():
             if isinstance(f.widget, DateWidget):
-                f.widget.month_first = f.column_name in set(month_first_columns)
+                f.widget.month_first = f.column_name in month_first_columns
         if mode not in MODES:
             raise ValueError(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
         self.mode = mode
