@@ -892,19 +892,10 @@ class OrganisationResource(CoalitionResource):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._parts: dict[tuple, tuple[str, str, str, str]] = {}
-        self._last_row: dict | None = None
-        self._last_parts: tuple[str, str, str, str] = ("", "", "", "")
 
     def _row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
         # Worked out for each row by ``prepare`` and again by ``match``: remembered for the chunk, by the
-        # cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050). The same
-        # row asked about twice in a row (its key, then its name) is answered from the last answer.
-        if row is self._last_row:
-            return self._last_parts
-        self._last_row, self._last_parts = row, self._row_parts_of(row)
-        return self._last_parts
-
-    def _row_parts_of(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
+        # cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050).
         cells = (row.get("kind"), row.get("country"), row.get("website"), row.get("name"))
         key = tuple((type(cell), cell) for cell in cells)
         parts = self._parts.get(key)
