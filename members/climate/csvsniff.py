@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -204,9 +205,81 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
     try:
         worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else _sheet_of(workbook, known)
         rows = [[_cell_value(cell) for cell in r] for r in worksheet.iter_rows()]
+        uncalculated = _uncalculated_formulas(worksheet)
     finally:
         workbook.close()
-    return _table(rows, known)
+    table = _table(rows, known)
+    _refuse_uncalculated(table, uncalculated, first_row=worksheet.min_row, first_column=worksheet.min_column)
+    return table
+
+
+#: A formula cell (``<f>``) in a sheet's XML, with or without a namespace prefix.
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
+
+
+def _uncalculated_formulas(worksheet) -> list[tuple[int, int]]:
+    """The (row, column) numbers of the cells holding a formula whose result was never saved. Excel and
+    LibreOffice save each formula's result with it; a workbook written by a program (openpyxl, a script)
+    often saves the formula alone, and such a cell reads as empty. A formula whose result is an empty text
+    (``t="str"``) has its result saved, empty."""
+    path = getattr(worksheet, "_worksheet_path", None)
+    archive = getattr(getattr(worksheet, "parent", None), "_archive", None)
+    if not path or archive is None:
+        return []
+    with archive.open(path) as stream:
+        xml = stream.read()
+    if not _FORMULA.search(xml):
+        return []
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+    from openpyxl.xml.functions import iterparse  # the parser openpyxl reads the same sheet with
+
+    found = []
+    for _event, element in iterparse(io.BytesIO(xml)):
+        if element.tag.rpartition("}")[2] != "c":
+            continue
+        children = {child.tag.rpartition("}")[2]: child for child in element}
+        if (
+            "f" in children
+            and element.get("t") != "str"
+            and not (children.get("v") is not None and (children["v"].text or ""))
+        ):
+            reference = element.get("r")
+            if reference:
+                column, row = coordinate_from_string(reference)
+                found.append((row, column_index_from_string(column)))
+            else:  # a writer that leaves positions out: the cell is somewhere in the data
+                found.append((0, 0))
+        element.clear()
+    return found
+
+
+def _refuse_uncalculated(
+    table: Table, cells: list[tuple[int, int]], *, first_row: int, first_column: int
+) -> None:
+    """Refuse a sheet whose header row or data hold formulas without results: read as empty, they would
+    blank what they stand for. (Formulas in a column without a heading, or above the header, are not read.)"""
+    from openpyxl.utils import get_column_letter
+
+    read = [
+        (row, column)
+        for row, column in cells
+        if not row
+        or (
+            row - first_row >= table.header_index
+            and 0 <= column - first_column < len(table.headers)
+            and table.headers[column - first_column]
+        )
+    ]
+    if not read:
+        return
+    named = ", ".join(f"{get_column_letter(column)}{row}" if row else "?" for row, column in sorted(read)[:5])
+    more = len(read) - 5
+    message = _(
+        "Cells %(cells)s hold formulas whose results were never saved in the file (it was written by a "
+        "program, not saved by a spreadsheet), so their values cannot be read. Open the file in Excel or "
+        "LibreOffice, save it, and upload it again."
+    ) % {"cells": named + (_(" and %(count)s more") % {"count": more} if more > 0 else "")}
+    raise ValidationError({"file": [message]})
 
 
 def refuse_repeated(headers: list[str], known: Iterable[str]) -> None:

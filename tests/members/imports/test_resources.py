@@ -474,6 +474,75 @@ def test_a_percentage_cell_of_a_workbook_reads_as_the_percentage_it_shows(admin_
         Decimal("82.5"), Decimal("110")]  # fmt: skip
 
 
+def _workbook_with_formulas(rows, *, saved_results: dict[str, bytes] | None = None) -> bytes:
+    """A workbook as openpyxl (or a script) writes it: formulas without their results, unless
+    ``saved_results`` gives the text result a spreadsheet would save for some cells (``{"A2": "Acme"}``)."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    if not saved_results:
+        return out.getvalue()
+    source, patched = zipfile.ZipFile(io.BytesIO(out.getvalue())), io.BytesIO()
+    with zipfile.ZipFile(patched, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for cell, result in saved_results.items():  # as Excel saves a formula's text result
+                    saved = rb'<c r="%s" t="str">\1<v>%s</v>' % (cell.encode(), result.encode())
+                    data, count = re.subn(rb'<c r="%s">(<f>.*?</f>)<v\s*/>' % cell.encode(), saved, data)
+                    assert count == 1, cell
+            target.writestr(item, data)
+    return patched.getvalue()
+
+
+def test_a_workbook_whose_formulas_have_no_saved_results_is_refused_and_changes_nothing(admin_user):
+    """A formula saved without its result reads as empty: the name it computes would be lost, and in
+    "blanks clear" mode the field it fills would be blanked. The file is refused, naming the cells."""
+    existing = OrganisationFactory(
+        name="Removal Works", website="https://removal.example.org", sector="energy"
+    )
+    content = _workbook_with_formulas(
+        [
+            ["name", "kind", "country", "sector", "website", None],
+            ["Removal Works", "company", "CH", '=IF(1=1,"","energy")', "removal.example.org", "=1+1"],
+            ['="Soil " & "Carbon"', "ngo", "BR", "civil_society", "", None],
+        ]
+    )
+
+    for mode in ("preview", "run"):
+        run = import_preview if mode == "preview" else import_run
+        with pytest.raises(ValidationError) as refused:
+            run(resource="organisations", content=content, fmt="xlsx", by=admin_user, clear_blanks=True)
+        message = refused.value.message_dict["file"][0]
+        assert message.startswith("Cells D2, A3 hold formulas whose results were never saved"), message
+        assert "F2" not in message  # a column without a heading is not read
+        assert "save it, and upload it again" in message
+
+    existing.refresh_from_db()
+    assert existing.sector == "energy"
+    assert list(Organisation.objects.values_list("name", flat=True)) == ["Removal Works"]
+
+
+def test_formulas_whose_results_a_spreadsheet_saved_read_as_those_results(admin_user):
+    content = _workbook_with_formulas(
+        [
+            ["name", "kind", "country", "sector", "website"],
+            ['="Soil " & "Carbon"', "ngo", "BR", '=IF(1=1,"","energy")', ""],
+        ],
+        saved_results={"A2": "Soil Carbon", "D2": ""},
+    )
+    outcome = import_run(resource="organisations", content=content, fmt="xlsx", by=admin_user)
+    assert (outcome.created, outcome.error_rows) == (1, 0), outcome.errors
+    assert Organisation.objects.get().name == "Soil Carbon"
+
+
 def test_a_us_spreadsheets_dates_are_read_month_first_throughout(admin_user, denmark):
     rows = [
         {"organisation": "DK", "kind": "net_zero", "target_year": "2045", "announced_on": "6/12/2023"},
