@@ -36,15 +36,39 @@ def normalise_name(name: str) -> str:
     """The key of an organisation's name: lower case, no accents, no punctuation, spaces or legal suffixes.
 
     "Acme Ltd.", "ACME Limited" and "acme" are all "acme"; "Société Générale S.A." is "societegenerale".
+    Names in any script have a key: "Росгидромет" is "росгидромет", "中国科学院" itself. (Only Latin letters
+    lose their accents; a mark that makes another letter, as in "й" or "が", stays.) A name with no letter or
+    digit at all has the empty key, which matches nothing.
     """
     text = str(name or "").lower().translate(_TRANSLITERATE)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = unicodedata.normalize("NFC", "".join(_without_latin_accents(unicodedata.normalize("NFKD", text))))
     for char in "/.'’":  # inside words: "A/S", "S.A.", "O'Neill"
         text = text.replace(char, "")
     for char in _SEPARATORS:
         text = text.replace(char, " ")
     text = _LEGAL_SUFFIXES.sub(" ", text)
-    return "".join(text.split())
+    # Letters and digits of any script; punctuation, symbols and spaces do not tell names apart.
+    return "".join(char for char in text if unicodedata.category(char)[0] in "LN")[:NAME_KEY_LENGTH]
+
+
+#: The stored key's length (``Organisation.name_key``).
+NAME_KEY_LENGTH = 200
+
+
+def _latin(char: str) -> bool:
+    return char < "\u0250" or "\u1e00" <= char < "\u1f00"
+
+
+def _without_latin_accents(chars: str):
+    """The characters of a decomposed text without the accents on Latin letters ("é" → "e")."""
+    base = ""
+    for char in chars:
+        if unicodedata.combining(char):
+            if _latin(base):
+                continue
+        else:
+            base = char
+        yield char
 
 
 def name_key_expression():

@@ -550,6 +550,8 @@ class _Organisations:
         if row.isin and row.isin in self.by_isin:
             return self.by_isin[row.isin]
         key = normalise_name(row.name)
+        if not key:  # a name of no letters matches no other
+            return None
         return self.by_name.get((key, row.country)) or self.by_name.get((key, ""))
 
     def remember(self, row: TrackerRow, organisation: Organisation) -> None:

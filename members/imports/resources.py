@@ -359,7 +359,8 @@ class OrganisationIndex:
                 self.by_country.setdefault(organisation.country.code, organisation)
             if organisation.website_domain:
                 self.by_domain.setdefault(organisation.website_domain, organisation)
-            self.by_name.setdefault(organisation.name_key, []).append(organisation)
+            if organisation.name_key:  # a name of no letters matches no other (``normalise_name``)
+                self.by_name.setdefault(organisation.name_key, []).append(organisation)
         return self
 
     def match(self, *, kind: str, country: str, domain: str, name: str) -> Organisation | None:
@@ -368,7 +369,7 @@ class OrganisationIndex:
             return self.by_country.get(country)
         if domain and domain in self.by_domain:
             return self.by_domain[domain]
-        for candidate in self.by_name.get(name, []):
+        for candidate in self.by_name.get(name, []) if name else []:
             if domain and candidate.website_domain and candidate.website_domain != domain:
                 continue  # "Acme" at acme.com is not "Acme" at acme.co.uk
             if country and candidate.country and candidate.country.code != country:

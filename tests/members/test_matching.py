@@ -69,3 +69,68 @@ def test_the_name_key_has_one_definition():
         ["grep", "-rn", "def normalise_name", "members/"], cwd=root, capture_output=True, text=True
     ).stdout.splitlines()
     assert [line.split(":")[0] for line in found] == ["members/matching.py"]
+
+
+def test_names_in_every_script_have_a_key_of_their_own():
+    names = ["Росгидромет", "Министерство природных ресурсов", "中国科学院", "وزارة التغير المناخي والبيئة"]
+    keys = [normalise_name(n) for n in names]
+    assert all(keys) and len(set(keys)) == len(keys)
+    assert normalise_name("РОСГИДРОМЕТ") == normalise_name("Росгидромет")
+    assert normalise_name("ガス") != normalise_name("カス")  # a mark that makes another letter stays
+    assert normalise_name("Yahoo!") == normalise_name("Yahoo") == "yahoo"
+    assert normalise_name("—") == normalise_name("😀") == ""
+
+
+@pytest.mark.django_db
+def test_a_non_latin_row_never_updates_another_record_and_a_second_run_creates_nothing():
+    """A name of another script had the empty key, shared by every such record: the Kazakh association's row
+    updated the Chinese Academy (found through its website), and each run created the others again."""
+    cas = OrganisationFactory(
+        name="中国科学院", kind=Organisation.Kind.RESEARCH, website="https://www.cas.cn"
+    )
+    before = (cas.country, cas.description)
+    rows = [
+        {"name": "Казахстанская ассоциация ВИЭ", "kind": "ngo", "country": "KZ", "description": "Renewables"},
+        {"name": "中国科学院", "kind": "research", "website": "cas.cn"},
+        {"name": "Министерство природных ресурсов", "kind": "other", "country": "RU"},
+        {"name": "وزارة التغير المناخي والبيئة", "kind": "other", "country": "AE"},
+    ]
+    content = csv_bytes(rows, ORGANISATION_COLUMNS)
+
+    first = import_run(resource="organisations", content=content, fmt="csv")
+    second = import_run(resource="organisations", content=content, fmt="csv")
+
+    assert (first.created, first.error_rows) == (3, 0), first.errors
+    assert (second.created, second.updated, second.error_rows) == (0, 0, 0), second.errors
+    cas.refresh_from_db()
+    assert (cas.country, cas.description) == before
+    assert sorted(Organisation.objects.values_list("name", flat=True)) == sorted(r["name"] for r in rows)
+
+
+@pytest.mark.django_db
+def test_contacts_find_their_organisation_by_a_non_latin_name():
+    from members.models import Contact
+
+    OrganisationFactory(name="中国科学院", kind=Organisation.Kind.RESEARCH, website="https://www.cas.cn")
+    roshydromet = OrganisationFactory(name="Росгидромет", kind=Organisation.Kind.OTHER, website="")
+    rows = [{"organisation": "Росгидромет", "name": "Иван Петров", "email": "ivan@meteorf.example"}]
+    outcome = import_run(
+        resource="contacts", content=csv_bytes(rows, ["organisation", "name", "email"]), fmt="csv"
+    )
+    assert (outcome.created, outcome.error_rows) == (1, 0), outcome.errors
+    assert Contact.objects.get().organisation == roshydromet
+
+
+@pytest.mark.django_db
+def test_an_enquiry_in_another_script_finds_its_organisation_and_no_other():
+    OrganisationFactory(name="中国科学院", kind=Organisation.Kind.RESEARCH, website="")
+    roshydromet = OrganisationFactory(name="Росгидромет", kind=Organisation.Kind.OTHER, website="")
+    found = enquiry_match_find(
+        organisation_name="РОСГИДРОМЕТ", organisation_kind="other", country="", website="", email=""
+    )
+    assert found.organisation == roshydromet
+    nothing = enquiry_match_find(
+        organisation_name="Казгидромет", organisation_kind="other", country="", website="", email=""
+    )
+    assert nothing.organisation is None
+
