@@ -385,7 +385,9 @@ class OrganisationIndex:
     def resolve(self, text: str) -> Organisation | None:
         how, key = self.reference_kind(text)
         if how == "country":
-            return self.by_country.get(key) or (self.by_name.get(normalise_name(text)) or [None])[0]
+            # An organisation named so ("CAN", the Climate Action Network; "GE") before the country the
+            # letters are the code of: a person who means the country writes its code or its name.
+            return (self.by_name.get(normalise_name(text)) or [None])[0] or self.by_country.get(key)
         if how == "domain":
             # "350.org" may be a name as well as an address.
             return self.by_domain.get(key) or (self.by_name.get(normalise_name(text)) or [None])[0]

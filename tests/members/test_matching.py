@@ -134,3 +134,37 @@ def test_an_enquiry_in_another_script_finds_its_organisation_and_no_other():
     )
     assert nothing.organisation is None
 
+
+@pytest.mark.django_db
+def test_an_organisation_known_by_letters_that_are_a_country_code_is_found_before_the_country():
+    """ "CAN" (the Climate Action Network) and "GE" are Canada's and Georgia's codes; the contacts export writes
+    the organisation's name, so its contacts must come back to it, not move to the country."""
+    from members.models import Commitment, Contact
+
+    canada = OrganisationFactory(name="Canada", kind=Organisation.Kind.COUNTRY, country="CA", website="")
+    can = OrganisationFactory(name="CAN", kind=Organisation.Kind.NGO, country="", website="")
+    ge = OrganisationFactory(name="GE", kind=Organisation.Kind.COMPANY, country="US", website="")
+    rows = [
+        {"organisation": "CAN", "name": "Tasneem Essop", "email": "tessop@climatenetwork.example"},
+        {"organisation": "GE", "name": "Roger Martella", "email": "roger@ge.example"},
+        {"organisation": "CA", "name": "Ministry contact", "email": "ministry@canada.example"},
+    ]
+    contacts = import_run(
+        resource="contacts", content=csv_bytes(rows, ["organisation", "name", "email"]), fmt="csv"
+    )
+    commitment_rows = [
+        {"organisation": "CAN", "kind": "net_zero", "target_year": "2040", "title": "Operations"}
+    ]
+    commitments = import_run(
+        resource="commitments",
+        content=csv_bytes(commitment_rows, ["organisation", "kind", "target_year", "title"]),
+        fmt="csv",
+    )
+
+    assert (contacts.created, contacts.error_rows, commitments.created) == (3, 0, 1), contacts.errors
+    assert dict(Contact.objects.values_list("name", "organisation")) == {
+        "Tasneem Essop": can.pk,
+        "Roger Martella": ge.pk,
+        "Ministry contact": canada.pk,  # a code names the country when no organisation is named so
+    }
+    assert Commitment.objects.get().organisation == can
