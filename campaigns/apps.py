@@ -11,6 +11,8 @@ class CampaignsConfig(AppConfig):
 
         # A commitment recorded through the members services may answer a campaign's ask.
         hooks.register("commitment_recorded", services.on_commitment_recorded)
+        # ... and one deleted no longer does.
+        hooks.register("commitment_deleted", services.on_commitment_deleted)
         hooks.register("progress_items", selectors.progress_items)
         # Targets and participations follow an organisation merged into another.
         hooks.register("organisations_merged", services.organisations_merge_campaign_rows)

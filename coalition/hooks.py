@@ -8,6 +8,7 @@ transaction, so the handler's writes commit or roll back with it.
 
 Known hooks:
 - ``commitment_recorded(commitment, created: bool, by)`` — after a commitment is created or revised.
+- ``commitment_deleted(commitment, by)`` — before a commitment is deleted.
 - ``enquiry_submitted(enquiry)`` — after a new enquiry is saved (a repeat changes nothing and runs no hook).
 - ``enquiry_approved(enquiry)`` — after an approval created or linked the member.
 - ``organisations_merged(keep, gone)`` — before ``gone`` is deleted, to move rows that point at it.

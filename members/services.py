@@ -314,7 +314,9 @@ def commitment_update(
 @transaction.atomic
 def commitment_delete(*, commitment: Commitment, by=None) -> None:
     """Delete a target recorded by mistake (a target dropped by its organisation is revised to that
-    status instead); its history keeps the deletion."""
+    status instead); its history keeps the deletion. Campaigns whose ask it answered hear of it first (hook
+    ``commitment_deleted``)."""
+    hooks.run("commitment_deleted", commitment=commitment, by=by)
     _delete(commitment, by=by)
     records_changed()
 

@@ -46,6 +46,7 @@ from campaigns.services.targets import (
     commitment_satisfies_ask,
     contacts_merge_participations,
     kinds_satisfying,
+    on_commitment_deleted,
     on_commitment_recorded,
     organisations_merge_campaign_rows,
     target_add,
@@ -58,6 +59,7 @@ from campaigns.services.targets import (
     target_stages_allowed,
     targets_add_from_filter,
     targets_answer_commitment,
+    targets_lose_commitment,
 )
 
 __all__ = [
@@ -87,6 +89,7 @@ __all__ = [
     "event_invitations_send",
     "event_update",
     "kinds_satisfying",
+    "on_commitment_deleted",
     "on_commitment_recorded",
     "organisations_merge_campaign_rows",
     "participant_add",
@@ -110,4 +113,5 @@ __all__ = [
     "target_stages_allowed",
     "targets_add_from_filter",
     "targets_answer_commitment",
+    "targets_lose_commitment",
 ]

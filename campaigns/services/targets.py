@@ -361,6 +361,50 @@ def on_commitment_recorded(*, commitment: Commitment, created: bool, by=None, **
     targets_answer_commitment(commitment=commitment, by=by)
 
 
+def targets_lose_commitment(*, commitment: Commitment, by=None) -> list[Target]:
+    """The targets a commitment moved to "committed", when that commitment is deleted (recorded by
+    mistake, or an import undone): each is answered by another of the organisation's commitments that
+    satisfies the ask, if one does, else goes back to the stage it came from (or, where the stages allow no
+    way back there, "contacted"), and the stage log says why.
+
+    Called by the members commitment services (hook ``commitment_deleted``) before the deletion.
+    """
+    moved = []
+    for target in Target.objects.filter(commitment=commitment, stage=Target.Stage.COMMITTED).select_related(
+        "campaign"
+    ):
+        others = Commitment.objects.filter(organisation_id=commitment.organisation_id).exclude(
+            pk=commitment.pk
+        )
+        other = next(
+            (c for c in others if commitment_satisfies_ask(commitment=c, campaign=target.campaign)), None
+        )
+        if other is not None:
+            note = f"{commitment} was deleted; {other} answers the ask."
+            moved.append(
+                target_move(target=target, stage=Target.Stage.COMMITTED, by=by, note=note, commitment=other)
+            )
+            continue
+        came_from = (
+            TargetStageChange.objects.filter(
+                target=target, to_stage=Target.Stage.COMMITTED, commitment=commitment
+            )
+            .order_by("-at", "-pk")
+            .values_list("from_stage", flat=True)
+            .first()
+        )
+        stage = (
+            came_from if came_from in ALLOWED_TRANSITIONS[Target.Stage.COMMITTED] else Target.Stage.CONTACTED
+        )
+        note = f"{commitment}, which answered the ask, was deleted."
+        moved.append(target_move(target=target, stage=stage, by=by, note=note))
+    return moved
+
+
+def on_commitment_deleted(*, commitment: Commitment, by=None, **_: Any) -> None:
+    targets_lose_commitment(commitment=commitment, by=by)
+
+
 @transaction.atomic
 def target_log_action(
     *,

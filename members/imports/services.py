@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -36,6 +37,7 @@ from simple_history.utils import get_history_manager_for_model
 from coalition.exports import formula_unsafe
 from coalition.queueing import enqueue_after_commit
 from members import cells
+from members import services as member_services
 from members.imports.resources import (
     MODE_FILL,
     MODE_OVERWRITE,
@@ -75,6 +77,9 @@ class Importable:
     resource_class: type[CoalitionResource]
     label: str
     help_text: str = ""
+    #: The service that deletes a record the import created, when a revert undoes it: ``delete(record, by)``
+    #: (what the model's services do on a deletion happens on a revert too). None: the record is deleted.
+    delete: Callable[..., None] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -104,10 +109,15 @@ _importables: dict[str, Importable] = {}
 
 
 def importable_register(
-    name: str, *, resource_class: type[CoalitionResource], label: str, help_text: str = ""
+    name: str,
+    *,
+    resource_class: type[CoalitionResource],
+    label: str,
+    help_text: str = "",
+    delete: Callable[..., None] | None = None,
 ) -> None:
     _importables[name] = Importable(
-        name=name, resource_class=resource_class, label=label, help_text=help_text
+        name=name, resource_class=resource_class, label=label, help_text=help_text, delete=delete
     )
 
 
@@ -132,18 +142,21 @@ importable_register(
     resource_class=OrganisationResource,
     label="Organisations",
     help_text="Matched by country code (countries), website domain or name.",
+    delete=lambda record, by: member_services.organisation_delete(organisation=record, by=by),
 )
 importable_register(
     "contacts",
     resource_class=ContactResource,
     label="Contacts",
     help_text="Matched by organisation and email (or name when there is no email).",
+    delete=lambda record, by: member_services.contact_delete(contact=record, by=by),
 )
 importable_register(
     "commitments",
     resource_class=CommitmentResource,
     label="Commitments",
     help_text="Matched by organisation, kind, target year and interim or final.",
+    delete=lambda record, by: member_services.commitment_delete(commitment=record, by=by),
 )
 
 
@@ -729,7 +742,8 @@ def import_job_revert(*, job: ImportJob, by=None) -> RevertOutcome:
             if job.reverted_at is None
             else "This import was already reverted."
         )
-    model = importable_get(job.resource).model
+    spec = importable_get(job.resource)
+    model = spec.model
     reason = f"Reverted {import_tag(job.pk)[:-1].lower()}"
     outcome = RevertOutcome()
     records = model.history.filter(history_change_reason__startswith=import_tag(job.pk)).order_by(
@@ -752,7 +766,10 @@ def import_job_revert(*, job: ImportJob, by=None) -> RevertOutcome:
                 continue
             current._change_reason = reason
             current._history_user = by
-            current.delete()
+            if spec.delete is not None:
+                spec.delete(current, by)
+            else:
+                current.delete()
             outcome.deleted += 1
             continue
         previous = record.prev_record

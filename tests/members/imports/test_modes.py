@@ -227,6 +227,47 @@ def test_reverting_a_commitments_import_deletes_the_commitments_it_created(denma
     assert not Commitment.objects.exists()
 
 
+def test_reverting_a_commitments_import_takes_back_what_it_did_to_campaign_targets(denmark, admin_user):
+    """The import's commitment moved Denmark's target to "committed"; undone, the target goes back to where
+    it stood, and its stage log says why. A second, older commitment that answers the ask keeps it committed
+    elsewhere (Finland)."""
+    from campaigns.models import Target
+    from members import services
+    from members.models import Commitment
+    from tests.campaigns.factories import AskingCampaignFactory, TargetFactory
+
+    campaign = AskingCampaignFactory()
+    finland = CountryFactory(country="FI", name="Finland")
+    # Finland's older target in law answers the ask too: recorded before Finland became a target.
+    older = services.commitment_create(
+        organisation=finland, kind="net_negative", target_year=2040, status="law"
+    )
+    dk_target = TargetFactory(campaign=campaign, organisation=denmark, stage=Target.Stage.ENGAGED)
+    fi_target = TargetFactory(campaign=campaign, organisation=finland, stage=Target.Stage.ENGAGED)
+    content = b"organisation,kind,target_year,status\nDK,net_negative,2045,ndc\nFI,net_negative,2035,law\n"
+    job = imports.import_job_create(
+        resource="commitments", upload=SimpleUploadedFile("c.csv", content), by=admin_user
+    )
+    job = imports.import_job_start(
+        job=imports.import_job_confirm(job=imports.import_job_start(job=job), by=admin_user)
+    )
+    dk_target.refresh_from_db()
+    fi_target.refresh_from_db()
+    assert dk_target.stage == fi_target.stage == Target.Stage.COMMITTED and Commitment.objects.count() == 3
+    assert fi_target.commitment != older
+
+    assert imports.import_job_revert(job=job, by=admin_user).deleted == 2
+
+    dk_target.refresh_from_db()
+    fi_target.refresh_from_db()
+    assert (dk_target.stage, dk_target.commitment) == (Target.Stage.ENGAGED, None)
+    last = dk_target.stage_changes.order_by("-pk").first()
+    assert (last.from_stage, last.to_stage, last.by) == ("committed", "engaged", admin_user)
+    assert "was deleted" in last.note
+    assert (fi_target.stage, fi_target.commitment) == (Target.Stage.COMMITTED, older)
+    assert list(Commitment.objects.all()) == [older]
+
+
 def test_a_namesake_in_another_country_is_a_new_record_not_a_match(admin_user):
     cambridge = OrganisationFactory(name="Cambridge", kind="city", country="GB", website="")
     job = _import("Cambridge,city,US,,,Massachusetts,\n", user=admin_user, mode="overwrite")
