@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -51,6 +52,13 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # spreadsheets hand back 2050.0 for 2050
     return str(value).strip()
+
+
+def _address_text(value: Any) -> str:
+    """A cell holding an address (email, website): without the invisible characters text pasted from a web
+    page or a document carries (zero-width spaces and joiners, a byte order mark, direction marks, soft
+    hyphens: Unicode's "format" characters), which no address holds and which would make it another."""
+    return "".join(char for char in _text(value) if unicodedata.category(char) != "Cf").strip()
 
 
 #: How a row matching an existing record is treated (``ImportJob.Mode``): left alone, its empty fields
@@ -173,7 +181,7 @@ def _one_of(text: str, noun: str, mark: str) -> str:
 
 class WebsiteWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
-        text = _text(value)
+        text = _address_text(value)
         if text.casefold() in NOTHING:
             return ""
         text = _one_of(text, "web address", ".")
@@ -243,7 +251,7 @@ class EmailWidget(widgets.Widget):
     its address; one listing several addresses is refused, saying so."""
 
     def clean(self, value, row=None, **kwargs):
-        text = _text(value)
+        text = _address_text(value)
         if text.casefold() in NOTHING:
             return ""
         named = re.fullmatch(r"[^<>]*<\s*([^<>\s]+)\s*>", text)
@@ -330,6 +338,7 @@ class OrganisationIndex:
     @staticmethod
     def reference_kind(text: str) -> tuple[str, str]:
         """How an ``organisation`` cell names an organisation: ("country"|"domain"|"name", key)."""
+        text = _address_text(text)
         if len(text) in (2, 3) and text.isalpha() and country_code(text):
             return "country", country_code(text)
         if " " not in text and "." in text:

@@ -619,3 +619,52 @@ def test_one_organisation_on_two_rows_of_a_file_by_different_keys_is_reported_no
     assert "is the organisation on row 2 of this file" in preview.errors[0].message
     outcome = import_run(resource="organisations", content=content, fmt="csv", by=admin_user)
     assert (outcome.created, outcome.error_rows) == (preview.created, 1) == (3, 1)
+
+
+def test_invisible_characters_pasted_with_an_address_are_left_out(admin_user):
+    """Text copied from a web page or a document brings zero-width spaces, a byte order mark or direction
+    marks along: they are in no address, and kept they made a second Climeworks and unusable emails."""
+    climeworks = OrganisationFactory(name="Climeworks AG", kind="company", website="https://climeworks.com")
+    organisations = import_run(
+        resource="organisations",
+        content=csv_bytes(
+            [
+                {
+                    "name": "Climeworks",
+                    "kind": "company",
+                    "website": "climeworks.com\u200b",
+                    "description": "DAC",
+                }
+            ],
+            ORGANISATION_COLUMNS,
+        ),
+        fmt="csv",
+        by=admin_user,
+    )
+    contacts = import_run(
+        resource="contacts",
+        content=csv_bytes(
+            [
+                {"organisation": "climeworks.com\u200b", "name": "Jan", "email": "jan@climeworks.com\u200b"},
+                {
+                    "organisation": "Climeworks AG",
+                    "name": "Christoph",
+                    "email": "\ufeffchristoph@climeworks.com",
+                },
+                {"organisation": "Climeworks AG", "name": "Ana", "email": "\u200eana@climeworks.com\u00ad"},
+            ],
+            ["organisation", "name", "email"],
+        ),
+        fmt="csv",
+        by=admin_user,
+    )
+
+    assert (organisations.created, organisations.updated, organisations.error_rows) == (0, 1, 0)
+    climeworks.refresh_from_db()
+    assert (climeworks.website, climeworks.website_domain) == ("https://climeworks.com", "climeworks.com")
+    assert (contacts.created, contacts.error_rows) == (3, 0), contacts.errors
+    assert sorted(Contact.objects.filter(organisation=climeworks).values_list("email", flat=True)) == [
+        "ana@climeworks.com",
+        "christoph@climeworks.com",
+        "jan@climeworks.com",
+    ]
