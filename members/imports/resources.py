@@ -54,6 +54,12 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def record_id(value: Any) -> int | None:
+    """A cell holding a record's id, as the exports write it (``12``; ``12.0`` from a spreadsheet)."""
+    text = _text(value)
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None
+
+
 def _address_text(value: Any) -> str:
     """A cell holding an address (email, website): without the invisible characters text pasted from a web
     page or a document carries (zero-width spaces and joiners, a byte order mark, direction marks, soft
@@ -295,7 +301,10 @@ class OrganisationWidget(widgets.Widget):
         text = _text(value)
         if not text:
             raise ValueError("Name the organisation (country code, website or name).")
-        organisation = self.resource.org_index.resolve(text)
+        if row is not None:
+            organisation = self.resource.organisation_of(row)
+        else:
+            organisation = self.resource.org_index.resolve(text)
         if organisation is None:
             raise ValueError(f"No organisation matches “{text}” by country code, website domain or name.")
         return organisation
@@ -345,8 +354,15 @@ class OrganisationIndex:
             return "domain", website_domain(text)
         return "name", normalise_name(text)
 
-    def load(self, *, codes: Iterable[str] = (), domains: Iterable[str] = (), names: Iterable[str] = ()):
-        codes, domains, names = set(codes) - {""}, set(domains) - {""}, set(names) - {""}
+    def load(
+        self,
+        *,
+        codes: Iterable[str] = (),
+        domains: Iterable[str] = (),
+        names: Iterable[str] = (),
+        ids: Iterable[int] = (),
+    ):
+        codes, domains, names, ids = set(codes) - {""}, set(domains) - {""}, set(names) - {""}, set(ids)
         # One query per kind of key rather than one with OR: each is then an index scan (the names use the
         # index on name_key), where PostgreSQL plans the OR of a chunk's keys as a scan of the
         # whole table. At most three queries, whatever the number of keys.
@@ -357,6 +373,8 @@ class OrganisationIndex:
             conditions.append(_keys_in("website_domain", domains))
         if names:
             conditions.append(_keys_in("name_key", names))
+        if ids:
+            conditions.append(Q(pk__in=sorted(ids)))
         found: dict[int, Organisation] = {}
         for condition in conditions:
             queryset = Organisation.objects.filter(condition)
@@ -390,6 +408,26 @@ class OrganisationIndex:
         """Give a contact or commitment its organisation from the index, so reading ``record.organisation``
         (comparing a row with it, naming it in the preview) costs no query per row."""
         record.organisation = self.by_pk[record.organisation_id]
+
+    def resolve_exported(self, text: str, record_id: int | None) -> Organisation | None:
+        """The organisation an exported row names: the record of its ``organisation_id`` cell when that
+        record is one the ``organisation`` cell could name (so a sheet from elsewhere with other ids is read
+        by the cell alone), else as ``resolve`` reads the cell. Two organisations of one name ("University
+        of Cambridge", GB and US) are then told apart in a sheet exported and imported back."""
+        record = self.by_pk.get(record_id) if record_id else None
+        if record is not None and self.names(record, text):
+            return record
+        return self.resolve(text)
+
+    @staticmethod
+    def names(organisation: Organisation, text: str) -> bool:
+        """Whether ``text`` (an ``organisation`` cell) could name ``organisation``."""
+        how, key = OrganisationIndex.reference_kind(text)
+        if how == "country" and organisation.kind == Organisation.Kind.COUNTRY:
+            return bool(organisation.country) and organisation.country.code == key
+        if how == "domain" and organisation.website_domain == key:
+            return True
+        return bool(organisation.name_key) and organisation.name_key == normalise_name(text)
 
     def resolve(self, text: str) -> Organisation | None:
         how, key = self.reference_kind(text)
@@ -838,7 +876,17 @@ class OrganisationReferenceMixin:
                 names.add(normalise_name(text))
                 if how == "name" and (code := country_code(text)):
                     codes.add(code)
-        self.org_index = OrganisationIndex().load(codes=codes, domains=domains, names=names)
+        ids = {i for row in dataset.dict if (i := self.organisation_id(row))}
+        self.org_index = OrganisationIndex().load(codes=codes, domains=domains, names=names, ids=ids)
+
+    @staticmethod
+    def organisation_id(row: dict[str, Any]) -> int | None:
+        """The ``organisation_id`` cell of a row (the exports write it beside the organisation's name)."""
+        return record_id(row.get("organisation_id"))
+
+    def organisation_of(self, row: dict[str, Any]) -> Organisation | None:
+        """The organisation a row names (``OrganisationIndex.resolve_exported``)."""
+        return self.org_index.resolve_exported(_text(row.get("organisation")), self.organisation_id(row))
 
     @staticmethod
     def organisation_key(row: dict[str, Any]) -> str | None:
@@ -930,7 +978,25 @@ class OrganisationResource(CoalitionResource):
             domain = ""  # the row fails on its website cell
         return kind, country, domain, normalise_name(row.get("name"))
 
+    @staticmethod
+    def exported_id(row: dict[str, Any]) -> int | None:
+        """The ``id`` cell of a row of a sheet this project exported (one with its ``website_domain``
+        column, which only the export writes): the record the row came from. A sheet from elsewhere may
+        have an ``id`` column of its own, which names nothing here, so it is read only in an export."""
+        return record_id(row.get("id")) if "website_domain" in row else None
+
+    def _exported(self, row: dict[str, Any], *, load: bool = False) -> Organisation | None:
+        """The record an exported row came from, if it is still there and of the row's kind."""
+        pk = self.exported_id(row)
+        if pk is None:
+            return None
+        record = Organisation.objects.filter(pk=pk).first() if load else self.index.by_pk.get(pk)
+        kind = self._row_parts(row)[0]
+        return record if record is not None and (not kind or record.kind == kind) else None
+
     def row_key(self, row):
+        if (pk := self.exported_id(row)) is not None:
+            return f"id {pk}"
         kind, country, domain, name = self._row_parts(row)
         if kind == Organisation.Kind.COUNTRY and country:
             return f"country code {country}"
@@ -940,14 +1006,16 @@ class OrganisationResource(CoalitionResource):
 
     def key_field(self, row) -> str:
         key = self.row_key(row) or ""
+        if key.startswith("id "):
+            return "id"
         return "country" if key.startswith("country") else "website" if key.startswith("website") else "name"
 
     def name_parts(self, row) -> tuple[str, str, str] | None:
         """(name key, website domain, country) of a row that matching by name could join to another's
         record (``within_file_duplicates``); None for a country, which is matched by its code alone."""
         kind, country, domain, name = self._row_parts(row)
-        if not name or (kind == Organisation.Kind.COUNTRY and country):
-            return None
+        if not name or (kind == Organisation.Kind.COUNTRY and country) or self.exported_id(row) is not None:
+            return None  # a country is its code; an exported row is its record
         return name, domain, country
 
     def prepare(self, dataset):
@@ -958,11 +1026,15 @@ class OrganisationResource(CoalitionResource):
                 codes.add(country)
             domains.add(domain)
             names.add(name)
-        self.index = OrganisationIndex().load(codes=codes, domains=domains, names=names)
+        ids = {pk for data in dataset.dict if (pk := self.exported_id(data)) is not None}
+        self.index = OrganisationIndex().load(codes=codes, domains=domains, names=names, ids=ids)
 
     def match(self, row, *, load: bool = False):
         """The record the row stands for, from the chunk's index (``prepare``); with ``load``, looked up
         for this row alone."""
+        exported = self._exported(row, load=load)
+        if exported is not None:
+            return exported
         kind, country, domain, name = self._row_parts(row)
         if load:
             codes = [country] if kind == Organisation.Kind.COUNTRY else []
@@ -982,6 +1054,12 @@ class OrganisationResource(CoalitionResource):
 
 class ContactResource(OrganisationReferenceMixin, CoalitionResource):
     organisation = fields.Field(attribute="organisation", column_name="organisation")
+    organisation_id = fields.Field(
+        attribute="organisation_id",
+        column_name="organisation_id",
+        readonly=True,
+        widget=widgets.IntegerWidget(),
+    )
     name = fields.Field(attribute="name", column_name="name", widget=SingleLineWidget())
     email = fields.Field(attribute="email", column_name="email", widget=EmailWidget())
     phone = fields.Field(attribute="phone", column_name="phone", widget=TextWidget())
@@ -1000,7 +1078,16 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
 
     class Meta:
         model = Contact
-        fields = ("organisation", "name", "email", "phone", "job_title", "is_primary", "preferred_language")
+        fields = (
+            "organisation",
+            "organisation_id",
+            "name",
+            "email",
+            "phone",
+            "job_title",
+            "is_primary",
+            "preferred_language",
+        )
         skip_unchanged = True
         report_skipped = True
         skip_html_diff = True
@@ -1053,7 +1140,7 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
             )
 
     def match(self, row):
-        organisation = self.org_index.resolve(_text(row.get("organisation")))
+        organisation = self.organisation_of(row)
         if organisation is None:
             return None
         email = self._email(row)
@@ -1067,6 +1154,12 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
 
 class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
     organisation = fields.Field(attribute="organisation", column_name="organisation")
+    organisation_id = fields.Field(
+        attribute="organisation_id",
+        column_name="organisation_id",
+        readonly=True,
+        widget=widgets.IntegerWidget(),
+    )
     kind = fields.Field(
         attribute="kind",
         column_name="kind",
@@ -1120,6 +1213,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
         model = Commitment
         fields = (
             "organisation",
+            "organisation_id",
             *Commitment.TARGET_FIELDS,
         )
         skip_unchanged = True
@@ -1165,7 +1259,7 @@ class CommitmentResource(OrganisationReferenceMixin, CoalitionResource):
             self.existing.setdefault(key, commitment)
 
     def match(self, row):
-        organisation = self.org_index.resolve(_text(row.get("organisation")))
+        organisation = self.organisation_of(row)
         parts = self._key_parts(row)
         if organisation is None or parts is None:
             return None

@@ -126,3 +126,91 @@ def test_people_without_view_permission_cannot_export(outsider_user, client):
         == 302
     )
     assert client.post("/admin/members/organisation/export/", {"format": CSV_FORMAT}).status_code == 302
+
+
+def _exported_rows(client, url: str, resource_class) -> tuple[list[str], list[dict[str, str]]]:
+    response = client.post(url, _form(resource_class, CSV_FORMAT))
+    reader = csv.DictReader(io.StringIO(response.content.decode()))
+    return list(reader.fieldnames), list(reader)
+
+
+def _csv(headers: list[str], rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=headers)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_an_exported_sheet_edited_and_imported_back_changes_the_records_it_came_from(admin_user):
+    """Renaming an organisation without a website, or giving one another website, in an exported sheet
+    changes that record: matched by the sheet's ids, it used to become a second record."""
+    peat = OrganisationFactory(name="Peat Trust", kind="ngo", website="", country="GB")
+    acme = OrganisationFactory(name="Acme Removals", kind="company", website="https://acme.example")
+    client = _login(admin_user)
+    headers, rows = _exported_rows(client, "/admin/members/organisation/export/", OrganisationResource)
+    by_name = {row["name"]: row for row in rows}
+    by_name["Peat Trust"]["name"] = "Peatland Restoration Trust"
+    by_name["Acme Removals"]["website"] = "https://acme-removals.example"
+
+    outcome = import_run(
+        resource="organisations", content=_csv(headers, rows), fmt="csv", by=admin_user, mode="overwrite"
+    )
+
+    assert (outcome.created, outcome.updated, outcome.error_rows) == (0, 2, 0), outcome.errors
+    peat.refresh_from_db()
+    acme.refresh_from_db()
+    assert peat.name == "Peatland Restoration Trust"
+    assert (acme.name, acme.website_domain) == ("Acme Removals", "acme-removals.example")
+    assert Organisation.objects.count() == 2
+
+
+def test_an_id_column_of_a_sheet_from_elsewhere_names_nothing_here(admin_user):
+    """Another system's ids are not ours: without the export's own columns, rows match by their keys."""
+    peat = OrganisationFactory(name="Peat Trust", kind="ngo", website="")
+    content = _csv(["id", "name", "kind"], [{"id": str(peat.pk), "name": "Soil Alliance", "kind": "ngo"}])
+    outcome = import_run(
+        resource="organisations", content=content, fmt="csv", by=admin_user, mode="overwrite"
+    )
+    assert (outcome.created, outcome.updated) == (1, 0)
+    peat.refresh_from_db()
+    assert peat.name == "Peat Trust"
+
+
+def test_contacts_of_two_organisations_of_one_name_go_back_to_their_own(admin_user):
+    """ "University of Cambridge" in GB and in the US: the contacts export names both alike, and its
+    organisation_id column tells them apart when the sheet comes back."""
+    gb = OrganisationFactory(name="University of Cambridge", kind="research", country="GB", website="")
+    us = OrganisationFactory(name="University of Cambridge", kind="research", country="US", website="")
+    ContactFactory(organisation=gb, name="Emily Shuckburgh", email="emily@cam.example")
+    ContactFactory(organisation=us, name="Ann Arbor", email="ann@cambridge-us.example")
+    client = _login(admin_user)
+    headers, rows = _exported_rows(client, "/admin/members/contact/export/", ContactResource)
+    assert "organisation_id" in headers
+    for row in rows:
+        row["job_title"] = "Professor"
+
+    outcome = import_run(
+        resource="contacts", content=_csv(headers, rows), fmt="csv", by=admin_user, mode="overwrite"
+    )
+
+    assert (outcome.created, outcome.updated, outcome.error_rows) == (0, 2, 0), outcome.errors
+    assert dict(Contact.objects.values_list("email", "organisation")) == {
+        "emily@cam.example": gb.pk,
+        "ann@cambridge-us.example": us.pk,
+    }
+    # An id that names another organisation than the cell is not trusted: the cell decides.
+    other = OrganisationFactory(name="Peat Trust", kind="ngo", website="")
+    content = _csv(
+        ["organisation", "organisation_id", "name", "email"],
+        [
+            {
+                "organisation": "Peat Trust",
+                "organisation_id": str(us.pk),
+                "name": "Ola",
+                "email": "ola@peat.example",
+            }
+        ],
+    )
+    outcome = import_run(resource="contacts", content=content, fmt="csv", by=admin_user)
+    assert outcome.created == 1 and Contact.objects.get(email="ola@peat.example").organisation == other
