@@ -1127,6 +1127,8 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
         org_ids |= {o.pk for group in self.org_index.by_name.values() for o in group}
         self.contacts_by_email: dict[tuple[int, str], Contact] = {}
         self.contacts_by_name: dict[tuple[int, str], Contact] = {}
+        #: The one contact of each name at an organisation who has no email yet (None: two of that name).
+        self.without_email: dict[tuple[int, str], Contact | None] = {}
         if not org_ids:
             return
         # A row without an email is the person of that name at the organisation, whether or not we have
@@ -1135,18 +1137,23 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
             self.org_index.attach(contact)
             if contact.email:
                 self.contacts_by_email[(contact.organisation_id, contact.email)] = contact
-            self.contacts_by_name.setdefault(
-                (contact.organisation_id, normalise_person_name(contact.name)), contact
-            )
+            named = (contact.organisation_id, normalise_person_name(contact.name))
+            self.contacts_by_name.setdefault(named, contact)
+            if not contact.email:
+                self.without_email[named] = None if named in self.without_email else contact
 
     def match(self, row):
         organisation = self.organisation_of(row)
         if organisation is None:
             return None
         email = self._email(row)
+        named = (organisation.pk, normalise_person_name(row.get("name")))
         if email:
-            return self.contacts_by_email.get((organisation.pk, email))
-        return self.contacts_by_name.get((organisation.pk, normalise_person_name(row.get("name"))))
+            # Else the person of that name there whom we have no address for (a sign-in sheet, then a
+            # mailing list): the row gives them one. Not when two people there have that name.
+            found = self.contacts_by_email.get((organisation.pk, email))
+            return found if found is not None else self.without_email.get(named)
+        return self.contacts_by_name.get(named)
 
 
 # --- Commitments ---------------------------------------------------------------------------------------

@@ -668,3 +668,44 @@ def test_invisible_characters_pasted_with_an_address_are_left_out(admin_user):
         "christoph@climeworks.com",
         "jan@climeworks.com",
     ]
+
+
+def test_a_person_imported_without_an_email_gets_it_from_a_later_file_not_a_second_record(admin_user):
+    """A sign-in sheet gives names only; the mailing list then gives the address: one person. Two people
+    of one name at one organisation stay apart (the address goes to neither)."""
+    can = OrganisationFactory(name="Climate Action Network", kind="ngo", website="https://can.example")
+    columns = ["organisation", "name", "email", "job_title"]
+    first = import_run(
+        resource="contacts",
+        content=csv_bytes(
+            [
+                {"organisation": "can.example", "name": "Jane Doe", "job_title": "Director"},
+                {"organisation": "can.example", "name": "Sam Lee"},
+            ],
+            columns,
+        ),
+        fmt="csv",
+        by=admin_user,
+    )
+    ContactFactory(organisation=can, name="Sam Lee", email="")  # a second Sam Lee there
+    second = import_run(
+        resource="contacts",
+        content=csv_bytes(
+            [
+                {"organisation": "can.example", "name": "jane doe", "email": "jane@can.example"},
+                {"organisation": "can.example", "name": "Sam Lee", "email": "sam@can.example"},
+            ],
+            columns,
+        ),
+        fmt="csv",
+        by=admin_user,
+    )
+
+    assert (first.created, second.created, second.updated, second.error_rows) == (2, 1, 1, 0), second.errors
+    jane = Contact.objects.get(name="Jane Doe")
+    assert (jane.email, jane.job_title) == ("jane@can.example", "Director")
+    assert sorted(Contact.objects.filter(name="Sam Lee").values_list("email", flat=True)) == [
+        "",
+        "",
+        "sam@can.example",
+    ]
