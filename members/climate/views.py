@@ -136,7 +136,12 @@ def needs_mapping(*, content: bytes, name: str, source: str) -> bool:
 
 
 def _filled_csv(table: csvsniff.Table, fills: dict[str, str]) -> bytes:
-    """The file as CSV (UTF-8) with a column per ``fills`` entry holding its value on every row."""
+    """The file as CSV (UTF-8) with a column per ``fills`` entry holding its value on every row.
+
+    Its rows are numbered as in the file staff have open, because errors and the preview name rows by
+    number: the rows above the header (a title) stay, as empty rows, and so do the empty rows between and
+    after the data, without the filled values (the import skips empty rows but counts them). The header
+    row is found again where it was: it names the filled columns too, and the empty rows name nothing."""
 
     def cell(value) -> str:
         if value is None:
@@ -147,11 +152,14 @@ def _filled_csv(table: csvsniff.Table, fills: dict[str, str]) -> bytes:
             return str(int(value))  # 2050, not 2050.0, from a spreadsheet
         return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
+    empty = [""] * (len(table.headers) + len(fills))  # as wide as the rest: the delimiter reads as written
     out = io.StringIO()
     writer = csv.writer(out)
+    writer.writerows([empty] * table.header_index)
     writer.writerow([*table.headers, *fills])
     for row in table.rows:
-        writer.writerow([*(cell(v) for v in row), *fills.values()])
+        cells = [cell(v) for v in row]
+        writer.writerow([*cells, *fills.values()] if any(c.strip() for c in cells) else empty)
     return out.getvalue().encode()
 
 
@@ -369,11 +377,11 @@ def column_mapping(request):
     if request.method == "POST" and form.is_valid():
         try:
             mapping.column_mapping_save(source=source, mappings=form.mappings(), known=known)
-            fills = form.fills()
+            fills, read_as = form.fills(), name
             if fills:  # the job imports the file with those columns added: what its preview shows
-                content, name = _filled_csv(table, fills), f"{PurePath(name).stem}.csv"
+                content, read_as = _filled_csv(table, fills), f"{PurePath(name).stem}.csv"
             response = _after_mapping(
-                request, source=source, content=content, name=name, options=stash["options"]
+                request, source=source, content=content, name=name, read_as=read_as, options=stash["options"]
             )
             default_storage.delete(stash["path"])  # done with: a job keeps its own copy of the file
             return response
@@ -391,12 +399,15 @@ def column_mapping(request):
     return render(request, "members/climate/map_columns.html", context, status=400 if form.errors else 200)
 
 
-def _after_mapping(request, *, source: str, content: bytes, name: str, options: dict):
+def _after_mapping(request, *, source: str, content: bytes, name: str, read_as: str, options: dict):
+    """Go on with the import the mapping step interrupted. ``content`` may be a copy of the upload in
+    another format (the CSV ``_filled_csv`` writes), read as ``read_as``; staff still see the upload's
+    ``name``."""
     if source in (TRACKER, NDCS):
         outcome, errors = _run(
             source=source,
             content=content,
-            name=name,
+            name=read_as,
             create=options.get("create", tracker.Create.COUNTRIES),
             dry_run=options.get("dry_run", True),
             by=request.user,
@@ -405,7 +416,8 @@ def _after_mapping(request, *, source: str, content: bytes, name: str, options: 
         return _result(request, source=source, outcome=outcome, errors=errors, name=name, dry_run=dry_run)
     job = imports.import_job_create(
         resource=source,
-        upload=SimpleUploadedFile(name, content),
+        upload=SimpleUploadedFile(read_as, content),
+        original_name=name,
         by=request.user,
         mode=options.get("mode") or ImportJob.Mode.FILL,
         clear_blanks=bool(options.get("clear_blanks")),

@@ -556,13 +556,22 @@ def import_run(
 
 @transaction.atomic
 def import_job_create(
-    *, resource: str, upload, by, mode: str = MODE_FILL, clear_blanks: bool = False, check_user: bool = True
+    *,
+    resource: str,
+    upload,
+    by,
+    mode: str = MODE_FILL,
+    clear_blanks: bool = False,
+    check_user: bool = True,
+    original_name: str = "",
 ) -> ImportJob:
     """Store an uploaded file as a preview job, after checking it can be read and has the columns needed.
 
     ``mode`` says how rows matching existing records are treated (skip, fill — the default — or
     overwrite); ``clear_blanks`` lets blank cells clear fields, with overwrite only. ``check_user`` is off
-    only for the command line (``manage.py import_file``), which has no user to check.
+    only for the command line (``manage.py import_file``), which has no user to check. ``original_name`` is
+    the name of the file staff uploaded when ``upload`` is a copy made from it (the column-mapping step's
+    CSV with a column added): the job shows the file staff know, and is read in the copy's format.
     """
     importable = importable_get(resource)
     if check_user and not importable.allowed(by):
@@ -577,7 +586,7 @@ def import_job_create(
     job = ImportJob(
         resource=resource,
         format=fmt,
-        original_name=PurePath(upload.name).name[:255],
+        original_name=PurePath(original_name or upload.name).name[:255],
         dry_run=True,
         total_rows=len(dataset),
         created_by=by,

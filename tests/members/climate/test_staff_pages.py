@@ -1,6 +1,8 @@
 """The staff pages: importing the tracker and the NDC list, the column-mapping step (also offered by the
 spreadsheet import), the discrepancy queue, and the climate panel of the organisation page."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -229,6 +231,69 @@ def test_a_file_with_known_headers_but_no_kind_is_offered_the_same_step(staff_us
     job = ImportJob.objects.get()
     client.post(reverse("imports-job-confirm", args=[job.pk]))
     assert Organisation.objects.get(name="Bellona Foundation").kind == "ngo"
+
+
+#: A HubSpot companies export as people keep it: a title row and an empty row above the header, and an empty
+#: row left between two companies. Spreadsheet rows 4, 5 and 7 hold companies; 7 names no known country.
+HUBSPOT_COMPANIES = [
+    ["HubSpot companies – exported 4 March 2025"],
+    [],
+    ["Record ID", "Company name", "Company Domain Name", "Country/Region", "Industry", "Create Date"],
+    ["1001", "Ørsted A/S", "orsted.com", "Denmark", "Utilities", "2025-03-04T10:00:00Z"],
+    ["1002", "Vestas Wind Systems", "vestas.com", "Danmark", "Renewables", "2025-03-04T10:00:00Z"],
+    [],
+    ["1003", "Iberdrola", "iberdrola.com", "Espanya", "Utilities", "2025-03-04T10:00:00Z"],
+]
+
+
+def _sheet_file(rows: list[list], fmt: str) -> bytes:
+    """``rows`` as a workbook's first sheet, or as a semicolon-separated CSV (as Excel saves it in Europe)."""
+    if fmt == "csv":
+        return "\n".join(";".join(row) for row in rows).encode("utf-8")
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_after_the_mapping_step_rows_are_numbered_as_in_the_spreadsheet(staff_user, fmt):
+    """Staff upload the export, map its columns, give every row the kind "company", read the preview and
+    import: each error and preview row names the row of the sheet they have open, and the job keeps the name
+    of the file they uploaded."""
+    client = _client(staff_user)
+    name = f"hubspot-companies.{fmt}"
+    upload = SimpleUploadedFile(name, _sheet_file(HUBSPOT_COMPANIES, fmt))
+    response = client.post(reverse("imports"), {"resource": "organisations", "file": upload})
+    page = client.get(response.context["mapping_url"])
+    fields = {f.label: f.html_name for f in page.context["form"].mapping_fields()}
+    chosen = {fields["company_name"]: "name", fields["company_domain_name"]: "website"}
+    chosen[fields["country/region"]] = "country"
+    data = {"token": page.context["token"], **chosen, "fill_kind": "company"}
+
+    preview = client.post(reverse("climate-map-columns"), data, follow=True)
+    job = ImportJob.objects.get()
+    html = preview.content.decode()
+    assert f"Preview of {name}" in html
+    assert '<tr class="row-error"><td>7</td><td>country</td>' in html
+    assert job.original_name == name
+    assert [(e["row"], e["field"]) for e in job.errors] == [(7, "country")]
+    assert "Espanya" in job.errors[0]["message"]
+    assert [(p["row"], p["action"]) for p in job.preview] == [(4, "new"), (5, "new"), (7, "error")]
+
+    client.post(reverse("imports-job-confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, job.dry_run, job.created_count, job.error_count) == ("done", False, 2, 1)
+    assert [e["row"] for e in job.errors] == [7]
+    imported = {o.name: (o.kind, o.country.code, o.website) for o in Organisation.objects.all()}
+    assert imported == {
+        "Ørsted A/S": ("company", "DK", "https://orsted.com"),
+        "Vestas Wind Systems": ("company", "DK", "https://vestas.com"),
+    }
 
 
 def test_a_forged_or_expired_mapping_token_is_a_clear_400(staff_user):
