@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import PurePath
@@ -259,20 +260,44 @@ def climate_import(request):
 # --- The column-mapping step --------------------------------------------------------------------------------
 
 
+#: Names other CRMs give a field, written as ``_compact`` writes them: "Company Domain Name" (HubSpot)
+#: is the website, not the name. No "industry" for sector: a CRM's industries ("Utilities") are not the
+#: coalition's sectors, and a guess staff confirm without looking would fail every row.
+HEADER_ALIASES = {
+    "domain": "website",
+    "domainname": "website",
+    "homepage": "website",
+    "websiteurl": "website",
+    "countrycode": "country",
+    "emailaddress": "email",
+    "phonenumber": "phone",
+    "telephone": "phone",
+}
+#: A header ending in these is half a person's name ("Contact First Name"): never the name of anything.
+_PERSON_NAME_PARTS = frozenset(h.replace("_", "") for h in imports.PERSON_NAME_HEADERS)
+
+
+def _compact(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
 def _likely_field(header: str, known: list[str]) -> str:
     """A first guess, for staff to confirm: the field a header names but for punctuation ("Web site",
-    "E-mail"), else the one its last word names ("Organization name", "Company country")."""
-
-    def compact(text: str) -> str:
-        return "".join(c for c in text.casefold() if c.isalnum())
-
-    by_compact = {compact(k): k for k in known}
-    if csvsniff.normalise_header(header) in imports.PERSON_NAME_HEADERS:
-        return ""  # "First name" is half a name: the import joins it with the last name itself
-    if compact(header) in by_compact:
-        return by_compact[compact(header)]
-    words = csvsniff.normalise_header(header).split("_")
-    return by_compact.get(words[-1], "") if len(words) > 1 else ""
+    "E-mail"), else the one its longest ending names ("Organization name", "Billing Country", "Company
+    Domain Name"), by the field's own name or another CRM's (``HEADER_ALIASES``); else the field one part of
+    "Country/Region" names. First and last names get none: the import joins them into the name itself."""
+    by_compact = {alias: field for alias, field in HEADER_ALIASES.items() if field in known}
+    by_compact.update({_compact(k): k for k in known})
+    header = csvsniff.normalise_header(header)
+    for part in dict.fromkeys([header, *header.split("/")]):  # the whole header, then each alternative
+        words = re.findall(r"[^\W_]+", part)
+        for start in range(len(words)):
+            ending = "".join(words[start:])
+            if ending in _PERSON_NAME_PARTS:
+                return ""
+            if ending in by_compact:
+                return by_compact[ending]
+    return ""
 
 
 class ColumnMappingForm(forms.Form):

@@ -260,6 +260,23 @@ def _sheet_file(rows: list[list], fmt: str) -> bytes:
     return out.getvalue()
 
 
+def test_a_hubspot_companies_export_gets_a_guess_for_each_column_the_import_reads(staff_user):
+    client = _client(staff_user)
+    upload = SimpleUploadedFile("hubspot-companies.xlsx", _sheet_file(HUBSPOT_COMPANIES, "xlsx"))
+    response = client.post(reverse("imports"), {"resource": "organisations", "file": upload})
+    page = client.get(response.context["mapping_url"])
+    guesses = {f.label: f.initial for f in page.context["form"].mapping_fields()}
+    # Industry is left to staff: a CRM's industries ("Utilities") are not the coalition's sectors.
+    assert guesses == {
+        "record_id": "",
+        "company_name": "name",
+        "company_domain_name": "website",
+        "country/region": "country",
+        "industry": "",
+        "create_date": "",
+    }
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_after_the_mapping_step_rows_are_numbered_as_in_the_spreadsheet(staff_user, fmt):
     """Staff upload the export, map its columns, give every row the kind "company", read the preview and
@@ -293,6 +310,30 @@ def test_after_the_mapping_step_rows_are_numbered_as_in_the_spreadsheet(staff_us
     assert imported == {
         "Ørsted A/S": ("company", "DK", "https://orsted.com"),
         "Vestas Wind Systems": ("company", "DK", "https://vestas.com"),
+    }
+
+
+def test_other_crms_headers_get_the_field_they_name_as_a_guess():
+    """Salesforce accounts, CiviCRM organisations and HubSpot companies, as the organisation import sees
+    them. A person's first or last name is never the organisation's name, however the header puts it."""
+    from members.climate.views import ColumnMappingForm
+
+    known = ["name", "kind", "country", "sector", "website", "description", "listed_publicly"]
+    headers = {
+        "salesforce": ["Account Name", "Billing Country", "Website", "Billing City", "Type", "Industry"],
+        "civicrm": ["Organization Name", "Country", "Street Address", "Email Opt Out"],
+        "hubspot": ["Company name", "Company Domain Name", "Country/Region", "State/Region", "City"],
+        "people": ["Primary Contact First Name", "Contact Last Name", "Surname", "Homepage"],
+    }
+    guesses = {
+        source: [f.initial for f in ColumnMappingForm(headers=found, known=known).mapping_fields()]
+        for source, found in headers.items()
+    }
+    assert guesses == {
+        "salesforce": ["name", "country", "website", "", "", ""],
+        "civicrm": ["name", "country", "", ""],
+        "hubspot": ["name", "website", "country", "", ""],
+        "people": ["", "", "", "website"],
     }
 
 
