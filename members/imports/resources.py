@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
@@ -1010,6 +1011,12 @@ class OrganisationResource(CoalitionResource):
             return "id"
         return "country" if key.startswith("country") else "website" if key.startswith("website") else "name"
 
+    def same_name_message(self, row, earlier: int) -> str:
+        return (
+            f"“{_text(row.get('name'))}” is the organisation on row {earlier} of this file (the same name, "
+            "and no other website or country): give it one row."
+        )
+
     def name_parts(self, row) -> tuple[str, str, str] | None:
         """(name key, website domain, country) of a row that matching by name could join to another's
         record (``within_file_duplicates``); None for a country, which is matched by its code alone."""
@@ -1142,7 +1149,27 @@ class ContactResource(OrganisationReferenceMixin, CoalitionResource):
             if not contact.email:
                 self.without_email[named] = None if named in self.without_email else contact
 
-    def match(self, row):
+    def name_parts(self, row) -> tuple[str, str, str] | None:
+        """(organisation and person's name, email, "") of a row, for ``within_file_duplicates``: two rows
+        of one name at one organisation, one of them without an email, are one person twice."""
+        organisation, name = self.organisation_key(row), normalise_person_name(row.get("name"))
+        if not organisation or not name:
+            return None
+        return f"{organisation}|{name}", self._email(row), ""
+
+    def same_name_message(self, row, earlier: int) -> str:
+        return (
+            f"“{_text(row.get('name'))}” at {_text(row.get('organisation'))} is the person on row "
+            f"{earlier} of this file (the same name, and no other email): give them one row."
+        )
+
+    def match(self, row, *, load: bool = False):
+        """The contact the row stands for, from the chunk's index (``prepare``); with ``load``, looked up
+        for this row alone."""
+        if load:
+            alone = type(self)()
+            alone.prepare(tablib.Dataset([row.get(h) for h in row], headers=list(row)))
+            return alone.match(row)
         organisation = self.organisation_of(row)
         if organisation is None:
             return None

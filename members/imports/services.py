@@ -47,7 +47,6 @@ from members.imports.resources import (
     ContactResource,
     DateWidget,
     OrganisationResource,
-    _text,
     import_tag,
 )
 from members.models import ImportJob
@@ -279,11 +278,7 @@ def within_file_duplicates(
                 continue  # another organisation of the same name
             if resource.match(rows[earlier], load=True) is not None:
                 break  # both rows are changes to a record we have: applied in order, as matched
-            duplicates[index + 1] = (
-                "name",
-                f"“{_text(row.get('name'))}” is the organisation on row {sheet_row(dataset, earlier)} of "
-                "this file (the same name, and no other website or country): give it one row.",
-            )
+            duplicates[index + 1] = ("name", resource.same_name_message(row, sheet_row(dataset, earlier)))
             break
         named.setdefault(name, []).append((index, domain, country))
     return duplicates

@@ -709,3 +709,28 @@ def test_a_person_imported_without_an_email_gets_it_from_a_later_file_not_a_seco
         "",
         "sam@can.example",
     ]
+
+
+def test_one_file_listing_a_person_with_and_without_an_email_names_the_row_instead_of_making_two(admin_user):
+    can = OrganisationFactory(name="Climate Action Network", kind="ngo", website="https://can.example")
+    ContactFactory(organisation=can, name="Ola Berg", email="ola@can.example")
+    rows = [
+        {"organisation": "can.example", "name": "Jane Doe", "email": "jane@can.example"},
+        {"organisation": "can.example", "name": "Sam Lee", "email": "sam@can.example"},
+        {"organisation": "can.example", "name": "Sam Lee", "email": "samuel@can.example"},  # another Sam
+        {"organisation": "can.example", "name": "Jane Doe", "job_title": "Director"},
+        {"organisation": "can.example", "name": "Ola Berg", "job_title": "Adviser"},  # we have Ola already
+        {"organisation": "can.example", "name": "Ola Berg", "email": "ola@can.example"},
+    ]
+    content = csv_bytes(rows, ["organisation", "name", "email", "job_title"])
+
+    outcome = import_run(resource="contacts", content=content, fmt="csv", by=admin_user)
+
+    assert [(e.row, e.field) for e in outcome.errors] == [(5, "name")]
+    assert "is the person on row 2 of this file" in outcome.errors[0].message
+    assert sorted(Contact.objects.values_list("name", "email")) == [
+        ("Jane Doe", "jane@can.example"),
+        ("Ola Berg", "ola@can.example"),
+        ("Sam Lee", "sam@can.example"),
+        ("Sam Lee", "samuel@can.example"),
+    ]
