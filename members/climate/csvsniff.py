@@ -203,14 +203,34 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds of error on a broken file
         raise ValidationError({"file": [_("The file could not be read as XLSX: %s") % error]}) from error
     try:
+        for each in workbook.worksheets:
+            # A sheet's recorded size reaches as far as any formatting does (a styled column goes down to
+            # row 1,048,576), and openpyxl pads every row to it: each row is read as far as its own cells.
+            each.reset_dimensions()
         worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else _sheet_of(workbook, known)
-        rows = [[_cell_value(cell) for cell in r] for r in worksheet.iter_rows()]
+        rows = _sheet_rows(worksheet)
         uncalculated = _uncalculated_formulas(worksheet)
     finally:
         workbook.close()
     table = _table(rows, known)
     _refuse_uncalculated(table, uncalculated, first_row=worksheet.min_row, first_column=worksheet.min_column)
     return table
+
+
+def _sheet_rows(worksheet) -> list[list[Any]]:
+    """The sheet's rows from row 1, as lists of cell values. An empty row between rows holding something is
+    kept, as an empty list (the row numbers people see count it); the empty rows after the last one are
+    never held: a sheet formatted down to its last row is a million of them."""
+    rows: list[list[Any]] = []
+    empty = 0
+    for cells in worksheet.iter_rows():
+        if not cells or all(getattr(cell, "value", None) is None for cell in cells):
+            empty += 1
+            continue
+        rows.extend([] for _ in range(empty))
+        empty = 0
+        rows.append([_cell_value(cell) for cell in cells])
+    return rows
 
 
 #: A formula cell (``<f>``) in a sheet's XML, with or without a namespace prefix.

@@ -441,6 +441,31 @@ def test_rows_are_numbered_as_the_spreadsheet_shows_them_past_a_title_row_and_em
     assert [entry["row"] for entry in outcome.preview] == [3, 5, 6]
 
 
+def test_a_workbook_formatted_down_to_the_sheets_last_row_imports_its_rows_numbered_as_shown(admin_user):
+    """Formatting a whole column leaves a styled cell on row 1,048,576: the empty rows down to it are
+    not rows of the file (reading them took a minute and 600 MB), the empty row between two is counted."""
+    from openpyxl import Workbook
+    from openpyxl.styles import PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    for row in (["name", "kind", "country"], ["Alpha Climate Network", "ngo", "DK"], [],
+                ["Unclassified body", "spaceship", "SE"], ["Beta Energy", "company", "SE"]):  # fmt: skip
+        sheet.append(row)
+    sheet.cell(row=1_048_576, column=26).fill = PatternFill("solid", fgColor="FFFF00")
+    out = io.BytesIO()
+    book.save(out)
+
+    outcome = import_run(resource="organisations", content=out.getvalue(), fmt="xlsx", by=admin_user)
+
+    assert (outcome.total_rows, outcome.created) == (3, 2)
+    assert [(e.row, e.field) for e in outcome.errors] == [(4, "kind")]
+    assert set(Organisation.objects.values_list("name", "kind", "country")) == {
+        ("Alpha Climate Network", "ngo", "DK"),
+        ("Beta Energy", "company", "SE"),
+    }
+
+
 def test_a_column_the_import_reads_twice_is_refused_naming_both_and_other_repeats_are_ignored(admin_user):
     content = b"name,kind,notes,country,notes,name\nRemoval Works,company,a,CH,b,Removal Works AG\n"
     with pytest.raises(ValidationError) as refused:
