@@ -62,9 +62,67 @@ def _utf16(content: bytes) -> str | None:
     return None
 
 
+def _windows_1252_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Read the bytes a UTF-8 reading stopped at as Windows-1252 (see ``decode``)."""
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+#: The codecs error handler reading a UTF-8 file's stray bytes as Windows-1252.
+UTF8_ELSE_WINDOWS_1252 = "coalition-utf8-else-cp1252"
+codecs.register_error(UTF8_ELSE_WINDOWS_1252, _windows_1252_bytes)
+
+#: A UTF-8 letter or sign of two, three or four bytes (RFC 3629: no overlong forms, no surrogates).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]"
+    rb"|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+#: Every byte outside ASCII.
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _mostly_utf8(content: bytes) -> bool:
+    """Whether a file that is not all UTF-8 holds at least as many UTF-8 letters as bytes that are not:
+    a UTF-8 file with an "é" or a dash pasted from another program, rather than a Windows-1252 or Mac Roman
+    file where two bytes happen to spell a UTF-8 letter ("É" then "’")."""
+    sequences = _UTF8_SEQUENCE.findall(content)
+    if not sequences:
+        return False
+    high = len(content) - len(content.translate(None, _HIGH_BYTES))
+    return len(sequences) >= high - sum(len(sequence) for sequence in sequences)
+
+
+#: Bytes that in Mac Roman are accented letters, most of them lower-case (é is 0x8E, ü 0x9F, ã 0x8B, ä 0x8A),
+#: but in Windows-1252 are rare signs (‚ „ † ‡ ˆ ‰ ‹ ˜ ›) or capitals (Š Œ Ž Ÿ). Left out: the punctuation
+#: Windows-1252 text is full of (€ … ‘ ’ “ ” • – — ™) and its lower-case š œ ž, which are letters in both.
+_MAC_ROMAN_LETTERS = rb"\x82-\x84\x86-\x8c\x8e\x98\x9b\x9f"
+#: Mac Roman's Å ç è ê ù, the bytes Windows-1252 leaves unassigned (no Windows-1252 text holds them), or one
+#: of the letters above inside a word: after a letter, with a lower-case letter on one side.
+_MAC_ROMAN_LETTER = re.compile(
+    rb"[\x81\x8d\x8f\x90\x9d]|[a-z][%s]|[A-Z][%s](?=[a-z])" % (_MAC_ROMAN_LETTERS, _MAC_ROMAN_LETTERS)
+)
+#: Bytes that in Windows-1252 are ß and the lower-case accented letters (à to ÿ), but in Mac Roman rare
+#: signs and capitals.
+_WINDOWS_1252_LETTERS = re.compile(rb"[\xdf-\xf6\xf8-\xff]")
+
+
+def _is_mac_roman(content: bytes) -> bool:
+    """Whether a file that is not UTF-8 is Mac Roman (Excel for Mac's "Comma Separated Values") rather than
+    Windows-1252. Mac Roman's accented letters sit inside words (the two "é" of "Société"), where their
+    Windows-1252 reading, a sign or a capital ("SociŽtŽ"), does not; it is Mac Roman when more bytes read so
+    (or are unassigned in Windows-1252) than read as Windows-1252's own lower-case letters. Anything in
+    doubt stays Windows-1252: a capital Ž or Š starting a word, or a Mac Roman "ö", "ñ", "ó" or "Ø", which
+    read as a letter or common punctuation in Windows-1252 too."""
+    mac = sum(1 for _match in _MAC_ROMAN_LETTER.finditer(content))
+    return mac > sum(1 for _match in _WINDOWS_1252_LETTERS.finditer(content))
+
+
 def decode(content: bytes) -> str:
-    """UTF-8 (with or without a BOM), UTF-16 (Excel's "Unicode Text"), else Windows-1252: the encodings
-    spreadsheets save text in. A file that is none of them (a PDF, an old .xls renamed) is refused."""
+    """UTF-8 (with or without a BOM), UTF-16 (Excel's "Unicode Text"), else Windows-1252 or Mac Roman: the
+    encodings spreadsheets save text in. A UTF-8 file with a few bytes that are not (an "é" pasted from
+    another program) keeps its UTF-8 and reads those bytes as Windows-1252: read all as Windows-1252, every
+    other accented letter would be garbled ("SociÃ©tÃ©"). A file that is none of them (a PDF, an old .xls
+    renamed) is refused."""
     encoding = _utf16(content)
     if encoding:
         try:
@@ -78,7 +136,11 @@ def decode(content: bytes) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace").lstrip("\ufeff")
+        pass
+    if _mostly_utf8(content):
+        return content.decode("utf-8-sig", errors=UTF8_ELSE_WINDOWS_1252)
+    encoding = "mac_roman" if _is_mac_roman(content) else "cp1252"
+    return content.decode(encoding, errors="replace").lstrip("\ufeff")
 
 
 def sniff_delimiter(text: str) -> str:

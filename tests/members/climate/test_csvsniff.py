@@ -1,9 +1,10 @@
 """The spreadsheet reader on the files people actually send: workbooks formatted down to the sheet's last
-row."""
+row, and CSV text saved in the encodings spreadsheets use (or a mix of them)."""
 
 import io
 import tracemalloc
 
+import pytest
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
@@ -77,3 +78,57 @@ def test_a_workbook_whose_data_starts_lower_down_keeps_its_row_numbers():
     table = csvsniff.read_table(content=content, fmt="xlsx", known=["name", "kind"])
 
     assert (table.header_index, table.numbered_rows()) == (2, [(4, ["Gamma Fund", "ngo"])])
+
+
+#: Short rows as members' names and places come, each of which the Mac Roman reading must not garble
+#: when saved as Windows-1252, nor the Windows-1252 reading when saved as Mac Roman.
+SHORT_ROWS = [
+    "Société Générale,company,France\n",
+    "Zürich Climate Fund,ngo,Switzerland\n",
+    "São Paulo,city,Brazil\n",
+    "Français pour le climat,ngo,France\n",
+    "L’Oréal,company,France\n",
+    "Århus Klimaforum,ngo,Danmark\n",
+    "Réseau Action Climat,ngo,Côte d'Ivoire\nØrsted,company,Danmark\nKraków,city,Poland\n",
+]
+#: Windows-1252 rows with bytes that Mac Roman reads as other letters (Š Ž š Œ „ ’ – € ó Ø).
+WINDOWS_ONLY_ROWS = [
+    "Škoda Auto,company,Czechia\n",
+    "Žilina,city,Slovakia\n",
+    "Košice,city,Slovakia\n",
+    "Œuvre du climat,ngo,France\n",
+    "„Klima-Allianz“ don’t – €5\n",
+    "Kraków,city,Poland\n",
+    "Ørsted,company,Danmark\n",
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "mac_roman"])
+@pytest.mark.parametrize("text", SHORT_ROWS, ids=lambda text: text.split(",")[0])
+def test_short_rows_read_the_same_in_utf8_windows_1252_and_mac_roman(text, encoding):
+    assert csvsniff.decode(text.encode(encoding)) == text
+
+
+@pytest.mark.parametrize("text", WINDOWS_ONLY_ROWS, ids=lambda text: text.split(",")[0])
+def test_windows_1252_rows_with_letters_mac_roman_has_in_the_same_bytes_stay_windows_1252(text):
+    assert csvsniff.decode(text.encode("cp1252")) == text
+
+
+def test_a_utf8_file_with_a_stray_windows_1252_byte_keeps_its_utf8_letters():
+    """An "é" or a dash typed in another program and pasted in: that byte reads as Windows-1252, and the
+    rest of the file stays UTF-8 (it all read as Windows-1252: "SociÃ©tÃ©")."""
+    content = (
+        "name,kind\nSociété Générale,company\nZürich,ngo\n".encode() + b"Cities \x96 towns,ngo\nCaf\xe9,ngo\n"
+    )
+
+    assert csvsniff.decode(content) == (
+        "name,kind\nSociété Générale,company\nZürich,ngo\nCities – towns,ngo\nCafé,ngo\n"
+    )
+
+
+def test_a_windows_1252_file_whose_bytes_happen_to_pair_as_utf8_reads_as_windows_1252():
+    """In Windows-1252, "É" then "’" are two bytes that also spell one UTF-8 letter; the file's other
+    letters are not UTF-8, so the file is Windows-1252."""
+    text = "CAFÉ’S,company\nMüller Kohlenstoff,company\nSociété Générale,company\n"
+
+    assert csvsniff.decode(text.encode("cp1252")) == text

@@ -350,6 +350,46 @@ def test_unicode_text_and_windows_files_import_like_utf8(admin_user, encoding):
     }
 
 
+FRENCH_AND_NORDIC_MEMBERS = [
+    ("Société Générale", "FR", "Banque"),
+    ("Ørsted", "DK", "Énergie éolienne"),
+    ("Réseau Action Climat", "CI", "Côte d'Ivoire"),
+]
+
+
+def _members_csv(members: list[tuple[str, str, str]]) -> str:
+    rows = [f"{name},company,{country},{description}\r\n" for name, country, description in members]
+    return "name,kind,country,description\r\n" + "".join(rows)
+
+
+def test_a_csv_saved_by_excel_for_mac_reads_its_accented_letters(admin_user):
+    """Excel for Mac's "Comma Separated Values" is Mac Roman: "Société" is not "SociŽtŽ"."""
+    content = _members_csv(FRENCH_AND_NORDIC_MEMBERS).encode("mac_roman")
+
+    outcome = import_run(resource="organisations", content=content, fmt="csv", by=admin_user)
+
+    assert (outcome.created, outcome.error_rows) == (3, 0), outcome.errors
+    assert set(Organisation.objects.values_list("name", "country", "description")) == set(
+        FRENCH_AND_NORDIC_MEMBERS
+    )
+
+
+def test_a_utf8_csv_with_one_pasted_windows_1252_character_keeps_every_other_letter(admin_user):
+    """One en dash pasted from another program (byte 0x96) used to turn the whole file into Windows-1252:
+    "Société" was stored as "SociÃ©tÃ©" on every row."""
+    content = (
+        _members_csv(FRENCH_AND_NORDIC_MEMBERS).encode() + b"Climate Alliance,ngo,DE,Cities \x96 towns\r\n"
+    )
+
+    outcome = import_run(resource="organisations", content=content, fmt="csv", by=admin_user)
+
+    assert (outcome.created, outcome.error_rows) == (4, 0), outcome.errors
+    assert set(Organisation.objects.values_list("name", "country", "description")) == {
+        *FRENCH_AND_NORDIC_MEMBERS,
+        ("Climate Alliance", "DE", "Cities – towns"),
+    }
+
+
 def test_people_with_first_and_last_names_in_two_columns_get_both_as_their_name(admin_user, climeworks):
     """As CRMs and mailing tools export people: "First Name", "Last Name", no "Name"."""
     content = (
