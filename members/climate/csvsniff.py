@@ -275,7 +275,7 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
     finally:
         workbook.close()
     table = _table(rows, known)
-    _refuse_uncalculated(table, uncalculated, first_row=worksheet.min_row, first_column=worksheet.min_column)
+    _refuse_uncalculated(table, uncalculated)
     return table
 
 
@@ -335,11 +335,10 @@ def _uncalculated_formulas(worksheet) -> list[tuple[int, int]]:
     return found
 
 
-def _refuse_uncalculated(
-    table: Table, cells: list[tuple[int, int]], *, first_row: int, first_column: int
-) -> None:
+def _refuse_uncalculated(table: Table, cells: list[tuple[int, int]]) -> None:
     """Refuse a sheet whose header row or data hold formulas without results: read as empty, they would
-    blank what they stand for. (Formulas in a column without a heading, or above the header, are not read.)"""
+    blank what they stand for. (Formulas in a column without a heading, or above the header, are not read.)
+    The table's rows and columns count from A1, wherever the sheet's recorded size starts."""
     from openpyxl.utils import get_column_letter
 
     read = [
@@ -347,9 +346,9 @@ def _refuse_uncalculated(
         for row, column in cells
         if not row
         or (
-            row - first_row >= table.header_index
-            and 0 <= column - first_column < len(table.headers)
-            and table.headers[column - first_column]
+            row - 1 >= table.header_index
+            and 0 <= column - 1 < len(table.headers)
+            and table.headers[column - 1]
         )
     ]
     if not read:

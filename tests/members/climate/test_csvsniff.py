@@ -132,3 +132,22 @@ def test_a_windows_1252_file_whose_bytes_happen_to_pair_as_utf8_reads_as_windows
     text = "CAFÉ’S,company\nMüller Kohlenstoff,company\nSociété Générale,company\n"
 
     assert csvsniff.decode(text.encode("cp1252")) == text
+
+
+def test_a_formula_without_its_result_is_refused_in_a_sheet_whose_data_starts_below_and_right_of_a1():
+    """The sheet's recorded size then starts at B3; the cells are still counted from A1."""
+    from django.core.exceptions import ValidationError
+
+    book = Workbook()
+    sheet = book.active
+    sheet["B3"], sheet["C3"] = "name", "kind"
+    sheet["B4"], sheet["C4"] = '="Soil " & "Carbon"', "ngo"
+    out = io.BytesIO()
+    book.save(out)
+
+    with pytest.raises(ValidationError) as refused:
+        csvsniff.read_table(content=out.getvalue(), fmt="xlsx", known=["name", "kind"])
+
+    assert refused.value.message_dict["file"][0].startswith(
+        "Cells B4 hold formulas whose results were never saved"
+    )
