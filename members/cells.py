@@ -7,21 +7,27 @@ it cannot read; the import reports it against the cell's column.
 
 Dates are read day first, as everywhere in the project (``coalition/formats``): "03/04/2026" is 3 April.
 A column written month first (a US spreadsheet's "12/31/2023") is read so throughout: ``month_first`` tells
-from the column's cells, so "6/12/2023" in it is 12 June, not 6 December.
+from the column's cells, so "6/12/2023" in it is 12 June, not 6 December. A month written as a word
+("March 4, 2025", Excel's "4-Mar-25") is read in either layout: a month's name leaves no doubt.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
+from django.utils import translation
+from django.utils.dates import MONTHS, MONTHS_3, MONTHS_ALT, MONTHS_AP, WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
 # Spaces (no-break and thin ones too) and apostrophes group thousands: "1 250", "1'250".
 _GROUPING = re.compile(r"[\s\u00a0\u202f\u2009'’]")
+# Dates written in digits. A month written as a word is read by ``_date_with_month_name`` instead.
 DATE_FORMATS = (
     "%Y-%m-%d",
     "%d/%m/%Y",
@@ -29,14 +35,15 @@ DATE_FORMATS = (
     "%d-%m-%Y",
     "%Y/%m/%d",
     "%d/%m/%y",
-    "%d %b %Y",
-    "%d %B %Y",
+    "%d.%m.%y",
 )
-MONTH_FIRST_FORMATS = tuple(f.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d") for f in DATE_FORMATS) + (
-    "%b %d, %Y",
-    "%B %d, %Y",
-)
+MONTH_FIRST_FORMATS = tuple(f.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d") for f in DATE_FORMATS)
 _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/-](\d{1,2})[/-]\d{2,4}\b")
+#: Languages a month's name may be written in: English, the project's own, and German (German Excel's
+#: "4. März 2025"). Django's own translations carry the names.
+MONTH_LANGUAGES = ("en", "fr", "es", "de")
+# Words between a date's parts that say nothing: "4th of March", "4 de marzo de 2025".
+_FILLER_WORDS = frozenset({"of", "de"})
 
 
 def _text(value: Any) -> str:
@@ -126,8 +133,9 @@ def _reads(value: str, *, month_first: bool) -> bool:
 
 
 def date_of(value: Any, *, month_first: bool = False) -> date | None:
-    """A date: a spreadsheet's own, or text day first ("03/04/2026", "3.4.2026", "2026-04-03"); with
-    ``month_first`` (the column's layout, see ``month_first()``), "04/03/2026" is 3 April."""
+    """A date: a spreadsheet's own, or text day first ("03/04/2026", "3.4.26", "2026-04-03"); with
+    ``month_first`` (the column's layout, see ``month_first()``), "04/03/2026" is 3 April. A month written
+    as a word ("March 4, 2025", "4-Mar-25") reads the same in either layout."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -142,8 +150,74 @@ def date_of(value: Any, *, month_first: bool = False) -> date | None:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+    if (day := _date_with_month_name(text)) is not None:
+        return day
     layout = "MM/DD/YYYY" if month_first else "DD/MM/YYYY"
     raise ValueError(
         _("“%(value)s” is not a date (write it as YYYY-MM-DD or %(layout)s).")
         % {"value": raw, "layout": layout}
     )
+
+
+def _date_with_month_name(text: str) -> date | None:
+    """A date whose month is a word, or None: "March 4, 2025", "Tuesday, March 4, 2025" (Excel's long date),
+    "4 March 2025", "04-Mar-25" (Excel's d-mmm-yy saved as text), "2025-Mar-04", "4. März 2025". A month's
+    name is never ambiguous, so the column's layout does not matter; anything but a day, a month and a year
+    (a weekday aside) is no date ("March 2025")."""
+    words = [w for w in re.split(r"[\s,./-]+", _word_key(text)) if w and w not in _skipped_words()]
+    # "4th", "1st", "1er": the day.
+    words = [re.sub(r"^(\d{1,2})(?:st|nd|rd|th|er)$", r"\1", w) for w in words]
+    positions = [i for i, w in enumerate(words) if w in _month_words()]
+    if len(words) != 3 or len(positions) != 1 or positions[0] == 2:
+        return None
+    month = _month_words()[words.pop(positions[0])]
+    if not all(w.isascii() and w.isdecimal() for w in words):
+        return None
+    day, year = reversed(words) if len(words[0]) == 4 else words  # "2025-Mar-04": the year first
+    if len(day) > 2 or len(year) not in (2, 4):
+        return None
+    try:
+        return date(_full_year(int(year)) if len(year) == 2 else int(year), month, int(day))
+    except ValueError:
+        return None  # 31 February
+
+
+def _full_year(year: int) -> int:
+    """A two-digit year as ``strptime``'s "%y" reads one (so "4.3.25" and "4-Mar-25" agree): 00–68 are this
+    century, 69–99 the last."""
+    return year + (2000 if year <= 68 else 1900)
+
+
+def _word_key(text: str) -> str:
+    """A word as compared: no case, no accents ("März" is "marz")."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=1)
+def _month_words() -> dict[str, int]:
+    """Every month's name, short name and abbreviation in ``MONTH_LANGUAGES`` (``_word_key``) → its number.
+    A word two languages give to different months would name neither for sure, so it is left out."""
+    months: dict[str, int] = {}
+    clashes: set[str] = set()
+    for language in MONTH_LANGUAGES:
+        with translation.override(language):
+            for table in (MONTHS, MONTHS_3, MONTHS_AP, MONTHS_ALT):
+                for number, name in table.items():
+                    key = _word_key(str(name)).rstrip(".")
+                    if months.setdefault(key, number) != number:
+                        clashes.add(key)
+    return {word: number for word, number in months.items() if word not in clashes}
+
+
+@lru_cache(maxsize=1)
+def _skipped_words() -> frozenset[str]:
+    """Words a date may carry that say nothing of its day: weekdays ("Tuesday, March 4, 2025") and fillers
+    ("4 de marzo de 2025"). A weekday's abbreviation that is also a month's ("mar", Tuesday in French and
+    Spanish) is kept as the month."""
+    words = set(_FILLER_WORDS)
+    for language in MONTH_LANGUAGES:
+        with translation.override(language):
+            for table in (WEEKDAYS, WEEKDAYS_ABBR):
+                words.update(_word_key(str(name)).rstrip(".") for name in table.values())
+    return frozenset(words - _month_words().keys())

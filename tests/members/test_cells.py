@@ -78,7 +78,53 @@ def test_dates_are_read_day_first(cell):
     assert date_of(cell) == datetime.date(2026, 4, 3)
 
 
-@pytest.mark.parametrize("cell", ["04/31/2026", "2026", "next spring"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "March 4, 2025",
+        "Mar 4, 2025",
+        "march 4 2025",
+        "Tuesday, March 4, 2025",  # Excel's long date in English
+        "4 March 2025",
+        "4th March 2025",
+        "04-Mar-2025",
+        "4-Mar-25",  # Excel's d-mmm-yy saved as CSV
+        "4 Mar. 2025",
+        "2025-Mar-04",
+        "4.3.25",
+        "04.03.2025",
+        "4. März 2025",
+        "4 mars 2025",
+        "4 de marzo de 2025",
+    ],
+)
+def test_dates_written_with_the_months_name_or_a_two_digit_year_are_read(cell):
+    assert date_of(cell) == date_of(cell, month_first=True) == datetime.date(2025, 3, 4)
+
+
+def test_a_two_digit_year_is_of_this_century_up_to_68():
+    assert date_of("31-Dec-68") == datetime.date(2068, 12, 31)
+    assert date_of("1-Jan-90") == datetime.date(1990, 1, 1)
+    assert date_of("Mar 14, 25") == datetime.date(2025, 3, 14)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "04/31/2026",
+        "2026",
+        "next spring",
+        "March 2025",
+        "4 March",
+        "31 Feb 2025",
+        "4 Marchy 2025",
+        "March 4, 2025, 2026",
+        "4 March 12 2025",
+        "Mar 4 225",
+        "Sunday",
+        "4.3.",
+    ],
+)
 def test_what_is_not_a_date_says_how_to_write_one(cell):
     with pytest.raises(ValueError, match="is not a date .write it as YYYY-MM-DD or DD/MM/YYYY"):
         date_of(cell)

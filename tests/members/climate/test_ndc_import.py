@@ -204,6 +204,19 @@ def test_a_list_resaved_with_us_dates_reads_every_date_month_first():
     }
 
 
+def test_a_list_resaved_by_excel_with_text_dates_reads_them():
+    content = HEADER + (
+        b"PAN,Panama,Panama NDC 3.0,pdf,Spanish,3,Active,27-Jun-25,https://unfccc.int/pa-3.pdf,pa.pdf\n"
+        b'PAN,Panama,Panama First NDC,pdf,Spanish,1,Archived,"April 12, 2016",https://unfccc.int/pa-1.pdf,pa-1.pdf\n'
+    )
+    assert ndc.ndc_import(content=content, fmt="csv").error_rows == 0
+    dates = dict(NdcSubmission.objects.values_list("title", "submitted_on"))
+    assert {title: str(day) for title, day in dates.items()} == {
+        "Panama NDC 3.0": "2025-06-27",
+        "Panama First NDC": "2016-04-12",
+    }
+
+
 @pytest.mark.parametrize(
     ("title", "submitted", "expected"),
     [

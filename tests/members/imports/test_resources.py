@@ -620,6 +620,29 @@ def test_a_us_spreadsheets_dates_are_read_month_first_throughout(admin_user, den
     assert {year: str(day) for year, day in announced.items()} == {2045: "2023-06-12", 2050: "2023-12-31"}
 
 
+def test_dates_written_as_text_by_people_and_spreadsheets_are_read_in_either_column_layout(
+    admin_user, denmark
+):
+    day_first = ["March 4, 2025", "Mar 14, 2025", "4 March 2025", "04-Mar-2025", "4-Mar-25", "4.3.25"]
+    month_first = ["12/31/2024", "March 4, 2025", "04-Mar-2025", "4-Mar-25", "4.3.25"]
+    for column in (day_first, month_first):
+        Commitment.objects.all().delete()
+        rows = [
+            {"organisation": "DK", "kind": "net_zero", "target_year": str(2040 + i), "announced_on": cell}
+            for i, cell in enumerate(column)
+        ]
+        content = csv_bytes(rows, ["organisation", "kind", "target_year", "announced_on"])
+        outcome = import_run(resource="commitments", content=content, fmt="csv", by=admin_user)
+        assert (outcome.created, outcome.error_rows) == (len(column), 0), outcome.errors
+        announced = [
+            str(d) for d in Commitment.objects.order_by("target_year").values_list("announced_on", flat=True)
+        ]
+        assert announced == [
+            {"12/31/2024": "2024-12-31", "Mar 14, 2025": "2025-03-14"}.get(cell, "2025-03-04")
+            for cell in column
+        ]
+
+
 def test_cells_as_crms_and_mail_programs_write_them(admin_user, climeworks):
     rows = [
         {"organisation": "climeworks.com", "name": "Ole Hansen", "email": "Ole Hansen <Ole@Climeworks.com>"},
