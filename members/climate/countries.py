@@ -1,6 +1,6 @@
 """Countries by any code people and sources use: ISO 3166 alpha-2 (``DK``), alpha-3 (``DNK``, as the Net Zero
-Tracker and the UNFCCC registry write them) or a name (``Denmark``, ``UK``, ``Danmark``, ``Dinamarca``), in
-any case.
+Tracker and the UNFCCC registry write them) or a name (``Denmark``, ``UK``, ``Danmark``, ``Dinamarca``, ISO's
+``Moldova, Republic of`` as CRMs write it), in any case.
 
 Every place that reads a country (the spreadsheet import, the API filters, the tracker and NDC imports) asks
 ``country_code``, so the rule lives here once.
@@ -8,7 +8,9 @@ Every place that reads a country (the spreadsheet import, the API filters, the t
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 from django.utils import translation
@@ -86,6 +88,15 @@ ALIASES = {
     "viet nam": "VN",
     "swaziland": "SZ",
     "macedonia": "MK",
+    # German names in everyday use that django-countries' German translation does not give.
+    "elfenbeinküste": "CI",
+    "vereinigte staaten": "US",
+    "weißrussland": "BY",
+    "großbritannien": "GB",
+    "mosambik": "MZ",
+    "saudi-arabien": "SA",
+    "papua-neuguinea": "PG",
+    "tschechische republik": "CZ",
 }
 
 #: Languages whose country names are recognised besides English: the project's own, and those of the
@@ -94,28 +105,55 @@ NAME_LANGUAGES = ("fr", "es", "de", "da", "fi", "sv", "nb", "nl", "pt", "it", "p
 
 
 def _name_key(text: str) -> str:
-    """A country name as compared: no accents, case, apostrophe style, leading "the" or "St." abbreviation."""
+    """A country name as compared: no accents, case, apostrophe style, "the" or "St." abbreviation, and a
+    qualifier in brackets written after a comma, as CRMs write ISO 3166's names: "Congo (the Democratic
+    Republic of the)" and "Congo, The Democratic Republic of the" are both "congo, democratic republic of"."""
     text = unicodedata.normalize("NFKD", text.replace("’", "'"))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = " ".join(text.replace("st. ", "saint ").split())
-    text = text.removeprefix("the ")
-    return "saint " + text[3:] if text.startswith("st ") else text
+    text = re.sub(r"\s*\(([^()]*)\)$", r", \1", text.strip())
+    words = [word for word in text.replace("st. ", "saint ").split() if word != "the"]
+    if words[:1] == ["st"]:
+        words[0] = "saint"
+    return " ".join(words).strip(" ,")
+
+
+def _turned(key: str) -> str:
+    """A "name, qualifier" key the way round people say it: "korea, republic of" → "republic of korea",
+    "virgin islands, british" → "british virgin islands"; "" for a key with no single comma."""
+    name, comma, qualifier = key.partition(", ")
+    if not comma or "," in qualifier or not qualifier:
+        return ""
+    return f"{qualifier} {name}"
+
+
+def _country_names() -> Iterator[tuple[str, str]]:
+    """(alpha-2, name) for every country's common name, then its ISO 3166 name and former names where they
+    differ ("Korea (the Republic of)", "Swaziland"), in the active language."""
+    yield from countries
+    for code, names in countries.shadowed_names.items():
+        for name in names:
+            yield code, str(name)
 
 
 @lru_cache(maxsize=1)
 def _names() -> dict[str, str]:
-    """Every country's name in English and in ``NAME_LANGUAGES``, as ``_name_key`` writes it → alpha-2.
-    Built once: looking a name up is then one dictionary read, whatever a file holds."""
+    """Every country's name in English and in ``NAME_LANGUAGES``, as ``_name_key`` writes it → alpha-2, and
+    each "name, qualifier" turned round (``_turned``) where no other name has that key. Built once: looking
+    a name up is then one or two dictionary reads, whatever a file holds."""
     names: dict[str, str] = {}
     for language in ("en", *NAME_LANGUAGES):
         with translation.override(language):
-            for code, name in countries:
+            for code, name in _country_names():
                 key = _name_key(str(name))
                 # A translated name of three letters or fewer ("Man") would read abbreviations as countries.
                 if len(key) > 3:
                     names.setdefault(key, code)
     for alias, code in ALIASES.items():
         names.setdefault(_name_key(alias), code)
+    # Turned last, so a name as written always wins over another name turned round.
+    for key, code in list(names.items()):
+        if turned := _turned(key):
+            names.setdefault(turned, code)
     return names
 
 
@@ -137,7 +175,11 @@ def country_code(value: object) -> str:
         if code:
             return code
     code = countries.by_name(text)
-    return code or _names().get(_name_key(text), "")
+    if code:
+        return code
+    key = _name_key(text)
+    # "Korea, South", "Congo, Republic of the": a qualifier written after the name, which no list writes so.
+    return _names().get(key) or _names().get(_turned(key), "")
 
 
 def country_choices_any_code() -> list[tuple[str, str]]:

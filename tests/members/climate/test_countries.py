@@ -45,7 +45,87 @@ def test_a_country_is_known_by_its_codes_and_its_names(written, code):
     assert country_code(written) == code
 
 
-@pytest.mark.parametrize("written", ["", "Xylophone", "MAN", "Man", "Europe", "Narnia"])
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        # ISO 3166's names, and the "Name, qualifier" form CRMs' country lists (CiviCRM, Salesforce) use.
+        ("Tanzania, United Republic of", "TZ"),
+        ("United Republic of Tanzania", "TZ"),
+        ("Iran, Islamic Republic of", "IR"),
+        ("Congo, The Democratic Republic of the", "CD"),
+        ("Congo, Democratic Republic of", "CD"),
+        ("Congo, Republic of the", "CG"),
+        ("Moldova, Republic of", "MD"),
+        ("Republic of Moldova", "MD"),
+        ("Venezuela, Bolivarian Republic of", "VE"),
+        ("Bolivia, Plurinational State of", "BO"),
+        ("Bolivia (Plurinational State of)", "BO"),
+        ("Micronesia, Federated States of", "FM"),
+        ("Federated States of Micronesia", "FM"),
+        ("Korea, Democratic People's Republic of", "KP"),
+        ("Democratic People’s Republic of Korea", "KP"),
+        ("Korea, Republic of", "KR"),
+        ("Taiwan, Province of China", "TW"),
+        ("Palestine, State of", "PS"),
+        ("Virgin Islands, British", "VG"),
+        ("British Virgin Islands", "VG"),
+        ("Virgin Islands, U.S.", "VI"),
+        ("Netherlands, Kingdom of the", "NL"),
+        ("Lao People's Democratic Republic", "LA"),
+        ("Syrian Arab Republic", "SY"),
+        ("Russian Federation", "RU"),
+        ("Viet Nam", "VN"),
+        ("Cote D'Ivoire", "CI"),
+        ("Gambia, The", "GM"),
+        ("Saint Vincent and the Grenadines", "VC"),
+        # German names that are not django-countries' German ones.
+        ("Elfenbeinküste", "CI"),
+        ("Vereinigte Staaten", "US"),
+        ("Vereinigte Staaten von Amerika", "US"),
+    ],
+)
+def test_a_country_is_known_by_its_iso_name_and_the_inverted_form_crms_write(written, code):
+    assert country_code(written) == code
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        [("Niger", "NE"), ("Nigeria", "NG")],
+        [
+            ("Congo", "CG"),
+            ("Republic of the Congo", "CG"),
+            ("Congo, Republic of the", "CG"),
+            ("Democratic Republic of the Congo", "CD"),
+            ("Congo, The Democratic Republic of the", "CD"),
+        ],
+        [
+            ("Guinea", "GN"),
+            ("Equatorial Guinea", "GQ"),
+            ("Guinea, Equatorial", "GQ"),
+            ("Guinea-Bissau", "GW"),
+            ("Papua New Guinea", "PG"),
+        ],
+        [("Dominica", "DM"), ("Dominican Republic", "DO"), ("Republic, Dominican", "DO")],
+        [("Sudan", "SD"), ("South Sudan", "SS"), ("Sudan, South", "SS")],
+        [
+            ("Korea, Republic of", "KR"),
+            ("Korea, Democratic People's Republic of", "KP"),
+            ("South Korea", "KR"),
+            ("North Korea", "KP"),
+            ("Korea, South", "KR"),
+            ("Korea, North", "KP"),
+        ],
+        [("Virgin Islands, British", "VG"), ("Virgin Islands, U.S.", "VI")],
+    ],
+)
+def test_names_that_are_close_name_different_countries(names):
+    assert [(name, country_code(name)) for name, _code in names] == names
+
+
+@pytest.mark.parametrize(
+    "written", ["", "Xylophone", "MAN", "Man", "Europe", "Narnia", "Korea", "Republic of"]
+)
 def test_what_names_no_country_is_none(written):
     assert country_code(written) == ""
 
@@ -99,3 +179,29 @@ def test_a_contact_or_commitment_finds_its_country_by_a_name_in_another_language
     assert Contact.objects.get(email="dan@kefm.example.dk").organisation == denmark
     assert Contact.objects.get(email="ana@example.pa").organisation == panama_ngo
     assert Commitment.objects.get().organisation == germany
+
+
+@pytest.mark.django_db
+def test_an_import_reads_the_country_names_a_crm_exports(admin_user):
+    names = {
+        "Tanzania, United Republic of": "TZ",
+        "Congo, The Democratic Republic of the": "CD",
+        "Korea, Democratic People's Republic of": "KP",
+        "Virgin Islands, British": "VG",
+        "Elfenbeinküste": "CI",
+        "Vereinigte Staaten": "US",
+    }
+    rows = [{"name": f"Climate NGO {i}", "kind": "ngo", "country": name} for i, name in enumerate(names)]
+
+    outcome = import_run(
+        resource="organisations",
+        content=csv_bytes(rows, ["name", "kind", "country"]),
+        fmt="csv",
+        by=admin_user,
+    )
+
+    assert (outcome.created, outcome.error_rows) == (len(names), 0), outcome.errors
+    from members.models import Organisation
+
+    stored = dict(Organisation.objects.values_list("name", "country"))
+    assert stored == {f"Climate NGO {i}": code for i, code in enumerate(names.values())}
