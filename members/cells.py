@@ -1,9 +1,11 @@
 """What a spreadsheet cell holds, read as a number, a year or a date: one reading for every import.
 
 Staff files come from Excel (numbers and dates arrive as numbers and dates), from CSV exports in English
-("1,250.5") or in a European layout ("1.250,5", "1 250,5", "55 %"), and from people typing. Each reader
-returns ``None`` for an empty cell and raises ``ValueError`` with a sentence a person can act on for a cell
-it cannot read; the import reports it against the cell's column.
+("1,250.5") or in a European layout ("1.250,5", "1 250,5", "55 %"), and from people typing. A cell alone
+cannot tell "1.251" (1251 in a European file) from 1.251, so a column's layout is told from all its cells
+(``number_layout``) and each cell read in it. Each reader returns ``None`` for an empty cell and raises
+``ValueError`` with a sentence a person can act on for a cell it cannot read; the import reports it against
+the cell's column.
 
 Dates are read day first, as everywhere in the project (``coalition/formats``): "03/04/2026" is 3 April.
 A column written month first (a US spreadsheet's "12/31/2023") is read so throughout: ``month_first`` tells
@@ -27,6 +29,25 @@ from django.utils.translation import gettext as _
 
 # Spaces (no-break and thin ones too) and apostrophes group thousands: "1 250", "1'250".
 _GROUPING = re.compile(r"[\s\u00a0\u202f\u2009'’]")
+#: A column's number layout (``number_layout``): its numbers have decimal commas, decimal points, or both.
+DECIMAL_COMMA = "decimal comma"
+DECIMAL_POINT = "decimal point"
+EITHER_LAYOUT = "either"
+# Each layout's (decimal, grouping) separators.
+_WRITTEN_IN = {DECIMAL_COMMA: (",", "."), DECIMAL_POINT: (".", ",")}
+# A number as a layout writes it: grouped by threes or not, with decimals or not.
+_IN_LAYOUT = {
+    DECIMAL_COMMA: re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d*)(,\d+)?"),
+    DECIMAL_POINT: re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?"),
+}
+# A number only a layout writes: a separator followed by other than three digits is a decimal one ("543,8",
+# "0,1234"); after grouping by threes, or grouped twice, the other one is ("1.234,5", "1.250.000").
+_LAYOUT_EVIDENCE = {
+    DECIMAL_COMMA: re.compile(r"[-+]?(\d*,(\d{1,2}|\d{4,})|\d{1,3}(\.\d{3})+,\d*|\d{1,3}(\.\d{3}){2,})"),
+    DECIMAL_POINT: re.compile(r"[-+]?(\d*\.(\d{1,2}|\d{4,})|\d{1,3}(,\d{3})+\.\d*|\d{1,3}(,\d{3}){2,})"),
+}
+# "1.251", "1,251": a thousand and more, or a little more than one; only the column can tell.
+_AMBIGUOUS = re.compile(r"[-+]?\d{1,3}[.,]\d{3}")
 # Dates written in digits. A month written as a word is read by ``_date_with_month_name`` instead.
 DATE_FORMATS = (
     "%Y-%m-%d",
@@ -46,12 +67,18 @@ MONTH_LANGUAGES = ("en", "fr", "es", "de")
 _FILLER_WORDS = frozenset({"of", "de"})
 
 
+class LayoutError(ValueError):
+    """A number its column's layout cannot read, or could read two ways: its message says how to write it."""
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def decimal_of(value: Any, *, percent: bool = False) -> Decimal | None:
-    """A number; with ``percent``, a trailing "%" is allowed (and ignored), and "12,500" is 12.5."""
+def decimal_of(value: Any, *, percent: bool = False, layout: str = "") -> Decimal | None:
+    """A number; with ``percent``, a trailing "%" is allowed (and ignored), and "12,500" is 12.5. ``layout``
+    is the column's (``number_layout``): among decimal commas "1.251" is 1251; in a column whose cells do
+    not tell, the cell alone says how it is written, and "1.251" is 1.251."""
     if isinstance(value, bool):
         raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
     if isinstance(value, int | Decimal | float):
@@ -65,25 +92,87 @@ def decimal_of(value: Any, *, percent: bool = False) -> Decimal | None:
     if not text:
         return None
     text = _GROUPING.sub("", text)
+    if layout in _WRITTEN_IN:
+        text = _in_layout(text, raw=raw, layout=layout, percent=percent)
+    elif layout == EITHER_LAYOUT and _AMBIGUOUS.fullmatch(text):
+        raise LayoutError(
+            _(
+                "“%(value)s” could be read two ways, and the other numbers in its column have decimal commas "
+                "and decimal points both: write it without a thousands separator."
+            )
+            % {"value": raw}
+        )
+    else:
+        text = _as_the_cell_says(text, percent=percent)
+    number = _decimal(text)
+    if number is None:
+        raise ValueError(_("“%(value)s” is not a number.") % {"value": raw})
+    return number
+
+
+def _as_the_cell_says(text: str, *, percent: bool) -> str:
+    """``text`` as Python writes a number, read from the cell alone: the separator that comes last is the
+    decimal one ("1,250.5", "1.250,5"), a comma before three digits groups them ("1,250" is 1250, but a
+    percentage is never 1,250) and a single point is a decimal one ("1.251" is 1.251)."""
     if "," in text and "." in text:
         # The separator that comes last is the decimal one: "1,250.5" and "1.250,5".
         if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
-    elif text.count(",") > 1 or (not percent and re.fullmatch(r"[-+]?\d{1,3},\d{3}", text)):
-        text = text.replace(",", "")  # "1,250,000", "1,250": grouping (a percentage is never 1,250)
-    elif "," in text:
-        text = text.replace(",", ".")  # "12,5": a decimal comma
-    elif text.count(".") > 1:
-        text = text.replace(".", "")  # "1.250.000": grouping
+            return text.replace(".", "").replace(",", ".")
+        return text.replace(",", "")
+    if text.count(",") > 1 or (not percent and re.fullmatch(r"[-+]?\d{1,3},\d{3}", text)):
+        return text.replace(",", "")  # "1,250,000", "1,250": grouping (a percentage is never 1,250)
+    if "," in text:
+        return text.replace(",", ".")  # "12,5": a decimal comma
+    if text.count(".") > 1:
+        return text.replace(".", "")  # "1.250.000": grouping
+    return text
+
+
+def _in_layout(text: str, *, raw: str, layout: str, percent: bool) -> str:
+    """``text`` as Python writes a number, in its column's ``layout``. A number written the other way
+    contradicts the column, and is refused: which of the two it means would be a guess."""
+    decimal, grouping = _WRITTEN_IN[layout]
+    if _IN_LAYOUT[layout].fullmatch(text):
+        return text.replace(grouping, "").replace(decimal, ".")
+    if _decimal(_as_the_cell_says(text, percent=percent)) is None:
+        return text  # no number in any layout: the caller says so
+    if layout == DECIMAL_COMMA:
+        message = _(
+            "“%(value)s” is not written like the other numbers in its column, which have a decimal comma "
+            "(as in 1.234,5): write it so."
+        )
+    else:
+        message = _(
+            "“%(value)s” is not written like the other numbers in its column, which have a decimal point "
+            "(as in 1,234.5): write it so."
+        )
+    raise LayoutError(message % {"value": raw})
+
+
+def _decimal(text: str) -> Decimal | None:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise ValueError(_("“%(value)s” is not a number.") % {"value": raw})
-    return number
+        return None
+    return number if number.is_finite() else None
+
+
+def number_layout(values: Iterable[Any]) -> str:
+    """How a column writes its numbers, told from its cells as ``month_first`` tells its dates: with
+    ``DECIMAL_COMMA`` if more of its cells can only have a decimal comma ("543,8", "1.234,5") than can only
+    have a decimal point ("52.5"), and the others then contradict it; ``DECIMAL_POINT`` the other way round;
+    ``EITHER_LAYOUT`` if as many show each; "" if none tells ("1.251" alone could be either)."""
+    shown = dict.fromkeys(_LAYOUT_EVIDENCE, 0)
+    for value in values:
+        if not isinstance(value, str):
+            continue  # a workbook's own number has no layout
+        text = _GROUPING.sub("", value.strip().removesuffix("%").rstrip())
+        for layout, evidence in _LAYOUT_EVIDENCE.items():
+            shown[layout] += bool(evidence.fullmatch(text))
+    comma, point = shown[DECIMAL_COMMA], shown[DECIMAL_POINT]
+    if comma == point:
+        return EITHER_LAYOUT if comma else ""
+    return DECIMAL_COMMA if comma > point else DECIMAL_POINT
 
 
 def year_of(value: Any) -> int | None:

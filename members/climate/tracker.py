@@ -16,7 +16,7 @@ creates and changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -61,6 +61,9 @@ class Mode:
     DRY_RUN = "dry_run"  # the same, rolled back: a preview
     DISCREPANCIES = "discrepancies"  # write nothing but discrepancies (the weekly refresh)
 
+
+#: The columns read as numbers (percentages): each is read in the layout its cells show (``number_layout``).
+PERCENT_COLUMNS = ("end_target_percentage_reduction", "interim_target_percentage_reduction")
 
 #: The published columns (normalised). Unknown columns are ignored; ``REQUIRED`` must be present.
 # fmt: off
@@ -251,12 +254,15 @@ def _year(row: dict, column: str) -> int | None:
     return year
 
 
-def _percent(row: dict, column: str) -> Decimal | None:
+def _percent(row: dict, column: str, *, layouts: Mapping[str, str]) -> Decimal | None:
+    """A percentage, in its column's layout (``layouts``: ``cells.number_layout``)."""
     raw = _text(row.get(column))
     if raw.casefold() in UNSPECIFIED:
         return None
     try:
-        value = cells.decimal_of(row.get(column), percent=True)
+        value = cells.decimal_of(row.get(column), percent=True, layout=layouts.get(column, ""))
+    except cells.LayoutError as error:
+        raise CellError(column, str(error)) from None
     except ValueError:
         raise CellError(column, _("“%(value)s” is not a percentage.") % {"value": raw}) from None
     if value is None:
@@ -366,10 +372,16 @@ def _integrity(row: dict, noted, *, month_first: bool = False) -> dict[str, Any]
 
 
 def row_parse(
-    row: dict[str, Any], *, number: int, month_first: bool = False
+    row: dict[str, Any],
+    *,
+    number: int,
+    month_first: bool = False,
+    number_layouts: Mapping[str, str] | None = None,
 ) -> tuple[TrackerRow | None, list[tuple[str, str]]]:
     """A file row (normalised headers) as a ``TrackerRow``, or None and its errors [(column, message)].
-    ``month_first``: the file writes its dates month first (``cells.month_first``)."""
+    ``month_first``: the file writes its dates month first (``cells.month_first``); ``number_layouts``:
+    how it writes the numbers of each ``PERCENT_COLUMNS`` column (``cells.number_layout``)."""
+    layouts = number_layouts or {}
     errors: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
 
@@ -428,7 +440,7 @@ def row_parse(
             "kind": end_kind,
             "title": _text(row.get("end_target_text"))[:200],
             "target_year": attempt(_year, row, "end_target_year"),
-            "reduction_percent": attempt(_percent, row, "end_target_percentage_reduction"),
+            "reduction_percent": attempt(_percent, row, "end_target_percentage_reduction", layouts=layouts),
             "baseline_year": attempt(_year, row, "end_target_baseline_year"),
             "status": status,
             "is_interim": False,
@@ -448,7 +460,9 @@ def row_parse(
                 "kind": interim_kind,
                 "title": _text(row.get("interim_target_text"))[:200],
                 "target_year": attempt(_year, row, "interim_target_year"),
-                "reduction_percent": attempt(_percent, row, "interim_target_percentage_reduction"),
+                "reduction_percent": attempt(
+                    _percent, row, "interim_target_percentage_reduction", layouts=layouts
+                ),
                 "baseline_year": attempt(_year, row, "interim_target_baseline_year"),
                 "is_interim": True,
                 "source_identifier": f"{id_code}:interim",
@@ -705,11 +719,12 @@ def tracker_import(
         raise ValidationError({"create": [_("Create one of: %s.") % ", ".join(Create.CHOICES)]})
     rows = tracker_rows_read(content=content, fmt=fmt)
     month_first = cells.month_first(data.get("date_of_last_status_update") for _number, data in rows)
+    layouts = {c: cells.number_layout(data.get(c) for _number, data in rows) for c in PERCENT_COLUMNS}
     outcome = TrackerOutcome(rows=len(rows))
     parsed: list[TrackerRow] = []
     seen: dict[str, int] = {}
     for number, data in rows:
-        row, errors = row_parse(data, number=number, month_first=month_first)
+        row, errors = row_parse(data, number=number, month_first=month_first, number_layouts=layouts)
         if row is None:
             outcome.errors.extend(RowError(number, column, message) for column, message in errors)
             continue

@@ -24,7 +24,7 @@ import copy
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -201,22 +201,31 @@ class WebsiteWidget(widgets.Widget):
 
 
 class NumberWidget(widgets.Widget):
-    """A number cell, as ``members.cells`` reads it (English or European layout; "%" with ``percent``)."""
+    """A number cell, as ``members.cells`` reads it (English or European layout; "%" with ``percent``), in
+    the layout the file writes this column in (``layout``, set by the resource for the file:
+    ``cells.number_layout``), so "1.251" among decimal commas is 1251."""
+
+    layout = ""
 
     def __init__(self, *, percent: bool = False):
         super().__init__()
         self.percent = percent
 
     def clean(self, value, row=None, **kwargs):
-        return cells.decimal_of(value, percent=self.percent)
+        return cells.decimal_of(value, percent=self.percent, layout=self.layout)
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)
 
 
-class YearWidget(NumberWidget):
+class YearWidget(widgets.Widget):
+    """A year cell: a whole number, which no layout writes with a separator."""
+
     def clean(self, value, row=None, **kwargs):
         return cells.year_of(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
 
 
 class DateWidget(widgets.Widget):
@@ -493,14 +502,19 @@ class CoalitionResource(resources.ModelResource):
         clear_blanks: bool = False,
         job_id: int | None = None,
         month_first_columns: Iterable[str] = (),
+        number_layouts: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        # Date columns the file writes month first (``dataset_read``): each resource has its own widgets.
+        # Date columns the file writes month first, and each number column's layout (``dataset_read``):
+        # each resource has its own widgets.
         month_first_columns = set(month_first_columns)
+        number_layouts = number_layouts or {}
         for f in self.fields.values():
             if isinstance(f.widget, DateWidget):
                 f.widget.month_first = f.column_name in month_first_columns
+            elif isinstance(f.widget, NumberWidget):
+                f.widget.layout = number_layouts.get(f.column_name, "")
         if mode not in MODES:
             raise ValueError(f"Unknown import mode {mode!r}; use one of {', '.join(MODES)}.")
         self.mode = mode

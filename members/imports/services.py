@@ -46,6 +46,7 @@ from members.imports.resources import (
     CommitmentResource,
     ContactResource,
     DateWidget,
+    NumberWidget,
     OrganisationResource,
     import_tag,
 )
@@ -101,6 +102,14 @@ class Importable:
             f.column_name
             for f in self.resource_class().get_import_fields()
             if isinstance(f.widget, DateWidget)
+        ]
+
+    @property
+    def number_columns(self) -> list[str]:
+        return [
+            f.column_name
+            for f in self.resource_class().get_import_fields()
+            if isinstance(f.widget, NumberWidget)
         ]
 
 
@@ -210,6 +219,10 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
     # A date column is read one way for the whole file: month first if its cells say so (US spreadsheets).
     dataset.month_first_columns = {
         c for c in importable.date_columns if c in dataset.headers and cells.month_first(dataset[c])
+    }
+    # So is a number column: "1.251" among "543,8" and "1.234,5" is 1251 (European files).
+    dataset.number_layouts = {
+        c: cells.number_layout(dataset[c]) for c in importable.number_columns if c in dataset.headers
     }
     if not len(dataset):
         raise ValidationError({"file": ["The file has a header row but no rows to import."]})
@@ -413,6 +426,7 @@ def _process_chunk(
             duplicate_rows=duplicates,
             row_offset=start,
             month_first_columns=getattr(dataset, "month_first_columns", ()),
+            number_layouts=getattr(dataset, "number_layouts", {}),
             savepoints=savepoints,
             mode=mode,
             clear_blanks=clear_blanks,

@@ -1,11 +1,21 @@
 """Spreadsheet cells read as numbers, years and dates (``members.cells``): the reading every import uses."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 
-from members.cells import date_of, decimal_of, month_first, year_of
+from members.cells import (
+    DECIMAL_COMMA,
+    DECIMAL_POINT,
+    EITHER_LAYOUT,
+    date_of,
+    decimal_of,
+    month_first,
+    number_layout,
+    year_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +54,81 @@ def test_a_percentage_may_carry_its_sign_and_a_comma_is_always_decimal():
 def test_what_is_not_a_number_says_so(cell):
     with pytest.raises(ValueError, match=f"“{cell}” is not a number"):
         decimal_of(cell)
+
+
+@pytest.mark.parametrize(
+    ("column", "layout"),
+    [
+        (["1.251", "543,8", "1.234,5"], DECIMAL_COMMA),  # a German Excel's CSV
+        (["65,0 %", "55 %", "7,5 %"], DECIMAL_COMMA),
+        (["1.251", "0,1234"], DECIMAL_COMMA),  # four decimals after the comma
+        (["1.250.000", "3"], DECIMAL_COMMA),
+        (["1 250,5"], DECIMAL_COMMA),
+        (["1,251", "12.5"], DECIMAL_POINT),
+        (["1,234.5", None, ""], DECIMAL_POINT),
+        (["1,250,000"], DECIMAL_POINT),
+        (["1.251"], ""),  # nothing else to go on
+        (["1,251", "2,500", 12.5, 7, "n/a"], ""),  # a workbook's numbers are no text layout
+        (["1.250,5", "1,250.5"], EITHER_LAYOUT),
+        (["543,8", "1.234,5", "52.5"], DECIMAL_COMMA),  # the odd one out contradicts its column
+        (["1,251", "12.5", "0.25", "7,5"], DECIMAL_POINT),
+    ],
+)
+def test_a_columns_number_layout_is_told_by_its_cells(column, layout):
+    assert number_layout(column) == layout
+
+
+@pytest.mark.parametrize(
+    ("cell", "layout", "number"),
+    [
+        ("1.251", DECIMAL_COMMA, "1251"),
+        ("1.234,5", DECIMAL_COMMA, "1234.5"),
+        ("1,251", DECIMAL_COMMA, "1.251"),
+        ("1.250.000", DECIMAL_COMMA, "1250000"),
+        ("-3", DECIMAL_COMMA, "-3"),
+        (2050.5, DECIMAL_COMMA, "2050.5"),
+        ("1,251", DECIMAL_POINT, "1251"),
+        ("1.251", DECIMAL_POINT, "1.251"),
+        ("1,234.5", DECIMAL_POINT, "1234.5"),
+        ("1.251", "", "1.251"),  # no layout: the cell alone, as ever
+        ("1.250,5", EITHER_LAYOUT, "1250.5"),
+        ("12,5", EITHER_LAYOUT, "12.5"),
+    ],
+)
+def test_a_number_is_read_in_its_columns_layout(cell, layout, number):
+    assert decimal_of(cell, layout=layout) == Decimal(number)
+
+
+def test_a_percentage_in_a_column_with_decimal_commas():
+    assert decimal_of("65,0 %", percent=True, layout=DECIMAL_COMMA) == Decimal("65.0")
+    assert decimal_of("12,500", percent=True, layout=DECIMAL_COMMA) == Decimal("12.5")
+
+
+@pytest.mark.parametrize(
+    ("cell", "layout", "message"),
+    [
+        (
+            "12.5",
+            DECIMAL_COMMA,
+            "“12.5” is not written like the other numbers in its column, which have a decimal comma",
+        ),
+        ("1,234.5", DECIMAL_COMMA, "which have a decimal comma (as in 1.234,5)"),
+        ("1,2,3", DECIMAL_COMMA, "which have a decimal comma"),
+        (
+            "12,5",
+            DECIMAL_POINT,
+            "“12,5” is not written like the other numbers in its column, which have a decimal point",
+        ),
+        ("1.234,5", DECIMAL_POINT, "which have a decimal point (as in 1,234.5)"),
+        ("1.251", EITHER_LAYOUT, "“1.251” could be read two ways"),
+        ("1,251", EITHER_LAYOUT, "“1,251” could be read two ways"),
+        ("seventy", DECIMAL_COMMA, "“seventy” is not a number"),
+        ("seventy", EITHER_LAYOUT, "“seventy” is not a number"),
+    ],
+)
+def test_a_number_its_column_contradicts_is_refused_not_guessed(cell, layout, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        decimal_of(cell, layout=layout)
 
 
 def test_empty_cells_are_none():

@@ -267,6 +267,24 @@ def test_a_file_resaved_with_us_dates_reads_its_status_dates_month_first():
     assert {country: str(day) for country, day in dates.items()} == {"DK": "2023-06-12", "FI": "2023-12-31"}
 
 
+def test_a_file_resaved_with_decimal_commas_reads_its_percentages_so_and_refuses_one_written_otherwise():
+    rows = [
+        {**DENMARK, "Interim_target_percentage_reduction": "70,5"},
+        {**DENMARK, "ID_Code": "COU-0055", "Name": "Finland", "Country": "FIN",
+         "Interim_target_percentage_reduction": "60,4"},
+        {**DENMARK, "ID_Code": "COU-0060", "Name": "Sweden", "Country": "SWE",
+         "Interim_target_percentage_reduction": "63.5"},
+    ]  # fmt: skip
+    outcome = tracker.tracker_import(content=tracker_rows_csv(rows), fmt="csv", create=tracker.Create.ALL)
+    [error] = outcome.errors
+    assert (error.row, error.field) == (4, "interim_target_percentage_reduction")
+    assert "“63.5” is not written like the other numbers in its column" in error.message
+    percents = dict(
+        Commitment.objects.filter(is_interim=True).values_list("organisation__country", "reduction_percent")
+    )
+    assert percents == {"DK": Decimal("70.5"), "FI": Decimal("60.4")}
+
+
 def test_a_workbook_whose_data_sheet_is_named_otherwise_and_not_first_is_found_by_its_header():
     import io
 

@@ -284,6 +284,55 @@ def test_commitment_numbers_and_dates_are_read_in_english_and_european_layouts(a
     ]
 
 
+def test_a_european_files_thousands_separator_is_not_read_as_a_decimal_point(admin_user):
+    countries = {code: CountryFactory(country=code, name=name) for code, name in
+                 (("DE", "Germany"), ("FR", "France"), ("PL", "Poland"), ("DK", "Denmark"))}  # fmt: skip
+    rows = [
+        ["organisation", "kind", "target_year", "reduction_percent", "baseline_emissions_mtco2e"],
+        ["DE", "emissions reduction", "2030", "65,0 %", "1.251"],
+        ["FR", "emissions reduction", "2030", "55 %", "543,8"],
+        ["PL", "emissions reduction", "2030", "7,5 %", "1.234,5"],
+        ["DK", "emissions reduction", "2030", "70 %", "52.5"],
+    ]
+    content = "\r\n".join(";".join(row) for row in rows).encode("cp1252")
+
+    outcome = import_run(resource="commitments", content=content, fmt="csv", by=admin_user)
+
+    assert (outcome.created, outcome.error_rows) == (3, 1), outcome.errors
+    stored = {
+        c.organisation.country.code: (str(c.reduction_percent), str(c.baseline_emissions_mtco2e))
+        for c in Commitment.objects.select_related("organisation")
+    }
+    assert stored == {"DE": ("65.0", "1251.000"), "FR": ("55.0", "543.800"), "PL": ("7.5", "1234.500")}
+    assert [(e.row, e.field) for e in outcome.errors] == [(5, "baseline_emissions_mtco2e")]
+    assert "“52.5” is not written like the other numbers in its column" in outcome.errors[0].message
+    assert countries["DK"].commitments.count() == 0
+
+
+def test_an_english_files_thousands_separator_is_grouping_in_a_column_with_decimal_points(
+    admin_user, denmark
+):
+    rows = [
+        {
+            "organisation": "DK",
+            "kind": "net_zero",
+            "target_year": "2045",
+            "baseline_emissions_mtco2e": "1,251",
+        },
+        {
+            "organisation": "DK",
+            "kind": "net_zero",
+            "target_year": "2050",
+            "baseline_emissions_mtco2e": "70.5",
+        },
+    ]
+    content = csv_bytes(rows, ["organisation", "kind", "target_year", "baseline_emissions_mtco2e"])
+    outcome = import_run(resource="commitments", content=content, fmt="csv", by=admin_user)
+    assert (outcome.created, outcome.error_rows) == (2, 0), outcome.errors
+    baselines = dict(Commitment.objects.values_list("target_year", "baseline_emissions_mtco2e"))
+    assert baselines == {2045: Decimal("1251"), 2050: Decimal("70.5")}
+
+
 def test_an_xlsx_file_imports_like_a_csv_with_labels_country_names_and_bare_domains(admin_user):
     rows = [
         {"name": "Norway", "kind": "Country", "country": "Norway", "sector": "Public sector", "website": ""},
