@@ -100,3 +100,23 @@ def test_the_projects_own_schedule_entries_are_paused_not_deleted_in_the_admin(a
     assert not PeriodicTask.objects.get(pk=sweep.pk).enabled
     admin_client.post(f"/admin/django_celery_beat/periodictask/{own.pk}/delete/", {"post": "yes"})
     assert not PeriodicTask.objects.filter(pk=own.pk).exists()
+
+
+def test_every_task_can_be_queued_with_its_time_limits():
+    """Celery refuses to queue a task whose soft time limit (``CELERY_TASK_SOFT_TIME_LIMIT`` unless the task
+    sets its own) passes its hard one: the beat then logged "Couldn't apply scheduled task" each minute, the
+    scheduler heartbeat was never recorded, and staff read "No scheduler is running"."""
+    from django.conf import settings
+
+    from coalition.celery import app
+
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled <= set(ours)
+    refused = {
+        name: (task.soft_time_limit, task.time_limit)
+        for name, task in ours.items()
+        if task.soft_time_limit and task.time_limit and task.soft_time_limit > task.time_limit
+    }
+    assert refused == {}
