@@ -115,6 +115,28 @@ def test_an_invitation_is_queued_once_with_an_ics_file_and_signed_links():
     assert participant.invited_at is not None
 
 
+def test_the_invitation_and_the_rsvp_page_give_the_time_in_the_secretariats_zone_and_name_it(
+    settings, client
+):
+    """18:00 in Copenhagen is 17:00 UTC: the invitation said "18:00 – 19:00 UTC", an hour off the calendar
+    file attached to it."""
+    settings.TIME_ZONE = "Europe/Copenhagen"
+    starts = datetime.datetime(2027, 1, 15, 17, 0, tzinfo=datetime.UTC)
+    event = EventFactory(
+        title="Removals roundtable", starts_at=starts, ends_at=starts + datetime.timedelta(hours=1)
+    )
+    participant = ParticipantFactory(event=event)
+    with timezone.override("Europe/Copenhagen"):
+        assert services.participant_invite(participant=participant)
+    email = OutboundEmail.objects.get()
+    for body in (email.body_text, email.body_html):
+        assert "18:00 – 19:00 Europe/Copenhagen (UTC+0100)" in body, body
+    url = reverse(
+        "campaigns:rsvp", kwargs={"token": services.rsvp_token(participant=participant, response="accepted")}
+    )
+    assert "18:00 – 19:00 Europe/Copenhagen (UTC+0100)" in client.get(url).content.decode()
+
+
 def test_participants_without_an_email_are_skipped_when_inviting():
     event = EventFactory()
     ParticipantFactory(event=event)
