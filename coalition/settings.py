@@ -322,6 +322,8 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
     ) from error
 USE_I18N = True
 USE_TZ = True
+# A record's history in the admin is there to read: changes go through the change form and its service.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 # Day-month-year (coalition/formats: en and en_GB): 27/11/2026, 27 November 2026, 27 Nov 2026, 14:05;
 # French and Spanish use Django's own formats for their locale.
 FORMAT_MODULE_PATH = ["coalition.formats"]

@@ -11,9 +11,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -61,6 +62,32 @@ def _model_fields(obj, *, exclude: tuple[str, ...]) -> dict[str, Any]:
 
 
 # --- List filters ----------------------------------------------------------------------------------------
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A record's history, to read. Changes go through the change form and its service: the history's
+    "Revert" (off: ``SIMPLE_HISTORY_REVERT_DISABLED``) put back only what the form edits and said it had
+    reverted the rest (a membership's status). A history address that names no record is a 404."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None and not _history_of_deleted(
+            self.model, object_id
+        ):
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _history_of_deleted(model, object_id: str) -> bool:
+    """Whether ``object_id`` is a deleted record's, whose history is still shown."""
+    try:
+        return model.history.filter(**{model._meta.pk.attname: int(unquote(object_id))}).exists()
+    except (TypeError, ValueError):
+        return False
 
 
 class AllCountriesFilter(CountryFilter):
@@ -208,7 +235,7 @@ def _form_fields(form, allowed) -> dict[str, Any]:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class OrganisationAdmin(DeleteEachThroughService, CoalitionExportMixin, HistoryAdmin, ModelAdmin):
     # A deleted record's discrepancies go with it, though staff never delete one by hand.
     deleted_along = (Discrepancy,)
     form = OrganisationForm
@@ -637,7 +664,7 @@ def _membership_action(name: str):
 
 
 @admin.register(Membership)
-class MembershipAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class MembershipAdmin(DeleteEachThroughService, CoalitionExportMixin, HistoryAdmin, ModelAdmin):
     list_display = (
         "organisation",
         "tier",
@@ -714,7 +741,7 @@ class MembershipAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHist
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(DeleteEachThroughService, CoalitionExportMixin, SimpleHistoryAdmin, ModelAdmin):
+class CommitmentAdmin(DeleteEachThroughService, CoalitionExportMixin, HistoryAdmin, ModelAdmin):
     # A deleted record's discrepancies go with it, though staff never delete one by hand.
     deleted_along = (Discrepancy,)
     list_display = (

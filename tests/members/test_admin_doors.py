@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from members import services
 from members.models import Contact, Engagement, Membership, Organisation
 from tests.conftest import record_calls
 from tests.members.factories import (
@@ -270,3 +271,34 @@ def test_a_contact_removed_on_the_organisation_form_is_deleted_through_the_servi
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert calls == ["contact_delete"]
+
+
+def test_a_records_history_is_to_read_its_revert_is_off_and_a_post_is_refused(staff_client):
+    """The history's "Revert" put back only what the change form edits and said it had reverted the rest:
+    a membership stayed active after "reverting" to pending."""
+    membership = MembershipFactory(status=Membership.Status.PENDING)
+    services.membership_update(membership=membership, notes="Board approved")
+    record = membership.history.order_by("history_id").first()
+    url = reverse("admin:members_membership_simple_history", args=[membership.pk, record.history_id])
+
+    page = staff_client.get(url)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    response = staff_client.post(url, _membership_form(membership, notes=""))
+    assert response.status_code == 403
+    membership.refresh_from_db()
+    assert membership.notes == "Board approved"
+
+
+def test_a_history_address_naming_no_record_is_a_404_not_a_500(staff_client):
+    organisation = OrganisationFactory()
+    base = reverse("admin:members_organisation_history", args=[organisation.pk])
+    assert staff_client.get(base).status_code == 200
+    assert (
+        staff_client.get(base.replace(f"/{organisation.pk}/", f"/{organisation.pk}/change/")).status_code
+        == 404
+    )
+    assert staff_client.get(base.replace(f"/{organisation.pk}/", "/999999/")).status_code == 404
+    gone = OrganisationFactory()
+    gone_pk = gone.pk
+    services.organisation_delete(organisation=gone)
+    assert staff_client.get(base.replace(f"/{organisation.pk}/", f"/{gone_pk}/")).status_code == 200
