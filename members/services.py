@@ -119,6 +119,16 @@ def organisation_validate(*, organisation: Organisation) -> None:
             existing = clash.first()
             if existing is not None:
                 errors["country"] = f"There is already a record for this country: {existing.name}."
+    elif (
+        organisation.pk
+        and Organisation.objects.filter(pk=organisation.pk, kind=Organisation.Kind.COUNTRY).exists()
+    ):
+        # The country's record holds its NDCs, targets and membership, and every import finds the country
+        # by it: turned into a company, the next tracker import created a second "Denmark".
+        errors["kind"] = (
+            "A country's record stays a country. To record a body of this country (a ministry, an agency), "
+            "add it as an organisation of its own."
+        )
     if organisation.parent_id is not None:
         from members.affiliations.selectors import organisation_ancestor_ids
 

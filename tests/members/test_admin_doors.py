@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -302,3 +303,27 @@ def test_a_history_address_naming_no_record_is_a_404_not_a_500(staff_client):
     gone_pk = gone.pk
     services.organisation_delete(organisation=gone)
     assert staff_client.get(base.replace(f"/{organisation.pk}/", f"/{gone_pk}/")).status_code == 200
+
+
+INLINES = ("contacts", "commitments", "engagements", "memberships")
+
+
+def test_a_countrys_record_stays_a_country(staff_client):
+    """Set to "company" by mistake, Denmark's record was no longer the country: the next tracker import
+    created a second Denmark."""
+    denmark = CountryFactory(country="DK", name="Denmark")
+    response = staff_client.post(
+        _change(Organisation, denmark.pk),
+        {
+            "name": "Denmark",
+            "kind": "company",
+            "country": "DK",
+            **{f"{inline}-{count}": "0" for inline in INLINES for count in ("TOTAL_FORMS", "INITIAL_FORMS")},
+        },
+    )
+    assert response.status_code == 200
+    assert "stays a country" in str(response.context["adminform"].form.errors["kind"])
+    denmark.refresh_from_db()
+    assert denmark.kind == "country"
+    with pytest.raises(ValidationError):
+        services.organisation_update(organisation=denmark, kind="company")
