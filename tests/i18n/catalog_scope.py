@@ -79,8 +79,11 @@ PUBLIC_CHOICES = {
 }  # fmt: skip
 
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
-_TEMPLATE_CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext)\(((?:\s*u?'(?:[^'\\]|\\.)*'\s*,?)+)")
-_LITERAL = re.compile(r"u?'(?:[^'\\]|\\.)*'")
+# ``templatize`` quotes a message with single quotes, or with double ones when it holds an apostrophe
+# ("Members' commitments"): both are read.
+_QUOTED = r"""u?(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_TEMPLATE_CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext)\(((?:\s*" + _QUOTED + r"\s*,?)+)")
+_LITERAL = re.compile(_QUOTED)
 
 
 def public_template_paths() -> list[Path]:
