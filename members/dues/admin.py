@@ -9,8 +9,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
@@ -35,7 +36,9 @@ class PaymentInline(TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(CoalitionExportMixin, ModelAdmin):
-    list_display = ("__str__", "organisation", "tier", "issued_on", "due_on", "amount", "currency", "status")
+    list_display = (
+        "__str__", "organisation", "tier", "issued_on", "due_on", "amount", "currency", "status", "pdf",
+    )  # fmt: skip
     list_filter = ("status", "currency", "tier")
     search_fields = ("organisation__name", "bill_to")
     list_select_related = ("organisation", "tier")
@@ -43,12 +46,20 @@ class InvoiceAdmin(CoalitionExportMixin, ModelAdmin):
     inlines = (PaymentInline,)
     actions = ("send", "void")
     readonly_fields = (
-        "sequence", "number", "membership", "organisation", "tier", "period_start", "period_end", "issued_on",
-        "due_on", "amount", "currency", "bill_to", "tax_note", "status", "paid_on",
+        "pdf", "sequence", "number", "membership", "organisation", "tier", "period_start", "period_end",
+        "issued_on", "due_on", "amount", "currency", "bill_to", "tax_note", "status", "paid_on",
     )  # fmt: skip
 
     def has_add_permission(self, request) -> bool:
         return False  # issued by starting or renewing a membership of a tier with a fee
+
+    @admin.display(description=_("PDF"))
+    def pdf(self, invoice: Invoice) -> str:
+        """A link to the invoice as a PDF (``pdf_view``), on its page and in the list."""
+        if invoice is None or invoice.pk is None:
+            return "–"
+        url = reverse("admin:members_invoice_pdf", args=[invoice.pk])
+        return format_html('<a href="{}" download>{}</a>', url, _("Download %s.pdf") % invoice.display_number)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # numbers have no gaps: void instead

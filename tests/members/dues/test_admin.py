@@ -73,6 +73,10 @@ def test_the_open_invoices_csv_downloads_with_formula_cells_defused(client, view
 
 def test_the_invoice_pdf_downloads_from_the_admin(client, viewer_user, invoice):
     client.force_login(viewer_user)
+    # Linked from the invoice's page and from the list: staff had no way to reach it.
+    link = f'href="/admin/members/invoice/{invoice.pk}/pdf/"'
+    assert link in client.get(f"/admin/members/invoice/{invoice.pk}/change/").content.decode()
+    assert link in client.get("/admin/members/invoice/").content.decode()
     response = client.get(f"/admin/members/invoice/{invoice.pk}/pdf/")
     assert response.status_code == 200
     assert "INV-00001" in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
