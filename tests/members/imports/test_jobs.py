@@ -128,6 +128,17 @@ def test_only_staff_with_permission_reach_the_import_page(client, outsider_user,
 
 
 @pytest.mark.django_db
+def test_a_preview_where_every_row_fails_offers_no_import_of_zero_rows(staff_user):
+    content = csv_bytes([{"name": "Unclassified", "kind": "spaceship"}], ORGANISATION_COLUMNS)
+    response = _client(staff_user).post(
+        "/staff/imports/", {"resource": "organisations", "file": _upload(content)}, follow=True
+    )
+    html = response.content.decode()
+    assert "Importing this file would change nothing" in html and "Import 0 rows" not in html
+    assert "/confirm/" not in html
+
+
+@pytest.mark.django_db
 def test_uploading_a_file_shows_a_preview_with_row_errors_and_writes_nothing(staff_user):
     content = csv_bytes(_rows(30, bad_every=7), ORGANISATION_COLUMNS)
     client = _client(staff_user)
