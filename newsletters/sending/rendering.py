@@ -1,5 +1,6 @@
 """Newsletter content: Markdown → sanitised HTML (nh3) inside the email layout with CSS inlined
-(css-inline), and a plain-text alternative.
+(css-inline), and a plain-text alternative written from that HTML (``plaintext``). Links and images given
+as paths on our site are made absolute against SITE_URL: a mail client has no page to resolve them from.
 
 The newsletter is rendered once, when sending starts, with placeholders where each recipient's name and
 links go; personalising a message is then a few string replacements, not a template render per person.
@@ -13,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import css_inline
 import markdown
@@ -30,6 +31,7 @@ from django.utils.translation import get_language
 from coalition.outbox.rendering import UnfoldedEmail, absolute_url, email_context
 from coalition.tokens import token_make
 from coalition.validators import header_safe
+from newsletters.sending.plaintext import html_to_text
 
 NAME = "%%SUBSCRIBER_NAME%%"
 EMAIL = "%%SUBSCRIBER_EMAIL%%"
@@ -119,10 +121,27 @@ def version_language_expression(languages: list[str], field: str = "preferred_la
     return Case(When(**{f"{field}__in": others}, then=F(field)), default=Value(DEFAULT_LANGUAGE))
 
 
+def absolute_link(url: str) -> str:
+    """A relative link or image address as a mail client can follow it: a path on our site
+    (``/commitments/``) joined to SITE_URL as the unsubscribe links are, anything else relative resolved
+    against it. A ``#fragment`` points within the message and stays as it is."""
+    if url.startswith("#"):
+        return url
+    if url.startswith("/") and not url.startswith("//"):
+        return absolute_url(url)
+    return urljoin(f"{settings.SITE_URL}/", url)
+
+
 def markdown_to_safe_html(body: str) -> str:
+    """The body as HTML a mail client shows safely: only ``ALLOWED_TAGS``, no scripts, every link and image
+    absolute (``absolute_link``; http, https and mailto ones are kept as written)."""
     html = markdown.markdown(body, extensions=["extra", "sane_lists"], output_format="html")
     return nh3.clean(
-        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        url_relative=absolute_link,
     )
 
 
@@ -131,13 +150,14 @@ def newsletter_render(
 ) -> RenderedNewsletter:
     """The newsletter with placeholders for the recipient (see ``personalise``); the layout's own words
     (footer, links) in ``language``."""
-    body = _NAME_TAG.sub(NAME, body_markdown)
+    body_html = markdown_to_safe_html(_NAME_TAG.sub(NAME, body_markdown))
     context = email_context(
         {
             "subject": subject,
             "preheader": preheader,
-            "body_html": markdown_to_safe_html(body),
-            "body_text": body.strip(),
+            "body_html": body_html,
+            # From the HTML, so both parts carry the same words and the same absolute links.
+            "body_text": html_to_text(body_html),
             "name": NAME,
             "email": EMAIL,
             "preferences_url": PREFERENCES_URL,

@@ -140,7 +140,7 @@ def test_send_test_sends_the_unsaved_form_and_says_so_without_saving_it(comms_cl
     }
     email = OutboundEmail.objects.get(kind="newsletters.test")
     assert email.subject == "[Test] Unsaved subject"
-    assert "Unsaved **body**" in email.body_text
+    assert "Unsaved body" in email.body_text  # the text part is plain text, not Markdown
     newsletter.refresh_from_db()
     assert newsletter.subject == "Saved subject" and newsletter.body_markdown == "Saved body"
 
