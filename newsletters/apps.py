@@ -16,6 +16,8 @@ class NewslettersConfig(AppConfig):
         # The organisation profile's Subscriptions tab.
         hooks.register("organisation_profile", organisation_profile_subscriptions)
 
+        from django.utils.translation import gettext_lazy as _
+
         from members.imports.services import importable_register
         from newsletters.resources import SubscriberResource
 
@@ -23,9 +25,10 @@ class NewslettersConfig(AppConfig):
             "subscribers",
             resource_class=SubscriberResource,
             label="Subscribers",
-            help_text=(
-                "Matched by email. Known subscribers get the name and topics and keep their status; "
-                "new addresses are sent a confirmation email and receive nothing until they confirm. "
-                "Topics: slugs or names, separated by commas."
+            help_text=_(
+                "Matched by email. Known subscribers get the name and keep their status; a topics cell adds "
+                "the listed topics (“Overwrite”: sets exactly them; a blank cell removes none unless blank "
+                "cells clear fields). New addresses are sent a confirmation email and receive nothing until "
+                "they confirm. Topics: slugs or names, separated by commas. Cannot be reverted."
             ),
         )

@@ -6,9 +6,14 @@ importing never creates a second subscriber for an address. What a row does is d
 ``subscriptions.subscriber_import``: a known subscriber gets the row's name and topics and keeps their status
 (someone who unsubscribed stays unsubscribed); a new address becomes a pending subscriber with an "import"
 consent record and is sent the usual double opt-in confirmation, so only people who confirm ever receive
-newsletters. A blank name or topics cell leaves a known subscriber's name or topics as they are.
+newsletters. A blank name cell leaves a known subscriber's name as it is.
 
-The ``topics`` column takes topic slugs or names separated by commas; an unknown topic is a row error.
+The ``topics`` column takes topic slugs or names separated by commas; an unknown topic is a row error. For a
+known subscriber the cell follows the job's mode, so that an import never takes a topic away by surprise:
+"fill" (the default) adds the listed topics to theirs, "overwrite" sets exactly the listed topics, "skip"
+leaves them alone; a blank cell removes none unless "blank cells clear fields" is ticked (overwrite only).
+The preview lists the topics before → after like any other field: subscribers keep no history, so a
+subscriber import cannot be reverted, and the preview is the one chance to see what it will do.
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from import_export import fields, resources, widgets
 
-from members.imports.resources import ChoiceWidget, CoalitionResource, EmailWidget, SingleLineWidget, _text
+from members.imports.resources import (
+    MODE_OVERWRITE,
+    MODE_SKIP,
+    ChoiceWidget,
+    CoalitionResource,
+    EmailWidget,
+    SingleLineWidget,
+    _text,
+)
 from newsletters.models import Newsletter, Subscriber, Topic
 from newsletters.subscriptions import services as subscriptions
 
@@ -90,6 +103,7 @@ class SubscriberResource(CoalitionResource):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.topics_by_key: dict[str, Topic] = {}
+        self.topics_by_id: dict[int, Topic] = {}
         self.existing: dict[str, Subscriber] = {}
         self.topic_ids: dict[int, set[int]] = {}
         self.fields["topics"].widget = TopicsWidget(self)
@@ -110,6 +124,7 @@ class SubscriberResource(CoalitionResource):
     def prepare(self, dataset) -> None:
         # Topics are a short, staff-managed list: all of them, by slug and by name.
         for topic in Topic.objects.all():
+            self.topics_by_id[topic.pk] = topic
             self.topics_by_key[topic.slug.casefold()] = topic
             self.topics_by_key.setdefault(topic.name.casefold(), topic)
         emails = {self._email(row) for row in dataset.dict} - {""}
@@ -151,15 +166,56 @@ class SubscriberResource(CoalitionResource):
         instance._import_topics = None
         if "topics" in row:
             try:
-                instance._import_topics = self.fields["topics"].clean(row)
+                listed = self.fields["topics"].clean(row)
             except ValueError as error:
                 errors["topics"] = [str(error)]
+            else:
+                instance._import_topics = self.topics_after(instance, listed)
+                self._note_topics_change(instance)
         if errors:
             raise ValidationError(errors)
+
+    def topics_after(self, instance: Subscriber, listed: list[Topic] | None) -> list[Topic] | None:
+        """The subscriber's topics once the row is applied (None: left as they are), by the job's mode.
+
+        A new subscriber gets the listed topics (none listed: the default ones, as any sign-up). A known one
+        gets them added in "fill", gets exactly them in "overwrite", and keeps theirs in "skip"; a blank cell
+        (``listed`` None) removes nothing unless blank cells clear fields. Topics are what a person chose
+        to receive: replacing them is only ever what staff asked for.
+        """
+        if instance.pk is None:
+            return listed
+        if self.mode == MODE_SKIP:
+            return None
+        if listed is None:
+            return [] if self.clear_blanks else None
+        if self.mode == MODE_OVERWRITE:
+            return listed
+        current = self.topic_ids.get(instance.pk, set())
+        return [*self._topics(current), *(t for t in listed if t.pk not in current)]
+
+    def _topics(self, ids: set[int]) -> list[Topic]:
+        return [self.topics_by_id[pk] for pk in ids if pk in self.topics_by_id]
+
+    def _note_topics_change(self, instance: Subscriber) -> None:
+        """Add the topics' before → after to the row's changes (the preview's list). The generic diff cannot
+        see it: topics are written only when the row is saved, after the diff is taken."""
+        after = instance._import_topics
+        if instance.pk is None or after is None:
+            return
+        before = self.topic_ids.get(instance.pk, set())
+        if {t.pk for t in after} == before:
+            return
+        shown = lambda topics: ", ".join(sorted(t.slug for t in topics))  # noqa: E731 - as the export writes them
+        self.row_changes.setdefault(self._row_number, []).append(
+            [self.fields["topics"].column_name, shown(self._topics(before)), shown(after)]
+        )
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         if import_validation_errors or instance.pk is None:
             return False
+        if self.mode == MODE_SKIP:
+            return True
         original = self.original if original is None else original  # kept by CoalitionResource
         if instance.name != original.name or instance.preferred_language != original.preferred_language:
             return False

@@ -85,6 +85,12 @@ class Importable:
     def model(self) -> type[models.Model]:
         return self.resource_class._meta.model
 
+    @property
+    def revertable(self) -> bool:
+        """Whether an import of these records can be undone: a revert reads the history records the import
+        wrote, so only records that keep a history can be (subscribers keep none)."""
+        return hasattr(self.model, "history")
+
     def permissions(self) -> list[str]:
         opts = self.model._meta
         return [f"{opts.app_label}.add_{opts.model_name}", f"{opts.app_label}.change_{opts.model_name}"]
@@ -717,14 +723,14 @@ class RevertOutcome:
 
 def import_job_revertable(job: ImportJob) -> bool:
     try:
-        model = importable_get(job.resource).model
+        importable = importable_get(job.resource)
     except ValidationError:
         return False
     return (
         not job.dry_run
         and job.status == ImportJob.Status.DONE
         and job.reverted_at is None
-        and hasattr(model, "history")
+        and importable.revertable
     )
 
 
