@@ -137,8 +137,8 @@ def test_an_enquiry_in_another_script_finds_its_organisation_and_no_other():
 
 @pytest.mark.django_db
 def test_an_organisation_known_by_letters_that_are_a_country_code_is_found_before_the_country():
-    """ "CAN" (the Climate Action Network) and "GE" are Canada's and Georgia's codes; the contacts export writes
-    the organisation's name, so its contacts must come back to it, not move to the country."""
+    """ "CAN" (the Climate Action Network) and "GE" are Canada's and Georgia's codes; the contacts export
+    writes the organisation's name, so its contacts must come back to it, not move to the country."""
     from members.models import Commitment, Contact
 
     canada = OrganisationFactory(name="Canada", kind=Organisation.Kind.COUNTRY, country="CA", website="")
