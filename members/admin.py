@@ -553,7 +553,7 @@ class MembershipChangeForm(ServiceModelForm):
         fields = ("tier", "start_date", "end_date", "notes")
 
     def service_validate(self, instance) -> None:
-        services.membership_validate(membership=instance)
+        services.membership_edit_validate(membership=instance)
 
 
 class ReasonForm(forms.Form):

@@ -6,6 +6,7 @@ organisation's timeline (``selectors.organisation_timeline``) shows it.
 
 import calendar
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,15 @@ from coalition import hooks
 from coalition.exceptions import InvalidTransition
 from coalition.versions import DASHBOARD_CONTENT, PUBLIC_CONTENT, content_changed
 from members.matching import normalise_email
-from members.models import Commitment, Contact, Engagement, Membership, MembershipTier, Organisation
+from members.models import (
+    Commitment,
+    Contact,
+    Engagement,
+    Invoice,
+    Membership,
+    MembershipTier,
+    Organisation,
+)
 
 Status = Membership.Status
 
@@ -585,6 +594,66 @@ def _period_started(*, membership: Membership, period_start: date, by=None) -> N
 _MEMBERSHIP_EDITABLE = {"tier", "joined_on", "start_date", "end_date", "notes"}
 
 
+@dataclass(frozen=True)
+class _TierMove:
+    """What a tier change found before it changed anything: the invoice of the membership's period (to void),
+    whether the membership had started, and its end date then."""
+
+    invoice: Invoice | None
+    started: bool
+    previous_end: date | None
+
+
+def _tier_move_begin(locked: Membership, *, fields: dict[str, Any], today: date) -> _TierMove | None:
+    """Check a tier change of ``locked`` (still as stored) and note what it found; None if the tier stays."""
+    tier = fields.get("tier")
+    if tier is None or tier.pk == locked.tier_id:
+        return None
+    from members.dues.services import tier_change_validate  # the dues package builds on these services
+
+    invoice = tier_change_validate(membership=locked)
+    started = membership_status_on(membership=locked, on=today) != Status.PENDING
+    return _TierMove(invoice=invoice, started=started, previous_end=locked.end_date)
+
+
+def _tier_move_dates(locked: Membership, *, move: _TierMove, fields: dict[str, Any]) -> None:
+    """A membership that has not started yet takes one period of its new tier, so that a move from a 24-month
+    tier to a 12-month one does not keep 24 months; an end date the edit sets itself is kept."""
+    if move.started or fields.get("end_date", move.previous_end) != move.previous_end:
+        return
+    locked.end_date = membership_period_end(start=locked.start_date, tier=locked.tier)
+
+
+def _tier_move_dues(locked: Membership, *, move: _TierMove, by=None) -> None:
+    """Move the period's dues to the new tier: the open invoice is voided and the period invoiced again.
+
+    A membership that has not started is invoiced from its start date (its period may have changed); a
+    running one for the period its voided invoice covered. A running membership without an invoice for its
+    period (its old tier had no fee) is invoiced at the new tier from its next renewal.
+    """
+    from members.dues.services import invoices_follow_tier_change
+
+    if not move.started:
+        period_start = locked.start_date
+    elif move.invoice is not None:
+        period_start = move.invoice.period_start
+    else:
+        period_start = None
+    invoices_follow_tier_change(membership=locked, invoice=move.invoice, period_start=period_start, by=by)
+
+
+def membership_edit_validate(*, membership: Membership) -> None:
+    """What ``membership_update`` checks, for an edited and unsaved ``membership``: the membership rules,
+    and, if its tier differs from the stored one, a tier change's (its period's invoice has no payment).
+    The change form calls it, so it shows the service's message instead of saving or failing."""
+    membership_validate(membership=membership)
+    stored = Membership.objects.select_related("tier").filter(pk=membership.pk).first()
+    if stored is not None and stored.tier_id != membership.tier_id:
+        from members.dues.services import tier_change_validate
+
+        tier_change_validate(membership=stored)
+
+
 @transaction.atomic
 def membership_update(
     *, membership: Membership, by=None, history_date: datetime | None = None, **fields: Any
@@ -593,18 +662,36 @@ def membership_update(
 
     A lapsed or withdrawn membership keeps its status: it comes back only through ``membership_renew`` or
     ``membership_reinstate``, which check that the organisation has no other current membership.
+
+    A tier change takes the period's dues with it: the period's open invoice is voided and the period is
+    invoiced at the new tier; a membership that has not started yet takes the new tier's period length. If
+    the period's invoice has a payment, the change is refused (``ValidationError`` on ``tier``): the period
+    stays on the tier it was paid for, and the tier changes at renewal. The status follows the new tier's
+    rules, so a pending membership moved to a fee-first tier waits for the new invoice to be paid.
     """
     unknown = set(fields) - _MEMBERSHIP_EDITABLE
     if unknown:
         raise TypeError(f"membership_update() got unexpected fields: {sorted(unknown)}")
+    today = timezone.localdate()
     locked = _lock(membership)
+    previous_tier = locked.tier
+    move = _tier_move_begin(locked, fields=fields, today=today)
     _apply(locked, fields)
+    if move is not None:
+        _tier_move_dates(locked, move=move, fields=fields)
     if locked.status in (Status.PENDING, Status.ACTIVE, Status.GRACE):
-        locked.status = membership_status_on(membership=locked, on=timezone.localdate())
+        locked.status = membership_status_on(membership=locked, on=today)
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
-    save_with_history(locked, by=by, reason="Membership details changed", history_date=history_date)
+    reason = "Membership details changed"
+    if move is not None and move.invoice is not None:
+        reason += (
+            f"; tier {previous_tier.name} → {locked.tier.name}: invoice {move.invoice.display_number} voided"
+        )
+    save_with_history(locked, by=by, reason=reason, history_date=history_date)
     organisation_membership_refresh(organisation_ids=[locked.organisation_id])
+    if move is not None:
+        _tier_move_dues(locked, move=move, by=by)
     return _refresh_caller(membership, locked)
 
 

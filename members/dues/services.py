@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -159,6 +159,68 @@ def invoice_void(*, invoice: Invoice, by=None) -> Invoice:
 
 def invoice_paid_total(*, invoice: Invoice) -> Decimal:
     return invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+# --- A tier change ----------------------------------------------------------------------------------------
+
+
+def period_invoice(*, membership: Membership) -> Invoice | None:
+    """The invoice of the period ``membership`` runs to (the one ending on its end date), or None.
+
+    Its latest invoice that is not void and whose period reaches the membership's end date. An older invoice
+    belongs to a period before a renewal, on the tier of that period, and stays as it is.
+    """
+    invoices = Invoice.objects.filter(membership=membership).exclude(status=Invoice.Status.VOID)
+    if membership.end_date is None:
+        invoices = invoices.filter(period_end__isnull=True)
+    else:
+        invoices = invoices.filter(Q(period_end__isnull=True) | Q(period_end__gte=membership.end_date))
+    return invoices.order_by("-period_start", "-pk").first()
+
+
+def tier_change_validate(*, membership: Membership) -> Invoice | None:
+    """Check that ``membership`` (as stored, before the change) may change tier; return its period's invoice.
+
+    A tier change invoices the period again at the new tier, so the period's invoice must be voidable:
+    money received against one tier's invoice is not moved to another's (there are no credit notes). With a
+    payment recorded, the period stays on its tier and the change waits for the renewal, which takes a tier.
+    """
+    invoice = period_invoice(membership=membership)
+    if invoice is None:
+        return None
+    paid = invoice_paid_total(invoice=invoice)
+    if paid > 0:
+        raise ValidationError(
+            {
+                "tier": _(
+                    "Invoice %(number)s of this period has payments recorded (%(paid)s of %(amount)s "
+                    "%(currency)s), so the period stays on the %(tier)s tier. Change the tier at renewal "
+                    "(“Renew for one period”, choosing the new tier)."
+                )
+                % {
+                    "number": invoice.display_number,
+                    "paid": paid,
+                    "amount": invoice.amount,
+                    "currency": invoice.currency,
+                    "tier": invoice.tier.name,
+                }
+            }
+        )
+    return invoice
+
+
+@transaction.atomic
+def invoices_follow_tier_change(
+    *, membership: Membership, invoice: Invoice | None, period_start: date | None, by=None
+) -> Invoice | None:
+    """After ``membership`` changed tier: void its period's open ``invoice`` (the number stays used) and
+    invoice the period from ``period_start`` at the new tier. Returns the new invoice; None when the new
+    tier has no fee or there is no period to invoice (``period_start`` None)."""
+    if invoice is not None:
+        invoice_void(invoice=invoice, by=by)
+    if period_start is None:
+        return None
+    return invoice_issue_for_period(membership=membership, period_start=period_start, by=by)
 
 
 # --- Payments ---------------------------------------------------------------------------------------------
