@@ -212,10 +212,26 @@ class MembershipTier(TimeStampedModel):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
-    annual_fee = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # The amount of one period, whatever its length (the column keeps its first name, which the API shows).
+    annual_fee = models.DecimalField(
+        "fee per period",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=(
+            "Invoiced once for each membership period, whatever its length: a 24-month tier invoices this "
+            "amount every 24 months. Empty: no fee."
+        ),
+    )
     currency = models.CharField(max_length=3, default="EUR")
     # None: open-ended membership (no end date, never lapses by date).
-    period_months = models.PositiveSmallIntegerField(null=True, blank=True, default=12)
+    period_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=12,
+        help_text="Length of one membership period, invoiced once at the fee per period. Empty: open-ended.",
+    )
     grace_days = models.PositiveSmallIntegerField(default=30)
     # New memberships of this tier start active on approval unless this is set (e.g. fee first).
     starts_pending = models.BooleanField(default=False)

@@ -396,7 +396,7 @@ def membership_tier_validate(*, tier: MembershipTier) -> None:
     elif tier.fee_first and not tier.annual_fee:
         # Its memberships would wait, pending, for an invoice that is never issued (no fee, no invoice).
         errors["fee_first"] = (
-            "Only a tier with an annual fee can wait for the first payment: set the fee, or untick this."
+            "Only a tier with a fee can wait for the first payment: set the fee, or untick this."
         )
     currency = tier.currency or ""
     if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):

@@ -21,7 +21,7 @@ from tests.members.factories import (
 
 pytestmark = pytest.mark.django_db
 
-FEE_FIRST_MESSAGE = "Only a tier with an annual fee can wait for the first payment"
+FEE_FIRST_MESSAGE = "Only a tier with a fee can wait for the first payment"
 
 
 @pytest.fixture
