@@ -279,6 +279,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # A temporary SMTP refusal (4xx, a lost connection) is retried after this many seconds, doubling at each
 # attempt (at most an hour); see coalition/smtp.py.
 SMTP_RETRY_BACKOFF = env.float("SMTP_RETRY_BACKOFF", default=30.0)
+# How long a newsletter waits for the server's reply to a message's final dot (it may scan the message
+# first; RFC 5321 allows ten minutes). Kept inside the batch task's time limits (newsletters/tasks.py).
+SMTP_DATA_END_TIMEOUT = env.int("SMTP_DATA_END_TIMEOUT", default=300)
 
 # --- Auth, i18n, static ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

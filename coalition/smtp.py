@@ -15,7 +15,7 @@ import re
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -51,6 +51,12 @@ class SmtpFailure:
     @property
     def permanent(self) -> bool:
         return self.kind == PERMANENT
+
+
+class SMTPReplyLost(smtplib.SMTPException):
+    """The connection failed after the whole message was sent and before the server said whether it took
+    it: the message may have been delivered. Not a lost connection to try again on at once (that sends it
+    twice when the server only answered slowly), but an attempt that counts, retried after the backoff."""
 
 
 def _decode(message) -> str:
@@ -91,6 +97,8 @@ def smtp_classify(exc: BaseException) -> SmtpFailure:
             reconnect=421 in codes,
             connection_lost=421 in codes,
         )
+    if isinstance(exc, SMTPReplyLost):
+        return SmtpFailure(kind=TRANSIENT, reason=str(exc), reconnect=True)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return SmtpFailure(
             kind=TRANSIENT,
@@ -130,6 +138,39 @@ def smtp_classify(exc: BaseException) -> SmtpFailure:
     raise TypeError(f"not an SMTP failure: {exc!r}")
 
 
+def smtp_session_failure(exc: BaseException) -> SmtpFailure:
+    """Classify a failure while *opening* the session: connecting, the greeting, EHLO, STARTTLS, the login.
+
+    Whatever its code, it is about the server or our settings, never a recipient: "454 TLS not available"
+    from a server that advertised STARTTLS is as much a session refusal as a refused login. A connection
+    that could not be made stays a lost connection (tried once more, then the send waits)."""
+    failure = smtp_classify(exc)
+    if failure.connection_lost:
+        return failure
+    return replace(failure, recipients={}, kind=TRANSIENT, reconnect=True, server_fault=True)
+
+
+def smtp_open(backend) -> SmtpFailure | None:
+    """Open the Django backend's connection; on failure, drop whatever half-open connection is left (a
+    plain-text one after a refused STARTTLS must never carry a message) and return the verdict."""
+    try:
+        backend.open()
+    except SMTP_ERRORS as exc:
+        smtp_drop(backend)
+        return smtp_session_failure(exc)
+    return None
+
+
+def smtp_drop(backend) -> None:
+    """Close the backend's connection whatever state it is in; the next message opens a fresh one."""
+    try:
+        backend.close()
+    except Exception:  # noqa: BLE001 - a broken connection may fail to say QUIT; it is gone either way
+        pass
+    if hasattr(backend, "connection"):
+        backend.connection = None
+
+
 _HARD_BOUNCE_TEXT = re.compile(
     r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|not found|"
     r"invalid (recipient|mailbox|address)|mailbox unavailable|address rejected",
@@ -137,20 +178,29 @@ _HARD_BOUNCE_TEXT = re.compile(
 )
 
 
-def is_hard_bounce(failure: SmtpFailure, address: str) -> bool:
+def is_hard_bounce(failure: SmtpFailure, address: str, *, sole_recipient: bool = False) -> bool:
     """Whether the server refused ``address`` itself, for good: a 5xx to RCPT whose enhanced status is
     5.1.x (no such mailbox or domain: RFC 3463), or, from a server that gives none, a 551/553 or a 550
     that says so ("user unknown"). A 5xx about our message or our sending ("5.7.1 rejected as spam") is
-    not: the address may be fine."""
-    if address not in failure.recipients or failure.kind_for(address) != PERMANENT:
+    not: the address may be fine.
+
+    With ``sole_recipient`` (the message had only ``address``), a refusal of the message itself counts
+    too: servers that check the mailbox only after the data answer the final dot with "550 5.1.1 user
+    unknown". A refusal of our session or of our sender address (5.1.7, 5.1.8) never does."""
+    if address in failure.recipients:
+        reason = failure.reason_for(address)
+    elif sole_recipient and not failure.recipients and not failure.server_fault:
+        reason = failure.reason
+    else:
         return False
-    reason = failure.reason_for(address)
-    match = re.match(r"\s*(\d{3})(?:[\s-]+(\d)\.(\d{1,3})\.\d{1,3})?", reason)
+    if failure.kind_for(address) != PERMANENT:
+        return False
+    match = re.match(r"\s*(\d{3})(?:[\s-]+(\d)\.(\d{1,3})\.(\d{1,3}))?", reason)
     if match is None:
         return False
-    code, klass, subject = match[1], match[2], match[3]
+    code, klass, subject, detail = match[1], match[2], match[3], match[4]
     if klass is not None:
-        return klass == "5" and subject == "1"
+        return klass == "5" and subject == "1" and detail not in ("7", "8")
     return code in ("551", "553") or (code == "550" and bool(_HARD_BOUNCE_TEXT.search(reason)))
 
 

@@ -9,9 +9,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from coalition.models import OutboundEmail
-from coalition.outbox.rendering import email_render, outbound_message
+from coalition.outbox.rendering import email_render, outbound_message, smtp_connection
 from coalition.queueing import enqueue_after_commit, enqueue_in
-from coalition.smtp import SMTP_ERRORS, SmtpFailure, retry_backoff, smtp_classify
+from coalition.smtp import SMTP_ERRORS, SmtpFailure, retry_backoff, smtp_classify, smtp_drop, smtp_open
 
 log = logging.getLogger(__name__)
 
@@ -137,26 +137,41 @@ def _outbox_send(*, email_id: int, connection=None) -> tuple[bool, SmtpFailure |
 
 
 def _try_send(email: OutboundEmail, *, connection) -> SmtpFailure | None:
+    """Send over ``connection`` (a shared one, kept open), or over a connection of its own, closed after.
+
+    The connection is opened first, apart: a refusal while opening (the greeting, STARTTLS, the login) is
+    the server's or the settings', and the half-open connection it leaves is dropped, never used."""
+    backend = connection if connection is not None else smtp_connection()
+    failure = smtp_open(backend)
+    if failure is not None:
+        return failure
     try:
-        outbound_message(email, connection=connection).send()
+        outbound_message(email, connection=backend).send()
     except SMTP_ERRORS as exc:
         failure = smtp_classify(exc)
-        if failure.reconnect and connection is not None:
-            _reset(connection)
+        if failure.reconnect:
+            smtp_drop(backend)
         return failure
+    finally:
+        if connection is None:
+            smtp_drop(backend)
     return None
 
 
-def _reset(connection) -> None:
-    """Drop a shared connection after a refusal closed it, so the next message opens a fresh one."""
-    try:
-        connection.close()
-    except Exception:  # noqa: BLE001 - a broken connection may fail to say QUIT; it is gone either way
-        log.debug("closing a broken SMTP connection failed", exc_info=True)
-    connection.connection = None
-
-
 def _outbox_fail(email: OutboundEmail, *, failure: SmtpFailure) -> None:
+    if failure.connection_lost or failure.server_fault:
+        # The server is down or refuses our session: not this email's fault. Its attempt is not counted,
+        # so an outage of any length fails nobody; the sweep tries it again once the backoff is over
+        # (and stops at the first email that meets the same fault).
+        reason = failure.reason[:2000]
+        log.warning("email %s to %s waits: %s", email.pk, email.to, reason)
+        OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.SENDING).update(
+            status=OutboundEmail.Status.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now() + retry_backoff(max(1, email.attempts - 1)),
+            last_error=reason,
+        )
+        return
     kind, reason = failure.kind_for(email.to), failure.reason_for(email.to)
     log.warning(
         "email %s to %s failed (attempt %s, %s): %s", email.pk, email.to, email.attempts, kind, reason

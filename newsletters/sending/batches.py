@@ -14,8 +14,17 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone, translation
 
-from coalition.queueing import enqueue, enqueue_in
-from coalition.smtp import SMTP_ERRORS, SmtpFailure, is_hard_bounce, retry_backoff, smtp_classify
+from coalition.queueing import enqueue_in
+from coalition.smtp import (
+    SMTP_ERRORS,
+    SmtpFailure,
+    SMTPReplyLost,
+    is_hard_bounce,
+    retry_backoff,
+    smtp_classify,
+    smtp_drop,
+    smtp_open,
+)
 from newsletters.models import (
     BounceEvent,
     Delivery,
@@ -25,7 +34,7 @@ from newsletters.models import (
 )
 from newsletters.sending import rendering
 from newsletters.sending.ratelimit import rate_wait
-from newsletters.sending.services import SEND_BATCH_TASK, newsletter_advance
+from newsletters.sending.services import SEND_BATCH_TASK, batch_dispatch, newsletter_advance
 from newsletters.services import newsletter_rendered_versions
 from newsletters.subscriptions.services import bounce_record
 
@@ -86,10 +95,31 @@ def _sendmail(smtp: smtplib.SMTP, message: rendering.RawMessage) -> None:
         raise smtplib.SMTPDataError(code, reply)
     # A line starting with a dot gets a second one (RFC 5321 4.5.2); the message ends with CRLF.
     smtp.send(message.data.replace(b"\r\n.", b"\r\n..") + b".\r\n")
-    code, reply = smtp.getreply()
+    code, reply = _data_end_reply(smtp)
     if code != 250:
         _after_refusal(smtp, code)
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _data_end_reply(smtp: smtplib.SMTP) -> tuple[int, bytes]:
+    """The reply to the final dot. Servers scan the message before they answer, so it may take minutes
+    (RFC 5321 4.5.3.2.6 allows ten): it gets ``SMTP_DATA_END_TIMEOUT``, not the connection's timeout. If
+    the connection fails meanwhile, the server may have taken the message: ``SMTPReplyLost``, an attempt
+    that counts and waits for the backoff, rather than a lost connection sent again at once."""
+    sock = smtp.sock
+    timeout = sock.gettimeout() if sock is not None else None
+    if sock is not None and timeout is not None:
+        sock.settimeout(max(timeout, float(settings.SMTP_DATA_END_TIMEOUT)))
+    try:
+        return smtp.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise SMTPReplyLost(
+            f"The connection failed after the message was sent, before the server said whether it took "
+            f"it ({exc}); it may have been delivered."
+        ) from exc
+    finally:
+        if smtp.sock is not None and timeout is not None:
+            smtp.sock.settimeout(timeout)
 
 
 class _Connection:
@@ -107,9 +137,6 @@ class _Connection:
         self.opened = False
 
     def send(self, message) -> None:
-        if not self.opened:
-            self.backend.open()
-            self.opened = True
         if isinstance(message, rendering.RawMessage):
             if self.backend.connection is None:
                 raise smtplib.SMTPServerDisconnected("The connection is closed.")
@@ -127,6 +154,13 @@ class _Connection:
         return failure
 
     def _try_send_once(self, message) -> SmtpFailure | None:
+        if not self.opened:
+            # A refusal while opening (the greeting, STARTTLS, the login) is the server's, never the
+            # recipient's; and the half-open connection it leaves is dropped, never used.
+            failure = smtp_open(self.backend)
+            if failure is not None:
+                return failure
+            self.opened = True
         try:
             self.send(message)
         except SMTP_ERRORS as exc:
@@ -138,11 +172,8 @@ class _Connection:
 
     def reset(self) -> None:
         """Drop the connection, whatever state it is in; the next message opens a fresh one."""
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - a broken connection may fail to say QUIT; it is gone either way
-            log.debug("closing a broken SMTP connection failed", exc_info=True)
-        self.backend.connection = None
+        smtp_drop(self.backend)
+        self.opened = False
 
     def close(self) -> None:
         if self.opened:
@@ -429,12 +460,14 @@ class _ClaimSender:
         if failure.connection_lost or failure.server_fault:
             # Not even a fresh connection works, or the server refuses our session (its greeting, our
             # login, our sender): the server or the settings, not this recipient. The row is handed back
-            # untouched with the claim (its attempt not counted, so an outage fails nobody), saying why.
+            # untouched with the claim (its attempt not counted, so an outage fails nobody), saying why:
+            # every row of the claim not yet sent records the reason and when it is tried again, so
+            # staff see what the send waits for.
             log.warning("sending newsletter %s paused: %s", self.newsletter_id, failure.reason)
             retry_in = retry_backoff(max(1, delivery.attempts))
-            Delivery.objects.filter(pk=delivery.pk, claim=self.claim).update(
-                last_error=failure.reason[:2000], next_attempt_at=timezone.now() + retry_in
-            )
+            Delivery.objects.filter(claim=self.claim, status=Delivery.Status.SENDING).exclude(
+                pk__in=self.pending
+            ).update(last_error=failure.reason[:2000], next_attempt_at=timezone.now() + retry_in)
             raise _ServerDown(retry_in.total_seconds())
         self.failed(delivery, failure=failure)
         return 0
@@ -461,7 +494,7 @@ class _ClaimSender:
             Delivery.objects.filter(pk=delivery.pk, claim=self.claim).update(
                 status=Delivery.Status.FAILED, last_error=reason[:2000], claim=None
             )
-            if is_hard_bounce(failure, address):
+            if is_hard_bounce(failure, address, sole_recipient=True):
                 # The server said at once that the mailbox does not exist: what a provider's bounce report
                 # says later, recorded the same way (the address is suppressed from further sending).
                 bounce_record(
@@ -557,7 +590,7 @@ def send_batch_run(*, batch_id: int) -> int:
             if time.monotonic() > deadline:
                 # Hand over to a fresh task rather than run into the task time limit.
                 _release(claim)
-                enqueue(SEND_BATCH_TASK, batch_id)
+                batch_dispatch(batch_id=batch_id)
                 return sent
     finally:
         conn.close_quietly()

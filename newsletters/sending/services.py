@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition.exceptions import InvalidTransition
 from coalition.outbox.services import email_queue
-from coalition.queueing import enqueue_after_commit
+from coalition.queueing import enqueue, enqueue_after_commit
 from newsletters import selectors
 from newsletters.models import (
     Delivery,
@@ -308,7 +308,7 @@ def _advance_locked(newsletter: Newsletter, *, stale_before: datetime | None = N
             status=SendBatch.Status.DISPATCHED, dispatched_at=now, heartbeat_at=now
         )
         for batch_id in to_dispatch:
-            enqueue_after_commit(SEND_BATCH_TASK, batch_id)
+            transaction.on_commit(lambda batch_id=batch_id: batch_dispatch(batch_id=batch_id))
         return to_dispatch
     # Queued covers rows waiting for a retry after a temporary refusal (``next_attempt_at`` ahead).
     in_flight = newsletter.deliveries.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING])
@@ -322,6 +322,18 @@ def _advance_locked(newsletter: Newsletter, *, stale_before: datetime | None = N
         newsletter.status, newsletter.finished_at = finished.status, finished.finished_at
         batches.exclude(status=SendBatch.Status.DONE).update(status=SendBatch.Status.DONE)
     return []
+
+
+def batch_dispatch(*, batch_id: int) -> bool:
+    """Hand a dispatched batch's task to the broker. If the broker does not take it (down, or failed
+    moments ago), the batch goes back to pending: the next sweep, within the minute, dispatches it again,
+    instead of waiting ``NEWSLETTER_STALE_SECONDS`` for a heartbeat from a task that was never queued."""
+    if enqueue(SEND_BATCH_TASK, batch_id):
+        return True
+    SendBatch.objects.filter(pk=batch_id, status=SendBatch.Status.DISPATCHED).update(
+        status=SendBatch.Status.PENDING
+    )
+    return False
 
 
 @transaction.atomic

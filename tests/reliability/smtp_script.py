@@ -9,9 +9,14 @@
 - ``data_command(envelope)``: the reply to the DATA command itself, before any 354;
 - ``data_end(envelope, data_ordinal)``: the reply after the message's final dot.
 
+and ``starttls`` advertises STARTTLS (then refuses it: "454 TLS not available"), ``data_end_delay(ordinal)``
+is how many seconds the server takes to answer a message's final dot (scanning it), and
+``data_end_drop(ordinal)`` hangs up after taking the message without a word (it counts as received).
+
 A 421 closes the connection after it is sent, as servers do.
 """
 
+import asyncio
 import socket
 import threading
 import time
@@ -31,6 +36,8 @@ class _Handler:
         self.mail_replies: list[str] = []
         self.connections = 0
         self.auth = self.mail = self.rcpt = self.data_command = self.data_end = None
+        self.data_end_delay = self.data_end_drop = None
+        self.starttls = False
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -38,6 +45,8 @@ class _Handler:
             session.messages = 0
             with self.lock:
                 self.connections += 1
+        if self.starttls:
+            responses.insert(len(responses) - 1, "250-STARTTLS")
         return responses
 
     async def handle_AUTH(self, server, session, envelope, args):
@@ -71,12 +80,18 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        reply = self.data_end(envelope, len(self.accepted) + 1) if self.data_end else None
+        ordinal = len(self.accepted) + 1
+        reply = self.data_end(envelope, ordinal) if self.data_end else None
         if reply:
             return reply
+        delay = self.data_end_delay(ordinal) if self.data_end_delay else 0
+        if delay:
+            await asyncio.sleep(delay)
         with self.lock:
             self.accepted.append((envelope.mail_from, [a.lower() for a in envelope.rcpt_tos]))
         session.messages = getattr(session, "messages", 0) + 1
+        if self.data_end_drop and self.data_end_drop(ordinal):
+            server.transport.close()
         return "250 Message accepted for delivery"
 
     def received(self) -> Counter:

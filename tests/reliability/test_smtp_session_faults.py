@@ -17,6 +17,7 @@ from coalition.outbox import services as outbox
 from newsletters.models import BounceEvent, Delivery, Newsletter, SendBatch, Subscriber
 from newsletters.sending import batches
 from newsletters.sending import services as sending
+from tests.members.enquiries.test_worker import broker_down  # noqa: F401 - fixture
 from tests.newsletters.conftest import newsletter_queue  # noqa: F401 - fixture
 from tests.newsletters.factories import NewsletterFactory, TopicFactory, bulk_subscribers
 from tests.reliability.smtp_script import GreetingServer, ScriptedSmtpServer
@@ -183,3 +184,102 @@ def test_the_outbox_sweep_stops_at_a_server_that_does_not_answer(smtp_at, settin
     assert statuses == ["pending"] * len(emails)
     assert server.accepted <= 2  # the first email, and its one retry on a fresh connection
     assert took < 2 * 3  # not five emails' worth of timeouts
+
+
+def test_a_refused_starttls_fails_nobody_and_sends_nothing_in_plain_text(smtp_at, settings):
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        settings.EMAIL_USE_TLS = True
+        server.handler.starttls = True  # advertised, then "454 TLS not available"
+        newsletter, addresses = _newsletter(3, "tls454")
+        rows = _run(newsletter, passes=5)
+        email = _queued_email("anna@example.org")
+        for _ in range(outbox.MAX_ATTEMPTS + 2):
+            OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=None)
+            outbox.outbox_send(email_id=email.pk)
+    assert {(status, attempts) for status, attempts, _error in rows.values()} == {("queued", 0)}, rows
+    assert all("454" in error for _status, _attempts, error in rows.values())  # staff see why, for each
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutboundEmail.Status.PENDING, 0) and "454" in email.last_error
+    assert server.handler.received() == {}  # not one message went over the unencrypted connection
+
+
+def test_an_outbox_email_waits_out_an_outage_of_any_length_and_goes_once_the_server_is_back(smtp_at):
+    with GreetingServer("421 4.3.2 Service not available") as down:
+        smtp_at(down.port)
+        email = _queued_email("anna@example.org")
+        for _ in range(outbox.MAX_ATTEMPTS + 2):
+            OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=None)
+            outbox.outbox_send(email_id=email.pk)
+        email.refresh_from_db()
+        assert (email.status, email.attempts) == (OutboundEmail.Status.PENDING, 0), email.last_error
+        assert "421" in email.last_error  # staff see why it waits
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=None)
+        assert outbox.outbox_send(email_id=email.pk)
+    assert server.handler.received() == {"anna@example.org": 1}
+
+
+def test_a_server_slow_to_answer_the_final_dot_gets_each_message_once(smtp_at, settings):
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        settings.EMAIL_TIMEOUT = 1
+        settings.SMTP_DATA_END_TIMEOUT = 6
+        server.handler.data_end_delay = lambda n: 2.5 if n == 1 else 0  # it scans the first message
+        newsletter, addresses = _newsletter(3, "slowdot")
+        rows = _run(newsletter)
+    assert {(status, attempts) for status, attempts, _error in rows.values()} == {("sent", 1)}, rows
+    assert server.handler.received() == dict.fromkeys(addresses, 1)
+
+
+def test_a_connection_lost_after_the_data_counts_an_attempt_instead_of_resending_at_once(smtp_at):
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(2, "dropdot")
+        server.handler.data_end_drop = lambda n: True  # takes every message, then hangs up without a word
+        rows = _run(newsletter, passes=8)
+    assert {(status, attempts) for status, attempts, _error in rows.values()} == {("failed", 3)}, rows
+    assert all("may have been delivered" in error for _status, _attempts, error in rows.values())
+    # One message per attempt: never sent again at once on a fresh connection, never beyond the attempts.
+    assert server.handler.received() == dict.fromkeys(addresses, 3)
+
+
+def test_a_mailbox_refused_at_the_final_dot_is_suppressed_a_message_refusal_is_not(smtp_at):
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(3, "dotbounce")
+        unknown, policy = addresses[0], addresses[1]
+
+        def data_end(envelope, n):
+            rcpts = [a.lower() for a in envelope.rcpt_tos]
+            if unknown in rcpts:
+                return f"550 5.1.1 <{unknown}>: Recipient address rejected: User unknown in virtual table"
+            if policy in rcpts:
+                return "554 5.7.1 Message rejected: spam score too high"
+            return None
+
+        server.handler.data_end = data_end
+        rows = _run(newsletter)
+    assert rows[unknown][0] == rows[policy][0] == "failed" and rows[addresses[2]][0] == "sent"
+    assert Subscriber.objects.get(email__iexact=unknown).status == Subscriber.Status.BOUNCED
+    assert Subscriber.objects.get(email__iexact=policy).status == Subscriber.Status.CONFIRMED
+    event = BounceEvent.objects.get()
+    assert event.subscriber.email.lower() == unknown and "5.1.1" in event.description
+
+
+def test_with_the_broker_down_at_send_the_batches_wait_for_the_next_sweep_not_the_stale_timeout(
+    smtp_at,
+    broker_down,  # noqa: F811
+):
+    newsletter, _addresses = _newsletter(3, "brokerdown")
+    statuses = set(SendBatch.objects.filter(newsletter=newsletter).values_list("status", flat=True))
+    assert statuses == {SendBatch.Status.PENDING}  # not "dispatched" with a task that was never queued
+
+
+def test_the_sweep_dispatches_batches_the_broker_did_not_take(smtp_at):
+    newsletter, _addresses = _newsletter(3, "brokerback")
+    SendBatch.objects.filter(newsletter=newsletter).update(status=SendBatch.Status.PENDING)
+    sending.newsletters_sweep()  # the broker is up again: within the minute, not after the stale timeout
+    statuses = set(SendBatch.objects.filter(newsletter=newsletter).values_list("status", flat=True))
+    assert statuses == {SendBatch.Status.DISPATCHED}
