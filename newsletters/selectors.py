@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from coalition import hooks
@@ -165,21 +165,76 @@ def newsletter_progress(*, newsletter: Newsletter) -> Progress:
     return progress_from_counts(newsletter=newsletter, **counts)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Queued rows of a newsletter that wait for a retry: the mail server refused our session (login,
+    sender, a dropped connection) or refused these recipients for now. ``reason`` is the server's answer
+    most of them got (the latest of equally common ones), word for word: untrusted text."""
+
+    count: int
+    next_attempt_at: datetime
+    reason: str
+    reason_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+# Only these have rows that a batch will try again; elsewhere nothing is waiting to go out.
+WAITING_STATUSES = (Newsletter.Status.SENDING, Newsletter.Status.PAUSED)
+
+
+def _waiting_rows(*, newsletter: Newsletter) -> QuerySet:
+    """Queued rows whose next try is later than now (a row due now, or never refused, is not waiting)."""
+    return Delivery.objects.filter(
+        newsletter=newsletter, status=Delivery.Status.QUEUED, next_attempt_at__gt=timezone.now()
+    )
+
+
+def newsletter_waiting(*, newsletter: Newsletter) -> Waiting | None:
+    """Whether a sending (or paused) newsletter has queued rows waiting for a retry: how many, when the
+    first is due and what the server said. None when none waits. At most two aggregate queries (none for
+    a newsletter in another status)."""
+    if newsletter.status not in WAITING_STATUSES:
+        return None
+    rows = _waiting_rows(newsletter=newsletter)
+    totals = rows.aggregate(count=Count("pk"), next_attempt_at=Min("next_attempt_at"))
+    if not totals["count"]:
+        return None
+    common = (
+        rows.exclude(last_error="")
+        .values("last_error")
+        .annotate(n=Count("pk"), latest=Max("next_attempt_at"))
+        .order_by("-n", "-latest")
+        .first()
+    )
+    return Waiting(
+        count=totals["count"],
+        next_attempt_at=totals["next_attempt_at"],
+        reason=common["last_error"] if common else "",
+        reason_count=common["n"] if common else 0,
+    )
+
+
 def newsletter_send_summary(*, newsletter: Newsletter, failed_limit: int = 500) -> dict[str, Any]:
-    """How a send went: the progress counts, how many rows wait for a retry after a temporary refusal,
-    and the failed rows with the reason the server gave (two queries)."""
+    """How a send went: the progress counts, the rows waiting for a retry after a refusal (how many,
+    when the next try is, what the server said) and the failed rows with the reason the server gave
+    (three or four queries)."""
     progress = newsletter_progress(newsletter=newsletter)
     failed = (
         Delivery.objects.filter(newsletter=newsletter, status=Delivery.Status.FAILED)
         .select_related("subscriber")
         .order_by("id")[:failed_limit]
     )
-    waiting = Delivery.objects.filter(
-        newsletter=newsletter, status=Delivery.Status.QUEUED, next_attempt_at__gt=timezone.now()
-    ).count()
+    waiting = newsletter_waiting(newsletter=newsletter)
+    if newsletter.status in WAITING_STATUSES:
+        waiting_for_retry = waiting.count if waiting else 0
+    else:
+        waiting_for_retry = _waiting_rows(newsletter=newsletter).count()
     return {
         **progress.as_dict(),
-        "waiting_for_retry": waiting,
+        "waiting_for_retry": waiting_for_retry,
+        "waiting": waiting.as_dict() if waiting else None,
         "failed_deliveries": [
             {
                 "id": d.pk,

@@ -249,8 +249,20 @@ class FailedDeliverySerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+class WaitingSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Queued messages waiting for a retry after a refusal.")
+    next_attempt_at = serializers.DateTimeField(help_text="When the first of them is tried again.")
+    reason = serializers.CharField(
+        allow_blank=True, help_text="What the mail server said to most of them, word for word."
+    )
+    reason_count = serializers.IntegerField(help_text="How many of them got that answer.")
+
+
 class SendSummarySerializer(ProgressSerializer):
     waiting_for_retry = serializers.IntegerField()
+    waiting = WaitingSerializer(
+        allow_null=True, help_text="Set while a sending or paused newsletter has messages waiting."
+    )
     failed_deliveries = FailedDeliverySerializer(many=True)
 
 
