@@ -12,8 +12,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils import dateformat, timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
@@ -73,6 +75,92 @@ def _progress_bar(progress: selectors.Progress) -> str:
         progress.total,
         eta,
     )
+
+
+def _sentence(template: str, **parts) -> SafeString:
+    """A translated sentence as HTML: the sentence and every part escaped (a part may be markup already
+    made safe, such as a <time> element); the server's words are untrusted text."""
+    escaped = {key: conditional_escape(value) for key, value in parts.items()}
+    return mark_safe(conditional_escape(template) % escaped)  # noqa: S308 - the sentence and parts are escaped
+
+
+def _local_time(value) -> str:
+    """The time in the site's zone, as the page writes times: the hour today, with the date otherwise."""
+    local = timezone.localtime(value)
+    same_day = local.date() == timezone.localdate()
+    return dateformat.format(local, "H:i" if same_day else "d M Y H:i")
+
+
+def _waiting_line(waiting: selectors.Waiting | None, *, status: str) -> str:
+    """Why nothing moves: how many messages wait for a retry, what the mail server said and when the
+    next try is (or that sending is paused). Empty when nothing waits."""
+    if waiting is None:
+        return ""
+    n = waiting.count
+    reason = Truncator(waiting.reason).chars(300)
+    if not reason:
+        said = _sentence(
+            ngettext("%(count)s message waits for a retry.", "%(count)s messages wait for a retry.", n),
+            count=n,
+        )
+    elif waiting.reason_count < n:
+        said = _sentence(
+            ngettext(
+                "%(count)s message waits for a retry — for %(common)s of them the mail server said: "
+                "%(reason)s",
+                "%(count)s messages wait for a retry — for %(common)s of them the mail server said: "
+                "%(reason)s",
+                n,
+            ),
+            count=n,
+            common=waiting.reason_count,
+            reason=format_html('<q class="newsletter-waiting-reason">{}</q>', reason),
+        )
+    else:
+        said = _sentence(
+            ngettext(
+                "%(count)s message waits for a retry — the mail server said: %(reason)s",
+                "%(count)s messages wait for a retry — the mail server said: %(reason)s",
+                n,
+            ),
+            count=n,
+            reason=format_html('<q class="newsletter-waiting-reason">{}</q>', reason),
+        )
+    when = format_html(
+        '<time datetime="{}">{}</time>',
+        waiting.next_attempt_at.isoformat(),
+        _local_time(waiting.next_attempt_at),
+    )
+    if status == Newsletter.Status.PAUSED:
+        template = ngettext(
+            "Sending is paused: it is tried again once sending resumes, not before %(time)s (%(zone)s).",
+            "Sending is paused: they are tried again once sending resumes, not before %(time)s (%(zone)s).",
+            n,
+        )
+    else:
+        template = _("Next try at %(time)s (%(zone)s).")
+    return format_html(
+        '<p class="newsletter-waiting" id="newsletter-waiting"><strong>{}</strong> {} {}</p>',
+        _("Waiting:"),
+        said,
+        _sentence(template, time=when, zone=timezone.get_current_timezone_name()),
+    )
+
+
+def _waiting_json(waiting: selectors.Waiting | None) -> dict | None:
+    if waiting is None:
+        return None
+    return {
+        **waiting.as_dict(),
+        "next_attempt_at": waiting.next_attempt_at.isoformat(),
+        "next_attempt_local": _local_time(waiting.next_attempt_at),
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+
+
+def _progress_panel(newsletter: Newsletter, progress: selectors.Progress, waiting: selectors.Waiting | None):
+    """The editor's progress panel: the bar, then why messages wait, if they do."""
+    return format_html("{}{}", _progress_bar(progress), _waiting_line(waiting, status=newsletter.status))
 
 
 # Statuses after which a newsletter has an outcome to show (delivered, failed, bounced, unsubscribed).
@@ -596,13 +684,15 @@ class NewsletterAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
             raise PermissionDenied
         newsletter = get_object_or_404(Newsletter, pk=pk)
         progress = selectors.newsletter_progress(newsletter=newsletter)
+        waiting = selectors.newsletter_waiting(newsletter=newsletter)
         outcome = None
         if newsletter.status in OUTCOME_STATUSES:
             outcome = selectors.newsletter_outcome(newsletter=newsletter).as_dict()
         return JsonResponse(
             {
                 **progress.as_dict(),
-                "html": _progress_bar(progress),
+                "html": _progress_panel(newsletter, progress, waiting),
+                "waiting": _waiting_json(waiting),
                 "status_display": newsletter.get_status_display(),
                 "outcome": outcome,
             }
@@ -688,7 +778,11 @@ class NewsletterAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
         extra = extra_context or {}
         if newsletter is not None:
             extra.update(
-                progress_html=_progress_bar(selectors.newsletter_progress(newsletter=newsletter)),
+                progress_html=_progress_panel(
+                    newsletter,
+                    selectors.newsletter_progress(newsletter=newsletter),
+                    selectors.newsletter_waiting(newsletter=newsletter),
+                ),
                 audience_count=selectors.newsletter_audience_count(newsletter=newsletter),
                 audience_by_language=[
                     (code, dict(settings.LANGUAGES).get(code, code), count)
