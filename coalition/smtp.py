@@ -11,6 +11,7 @@ the connection breaks. What a sender needs to know is simpler:
   421, smtplib has already closed the socket; sending on it fails with "please run connect() first").
 """
 
+import logging
 import re
 import smtplib
 import socket
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 TRANSIENT = "transient"
 PERMANENT = "permanent"
@@ -166,7 +169,7 @@ def smtp_drop(backend) -> None:
     try:
         backend.close()
     except Exception:  # noqa: BLE001 - a broken connection may fail to say QUIT; it is gone either way
-        pass
+        log.debug("closing a broken SMTP connection failed", exc_info=True)
     if hasattr(backend, "connection"):
         backend.connection = None
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition.exceptions import InvalidTransition
 from coalition.outbox.services import email_queue
-from coalition.queueing import enqueue, enqueue_after_commit
+from coalition.queueing import enqueue
 from newsletters import selectors
 from newsletters.models import (
     Delivery,
