@@ -534,6 +534,10 @@ NEWSLETTER_PARALLEL_BATCHES = env.int("NEWSLETTER_PARALLEL_BATCHES", default=4)
 NEWSLETTER_STALE_SECONDS = env.int("NEWSLETTER_STALE_SECONDS", default=600)
 # Transient SMTP failures are retried with backoff this many times before a delivery is failed.
 NEWSLETTER_MAX_ATTEMPTS = env.int("NEWSLETTER_MAX_ATTEMPTS", default=5)
+# This many messages in a row refused with the same reply that is not about their mailbox (a blocklist,
+# a quota, throttling, a content policy) is the server speaking of us: the send waits (4xx) or pauses
+# (5xx) instead of failing every recipient in turn (newsletters/sending/batches.py).
+NEWSLETTER_SAME_REFUSAL_LIMIT = env.int("NEWSLETTER_SAME_REFUSAL_LIMIT", default=10)
 # Where the shared send rate lives (default: REDIS_URL). When it is unreachable each worker process
 # sends at NEWSLETTER_RATE_LIMIT / NEWSLETTER_EXPECTED_WORKERS until it answers again.
 NEWSLETTER_RATE_LIMIT_REDIS_URL = env.str("NEWSLETTER_RATE_LIMIT_REDIS_URL", default=REDIS_URL)

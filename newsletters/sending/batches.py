@@ -1,6 +1,7 @@
 """The batch loop: claim queued delivery rows, send them under the rate limit, mark them."""
 
 import collections
+import contextlib
 import logging
 import queue
 import re
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone, translation
 
+from coalition.exceptions import InvalidTransition
 from coalition.queueing import enqueue_in
 from coalition.smtp import (
     SMTP_ERRORS,
@@ -34,7 +36,7 @@ from newsletters.models import (
 )
 from newsletters.sending import rendering
 from newsletters.sending.ratelimit import rate_wait
-from newsletters.sending.services import SEND_BATCH_TASK, batch_dispatch, newsletter_advance
+from newsletters.sending.services import SEND_BATCH_TASK, batch_dispatch, newsletter_advance, newsletter_pause
 from newsletters.services import newsletter_rendered_versions
 from newsletters.subscriptions.services import bounce_record
 
@@ -345,6 +347,9 @@ class _ClaimSender:
             if r.subscriber is not None and r.subscriber.status == Subscriber.Status.CONFIRMED
         }
         self.last_tick = time.monotonic()
+        # The rows that met the same refusal one after another, and that refusal (``_refusal_key``).
+        self.streak: list[int] = []
+        self.streak_key: str | None = None
 
     def flush(self) -> None:
         if self.pending:
@@ -453,6 +458,7 @@ class _ClaimSender:
         delivery, future = self.in_flight.popleft()
         failure = future.result()
         if failure is None:
+            self.streak, self.streak_key = [], None
             self.pending.append(delivery.pk)
             if len(self.pending) >= settings.NEWSLETTER_MARK_EVERY:
                 self.flush()
@@ -511,7 +517,62 @@ class _ClaimSender:
                 last_error=reason[:2000],
                 claim=None,
             )
+        self._same_refusal(delivery, failure=failure, kind=kind, reason=reason)
         return attempts
+
+    def _same_refusal(self, delivery: Delivery, *, failure: SmtpFailure, kind: str, reason: str) -> None:
+        """Trip when ``NEWSLETTER_SAME_REFUSAL_LIMIT`` messages in a row meet the same refusal that is not
+        about their mailbox: a blocklist, a quota, throttling, a policy on our message. That is the server
+        speaking of us, not of the recipients, and would fail everyone in turn. The rows of the run are
+        put back as they were (their attempts not counted); a temporary refusal waits like an outage, a
+        permanent one pauses the newsletter for staff to look at, saying why on every row."""
+        key = _refusal_key(failure, delivery.subscriber.email, kind=kind, reason=reason)
+        if key is None:
+            self.streak, self.streak_key = [], None
+            return
+        if key != self.streak_key:
+            self.streak, self.streak_key = [], key
+        self.streak.append(delivery.pk)
+        if len(self.streak) < max(2, settings.NEWSLETTER_SAME_REFUSAL_LIMIT):
+            return
+        retry_in = retry_backoff(1)
+        Delivery.objects.filter(
+            pk__in=self.streak, status__in=[Delivery.Status.FAILED, Delivery.Status.QUEUED]
+        ).update(
+            status=Delivery.Status.QUEUED,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now() + retry_in,
+            last_error=reason[:2000],
+        )
+        count, self.streak, self.streak_key = len(self.streak), [], None
+        if kind != "permanent":
+            log.warning(
+                "sending newsletter %s waits: %s refusals in a row: %s", self.newsletter_id, count, reason
+            )
+            raise _ServerDown(retry_in.total_seconds())
+        log.warning(
+            "newsletter %s paused: %s messages in a row refused: %s", self.newsletter_id, count, reason
+        )
+        with contextlib.suppress(InvalidTransition):  # staff paused or cancelled it meanwhile
+            newsletter_pause(newsletter=Newsletter.objects.get(pk=self.newsletter_id))
+        raise _Stop(Newsletter.Status.PAUSED)
+
+
+# An enhanced status about the recipient's address or mailbox (RFC 3463: X.1.X, X.2.X): particular to it.
+_RECIPIENT_STATUS = re.compile(r"\s*\d{3}[\s-]+[45]\.[12]\.\d{1,3}")
+_BRACKETED_OR_ADDRESS = re.compile(r"<[^>]*>|[^\s<>]+@[^\s<>]+")
+
+
+def _refusal_key(failure: SmtpFailure, address: str, *, kind: str, reason: str) -> str | None:
+    """The server's refusal with what is particular to the recipient taken out, when it is one every
+    message may meet (a policy, a quota, a blocklist, throttling); None when it is about this recipient's
+    mailbox, or not a server's reply at all."""
+    if failure.connection_lost or failure.server_fault or not re.match(r"\s*[45]\d\d\b", reason):
+        return None
+    if _RECIPIENT_STATUS.match(reason) or is_hard_bounce(failure, address, sole_recipient=True):
+        return None
+    text = _BRACKETED_OR_ADDRESS.sub(" ", reason.replace(address, " "))
+    return f"{kind} {' '.join(text.lower().split())}"
 
 
 def _next_retry_in(batch: SendBatch) -> float | None:

@@ -283,3 +283,50 @@ def test_the_sweep_dispatches_batches_the_broker_did_not_take(smtp_at):
     sending.newsletters_sweep()  # the broker is up again: within the minute, not after the stale timeout
     statuses = set(SendBatch.objects.filter(newsletter=newsletter).values_list("status", flat=True))
     assert statuses == {SendBatch.Status.DISPATCHED}
+
+
+def test_throttling_of_every_message_makes_the_send_wait_instead_of_failing_everyone(smtp_at, settings):
+    settings.NEWSLETTER_SAME_REFUSAL_LIMIT = 3
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(6, "throttle")
+        slow_down = "451 4.7.1 <{}>: Recipient address rejected: too many messages, slow down"
+        server.handler.rcpt = lambda address, n: slow_down.format(address) if n <= 24 else None
+        rows = _run(newsletter, passes=14)  # 18 refusals would fail everyone at 3 attempts each
+    assert {status for status, _attempts, _error in rows.values()} == {"sent"}, rows
+    assert server.handler.received() == dict.fromkeys(addresses, 1)
+
+
+def test_a_blocklisting_server_pauses_the_newsletter_instead_of_failing_everyone(smtp_at, settings):
+    settings.NEWSLETTER_SAME_REFUSAL_LIMIT = 3
+    blocked = "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(6, "blocklist")
+        server.handler.rcpt = lambda address, n: blocked
+        rows = _run(newsletter)
+        newsletter.refresh_from_db()
+        assert newsletter.status == Newsletter.Status.PAUSED
+        assert {(status, attempts) for status, attempts, _error in rows.values()} == {("queued", 0)}, rows
+        assert sum(blocked in error for _status, _attempts, error in rows.values()) == 3  # staff see why
+        assert sum(server.handler.rcpts.values()) == 3  # the server is not asked for the other three
+        server.handler.rcpt = None  # delisted
+        sending.newsletter_resume(newsletter=newsletter)
+        rows = _run(newsletter)
+    assert {status for status, _attempts, _error in rows.values()} == {"sent"}, rows
+    assert server.handler.received() == dict.fromkeys(addresses, 1)
+
+
+def test_mailboxes_refused_one_after_another_fail_alone_and_do_not_pause_the_newsletter(smtp_at, settings):
+    settings.NEWSLETTER_SAME_REFUSAL_LIMIT = 3
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        newsletter, addresses = _newsletter(6, "disabled")
+        disabled = set(addresses[:4])
+        server.handler.rcpt = lambda address, n: (
+            f"550 5.2.1 <{address}>: Mailbox disabled for this recipient" if address in disabled else None
+        )
+        rows = _run(newsletter)
+    newsletter.refresh_from_db()
+    assert newsletter.status == Newsletter.Status.SENT
+    assert {a for a, (status, _attempts, _error) in rows.items() if status == "failed"} == disabled
