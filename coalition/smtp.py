@@ -44,6 +44,8 @@ class SmtpFailure:
     # our sender address (a rotated password, a suspended account, an unverified sender). Every message
     # would meet the same; it is retried later, never held against a recipient.
     server_fault: bool = False
+    # True when it happened while opening the session (``smtp_open``), before any message was given.
+    opening: bool = False
 
     def kind_for(self, address: str) -> str:
         return self.recipients.get(address, (self.kind, self.reason))[0]
@@ -149,8 +151,8 @@ def smtp_session_failure(exc: BaseException) -> SmtpFailure:
     that could not be made stays a lost connection (tried once more, then the send waits)."""
     failure = smtp_classify(exc)
     if failure.connection_lost:
-        return failure
-    return replace(failure, recipients={}, kind=TRANSIENT, reconnect=True, server_fault=True)
+        return replace(failure, opening=True)
+    return replace(failure, recipients={}, kind=TRANSIENT, reconnect=True, server_fault=True, opening=True)
 
 
 def smtp_open(backend) -> SmtpFailure | None:

@@ -159,10 +159,12 @@ def _try_send(email: OutboundEmail, *, connection) -> SmtpFailure | None:
 
 
 def _outbox_fail(email: OutboundEmail, *, failure: SmtpFailure) -> None:
-    if failure.connection_lost or failure.server_fault:
+    if failure.opening or failure.server_fault:
         # The server is down or refuses our session: not this email's fault. Its attempt is not counted,
         # so an outage of any length fails nobody; the sweep tries it again once the backoff is over
-        # (and stops at the first email that meets the same fault).
+        # (and stops at the first email that meets the same fault). A connection lost *while sending*
+        # still counts: the server may have taken the message before it went quiet, and an uncounted
+        # attempt would send it again every minute.
         reason = failure.reason[:2000]
         log.warning("email %s to %s waits: %s", email.pk, email.to, reason)
         OutboundEmail.objects.filter(pk=email.pk, status=OutboundEmail.Status.SENDING).update(

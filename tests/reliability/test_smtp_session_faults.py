@@ -330,3 +330,21 @@ def test_mailboxes_refused_one_after_another_fail_alone_and_do_not_pause_the_new
     newsletter.refresh_from_db()
     assert newsletter.status == Newsletter.Status.SENT
     assert {a for a, (status, _attempts, _error) in rows.items() if status == "failed"} == disabled
+
+
+def test_an_outbox_email_whose_reply_is_lost_after_the_data_counts_its_attempts(
+    smtp_at, settings, monkeypatch
+):
+    monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 3)
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        settings.EMAIL_TIMEOUT = 1
+        server.handler.data_end_delay = lambda n: 1.5  # slower than our timeout, every time
+        email = _queued_email("anna@example.org")
+        for _ in range(6):
+            OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=None)
+            outbox.outbox_send(email_id=email.pk)
+    email.refresh_from_db()
+    # Not an outage to wait out for ever, re-sending every minute: each try counts, then it fails.
+    assert (email.status, email.attempts) == (OutboundEmail.Status.FAILED, 3)
+    assert server.handler.received()["anna@example.org"] <= 2 * 3
