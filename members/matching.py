@@ -51,6 +51,15 @@ def normalise_name(name: str) -> str:
     return "".join(char for char in text if unicodedata.category(char)[0] in "LN")[:NAME_KEY_LENGTH]
 
 
+@_remembered
+def fold_text(text: str) -> str:
+    """Text as a search compares it: lower case (every script), Latin letters without their accents,
+    spaces and punctuation kept. "São Tomé", "SAO TOME" and "sao tome" fold alike; so do "Łódź" and
+    "lodz"."""
+    text = str(text or "").lower().translate(_TRANSLITERATE)
+    return unicodedata.normalize("NFC", "".join(_without_latin_accents(unicodedata.normalize("NFKD", text))))
+
+
 #: The stored key's length (``Organisation.name_key``).
 NAME_KEY_LENGTH = 200
 

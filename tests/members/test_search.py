@@ -433,3 +433,37 @@ def test_the_empty_search_page_just_shows_the_form(client, viewer_user):
     client.force_login(viewer_user)
     html = client.get("/search/").content.decode()
     assert 'role="search"' in html and "result" not in html.split('role="search"')[1].split("</form>")[1]
+
+
+SQLITE_SEARCH_PROBE = """
+import json
+from django.test import Client
+from django.contrib.auth import get_user_model
+from members.models import Organisation
+from members.search import search_everything
+from members import services
+for name, country in [("São Tomé Climate Office", "PT"), ("Århus Kommune", "DK"), ("Łódź Energy", "PL")]:
+    services.organisation_create(name=name, kind="company", country=country)
+def found(q):
+    return [h.title for h in search_everything(query=q)["organisations"]]
+staff = get_user_model().objects.create_superuser("probe", "probe@example.org", "x")
+client = Client()
+client.force_login(staff)
+page = client.get("/search/", {"q": "sao tome"})
+print(json.dumps({"sao": found("sao tome"), "arhus": found("ÅRHUS"), "lodz": found("lodz"),
+                  "page": "São Tomé Climate Office" in page.content.decode(), "status": page.status_code}))
+"""
+
+
+def test_on_the_embedded_default_sqlite_search_ignores_accents_and_case_in_every_script(tmp_path):
+    import json
+
+    from tests.embedded import embedded_env, manage
+
+    env = embedded_env(tmp_path)
+    manage("migrate", "--noinput", env=env)
+    out = json.loads(manage("shell", "-c", SQLITE_SEARCH_PROBE, env=env).stdout.strip().splitlines()[-1])
+    assert out["sao"] == ["São Tomé Climate Office"]
+    assert out["arhus"] == ["Århus Kommune"]
+    assert out["lodz"] == ["Łódź Energy"]
+    assert (out["status"], out["page"]) == (200, True)
