@@ -265,8 +265,27 @@ def topic_boxes(db_field, formfield):
     return formfield
 
 
+class SubscriberAdminForm(forms.ModelForm):
+    class Meta:
+        model = Subscriber
+        # What staff write (status and dates are read-only fields of the page).
+        fields = ["email", "name", "contact", "topics", "preferred_language"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if self.instance.pk is None:
+            # The rule of every staff sign-up (save_model's subscription_request applies it too), shown
+            # on the form rather than as an error page.
+            try:
+                subscriptions.staff_signup_check(email=email)
+            except ValidationError as error:
+                raise ValidationError(error.message_dict["email"]) from error
+        return email
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
+    form = SubscriberAdminForm
     list_display = ["email", "name", "status", "topic_list", "organisation", "confirmed_at"]
     list_filter = ["status", "topics"]
     search_fields = ["email", "name"]

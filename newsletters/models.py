@@ -126,6 +126,26 @@ class Subscriber(TimeStampedModel):
         super().save(*args, **kwargs)
 
 
+class ErasedAddress(models.Model):
+    """That an address asked to be erased, without the address: a keyed hash of it (``digest``).
+
+    Written by ``subscriber_erase``, so that staff cannot sign the person up again by importing or adding
+    the address (``subscriptions.staff_signup_check``); the person's own sign-up is not refused, and once
+    they confirm it the marker is deleted. The hash is an HMAC with ``SECRET_KEY``: the table alone does not
+    tell whose address it was, nor can a list of addresses be tried against it without the key.
+    """
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    erased_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        ordering = ["-erased_at"]
+        verbose_name_plural = "erased addresses"
+
+    def __str__(self) -> str:
+        return f"An address erased on {self.erased_at:%Y-%m-%d}"
+
+
 class ConsentRecord(TimeStampedModel):
     """One request to subscribe: when, how, what the person was told, and (optionally) from where.
 

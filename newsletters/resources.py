@@ -6,7 +6,9 @@ importing never creates a second subscriber for an address. What a row does is d
 ``subscriptions.subscriber_import``: a known subscriber gets the row's name and topics and keeps their status
 (someone who unsubscribed stays unsubscribed); a new address becomes a pending subscriber with an "import"
 consent record and is sent the usual double opt-in confirmation, so only people who confirm ever receive
-newsletters. A blank name cell leaves a known subscriber's name as it is.
+newsletters. An address whose owner asked to be erased is refused there (``staff_signup_check``), which the
+preview and the import show as the row's error on the email column. A blank name cell leaves a known
+subscriber's name as it is.
 
 The ``topics`` column takes topic slugs or names separated by commas; an unknown topic is a row error. For a
 known subscriber the cell follows the job's mode, so that an import never takes a topic away by surprise:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from coalition import hooks
@@ -23,6 +24,7 @@ from newsletters.models import (
     ConsentRecord,
     ConsentWording,
     Delivery,
+    ErasedAddress,
     Subscriber,
     Topic,
 )
@@ -31,6 +33,7 @@ from newsletters.sending import rendering
 log = logging.getLogger(__name__)
 
 CONFIRM_SALT = "newsletters.confirm"
+ERASED_SALT = "newsletters.erased-address"
 DEFAULT_WORDING = (
     "I would like to receive the coalition's progress updates and newsletters by email. "
     "I can change my topics or unsubscribe at any time with the link in every email."
@@ -77,6 +80,57 @@ def confirm_url(consent: ConsentRecord) -> str:
     return public_url("newsletters:confirm", language=consent.language, args=[_confirm_token(consent)])
 
 
+# --- Who may sign an address up --------------------------------------------------------------------------
+
+
+def erased_digests(email: str) -> list[str]:
+    """The keyed hashes an erased address is recorded under (``ErasedAddress.digest``): with ``SECRET_KEY``,
+    then with each of ``SECRET_KEY_FALLBACKS``, so a marker written before the key was rotated still
+    matches. New markers are written with the first."""
+    email = normalise_email(email)
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [
+        salted_hmac(ERASED_SALT, email, secret=secret, algorithm="sha256").hexdigest() for secret in secrets
+    ]
+
+
+def erased_address_of(email: str) -> ErasedAddress | None:
+    """The marker left when this address was erased, if any (see ``subscriber_erase``)."""
+    return ErasedAddress.objects.filter(digest__in=erased_digests(email)).order_by("-erased_at").first()
+
+
+_SUPPRESSED_REFUSALS = {
+    Subscriber.Status.UNSUBSCRIBED: "This address unsubscribed on {date}",
+    Subscriber.Status.BOUNCED: "Emails to this address bounced (it was suppressed on {date})",
+    Subscriber.Status.COMPLAINED: "This address reported our email as spam on {date}",
+}
+_ONLY_THEMSELVES = "If the person asks to subscribe again, they can do so themselves on the sign-up page."
+
+
+def staff_signup_check(*, email: str, subscriber: Subscriber | None = None) -> None:
+    """The rule of every door through which staff, not the person, sign an address up: the subscriber
+    import, and "add subscriber" in the admin and the API (consent method "import").
+
+    An address whose owner asked to be erased is refused, so nobody is sent a confirmation email, or kept
+    on file, again after asking to be forgotten. Given the address's ``subscriber``, one who unsubscribed,
+    bounced or complained is refused too: staff never send them a confirmation email. Only the person's own
+    sign-up (the public form or API, an enquiry) is let through, and confirming it deletes the erasure
+    marker (``subscription_confirm``): it is their new consent.
+
+    Raises a ``ValidationError`` on ``email`` that says why and what the person can do.
+    """
+    erased = erased_address_of(email)
+    if erased is not None:
+        date = timezone.localdate(erased.erased_at).isoformat()
+        raise ValidationError(
+            {"email": f"This address asked to be erased on {date}; it cannot be imported. {_ONLY_THEMSELVES}"}
+        )
+    if subscriber is not None and subscriber.status in Subscriber.SUPPRESSED_STATUSES:
+        when = subscriber.status_changed_at or subscriber.updated_at
+        reason = _SUPPRESSED_REFUSALS[subscriber.status].format(date=timezone.localdate(when).isoformat())
+        raise ValidationError({"email": f"{reason}; staff cannot sign it up again. {_ONLY_THEMSELVES}"})
+
+
 @transaction.atomic
 def subscription_request(
     *,
@@ -96,6 +150,9 @@ def subscription_request(
 
     ``language`` is the language of the form (or the API request's): the wording shown, the consent
     record and the confirmation email are in it; confirming makes it the subscriber's language.
+
+    A sign-up by staff (``method`` "import") is first put to ``staff_signup_check``: an erased,
+    unsubscribed, bounced or complained address is refused with a ``ValidationError``.
     """
     language = recipient_language(language)
     email = normalise_email(email)
@@ -103,6 +160,8 @@ def subscription_request(
         raise ValidationError({"email": _("Enter your email address.")})
     chosen = list(topics or []) or list(Topic.objects.filter(default=True))
     subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
+    if method == ConsentRecord.Method.IMPORT:
+        staff_signup_check(email=email, subscriber=subscriber)
     if subscriber is None:
         try:
             with transaction.atomic():
@@ -174,9 +233,16 @@ def subscriber_import(
     status, so an import cannot resubscribe someone who left and sends them nothing. A new address goes
     through ``subscription_request`` like any sign-up: pending, with an "import" consent record, and the
     double opt-in confirmation email after commit. Only confirming makes them a recipient.
+
+    An address whose owner asked to be erased is refused (``staff_signup_check``), a ``ValidationError``
+    the import shows as the row's error: nothing is created and nothing is sent. Until the person confirms
+    a sign-up of their own, that holds even if they have started one (a pending subscriber).
     """
     email = normalise_email(email)
     subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
+    if subscriber is not None:
+        # A new address is checked by subscription_request, with the rest of staff sign-ups.
+        staff_signup_check(email=email)
     if subscriber is None:
         subscription_request(
             email=email, name=name or "", topics=topics, method=ConsentRecord.Method.IMPORT, language=language
@@ -228,6 +294,8 @@ def subscription_confirm(*, token: str) -> Subscriber:
     now = timezone.now()
     consent.confirmed_at = now
     consent.save(update_fields=["confirmed_at", "updated_at"])
+    # The person's own new consent: an erasure they asked for earlier no longer stands in staff's way.
+    ErasedAddress.objects.filter(digest__in=erased_digests(subscriber.email)).delete()
     subscriber.status = Subscriber.Status.CONFIRMED
     subscriber.confirmed_at = now
     subscriber.status_changed_at = now
@@ -383,7 +451,11 @@ class ErasureResult:
 @transaction.atomic
 def subscriber_erase(*, subscriber: Subscriber) -> ErasureResult:
     """Delete the person's data: the subscriber, consent records, bounce reports and the confirmation
-    emails sent to them. Delivery rows stay without a subscriber, so newsletter counts do not change."""
+    emails sent to them. Delivery rows stay without a subscriber, so newsletter counts do not change.
+
+    What is kept is that the address asked to be erased, as a keyed hash of it (``ErasedAddress``), so
+    staff cannot sign it up again by import or by hand (``staff_signup_check``); the person still can.
+    """
     deliveries = Delivery.objects.filter(subscriber=subscriber)
     # Anyone still queued for a newsletter in progress will receive nothing.
     deliveries.filter(status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING]).update(
@@ -394,6 +466,9 @@ def subscriber_erase(*, subscriber: Subscriber) -> ErasureResult:
         to__iexact=subscriber.email, kind__startswith="newsletters."
     ).delete()
     subscriber.delete()
+    ErasedAddress.objects.update_or_create(
+        digest=erased_digests(subscriber.email)[0], defaults={"erased_at": timezone.now()}
+    )
     return ErasureResult(deliveries_kept=kept, emails_deleted=emails_deleted)
 
 
