@@ -170,13 +170,13 @@ def test_someone_who_left_is_never_subscribed_again_by_an_import(admin_user, pol
     assert selectors.newsletter_audience_count(newsletter=NewsletterFactory(topics=[policy])) == 0
 
 
-def test_an_erased_address_imported_again_only_gets_the_confirmation_email(admin_user, policy):
-    """Erasure keeps nothing of the address, so an import treats it as new: pending, never a recipient
-    until the person follows the link themselves."""
+def test_an_erased_address_imported_again_is_refused_and_sent_nothing(admin_user, policy):
+    """Erasure keeps a keyed hash of the address, so an import refuses it (a row error): only the person
+    can sign up again. More in test_erased_reimport.py."""
     gone = SubscriberFactory(email="erased@ngo.example", topics=[policy])
     subscriptions.subscriber_erase(subscriber=gone)
 
-    import_run(
+    outcome = import_run(
         resource="subscribers",
         content=_csv(("erased@ngo.example", "Erased", "removals-policy")),
         fmt="csv",
@@ -184,7 +184,8 @@ def test_an_erased_address_imported_again_only_gets_the_confirmation_email(admin
         mode="overwrite",
     )
 
-    assert Subscriber.objects.get(email="erased@ngo.example").status == Subscriber.Status.PENDING
+    assert (outcome.created, outcome.error_rows) == (0, 1)
+    assert not Subscriber.objects.exists() and not OutboundEmail.objects.exists()
     assert selectors.newsletter_audience_count(newsletter=NewsletterFactory(topics=[policy])) == 0
 
 
