@@ -66,6 +66,13 @@ class PeriodicTaskForm(beat_admin.PeriodicTaskForm):
 @admin.register(PeriodicTask)
 class PeriodicTaskAdmin(DeleteEachThroughService, beat_admin.PeriodicTaskAdmin, ModelAdmin):
     form = PeriodicTaskForm
+    # The package's "Crontab translation" row is left out: the form's script (the template
+    # admin/djcelery/change_periodictask_form.html) says the chosen crontab in words under its picker, and
+    # follows a change of crontab, which the row, read when the page was drawn, does not.
+    fieldsets = tuple(
+        (title, {**options, "fields": tuple(f for f in options["fields"] if f != "crontab_translation")})
+        for title, options in beat_admin.PeriodicTaskAdmin.fieldsets
+    )
 
     def delete_blockers(self, obj) -> list[str]:
         # The project's own entries (the outbox and newsletter sweeps, the climate refresh…) come from
