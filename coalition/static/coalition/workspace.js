@@ -55,3 +55,26 @@
     tabs[next].click();
   });
 })();
+
+// Unfold's app.js writes the name of a chosen file into the text box of its own file widget, which it looks
+// for a few levels above each <input type=file>. The staff pages' upload forms (imports, climate data) have
+// a plain file input, which names the file itself: there the lookup found nothing and choosing a file threw
+// a TypeError (or, with a text field nearby, would have written the file's name into it). A file input that
+// is not inside unfold's widget (a label holding the text box) is marked as handled with unfold's own flag,
+// before its handler looks (on window load, then as the page changes), so unfold leaves it alone.
+(function () {
+  "use strict";
+  function inUnfoldWidget(input) {
+    var label = input.closest("label");
+    return !!(label && label.querySelector("input[type=text]"));
+  }
+  function markPlainFileInputs() {
+    document.querySelectorAll("input[type=file]").forEach(function (input) {
+      if (!input.hasChangeListener && !inUnfoldWidget(input)) input.hasChangeListener = true;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    markPlainFileInputs();
+    new MutationObserver(markPlainFileInputs).observe(document.body, { childList: true, subtree: true });
+  });
+})();
