@@ -132,6 +132,7 @@ class PaymentForm(forms.ModelForm):
                     invoice=cleaned["invoice"],
                     amount=cleaned["amount"],
                     currency=cleaned.get("currency") or None,
+                    paid_on=cleaned.get("paid_on"),
                 )
             except ValidationError as exc:
                 raise forms.ValidationError(exc.message_dict) from exc

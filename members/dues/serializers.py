@@ -60,7 +60,9 @@ class OpenInvoiceSerializer(serializers.Serializer):
 
 class PaymentSerializer(ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.display_number", read_only=True)
-    paid_on = serializers.DateField(required=False, help_text="Defaults to today.")
+    paid_on = serializers.DateField(
+        required=False, help_text="Defaults to today (the secretariat's time zone); a later date is refused."
+    )
     currency = serializers.CharField(required=False, max_length=3, help_text="Defaults to the invoice's.")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
 

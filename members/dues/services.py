@@ -240,9 +240,17 @@ def _as_amount(value) -> Decimal:
     return amount
 
 
-def payment_validate(*, invoice: Invoice, amount, currency: str | None) -> tuple[Decimal, str, Decimal]:
+def secretariat_today() -> date:
+    """Today in the secretariat's time zone (``TIME_ZONE``), also inside an API request, which runs in UTC."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
+def payment_validate(
+    *, invoice: Invoice, amount, currency: str | None, paid_on: date | None = None, today: date | None = None
+) -> tuple[Decimal, str, Decimal]:
     """The payment rules, as messages: an open invoice, a positive amount of at most two decimals, in the
-    invoice's currency, no more than the balance. Returns the amount, the currency and the balance."""
+    invoice's currency, no more than the balance, and a payment date that is not later than today (in the
+    secretariat's time zone). Returns the amount, the currency and the balance."""
     if invoice.status != Invoice.Status.OPEN:
         raise InvalidTransition(
             _("Invoice %(number)s is %(status)s; payments are recorded against open invoices only.")
@@ -253,6 +261,16 @@ def payment_validate(*, invoice: Invoice, amount, currency: str | None) -> tuple
     if currency != invoice.currency:
         raise ValidationError(
             {"currency": _("This invoice is in %(currency)s.") % {"currency": invoice.currency}}
+        )
+    today = today or secretariat_today()
+    if paid_on is not None and paid_on > today:
+        raise ValidationError(
+            {
+                "paid_on": _(
+                    "A payment cannot be dated in the future: %(paid_on)s is later than today, %(today)s."
+                )
+                % {"paid_on": paid_on.isoformat(), "today": today.isoformat()}
+            }
         )
     balance = invoice.amount - invoice_paid_total(invoice=invoice)
     if amount > balance:
@@ -278,11 +296,14 @@ def payment_record(
     today: date | None = None,
 ) -> Payment:
     """Record money received against an open invoice. Partial payments are allowed; more than the balance
-    is refused. When the invoice is paid in full it is marked paid, and a pending membership of a fee-first
-    tier becomes active."""
-    today = today or timezone.localdate()
+    is refused, and so is a payment dated later than ``today`` (by default today in the secretariat's time
+    zone). When the invoice is paid in full it is marked paid, and a pending membership of a fee-first tier
+    becomes active."""
+    today = today or secretariat_today()
     locked = Invoice.objects.select_for_update().select_related("membership__tier").get(pk=invoice.pk)
-    amount, currency, balance = payment_validate(invoice=locked, amount=amount, currency=currency)
+    amount, currency, balance = payment_validate(
+        invoice=locked, amount=amount, currency=currency, paid_on=paid_on, today=today
+    )
     payment = Payment(
         invoice=locked,
         paid_on=paid_on or today,

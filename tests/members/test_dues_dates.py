@@ -1,0 +1,164 @@
+"""Dates in the dues: a payment is not dated later than today, the secretariat's today, from every door."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from members.dues import selectors, services
+from members.models import Invoice, Membership, Payment
+from members.services import membership_start
+from tests.conftest import api_client_for
+from tests.members.factories import ContactFactory, MembershipTierFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+S = Membership.Status
+
+
+@pytest.fixture
+def partner():
+    """A fee-first tier: a new membership waits, pending, until its first invoice is paid in full."""
+    return MembershipTierFactory(
+        name="Partner", slug="partner", period_months=24, annual_fee=Decimal("1200.00"), fee_first=True
+    )
+
+
+def _organisation(name: str):
+    organisation = OrganisationFactory(name=name)
+    ContactFactory(organisation=organisation, email=f"dues@{organisation.pk}.example.org", is_primary=True)
+    return organisation
+
+
+def _invoices(membership: Membership) -> list[tuple]:
+    return list(
+        Invoice.objects.filter(membership=membership)
+        .order_by("number")
+        .values_list("status", "tier__slug", "amount", "period_start", "period_end")
+    )
+
+
+@pytest.fixture
+def invoice(partner):
+    membership = membership_start(organisation=_organisation("Lyon Captage Carbone"), tier=partner)
+    return Invoice.objects.get(membership=membership)
+
+
+# --- A payment dated in the future ------------------------------------------------------------------------
+
+
+def test_the_service_refuses_a_payment_dated_after_today_and_takes_one_dated_today(invoice, staff_user):
+    today = timezone.localdate()
+    tomorrow = today + timedelta(days=1)
+
+    with pytest.raises(ValidationError) as refused:
+        services.payment_record(invoice=invoice, amount="1200.00", paid_on=tomorrow, by=staff_user)
+
+    (message,) = refused.value.message_dict["paid_on"]
+    assert message.startswith("A payment cannot be dated in the future:")
+    assert tomorrow.isoformat() in message and today.isoformat() in message
+    assert not Payment.objects.exists()
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.membership.status) == (Invoice.Status.OPEN, S.PENDING)
+
+    services.payment_record(invoice=invoice, amount="1200.00", paid_on=today, by=staff_user)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.paid_on, invoice.membership.status) == (
+        Invoice.Status.PAID,
+        today,
+        S.ACTIVE,
+    )
+
+
+def test_the_payment_form_shows_a_future_date_as_a_field_error_and_records_nothing(
+    client, staff_user, invoice
+):
+    next_year = timezone.localdate() + timedelta(days=365)
+    client.force_login(staff_user)
+
+    response = client.post(
+        reverse("admin:members_payment_add"),
+        {
+            "invoice": invoice.pk,
+            "paid_on": next_year.isoformat(),
+            "amount": "1200.00",
+            "method": "bank_transfer",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "A payment cannot be dated in the future:" in response.content.decode()
+    assert not Payment.objects.exists()
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.OPEN
+    assert [row.invoice.pk for row in selectors.invoices_open()] == [invoice.pk]
+
+
+def test_the_api_refuses_a_future_payment_date_with_a_400_on_the_field(staff_api, invoice):
+    next_year = timezone.localdate() + timedelta(days=365)
+
+    response = staff_api.post(
+        "/api/v1/payments/",
+        {"invoice": invoice.pk, "amount": "1200.00", "paid_on": next_year.isoformat()},
+        format="json",
+    )
+
+    assert response.status_code == 400, response.content
+    (message,) = response.json()["paid_on"]
+    assert message.startswith("A payment cannot be dated in the future:")
+    assert not Payment.objects.exists()
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.OPEN
+
+
+def _zone_on_another_day_than_utc() -> str:
+    """A time zone whose date now differs from the UTC date (UTC+14 from 10:00 UTC, UTC-11 before 11:00)."""
+    utc_today = datetime.now(UTC).date()
+    for name in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        if datetime.now(ZoneInfo(name)).date() != utc_today:
+            return name
+    raise AssertionError("one of the two zones is always on another day than UTC")
+
+
+def test_through_the_api_today_is_the_secretariats_today_not_the_utc_one(staff_user, partner):
+    # The API runs in UTC; the date a payment may not pass is the secretariat's, as on its pages.
+    zone = _zone_on_another_day_than_utc()
+    with override_settings(TIME_ZONE=zone):
+        local_today = datetime.now(ZoneInfo(zone)).date()
+        organisations = [_organisation(f"Organisation {n}") for n in range(3)]
+        invoices = [
+            Invoice.objects.get(membership=membership_start(organisation=organisation, tier=partner))
+            for organisation in organisations
+        ]
+        api = api_client_for(staff_user)
+
+        dated_today = api.post(
+            "/api/v1/payments/",
+            {"invoice": invoices[0].pk, "amount": "10.00", "paid_on": local_today.isoformat()},
+            format="json",
+        )
+        undated = api.post("/api/v1/payments/", {"invoice": invoices[1].pk, "amount": "10.00"}, format="json")
+        tomorrow = api.post(
+            "/api/v1/payments/",
+            {
+                "invoice": invoices[2].pk,
+                "amount": "10.00",
+                "paid_on": (local_today + timedelta(1)).isoformat(),
+            },
+            format="json",
+        )
+
+    assert dated_today.status_code == 201, dated_today.content
+    assert undated.status_code == 201, undated.content
+    assert undated.json()["paid_on"] == local_today.isoformat()
+    assert tomorrow.status_code == 400, tomorrow.content
+    assert "paid_on" in tomorrow.json()
+    assert list(Payment.objects.order_by("pk").values_list("invoice", "paid_on")) == [
+        (invoices[0].pk, local_today),
+        (invoices[1].pk, local_today),
+    ]
