@@ -463,14 +463,16 @@ def membership_period_end(*, start: date, tier: MembershipTier) -> date | None:
 STAFF_STATUSES = (Status.SUSPENDED, Status.WITHDRAWN)
 
 
-def membership_status_on(*, membership: Membership, on: date) -> str:
+def membership_status_on(*, membership: Membership, on: date, fee_paid: bool = False) -> str:
     """The status ``membership`` should have on day ``on``, by its dates and its tier. Pure: no queries
     beyond the tier, no writes.
 
     - a staff override (``status_override``) freezes whatever status it has;
     - suspended and withdrawn are set and lifted only by staff (``membership_suspend``,
       ``membership_withdraw``, ``membership_reinstate``), so they stay;
-    - a pending membership of a tier that ``starts_pending`` (a fee first) waits for ``membership_activate``;
+    - a pending membership of a tier that ``starts_pending`` (a fee first) waits for ``membership_activate``,
+      unless the caller found its period's invoice paid in full (``fee_paid``, say paid before the start
+      date): then the dates decide, as for any other membership;
     - pending before ``start_date``;
     - active from ``start_date`` to ``end_date`` inclusive, or for good when there is no end date;
     - grace for the tier's ``grace_days`` after ``end_date`` (the last grace day included);
@@ -478,7 +480,7 @@ def membership_status_on(*, membership: Membership, on: date) -> str:
     """
     if membership.status_override or membership.status in STAFF_STATUSES:
         return membership.status
-    if membership.status == Status.PENDING and (membership.tier.starts_pending or membership.tier.fee_first):
+    if membership.status == Status.PENDING and _waits_for_fee(membership) and not fee_paid:
         return Status.PENDING
     if on < membership.start_date:
         return Status.PENDING
@@ -487,6 +489,10 @@ def membership_status_on(*, membership: Membership, on: date) -> str:
     if on <= membership.end_date + timedelta(days=membership.tier.grace_days):
         return Status.GRACE
     return Status.LAPSED
+
+
+def _waits_for_fee(membership: Membership) -> bool:
+    return membership.tier.starts_pending or membership.tier.fee_first
 
 
 # Statuses the dates decide (unless frozen by an override).
@@ -703,7 +709,12 @@ def memberships_recompute_statuses(*, today: date | None = None) -> int:
     through renewal; suspended and withdrawn are staff decisions). The work is one locking read in chunks
     and one bulk update per 500 changes, each change with a history row. Rows a staff action holds at this
     moment are skipped (``skip_locked``): that action sets the status itself and tomorrow's run catches up.
+
+    A pending membership of a fee-first tier whose start date has come becomes active if its period's
+    invoice is paid in full: paid before the start date, the payment could not activate it then.
     """
+    from members.dues.services import memberships_fee_paid  # the dues package builds on these services
+
     today = today or timezone.localdate()
     candidates = (
         Membership.objects.select_for_update(skip_locked=True, of=("self",))
@@ -713,12 +724,28 @@ def memberships_recompute_statuses(*, today: date | None = None) -> int:
     )
     now = timezone.now()
     changed: list[Membership] = []
-    for membership in candidates.iterator(chunk_size=2000):
-        status = membership_status_on(membership=membership, on=today)
+    waiting: list[Membership] = []
+
+    def recompute(membership: Membership, *, fee_paid: bool = False) -> None:
+        status = membership_status_on(membership=membership, on=today, fee_paid=fee_paid)
         if status != membership.status:
             membership.status = status
             membership.updated_at = now
             changed.append(membership)
+
+    for membership in candidates.iterator(chunk_size=2000):
+        if (
+            membership.status == Status.PENDING
+            and _waits_for_fee(membership)
+            and membership.start_date <= today
+        ):
+            waiting.append(membership)  # its dates have come: its fee decides (below)
+        else:
+            recompute(membership)
+    paid = memberships_fee_paid(memberships=waiting)
+    for membership in waiting:
+        if membership.pk in paid:
+            recompute(membership, fee_paid=True)
     if changed:
         bulk_update_with_history(
             changed,

@@ -178,6 +178,27 @@ def period_invoice(*, membership: Membership) -> Invoice | None:
     return invoices.order_by("-period_start", "-pk").first()
 
 
+def memberships_fee_paid(*, memberships: list[Membership]) -> set[int]:
+    """The pks of those of ``memberships`` whose period's invoice (as ``period_invoice`` finds it) is paid
+    in full. One query."""
+    by_pk = {membership.pk: membership for membership in memberships}
+    if not by_pk:
+        return set()
+    rows = (
+        Invoice.objects.filter(membership_id__in=by_pk)
+        .exclude(status=Invoice.Status.VOID)
+        .order_by("membership_id", "-period_start", "-pk")
+        .values_list("membership_id", "status", "period_end")
+    )
+    found: dict[int, str] = {}
+    for membership_id, status, period_end in rows:
+        end = by_pk[membership_id].end_date
+        reaches = period_end is None if end is None else (period_end is None or period_end >= end)
+        if reaches and membership_id not in found:
+            found[membership_id] = status
+    return {pk for pk, status in found.items() if status == Invoice.Status.PAID}
+
+
 def tier_change_validate(*, membership: Membership) -> Invoice | None:
     """Check that ``membership`` (as stored, before the change) may change tier; return its period's invoice.
 
@@ -298,7 +319,7 @@ def payment_record(
     """Record money received against an open invoice. Partial payments are allowed; more than the balance
     is refused, and so is a payment dated later than ``today`` (by default today in the secretariat's time
     zone). When the invoice is paid in full it is marked paid, and a pending membership of a fee-first tier
-    becomes active."""
+    becomes active (on its start date, if that is still to come: ``memberships_recompute_statuses``)."""
     today = today or secretariat_today()
     locked = Invoice.objects.select_for_update().select_related("membership__tier").get(pk=invoice.pk)
     amount, currency, balance = payment_validate(

@@ -1,4 +1,5 @@
-"""Dates in the dues: a payment is not dated later than today, the secretariat's today, from every door."""
+"""Dates in the dues: a payment is not dated later than today (the secretariat's today, from every door); a
+fee-first membership paid before its start date becomes active on that date."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from members.dues import selectors, services
 from members.models import Invoice, Membership, Payment
-from members.services import membership_start
+from members.services import membership_start, memberships_recompute_statuses
 from tests.conftest import api_client_for
 from tests.members.factories import ContactFactory, MembershipTierFactory, OrganisationFactory
 
@@ -162,3 +163,46 @@ def test_through_the_api_today_is_the_secretariats_today_not_the_utc_one(staff_u
         (invoices[0].pk, local_today),
         (invoices[1].pk, local_today),
     ]
+
+
+# --- A fee-first membership paid before its start date ------------------------------------------------------
+
+
+def test_a_fee_first_membership_paid_before_its_start_date_becomes_active_on_that_date(staff_api, partner):
+    today = timezone.localdate()
+    start = today + timedelta(days=5)
+    paid_early = membership_start(organisation=_organisation("Paid early"), tier=partner, start_date=start)
+    paid_in_part = membership_start(
+        organisation=_organisation("Paid in part"), tier=partner, start_date=start
+    )
+    for membership, amount in ((paid_early, "1200.00"), (paid_in_part, "700.00")):
+        response = staff_api.post(
+            "/api/v1/payments/",
+            {"invoice": Invoice.objects.get(membership=membership).pk, "amount": amount},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+
+    paid_early.refresh_from_db()
+    # Paid in full, but the membership has not started: it cannot be active yet.
+    assert paid_early.status == S.PENDING
+    assert _invoices(paid_early) == [("paid", "partner", Decimal("1200.00"), start, paid_early.end_date)]
+
+    memberships_recompute_statuses(today=start - timedelta(days=1))
+    paid_early.refresh_from_db()
+    assert paid_early.status == S.PENDING
+
+    assert memberships_recompute_statuses(today=start) == 1
+
+    paid_early.refresh_from_db()
+    paid_in_part.refresh_from_db()
+    assert paid_early.status == S.ACTIVE
+    assert paid_early.organisation.membership_status == S.ACTIVE
+    assert paid_early.history.first().history_change_reason == (
+        f"Status recomputed from the dates on {start.isoformat()}"
+    )
+    # 500.00 still owed: a fee-first membership keeps waiting for its fee.
+    assert paid_in_part.status == S.PENDING
+
+    # The next day's run changes nothing.
+    assert memberships_recompute_statuses(today=start + timedelta(days=1)) == 0
