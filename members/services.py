@@ -603,11 +603,30 @@ _MEMBERSHIP_EDITABLE = {"tier", "joined_on", "start_date", "end_date", "notes"}
 @dataclass(frozen=True)
 class _TierMove:
     """What a tier change found before it changed anything: the invoice of the membership's period (to void),
-    whether the membership had started, and its end date then."""
+    its status by the dates then (whether it had started, whether it ran), its end date then, and the first
+    day of the period it ran in."""
 
     invoice: Invoice | None
-    started: bool
+    status: str
     previous_end: date | None
+    period_start: date
+
+    @property
+    def started(self) -> bool:
+        return self.status != Status.PENDING
+
+
+def _current_period_start(membership: Membership) -> date:
+    """The first day of the period ``membership`` runs to (the one ending on its end date), counting periods
+    of its tier from the start date as renewals do; the start date for an open-ended membership."""
+    period_start = membership.start_date
+    if membership.end_date is None:
+        return period_start
+    while True:
+        period_end = membership_period_end(start=period_start, tier=membership.tier)
+        if period_end is None or period_end >= membership.end_date:
+            return period_start
+        period_start = period_end + timedelta(days=1)
 
 
 def _tier_move_begin(locked: Membership, *, fields: dict[str, Any], today: date) -> _TierMove | None:
@@ -618,8 +637,12 @@ def _tier_move_begin(locked: Membership, *, fields: dict[str, Any], today: date)
     from members.dues.services import tier_change_validate  # the dues package builds on these services
 
     invoice = tier_change_validate(membership=locked)
-    started = membership_status_on(membership=locked, on=today) != Status.PENDING
-    return _TierMove(invoice=invoice, started=started, previous_end=locked.end_date)
+    return _TierMove(
+        invoice=invoice,
+        status=membership_status_on(membership=locked, on=today),
+        previous_end=locked.end_date,
+        period_start=_current_period_start(locked),
+    )
 
 
 def _tier_move_dates(locked: Membership, *, move: _TierMove, fields: dict[str, Any]) -> None:
@@ -634,8 +657,10 @@ def _tier_move_dues(locked: Membership, *, move: _TierMove, by=None) -> None:
     """Move the period's dues to the new tier: the open invoice is voided and the period invoiced again.
 
     A membership that has not started is invoiced from its start date (its period may have changed); a
-    running one for the period its voided invoice covered. A running membership without an invoice for its
-    period (its old tier had no fee) is invoiced at the new tier from its next renewal.
+    running one for the period its voided invoice covered. An active membership without an invoice for its
+    period (its old tier had no fee) is invoiced at the new tier for the period it runs in, as if that
+    period had been invoiced at the old tier. One in its grace period, suspended or ended is not: its next
+    period (a renewal) is invoiced at the new tier.
     """
     from members.dues.services import invoices_follow_tier_change
 
@@ -643,6 +668,8 @@ def _tier_move_dues(locked: Membership, *, move: _TierMove, by=None) -> None:
         period_start = locked.start_date
     elif move.invoice is not None:
         period_start = move.invoice.period_start
+    elif move.status == Status.ACTIVE:
+        period_start = move.period_start
     else:
         period_start = None
     invoices_follow_tier_change(membership=locked, invoice=move.invoice, period_start=period_start, by=by)
@@ -670,7 +697,8 @@ def membership_update(
     ``membership_reinstate``, which check that the organisation has no other current membership.
 
     A tier change takes the period's dues with it: the period's open invoice is voided and the period is
-    invoiced at the new tier; a membership that has not started yet takes the new tier's period length. If
+    invoiced at the new tier (also when the old tier had no fee and there was no invoice to void, for an
+    active membership); a membership that has not started yet takes the new tier's period length. If
     the period's invoice has a payment, the change is refused (``ValidationError`` on ``tier``): the period
     stays on the tier it was paid for, and the tier changes at renewal. The status follows the new tier's
     rules, so a pending membership moved to a fee-first tier waits for the new invoice to be paid.

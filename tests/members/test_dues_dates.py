@@ -1,5 +1,6 @@
 """Dates in the dues: a payment is not dated later than today (the secretariat's today, from every door); a
-fee-first membership paid before its start date becomes active on that date."""
+fee-first membership paid before its start date becomes active on that date; a running membership moved from
+a free tier to a paid one is invoiced for its period."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +14,13 @@ from django.utils import timezone
 
 from members.dues import selectors, services
 from members.models import Invoice, Membership, Payment
-from members.services import membership_start, memberships_recompute_statuses
+from members.services import (
+    membership_period_end,
+    membership_renew,
+    membership_start,
+    membership_update,
+    memberships_recompute_statuses,
+)
 from tests.conftest import api_client_for
 from tests.members.factories import ContactFactory, MembershipTierFactory, OrganisationFactory
 
@@ -27,6 +34,20 @@ def partner():
     """A fee-first tier: a new membership waits, pending, until its first invoice is paid in full."""
     return MembershipTierFactory(
         name="Partner", slug="partner", period_months=24, annual_fee=Decimal("1200.00"), fee_first=True
+    )
+
+
+@pytest.fixture
+def member():
+    """A tier without a fee."""
+    return MembershipTierFactory(name="Member", slug="member", period_months=12, annual_fee=None)
+
+
+@pytest.fixture
+def supporter():
+    """A tier with a fee that does not wait for it: active from the start date."""
+    return MembershipTierFactory(
+        name="Supporter", slug="supporter", period_months=12, annual_fee=Decimal("500.00")
     )
 
 
@@ -206,3 +227,90 @@ def test_a_fee_first_membership_paid_before_its_start_date_becomes_active_on_tha
 
     # The next day's run changes nothing.
     assert memberships_recompute_statuses(today=start + timedelta(days=1)) == 0
+
+
+# --- A tier change from a free tier -----------------------------------------------------------------------
+
+
+def test_a_running_membership_moved_from_a_free_tier_to_a_paid_one_is_invoiced_for_its_period(
+    member, supporter, staff_user
+):
+    start = timezone.localdate() - timedelta(days=40)
+    membership = membership_start(organisation=_organisation("Aarhus Vind"), tier=member, start_date=start)
+    end = membership.end_date
+    assert membership.status == S.ACTIVE
+    assert not Invoice.objects.exists()
+
+    membership_update(membership=membership, tier=supporter, by=staff_user)
+
+    membership.refresh_from_db()
+    assert (membership.tier, membership.start_date, membership.end_date) == (supporter, start, end)
+    assert membership.status == S.ACTIVE
+    assert _invoices(membership) == [("open", "supporter", Decimal("500.00"), start, end)]
+    assert [row.invoice.membership_id for row in selectors.invoices_open()] == [membership.pk]
+
+
+def test_a_renewed_membership_moved_from_a_free_tier_is_invoiced_for_the_period_it_runs_in(
+    member, partner, staff_user
+):
+    today = timezone.localdate()
+    start = today - timedelta(days=400)
+    membership = membership_start(organisation=_organisation("Gdańsk Solar"), tier=member, start_date=start)
+    first_end = membership.end_date
+    membership_renew(membership=membership, for_end_date=first_end, today=first_end - timedelta(days=10))
+    membership.refresh_from_db()
+    second_start = first_end + timedelta(days=1)
+    assert membership.end_date == membership_period_end(start=second_start, tier=member)
+    assert membership.status == S.ACTIVE
+
+    membership_update(membership=membership, tier=partner, by=staff_user)
+
+    membership.refresh_from_db()
+    # A running membership keeps its dates and its status; its current period is invoiced at the new tier.
+    assert (membership.start_date, membership.status) == (start, S.ACTIVE)
+    assert _invoices(membership) == [
+        ("open", "partner", Decimal("1200.00"), second_start, membership.end_date)
+    ]
+
+
+def test_staff_moving_a_running_member_to_a_paid_tier_on_the_change_form_raise_its_invoice(
+    client, staff_user, member, supporter
+):
+    start = timezone.localdate() - timedelta(days=40)
+    membership = membership_start(organisation=_organisation("Porto Marés"), tier=member, start_date=start)
+    client.force_login(staff_user)
+
+    response = client.post(
+        reverse("admin:members_membership_change", args=[membership.pk]),
+        {
+            "tier": supporter.pk,
+            "start_date": membership.start_date.isoformat(),
+            "end_date": membership.end_date.isoformat(),
+            "notes": membership.notes,
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    membership.refresh_from_db()
+    assert (membership.tier, membership.status) == (supporter, S.ACTIVE)
+    assert _invoices(membership) == [("open", "supporter", Decimal("500.00"), start, membership.end_date)]
+
+
+def test_a_membership_in_its_grace_period_moved_to_a_paid_tier_is_invoiced_at_its_renewal(member, supporter):
+    today = timezone.localdate()
+    start = today - timedelta(days=380)
+    membership = membership_start(organisation=_organisation("Tallinn Tuul"), tier=member, start_date=start)
+    memberships_recompute_statuses(today=today)
+    membership.refresh_from_db()
+    assert membership.status == S.GRACE
+    ended = membership.end_date
+
+    membership_update(membership=membership, tier=supporter)
+
+    # Its period has ended: there is nothing to invoice for it; the renewal invoices the next at the new tier.
+    assert not Invoice.objects.exists()
+    membership_renew(membership=membership, for_end_date=ended)
+    membership.refresh_from_db()
+    assert _invoices(membership) == [
+        ("open", "supporter", Decimal("500.00"), ended + timedelta(days=1), membership.end_date)
+    ]
