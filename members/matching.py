@@ -60,6 +60,35 @@ def fold_text(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(_without_latin_accents(unicodedata.normalize("NFKD", text))))
 
 
+@functools.cache
+def _fold_tables() -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """``fold_text`` for the Latin letters with accents (U+00C0–U+024F), as SQL can apply it: the letters
+    that fold to one ASCII letter (for ``translate``), and those that fold to more (for ``replace``)."""
+    sources, targets, longer = [], [], []
+    for code in range(0x00C0, 0x0250):
+        char = chr(code)
+        folded = fold_text(char)
+        if folded == char or not folded.isascii() or not folded.isalpha():
+            continue
+        if len(folded) == 1:
+            sources.append(char)
+            targets.append(folded)
+        else:
+            longer.append((char, folded))
+    return "".join(sources), "".join(targets), tuple(longer)
+
+
+def fold_sql(expression: str) -> str:
+    """A PostgreSQL expression that folds ``expression`` (a lower-case word, such as a full-text lexeme)
+    as ``fold_text`` does: "são" and "sao" fold alike. Built only of immutable functions, so it can be
+    indexed (``members/migrations/0023_search_word_folded``)."""
+    sources, targets, longer = _fold_tables()
+    folded = f"translate({expression}, '{sources}', '{targets}')"
+    for char, replacement in longer:
+        folded = f"replace({folded}, '{char}', '{replacement}')"
+    return folded
+
+
 #: The stored key's length (``Organisation.name_key``).
 NAME_KEY_LENGTH = 200
 

@@ -37,7 +37,7 @@ from django.urls import NoReverseMatch, reverse
 from django_countries import countries
 
 from coalition import hooks
-from members.matching import fold_text
+from members.matching import fold_sql, fold_text
 from members.models import Contact, Enquiry, Organisation
 
 #: The SQL function that folds text on SQLite (``fold_text``), registered on every SQLite connection.
@@ -327,6 +327,12 @@ _CORRECTED = (
     "SELECT known.word FROM members_searchword known WHERE known.word %% typed.lexeme "
     f"AND similarity(known.word, typed.lexeme) >= {WORD_SIMILARITY} "
     "ORDER BY similarity(known.word, typed.lexeme) DESC, known.word LIMIT 5) AS similar_word "
+    "WHERE char_length(typed.lexeme) >= 3 "
+    # The same word with or without its accents ("sao" for "são", "lodz" for "łódź"), by the folded-word
+    # index (members/migrations/0023_search_word_folded).
+    "UNION SELECT typed.lexeme, same_letters.word FROM typed CROSS JOIN LATERAL ("
+    f"SELECT known.word FROM members_searchword known WHERE {fold_sql('known.word')} = "
+    f"{fold_sql('typed.lexeme')} ORDER BY known.word LIMIT 5) AS same_letters "
     "WHERE char_length(typed.lexeme) >= 3) AS alternative GROUP BY typed) AS each_word)"
 )
 

@@ -467,3 +467,19 @@ def test_on_the_embedded_default_sqlite_search_ignores_accents_and_case_in_every
     assert out["arhus"] == ["Århus Kommune"]
     assert out["lodz"] == ["Łódź Energy"]
     assert (out["status"], out["page"]) == (200, True)
+
+
+@pytest.mark.django_db
+def test_a_name_typed_without_its_accents_is_found_on_postgresql():
+    from members import services
+
+    for name, country in [("São Tomé Climate Office", "PT"), ("Århus Kommune", "DK"), ("Łódź Energy", "PL")]:
+        services.organisation_create(name=name, kind="company", country=country)
+    found = {
+        q: titles(search_everything(query=q)["organisations"]) for q in ("sao tome", "arhus", "lodz energy")
+    }
+    assert found == {
+        "sao tome": ["São Tomé Climate Office"],
+        "arhus": ["Århus Kommune"],
+        "lodz energy": ["Łódź Energy"],
+    }
