@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -64,7 +65,10 @@ def fast_count(queryset) -> int:
         return queryset.count()
     if _is_unfiltered(queryset):
         return _estimated_or_exact(queryset)
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (``none()``, ``pk__in=[]``): no query to run
+        return 0
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     key = f"count:{queryset.model._meta.label_lower}:{digest}"
     cached = cache_get(cache, key)
