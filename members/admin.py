@@ -30,6 +30,7 @@ from coalition.translations_admin import TranslationsAdminMixin, translations_fo
 from members import services
 from members.admin_export import CoalitionExportMixin
 from members.affiliations import admin as affiliations_admin  # noqa: F401  registers affiliations
+from members.affiliations import selectors as affiliations_selectors
 from members.climate import selectors as climate_selectors
 from members.climate.admin import CLIMATE_INTEGRITY_FIELDS, CLIMATE_INTEGRITY_HELP  # and their admin
 from members.dues import admin as dues_admin  # noqa: F401  registers invoices and payments
@@ -454,6 +455,25 @@ class OrganisationAdmin(DeleteEachThroughService, CoalitionExportMixin, HistoryA
         )
 
 
+# The engagement form's contact picker (the admin's autocomplete of ``Engagement.contacts``): its searches
+# carry the organisation chosen on the form (members/static/members/engagement_contacts.js) and find that
+# organisation's people only. The engagement service refuses anyone else whatever the door.
+ENGAGEMENT_CONTACTS_PICKER = {"app_label": "members", "model_name": "engagement", "field_name": "contacts"}
+
+
+def _engagement_contacts_picker(request: HttpRequest) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return (
+        match is not None
+        and match.url_name == "autocomplete"
+        and all(request.GET.get(key) == value for key, value in ENGAGEMENT_CONTACTS_PICKER.items())
+    )
+
+
+def _record_id(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and 0 < len(value) <= 18 else None
+
+
 @admin.register(Contact)
 class ContactAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
     form = ContactForm
@@ -481,6 +501,17 @@ class ContactAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
 
     def delete_model(self, request, obj):
         services.contact_delete(contact=obj, by=request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if _engagement_contacts_picker(request):
+            # No organisation chosen yet (or not a record's id): nobody to offer.
+            organisation_id = _record_id(request.GET.get("organisation", ""))
+            if organisation_id is None:
+                return queryset.none(), False
+            people = affiliations_selectors.organisation_contacts_current(organisation_id=organisation_id)
+            queryset = queryset.filter(pk__in=people.values("pk"))
+        return queryset, may_have_duplicates
 
 
 class MembershipTierForm(ServiceModelForm):
@@ -814,6 +845,16 @@ class EngagementAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
     list_select_related = ("organisation",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+
+    class Media:
+        # The contact picker's searches name the organisation chosen on the form (ContactAdmin).
+        js = ("members/engagement_contacts.js",)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "contacts" and field is not None:
+            field.widget.attrs["data-limit-by"] = "organisation"
+        return field
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -66,6 +66,16 @@ def contacts_ever_affiliated_ids(*, organisation: Organisation, contact_ids: lis
     )
 
 
+def organisation_contacts_current(*, organisation_id: int) -> QuerySet:
+    """The people at an organisation now: those it is the organisation of (``Contact.organisation``) and
+    those with a current affiliation there (a delegate, a second post). The contacts an engagement with it
+    is offered (``members.admin.ContactAdmin``)."""
+    current = Affiliation.objects.filter(
+        organisation_id=organisation_id, contact_id=OuterRef("pk"), end_on__isnull=True
+    )
+    return Contact.objects.filter(Q(organisation_id=organisation_id) | Exists(current))
+
+
 @dataclass(frozen=True)
 class OrganisationPeople:
     current: list[Affiliation]
