@@ -6,6 +6,7 @@ constraints and small single-object helpers.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -14,6 +15,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from coalition.models import StateChange, TimeStampedModel, preferred_language_field
+from coalition.validators import one_line, validate_single_line
 from members.matching import normalise_email, normalise_name, website_domain
 
 
@@ -158,10 +160,28 @@ class Organisation(TimeStampedModel):
             ]
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        """The name on one line, as lists, exports and email subjects need it: a tab or a line break (a
+        spreadsheet cell, a pasted address block) becomes a space; any other control character is refused.
+
+        Every door cleans the record before writing it (the services, so the API; the admin's forms; the
+        import's rows), so the rule is here once."""
+        super().clean()
+        self.name = one_line(self.name)
+        _check_one_line(self, "name")
+
     def set_derived_fields(self) -> None:
         """What ``save`` derives from other fields; bulk writes, which skip ``save``, call it themselves."""
         self.website_domain = website_domain(self.website)
         self.name_key = normalise_name(self.name)
+
+
+def _check_one_line(record: models.Model, field: str) -> None:
+    """A field message if ``field`` holds a control character (NUL, escape, a line break…)."""
+    try:
+        validate_single_line(getattr(record, field))
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from error
 
 
 class Contact(TimeStampedModel):
@@ -202,6 +222,12 @@ class Contact(TimeStampedModel):
     def save(self, *args, **kwargs):
         self.set_derived_fields()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # A person's name goes into the To: header of their emails: a line break in it is refused at every
+        # door (``coalition.validators``), the admin's included.
+        super().clean()
+        _check_one_line(self, "name")
 
     def set_derived_fields(self) -> None:
         """What ``save`` normalises; bulk writes, which skip ``save``, call it themselves."""
