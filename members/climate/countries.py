@@ -97,7 +97,32 @@ ALIASES = {
     "saudi-arabien": "SA",
     "papua-neuguinea": "PG",
     "tschechische republik": "CZ",
+    # Formal names built on an adjective, which no "Republic of …" rule reads.
+    "hellenic republic": "GR",
+    "argentine republic": "AR",
+    "italian republic": "IT",
+    "french republic": "FR",
+    "portuguese republic": "PT",
+    "lebanese republic": "LB",
+    "gabonese republic": "GA",
+    "togolese republic": "TG",
+    "tunisian republic": "TN",
+    "swiss confederation": "CH",
+    # Taiwan's official name: read as such before "Republic of …" would make it China.
+    "republic of china": "TW",
+    "united mexican states": "MX",
 }
+
+#: The formal part of a country's official long name ("Kingdom of Denmark", "Federal Republic of Germany",
+#: "Republic of the Union of Myanmar"), as ``_name_key`` writes it ("the" dropped): what is left after it is
+#: tried as the name, once the whole name has named no country, so "Democratic Republic of the Congo" is
+#: still the DRC and never the Congo.
+_FORMAL_PREFIX = re.compile(
+    r"^(?:(?:federal|democratic|socialist|islamic|arab|people's|peoples|plurinational|bolivarian|united|"
+    r"independent|co-operative|cooperative|oriental|federative|hashemite)\s+)*"
+    r"(?:republic|kingdom|state|sultanate|principality|grand duchy|commonwealth|union|emirate|nation)\s+of\s+"
+    r"(?=\S)"
+)
 
 #: Languages whose country names are recognised besides English: the project's own, and those of the
 #: countries and partners a coalition's files most often come from.
@@ -179,7 +204,17 @@ def country_code(value: object) -> str:
         return code
     key = _name_key(text)
     # "Korea, South", "Congo, Republic of the": a qualifier written after the name, which no list writes so.
-    return _names().get(key) or _names().get(_turned(key), "")
+    names = _names()
+    code = names.get(key) or names.get(_turned(key), "")
+    # An official long name: "Kingdom of Denmark", "Republic of the Union of Myanmar" (two formal parts),
+    # "Türkiye (Republic of)" (turned round first).
+    for candidate in (key, _turned(key)):
+        for _ in range(2):
+            if code or not candidate:
+                break
+            candidate = _FORMAL_PREFIX.sub("", candidate, count=1) if _FORMAL_PREFIX.match(candidate) else ""
+            code = names.get(candidate, "")
+    return code
 
 
 def country_choices_any_code() -> list[tuple[str, str]]:

@@ -124,8 +124,41 @@ def test_names_that_are_close_name_different_countries(names):
 
 
 @pytest.mark.parametrize(
-    "written", ["", "Xylophone", "MAN", "Man", "Europe", "Narnia", "Korea", "Republic of"]
+    ("written", "code"),
+    [
+        ("Kingdom of Denmark", "DK"),
+        ("Republic of Finland", "FI"),
+        ("Republic of Panama", "PA"),
+        ("Federal Republic of Germany", "DE"),
+        ("People's Republic of China", "CN"),
+        ("Republic of China", "TW"),
+        ("Republic of the Union of Myanmar", "MM"),
+        ("Socialist Republic of Viet Nam", "VN"),
+        ("Republic of the Sudan", "SD"),
+        ("Republic of South Sudan", "SS"),
+        ("Union of the Comoros", "KM"),
+        ("Independent State of Papua New Guinea", "PG"),
+        ("Türkiye (Republic of)", "TR"),
+        ("Hellenic Republic", "GR"),
+        ("Swiss Confederation", "CH"),
+        ("United Mexican States", "MX"),
+        # The whole name first: the DRC is never read as the Congo.
+        ("Democratic Republic of the Congo", "CD"),
+        ("Republic of the Congo", "CG"),
+        ("Democratic People's Republic of Korea", "KP"),
+    ],
 )
+def test_a_country_is_known_by_its_official_long_name(written, code):
+    assert country_code(written) == code
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "", "Xylophone", "MAN", "Man", "Europe", "Narnia", "Korea", "Republic of",
+        "State of California", "Commonwealth of Massachusetts", "Union of Concerned Scientists", "Kingdom of",
+    ],
+)  # fmt: skip
 def test_what_names_no_country_is_none(written):
     assert country_code(written) == ""
 
