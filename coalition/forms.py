@@ -51,6 +51,11 @@ class DeleteEachThroughService:
             protected.extend(blocker for blocker in self.delete_blockers(obj) if blocker)
         for model in self.deleted_along:
             perms_needed.discard(model._meta.verbose_name)
+        if protected:
+            # Records that stop the deletion are the reason it cannot happen, whoever asks: the page lists
+            # them, rather than "your account doesn't have permission to delete … invoice", which sends
+            # staff looking for a permission no one is given (invoices are never deleted).
+            perms_needed = set()
         return deleted, counts, perms_needed, protected
 
     def delete_queryset(self, request, queryset) -> None:

@@ -117,3 +117,16 @@ def test_the_dashboard_shows_countries_without_a_focal_point_and_open_invoices_b
     assert ">Panama</a>" in html
     assert "900.00 EUR" in html
     assert "/admin/members/invoice/open.csv" in html
+
+
+def test_an_organisation_with_invoices_cannot_be_deleted_and_the_page_says_why_not_permission(
+    client, admin_user, invoice
+):
+    client.force_login(admin_user)
+    organisation = invoice.membership.organisation
+    response = client.get(f"/admin/members/organisation/{organisation.pk}/delete/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "permission" not in html.split('id="content"', 1)[-1]
+    assert "protected related objects" in html and "INV-00001" in html
+    assert "Yes, I’m sure" not in html and "Yes, I'm sure" not in html  # no button to try
