@@ -56,9 +56,39 @@ def enqueue_in(seconds: float, task_name: str, *args) -> bool:
     return _publish(task_name, args, countdown=max(0.0, seconds))
 
 
+#: On the embedded default (no broker: tasks run in the process that queues them), the long tasks named
+#: in ``settings.EMBEDDED_SCHEDULER_TASKS`` are not run inside a web request: they are left to the process
+#: that runs the schedule (``manage.py run_schedule``), which this flag marks, and which is woken at once.
+_in_scheduler = False
+SCHEDULER_NUDGE_KEY = "coalition:scheduler-nudge"
+
+
+def run_in_scheduler() -> None:
+    """Mark this process as the embedded default's scheduler: it runs the long tasks itself."""
+    global _in_scheduler
+    _in_scheduler = True
+
+
+def _left_to_scheduler(task_name: str) -> bool:
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER or _in_scheduler:
+        return False
+    if task_name not in getattr(settings, "EMBEDDED_SCHEDULER_TASKS", ()):
+        return False
+    from django.core.cache import caches
+
+    # The scheduler looks at this every second and runs the sweep that picks the work up from its rows.
+    caches["shared"].set(SCHEDULER_NUDGE_KEY, time.time(), timeout=None)
+    return True
+
+
 def _publish(task_name: str, args: tuple, **options) -> bool:
     """Hand the task to the broker unless it failed moments ago; False (logged) if it cannot take it."""
     task = _task(task_name)  # a misspelt task name is a bug, not an outage: KeyError
+    if _left_to_scheduler(task_name):
+        log.info("%s%r left to the scheduler process", task_name, args)
+        return False
     if _broker_known_down():
         log.warning("broker down: %s%r left for the periodic sweep", task_name, args)
         return False

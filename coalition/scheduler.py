@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
 
+from coalition import queueing
+
 log = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "coalition:scheduler-heartbeat"
@@ -94,14 +96,47 @@ def run_due(schedule: list[Entry], *, now: datetime) -> tuple[list[str], float]:
     return ran, wait
 
 
+def _nudged(last: object) -> object:
+    """The nudge's value if it changed since ``last`` (a web request left work to this process), else None."""
+    value = caches["shared"].get(queueing.SCHEDULER_NUDGE_KEY)
+    return value if value is not None and value != last else None
+
+
+def run_nudged(schedule: list[Entry], *, now: datetime) -> list[str]:
+    """Run now the entries that pick up work left to the scheduler (``EMBEDDED_SCHEDULER_ENTRIES``)."""
+    ran = []
+    for entry in schedule:
+        if entry.name in settings.EMBEDDED_SCHEDULER_ENTRIES:
+            entry.last_run_at = now
+            try:
+                current_app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
+            except Exception:  # one failing task must not stop the loop
+                log.exception("scheduled task %s (%s) failed", entry.name, entry.task)
+            ran.append(entry.name)
+    return ran
+
+
 def run_forever(
     *, once: bool = False, sleep: Callable[[float], None] = time.sleep, max_wait: float = 30.0
 ) -> None:
+    # This process runs the long tasks a web request leaves to it (a newsletter's batches), woken by a
+    # nudge in the shared cache: it looks every second while it waits for the next entry.
+    queueing.run_in_scheduler()
     schedule = entries(now=timezone.now())
+    nudge = caches["shared"].get(queueing.SCHEDULER_NUDGE_KEY)
     while True:
         ran, wait = run_due(schedule, now=timezone.now())
         if ran:
             log.info("scheduler ran: %s", ", ".join(ran))
         if once:
             return
-        sleep(min(wait, max_wait))
+        waited, wait = 0.0, min(wait, max_wait)
+        while waited < wait:
+            step = min(1.0, wait - waited)
+            sleep(step)
+            waited += step
+            changed = _nudged(nudge)
+            if changed is not None:
+                nudge = changed
+                log.info("scheduler woken: ran %s", ", ".join(run_nudged(schedule, now=timezone.now())))
+                break

@@ -202,6 +202,12 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = False
 
+# Embedded default only: long tasks a web request must not run inline (a newsletter's batches: minutes
+# of sending). They are left to ``manage.py run_schedule``, woken at once to run these entries, which pick
+# the work up from its rows (coalition/queueing.py, coalition/scheduler.py).
+EMBEDDED_SCHEDULER_TASKS = frozenset({"newsletters.tasks.send_batch_task"})
+EMBEDDED_SCHEDULER_ENTRIES = frozenset({"newsletters-sweep"})
+
 CELERY_TIMEZONE = "UTC"
 # The queue tasks go to unless they name their own. Test runs set a queue of their own per run, so a
 # worker left over from another run never takes their tasks.

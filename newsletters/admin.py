@@ -815,6 +815,8 @@ class NewsletterAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
                 test_form=TestSendForm(initial={"to": request.user.email}),
                 newsletter=newsletter,
                 scheduler_running=scheduler.scheduler_running(),
+                # On the embedded default the scheduler process does the sending (coalition/queueing.py).
+                sent_by_scheduler=settings.CELERY_TASK_ALWAYS_EAGER,
                 outcome=selectors.newsletter_outcome(newsletter=newsletter)
                 if newsletter.status in OUTCOME_STATUSES
                 else None,

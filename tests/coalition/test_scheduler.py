@@ -120,3 +120,46 @@ def test_every_task_can_be_queued_with_its_time_limits():
         if task.soft_time_limit and task.time_limit and task.soft_time_limit > task.time_limit
     }
     assert refused == {}
+
+
+@pytest.mark.django_db
+def test_on_the_embedded_default_a_newsletter_batch_is_left_to_the_scheduler_which_is_woken_at_once(settings):
+    from django.core.cache import caches
+
+    from coalition import queueing, scheduler
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    caches["shared"].delete(queueing.SCHEDULER_NUDGE_KEY)
+    # A web request does not run a newsletter's batch inline: it is left to the scheduler, which is nudged.
+    assert queueing.enqueue("newsletters.tasks.send_batch_task", 0) is False
+    nudge = caches["shared"].get(queueing.SCHEDULER_NUDGE_KEY)
+    assert nudge is not None
+
+    # Only the heartbeat on the schedule, and it stands for the sweep a nudge runs.
+    settings.CELERY_BEAT_SCHEDULE = {
+        "scheduler-heartbeat": settings.CELERY_BEAT_SCHEDULE["scheduler-heartbeat"]
+    }
+    settings.EMBEDDED_SCHEDULER_ENTRIES = frozenset({"scheduler-heartbeat"})
+    slept: list[float] = []
+    beats = []
+
+    class Enough(Exception):
+        pass
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 1:
+            beats.append(scheduler.heartbeat_last())
+            caches["shared"].set(queueing.SCHEDULER_NUDGE_KEY, nudge + 1)  # another request leaves work
+        else:
+            raise Enough
+
+    try:
+        with pytest.raises(Enough):
+            scheduler.run_forever(sleep=sleep)
+        assert slept[0] == 1.0  # it looks every second, not once per entry's interval
+        assert scheduler.heartbeat_last() > beats[0]  # the nudged entry ran at once
+        # The scheduler process itself runs the batch tasks.
+        assert queueing._left_to_scheduler("newsletters.tasks.send_batch_task") is False
+    finally:
+        queueing._in_scheduler = False

@@ -32,6 +32,7 @@ def test_with_port_8123_and_no_site_url_every_emailed_link_points_at_port_8123(t
     env = embedded_env(tmp_path, PORT="8123", HOST="127.0.0.1")
     manage("migrate", "--noinput", env=env)
     out = manage("shell", "-c", PROBE, env=env).stdout
+    manage("run_schedule", "--once", env=env)  # the newsletter goes out from the scheduler process
     assert "SITE_URL http://127.0.0.1:8123" in out
     text = "\n".join(path.read_text() for path in (tmp_path / "mail").iterdir())
     # Confirmation, acknowledgement with status link, secretariat review link, newsletter links.

@@ -166,6 +166,19 @@ def test_a_scheduled_newsletter_warns_when_no_scheduler_was_seen_recently(comms_
     assert "No scheduler is running" not in comms_client.get(url).content.decode()
 
 
+def test_on_the_embedded_default_a_sending_newsletter_warns_when_no_scheduler_sends_it(
+    comms_client, settings
+):
+    newsletter = NewsletterFactory(topics=[TopicFactory()], status=Newsletter.Status.SENDING)
+    url = f"/admin/newsletters/newsletter/{newsletter.pk}/change/"
+    scheduler.heartbeat_record(at=timezone.now() - timedelta(minutes=10))
+    assert "No scheduler is running" not in comms_client.get(url).content.decode()  # a worker sends it
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded default: the scheduler process sends
+    assert "it is what sends the messages" in comms_client.get(url).content.decode()
+    scheduler.heartbeat_record()
+    assert "No scheduler is running" not in comms_client.get(url).content.decode()
+
+
 def test_the_progress_json_carries_the_status_for_the_live_page(comms_client):
     newsletter = NewsletterFactory(topics=[TopicFactory()])
     progress = comms_client.get(f"/admin/newsletters/newsletter/{newsletter.pk}/progress/").json()
