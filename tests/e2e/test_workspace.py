@@ -85,7 +85,10 @@ def _choose(page, field_id: str, typed: str, option: str) -> None:
     """Pick a record by name in an autocomplete (select2 over the admin's autocomplete view)."""
     page.click(f"#{field_id} + .select2 .select2-selection")
     page.fill(".select2-container--open .select2-search__field", typed)
-    page.click(f".select2-results__option:has-text('{option}')")
+    # The results of what was typed, not those of an earlier search still on screen (a busy machine).
+    expect(page.locator(".select2-container--open .loading-results")).to_have_count(0)
+    page.click(f".select2-container--open .select2-results__option:has-text('{option}')")
+    expect(page.locator(f"#{field_id} option:checked")).to_contain_text(option)
 
 
 def test_every_staff_tool_is_reached_from_the_dashboard_through_the_navigation(page, staff_site, admin_user):
