@@ -276,6 +276,9 @@ if NET_ZERO_TRACKER_URL or NDC_REGISTRY_URL:
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(environ.Env.email_url_config(EMAIL_URL))
+    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821 - set just above
+        # The same backend, waiting longer for the reply to a message's end (coalition/smtp.py).
+        EMAIL_BACKEND = "coalition.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))

@@ -218,3 +218,70 @@ def retry_backoff(attempts: int) -> timedelta:
     at most an hour."""
     base = settings.SMTP_RETRY_BACKOFF
     return timedelta(seconds=min(3600.0, base * 2 ** max(0, attempts - 1)))
+
+
+# --- The SMTP backend: the reply to the final dot gets its own, longer timeout ---------------------------
+
+
+class _PatientReplies:
+    """Mixed into ``smtplib.SMTP``: the reply to a message's final dot is waited for ``SMTP_DATA_END_TIMEOUT``
+    (servers scan the message before they answer; RFC 5321 allows ten minutes), not the connection's
+    timeout, and a connection that fails before that reply raises ``SMTPReplyLost``: the server may have
+    taken the message, so it is an attempt that counts, never a lost connection to send it again over at
+    once. Every other reply keeps ``EMAIL_TIMEOUT``."""
+
+    _in_data = False
+    _awaiting_data_end = False
+
+    def putcmd(self, cmd, args=""):
+        self._in_data = cmd.lower() == "data"
+        return super().putcmd(cmd, args)
+
+    def send(self, s):
+        result = super().send(s)
+        if self._in_data and isinstance(s, bytes | bytearray) and bytes(s).endswith(b"\r\n.\r\n"):
+            self._awaiting_data_end = True
+        return result
+
+    def getreply(self):
+        if not self._awaiting_data_end:
+            return super().getreply()
+        self._awaiting_data_end = self._in_data = False
+        sock = self.sock
+        timeout = sock.gettimeout() if sock is not None else None
+        if sock is not None and timeout is not None:
+            sock.settimeout(max(timeout, float(settings.SMTP_DATA_END_TIMEOUT)))
+        try:
+            return super().getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise SMTPReplyLost(
+                f"The connection failed after the message was sent, before the server said whether it took "
+                f"it ({exc}); it may have been delivered."
+            ) from exc
+        finally:
+            if self.sock is not None and timeout is not None:
+                self.sock.settimeout(timeout)
+
+
+class _PatientSMTP(_PatientReplies, smtplib.SMTP):
+    pass
+
+
+class _PatientSMTPSSL(_PatientReplies, smtplib.SMTP_SSL):
+    pass
+
+
+def _smtp_backend_class():
+    from django.core.mail.backends.smtp import EmailBackend as DjangoSmtpBackend
+
+    class EmailBackend(DjangoSmtpBackend):
+        """Django's SMTP backend with ``_PatientReplies`` connections (``EMAIL_URL`` selects it)."""
+
+        @property
+        def connection_class(self):
+            return _PatientSMTPSSL if self.use_ssl else _PatientSMTP
+
+    return EmailBackend
+
+
+EmailBackend = _smtp_backend_class()

@@ -114,6 +114,8 @@ def _data_end_reply(smtp: smtplib.SMTP) -> tuple[int, bytes]:
         sock.settimeout(max(timeout, float(settings.SMTP_DATA_END_TIMEOUT)))
     try:
         return smtp.getreply()
+    except SMTPReplyLost:
+        raise  # said already by the project's SMTP backend (coalition.smtp.EmailBackend)
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
         raise SMTPReplyLost(
             f"The connection failed after the message was sent, before the server said whether it took "

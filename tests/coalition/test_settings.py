@@ -157,3 +157,17 @@ def test_the_time_zone_comes_from_the_environment_and_utc_is_the_default(tmp_pat
 def test_an_unknown_time_zone_is_refused_with_a_clear_message(tmp_path):
     result = _manage("check", tmp_path=tmp_path, TIME_ZONE="Europe/Atlantis")
     assert result.returncode != 0 and "TIME_ZONE 'Europe/Atlantis' is not a time zone name" in result.stderr
+
+
+def test_an_smtp_email_url_selects_the_backend_that_waits_for_the_final_dots_reply(tmp_path):
+    code = (
+        "from django.conf import settings; from django.core.mail import get_connection; "
+        "c = get_connection(); print(settings.EMAIL_BACKEND, c.connection_class.__name__, c.host, c.use_tls)"
+    )
+    out = _manage("shell", "-c", code, tmp_path=tmp_path, EMAIL_URL="smtp+tls://u:p@smtp.example.org:587")
+    assert out.stdout.split()[-4:] == [
+        "coalition.smtp.EmailBackend",
+        "_PatientSMTP",
+        "smtp.example.org",
+        "True",
+    ]

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def smtp_at(settings, newsletter_queue):  # noqa: F811
     def point(port: int, *, user: str = "", password: str = "") -> None:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_BACKEND = "coalition.smtp.EmailBackend"  # what EMAIL_URL selects
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = user, password
@@ -338,8 +338,8 @@ def test_an_outbox_email_whose_reply_is_lost_after_the_data_counts_its_attempts(
     monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 3)
     with ScriptedSmtpServer() as server:
         smtp_at(server.port)
-        settings.EMAIL_TIMEOUT = 1
-        server.handler.data_end_delay = lambda n: 1.5  # slower than our timeout, every time
+        settings.EMAIL_TIMEOUT = settings.SMTP_DATA_END_TIMEOUT = 1
+        server.handler.data_end_delay = lambda n: 1.5  # slower than even the final dot's timeout, every time
         email = _queued_email("anna@example.org")
         for _ in range(6):
             OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=None)
@@ -348,3 +348,15 @@ def test_an_outbox_email_whose_reply_is_lost_after_the_data_counts_its_attempts(
     # Not an outage to wait out for ever, re-sending every minute: each try counts, then it fails.
     assert (email.status, email.attempts) == (OutboundEmail.Status.FAILED, 3)
     assert server.handler.received()["anna@example.org"] <= 2 * 3
+
+
+def test_an_outbox_email_to_a_server_slow_to_answer_the_final_dot_goes_once(smtp_at, settings):
+    with ScriptedSmtpServer() as server:
+        smtp_at(server.port)
+        settings.EMAIL_TIMEOUT, settings.SMTP_DATA_END_TIMEOUT = 1, 6
+        server.handler.data_end_delay = lambda n: 2.5  # it scans the message before it answers
+        email = _queued_email("anna@example.org")
+        assert outbox.outbox_send(email_id=email.pk)
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutboundEmail.Status.SENT, 1)
+    assert server.handler.received() == {"anna@example.org": 1}
