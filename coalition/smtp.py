@@ -247,20 +247,36 @@ class _PatientReplies:
         if not self._awaiting_data_end:
             return super().getreply()
         self._awaiting_data_end = self._in_data = False
-        sock = self.sock
-        timeout = sock.gettimeout() if sock is not None else None
-        if sock is not None and timeout is not None:
-            sock.settimeout(max(timeout, float(settings.SMTP_DATA_END_TIMEOUT)))
-        try:
-            return super().getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise SMTPReplyLost(
-                f"The connection failed after the message was sent, before the server said whether it took "
-                f"it ({exc}); it may have been delivered."
-            ) from exc
-        finally:
-            if self.sock is not None and timeout is not None:
-                self.sock.settimeout(timeout)
+        return _data_end_reply(self, super().getreply)
+
+
+def _data_end_reply(smtp: smtplib.SMTP, read) -> tuple[int, bytes]:
+    """``read()`` the reply to the final dot with ``SMTP_DATA_END_TIMEOUT`` on the socket (then the
+    connection's own timeout again); a connection that fails meanwhile raises ``SMTPReplyLost``."""
+    sock = smtp.sock
+    timeout = sock.gettimeout() if sock is not None else None
+    if sock is not None and timeout is not None:
+        sock.settimeout(max(timeout, float(settings.SMTP_DATA_END_TIMEOUT)))
+    try:
+        return read()
+    except SMTPReplyLost:
+        raise
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise SMTPReplyLost(
+            f"The connection failed after the message was sent, before the server said whether it took "
+            f"it ({exc}); it may have been delivered."
+        ) from exc
+    finally:
+        if smtp.sock is not None and timeout is not None:
+            smtp.sock.settimeout(timeout)
+
+
+def smtp_data_end_reply(smtp: smtplib.SMTP) -> tuple[int, bytes]:
+    """The reply to a message's final dot, just sent on ``smtp`` by hand (the newsletter's raw sending):
+    patient as ``_PatientReplies`` is, over any SMTP connection."""
+    if getattr(smtp, "_awaiting_data_end", False):
+        return smtp.getreply()  # a _PatientReplies connection does it itself
+    return _data_end_reply(smtp, smtp.getreply)
 
 
 class _PatientSMTP(_PatientReplies, smtplib.SMTP):

@@ -20,10 +20,10 @@ from coalition.queueing import enqueue_in
 from coalition.smtp import (
     SMTP_ERRORS,
     SmtpFailure,
-    SMTPReplyLost,
     is_hard_bounce,
     retry_backoff,
     smtp_classify,
+    smtp_data_end_reply,
     smtp_drop,
     smtp_open,
 )
@@ -97,33 +97,12 @@ def _sendmail(smtp: smtplib.SMTP, message: rendering.RawMessage) -> None:
         raise smtplib.SMTPDataError(code, reply)
     # A line starting with a dot gets a second one (RFC 5321 4.5.2); the message ends with CRLF.
     smtp.send(message.data.replace(b"\r\n.", b"\r\n..") + b".\r\n")
-    code, reply = _data_end_reply(smtp)
+    # Servers scan the message before they answer: its reply gets SMTP_DATA_END_TIMEOUT, and a connection
+    # lost before it is an attempt that counts (SMTPReplyLost), never a resend at once.
+    code, reply = smtp_data_end_reply(smtp)
     if code != 250:
         _after_refusal(smtp, code)
         raise smtplib.SMTPDataError(code, reply)
-
-
-def _data_end_reply(smtp: smtplib.SMTP) -> tuple[int, bytes]:
-    """The reply to the final dot. Servers scan the message before they answer, so it may take minutes
-    (RFC 5321 4.5.3.2.6 allows ten): it gets ``SMTP_DATA_END_TIMEOUT``, not the connection's timeout. If
-    the connection fails meanwhile, the server may have taken the message: ``SMTPReplyLost``, an attempt
-    that counts and waits for the backoff, rather than a lost connection sent again at once."""
-    sock = smtp.sock
-    timeout = sock.gettimeout() if sock is not None else None
-    if sock is not None and timeout is not None:
-        sock.settimeout(max(timeout, float(settings.SMTP_DATA_END_TIMEOUT)))
-    try:
-        return smtp.getreply()
-    except SMTPReplyLost:
-        raise  # said already by the project's SMTP backend (coalition.smtp.EmailBackend)
-    except (smtplib.SMTPServerDisconnected, OSError) as exc:
-        raise SMTPReplyLost(
-            f"The connection failed after the message was sent, before the server said whether it took "
-            f"it ({exc}); it may have been delivered."
-        ) from exc
-    finally:
-        if smtp.sock is not None and timeout is not None:
-            smtp.sock.settimeout(timeout)
 
 
 class _Connection:
