@@ -78,6 +78,15 @@ def entries(*, now: datetime) -> list[Entry]:
     return result
 
 
+def _run_entry(entry: Entry, *, now: datetime) -> None:
+    """Run one entry's task in this process, now."""
+    entry.last_run_at = now
+    try:
+        current_app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
+    except Exception:  # one failing task must not stop the others or the loop
+        log.exception("scheduled task %s (%s) failed", entry.name, entry.task)
+
+
 def run_due(schedule: list[Entry], *, now: datetime) -> tuple[list[str], float]:
     """Run every entry that is due, in-process; return their names and the seconds until the next one."""
     ran: list[str] = []
@@ -85,11 +94,7 @@ def run_due(schedule: list[Entry], *, now: datetime) -> tuple[list[str], float]:
     for entry in schedule:
         due, next_in = entry.schedule.is_due(entry.last_run_at)
         if due:
-            entry.last_run_at = now
-            try:
-                current_app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
-            except Exception:  # one failing task must not stop the others or the loop
-                log.exception("scheduled task %s (%s) failed", entry.name, entry.task)
+            _run_entry(entry, now=now)
             ran.append(entry.name)
             _, next_in = entry.schedule.is_due(entry.last_run_at)
         wait = min(wait, max(float(next_in), 1.0))
@@ -104,16 +109,10 @@ def _nudged(last: object) -> object:
 
 def run_nudged(schedule: list[Entry], *, now: datetime) -> list[str]:
     """Run now the entries that pick up work left to the scheduler (``EMBEDDED_SCHEDULER_ENTRIES``)."""
-    ran = []
-    for entry in schedule:
-        if entry.name in settings.EMBEDDED_SCHEDULER_ENTRIES:
-            entry.last_run_at = now
-            try:
-                current_app.tasks[entry.task].apply(args=entry.args, kwargs=entry.kwargs, throw=True)
-            except Exception:  # one failing task must not stop the loop
-                log.exception("scheduled task %s (%s) failed", entry.name, entry.task)
-            ran.append(entry.name)
-    return ran
+    nudged = [entry for entry in schedule if entry.name in settings.EMBEDDED_SCHEDULER_ENTRIES]
+    for entry in nudged:
+        _run_entry(entry, now=now)
+    return [entry.name for entry in nudged]
 
 
 def run_forever(

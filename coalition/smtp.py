@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail.backends.smtp import EmailBackend as DjangoSmtpBackend
 
 log = logging.getLogger(__name__)
 
@@ -287,17 +288,9 @@ class _PatientSMTPSSL(_PatientReplies, smtplib.SMTP_SSL):
     pass
 
 
-def _smtp_backend_class():
-    from django.core.mail.backends.smtp import EmailBackend as DjangoSmtpBackend
+class EmailBackend(DjangoSmtpBackend):
+    """Django's SMTP backend with ``_PatientReplies`` connections (``EMAIL_URL`` selects it)."""
 
-    class EmailBackend(DjangoSmtpBackend):
-        """Django's SMTP backend with ``_PatientReplies`` connections (``EMAIL_URL`` selects it)."""
-
-        @property
-        def connection_class(self):
-            return _PatientSMTPSSL if self.use_ssl else _PatientSMTP
-
-    return EmailBackend
-
-
-EmailBackend = _smtp_backend_class()
+    @property
+    def connection_class(self):
+        return _PatientSMTPSSL if self.use_ssl else _PatientSMTP

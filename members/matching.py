@@ -40,8 +40,7 @@ def normalise_name(name: str) -> str:
     lose their accents; a mark that makes another letter, as in "й" or "が", stays.) A name with no letter or
     digit at all has the empty key, which matches nothing.
     """
-    text = str(name or "").lower().translate(_TRANSLITERATE)
-    text = unicodedata.normalize("NFC", "".join(_without_latin_accents(unicodedata.normalize("NFKD", text))))
+    text = fold_text(name)
     for char in "/.'’":  # inside words: "A/S", "S.A.", "O'Neill"
         text = text.replace(char, "")
     for char in _SEPARATORS:

@@ -31,7 +31,6 @@ from operator import and_, or_
 from typing import Any
 
 from django.db import connection
-from django.db.backends.signals import connection_created
 from django.db.models import Case, CharField, F, FloatField, Func, Model, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 from django_countries import countries
@@ -40,18 +39,13 @@ from coalition import hooks
 from members.matching import fold_sql, fold_text
 from members.models import Contact, Enquiry, Organisation
 
-#: The SQL function that folds text on SQLite (``fold_text``), registered on every SQLite connection.
+#: The SQL function that folds text on SQLite (``fold_text``), registered on the connection by the search.
 SQLITE_FOLD = "coalition_fold"
 
 
-def _register_sqlite_fold(sender, connection, **kwargs) -> None:
-    if connection.vendor == "sqlite":
-        connection.connection.create_function(
-            SQLITE_FOLD, 1, lambda text: None if text is None else fold_text(text), deterministic=True
-        )
+def _sqlite_fold(text: str | None) -> str | None:
+    return None if text is None else fold_text(text)
 
-
-connection_created.connect(_register_sqlite_fold, dispatch_uid="members.search.sqlite_fold")
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 100
@@ -221,28 +215,20 @@ def _fallback_filter_and_score(
     """Any database: every word of the query appears in one of the fields; exact and prefix rank first."""
     text_fields, title_field = fields.text, fields.title
     words = query.split()
+    lookups, typed = {f: f"{f}__icontains" for f in text_fields}, words
     if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        _register_sqlite_fold(None, connection)  # a connection opened before this module was imported
         # SQLite's LIKE folds only ASCII letters: compare both sides folded (``SQLITE_FOLD``), so "sao tome"
         # finds "São Tomé" and "ÅRHUS" finds "Århus", as staff type them.
+        connection.ensure_connection()
+        connection.connection.create_function(SQLITE_FOLD, 1, _sqlite_fold, deterministic=True)
         qs = qs.annotate(
             **{
                 f"_folded_{f}": Func(F(f), function=SQLITE_FOLD, output_field=CharField())
                 for f in text_fields
             }
         )
-        condition = reduce(
-            and_,
-            [
-                reduce(or_, [Q(**{f"_folded_{f}__contains": fold_text(w)}) for f in text_fields])
-                for w in words
-            ],
-        )
-    else:
-        condition = reduce(
-            and_, [reduce(or_, [Q(**{f"{f}__icontains": w}) for f in text_fields]) for w in words]
-        )
+        lookups, typed = {f: f"_folded_{f}__contains" for f in text_fields}, [fold_text(w) for w in words]
+    condition = reduce(and_, [reduce(or_, [Q(**{lookups[f]: w}) for f in text_fields]) for w in typed])
     if country_codes:
         condition |= Q(country__in=country_codes)
     score = Case(

@@ -149,8 +149,8 @@ def _try_send(email: OutboundEmail, *, connection) -> SmtpFailure | None:
         outbound_message(email, connection=backend).send()
     except SMTP_ERRORS as exc:
         failure = smtp_classify(exc)
-        if failure.reconnect:
-            smtp_drop(backend)
+        if failure.reconnect and connection is not None:
+            smtp_drop(connection)  # a connection of its own is dropped below anyway
         return failure
     finally:
         if connection is None:
