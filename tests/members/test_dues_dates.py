@@ -30,20 +30,6 @@ S = Membership.Status
 
 
 @pytest.fixture
-def partner():
-    """A fee-first tier: a new membership waits, pending, until its first invoice is paid in full."""
-    return MembershipTierFactory(
-        name="Partner", slug="partner", period_months=24, annual_fee=Decimal("1200.00"), fee_first=True
-    )
-
-
-@pytest.fixture
-def member():
-    """A tier without a fee."""
-    return MembershipTierFactory(name="Member", slug="member", period_months=12, annual_fee=None)
-
-
-@pytest.fixture
 def supporter():
     """A tier with a fee that does not wait for it: active from the start date."""
     return MembershipTierFactory(

@@ -10,18 +10,11 @@ from django.urls import reverse
 
 from members.models import Invoice, Membership
 from members.services import membership_start
-from tests.members.factories import ContactFactory, MembershipTierFactory, OrganisationFactory
+from tests.members.factories import ContactFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
 HELP = "Invoiced once for each membership period, whatever its length"
-
-
-@pytest.fixture
-def partner():
-    return MembershipTierFactory(
-        name="Partner", slug="partner", period_months=24, annual_fee=Decimal("1200.00"), fee_first=True
-    )
 
 
 @pytest.fixture

@@ -21,20 +21,6 @@ S = Membership.Status
 
 
 @pytest.fixture
-def partner():
-    """The demo's Partner tier with a fee: 24-month periods, the first invoice paid before activation."""
-    return MembershipTierFactory(
-        name="Partner", slug="partner", period_months=24, annual_fee=Decimal("1200.00"), fee_first=True
-    )
-
-
-@pytest.fixture
-def member():
-    """The demo's Member tier: 12-month periods, no fee."""
-    return MembershipTierFactory(name="Member", slug="member", period_months=12, annual_fee=None)
-
-
-@pytest.fixture
 def organisation():
     organisation = OrganisationFactory(name="Lyon Captage Carbone")
     ContactFactory(
