@@ -18,7 +18,7 @@ def _change(subscriber: Subscriber) -> str:
     return reverse("admin:newsletters_subscriber_change", args=[subscriber.pk])
 
 
-def _form(**fields) -> dict:
+def subscriber_form(**fields) -> dict:
     data = {
         "name": "",
         "contact": "",
@@ -42,7 +42,7 @@ def test_a_subscriber_added_by_staff_is_pending_with_a_consent_record_and_a_conf
     topic = TopicFactory(name="Removals policy")
     response = staff_client.post(
         ADD,
-        _form(
+        subscriber_form(
             email="Ana.Silva@Example.org",
             name="Ana Silva",
             topics=[topic.pk],
@@ -65,7 +65,7 @@ def test_a_subscriber_added_by_staff_is_pending_with_a_consent_record_and_a_conf
 
 def test_adding_an_address_that_is_already_there_is_a_form_error_and_sends_nothing(staff_client):
     SubscriberFactory(email="left@example.org", status=Subscriber.Status.UNSUBSCRIBED)
-    response = staff_client.post(ADD, _form(email="LEFT@example.org"))
+    response = staff_client.post(ADD, subscriber_form(email="LEFT@example.org"))
     assert response.status_code == 200
     assert "There is already a subscriber with this email." in response.content.decode()
     assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
@@ -81,7 +81,7 @@ def test_an_edit_changes_name_topics_and_language_but_never_the_address_or_statu
     assert "email" not in page.context["adminform"].form.fields
     response = staff_client.post(
         _change(subscriber),
-        _form(
+        subscriber_form(
             email="someone.else@example.org",
             name="Reader Renamed",
             topics=[kept.pk],

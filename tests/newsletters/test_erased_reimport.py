@@ -21,6 +21,7 @@ from members.models import ImportJob
 from newsletters.models import ConsentRecord, ErasedAddress, Subscriber
 from newsletters.subscriptions import services as subscriptions
 from tests.members.import_files import csv_bytes
+from tests.newsletters.test_admin_doors import subscriber_form
 
 from .factories import SubscriberFactory, TopicFactory
 
@@ -165,16 +166,7 @@ def test_the_api_and_the_admin_refuse_to_add_an_erased_address(comms_api, admin_
 
     page = admin_client.post(
         reverse("admin:newsletters_subscriber_add"),
-        {
-            "email": ERASED,
-            "name": "Gone",
-            "contact": "",
-            "preferred_language": "",
-            "consents-TOTAL_FORMS": "0",
-            "consents-INITIAL_FORMS": "0",
-            "consents-MIN_NUM_FORMS": "0",
-            "consents-MAX_NUM_FORMS": "1000",
-        },
+        subscriber_form(email=ERASED, name="Gone"),
     )
 
     assert page.status_code == 200 and escape(message) in page.content.decode()
