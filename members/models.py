@@ -1053,3 +1053,37 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class OrganisationMerge(models.Model):
+    """One merge of two organisations, with what it changed row by row, so that staff can undo it.
+
+    ``changes`` is written by ``members.duplicates.services.organisations_merge`` from a snapshot of the rows
+    the merge could touch, taken before and after it (``members.duplicates.snapshots``): the rows it
+    deleted (the merged record, folded contacts and duplicates), the fields it changed on the rows it kept
+    (before and after) and the rows it created (the timeline note). ``organisations_merge_undo`` puts them
+    back, refusing while a later change to the same fields would be overwritten.
+    """
+
+    kept = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kept_name = models.CharField(max_length=300)
+    gone_pk = models.PositiveBigIntegerField(help_text="The id the merged record had, and gets back on undo.")
+    gone_name = models.CharField(max_length=300)
+    merged_at = models.DateTimeField(db_index=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    summary = models.TextField(blank=True)
+    changes = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        verbose_name = _("organisation merge")
+        verbose_name_plural = _("organisation merges")
+
+    def __str__(self) -> str:
+        return f"{self.gone_name} (#{self.gone_pk}) into {self.kept_name}"

@@ -6,13 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 from coalition import hooks
-from members.models import Contact, Engagement, Enquiry, Membership, Organisation
-from members.services import organisation_membership_refresh, organisation_validate, save_with_history
+from members.duplicates import snapshots
+from members.models import Contact, Engagement, Enquiry, Membership, Organisation, OrganisationMerge
+from members.services import (
+    organisation_membership_refresh,
+    organisation_validate,
+    records_changed,
+    save_with_history,
+    search_words_add,
+)
 
 # --- Merging -------------------------------------------------------------------------------------------
 
@@ -27,6 +37,7 @@ class MergeSummary:
     engagements_moved: int = 0
     enquiries_moved: int = 0
     fields_filled: list[str] = field(default_factory=list)
+    merge: OrganisationMerge | None = None  # the record of the merge, which can undo it
 
     def describe(self) -> str:
         parts = [
@@ -137,6 +148,8 @@ def organisations_merge(
       If anything still points at ``gone`` afterwards, the merge is refused rather than cascading a delete.
     - Both histories record the merge: ``keep``'s a change with the reason (and its timeline a note),
       ``gone``'s its deletion with the record it went into.
+    - What the merge changed, row by row, is kept in an ``OrganisationMerge`` (``summary.merge``), so that
+      ``organisations_merge_undo`` can put it back.
     """
     chosen = merge_choices_validate(choices=choices or {})
     if keep.pk == gone.pk:
@@ -153,7 +166,8 @@ def organisations_merge(
         )
     summary = MergeSummary()
     reason = f"Merged {gone.name} (#{gone.pk}) into this record"
-    gone_name = gone.name
+    gone_name, gone_pk = gone.name, gone.pk
+    before = snapshots.take(keep_pk=keep.pk, gone_pk=gone.pk)
 
     # The values the kept record ends with, read before anything moves; set once ``gone`` is deleted, as
     # some are unique while both records exist (a country's code). Fields neither chosen nor filled keep
@@ -245,4 +259,91 @@ def organisations_merge(
     )
     if by is not None:
         note.staff.add(by)
+    after = snapshots.take_after(keep_pk=keep.pk, before=before)
+    summary.merge = OrganisationMerge.objects.create(
+        kept=keep,
+        kept_name=keep.name,
+        gone_pk=gone_pk,
+        gone_name=gone_name,
+        merged_at=timezone.now(),
+        merged_by=by,
+        summary=summary.describe(),
+        changes=snapshots.difference(before=before.rows, after=after),
+    )
+    records_changed()
     return summary
+
+
+def merge_undo_problems(*, merge: OrganisationMerge) -> list[str]:
+    """Why ``merge`` cannot be undone now (nothing if it can): undone already, the kept record gone, a later
+    merge of either record, or a change since the merge that undoing it would overwrite."""
+    if merge.undone_at is not None:
+        return [f"This merge was undone already ({timezone.localtime(merge.undone_at):%Y-%m-%d %H:%M})."]
+    if merge.kept_id is None:
+        return [f"{merge.kept_name}, the record kept by this merge, has been deleted since."]
+    later = (
+        OrganisationMerge.objects.filter(merged_at__gte=merge.merged_at, undone_at__isnull=True)
+        .exclude(pk=merge.pk)
+        .filter(Q(kept_id__in=[merge.kept_id, merge.gone_pk]) | Q(gone_pk=merge.kept_id))
+        .order_by("merged_at", "pk")
+    )
+    problems = [
+        f"{other.gone_name} was merged into {other.kept_name} later "
+        f"({timezone.localtime(other.merged_at):%Y-%m-%d %H:%M}): undo that merge first."
+        for other in later
+    ]
+    return problems + snapshots.conflicts(merge.changes)
+
+
+@transaction.atomic
+def organisations_merge_undo(*, merge: OrganisationMerge, by=None) -> Organisation:
+    """Undo ``merge``: the merged record comes back with its id, everything that moved goes back, folded
+    contacts and duplicates come back, and the kept record gets its earlier values; refused (nothing
+    changes) while ``merge_undo_problems`` names a reason. Both histories and timelines say so. Returns the
+    restored organisation."""
+    merge = OrganisationMerge.objects.select_for_update().get(pk=merge.pk)
+    problems = merge_undo_problems(merge=merge)
+    if problems:
+        raise ValidationError(problems)
+    list(Organisation.objects.select_for_update().filter(pk=merge.kept_id))
+    reason = f"Undid the merge of {merge.gone_name} (#{merge.gone_pk}) into {merge.kept_name}"
+    try:
+        with transaction.atomic():
+            touched = snapshots.restore(merge.changes)
+            organisation_membership_refresh(organisation_ids=[merge.kept_id, merge.gone_pk])
+            tables = {apps.get_model(label.split(":", 1)[1])._meta.db_table for label in touched}
+            connection.check_constraints(table_names=sorted(tables))
+    except IntegrityError as error:
+        raise ValidationError(
+            "The merge cannot be undone: a record it refers to has been deleted or changed since "
+            f"({error}). Nothing was changed."
+        ) from error
+    for label, pks in touched.items():
+        part, model_label = label.split(":", 1)
+        model = apps.get_model(model_label)
+        if not getattr(model._meta, "simple_history_manager_attribute", None):
+            continue
+        get_history_manager_for_model(model).bulk_history_create(
+            list(model._base_manager.filter(pk__in=pks)),
+            update=part == "changed",
+            default_user=by,
+            default_change_reason=reason,
+        )
+    restored = Organisation.objects.get(pk=merge.gone_pk)
+    kept = Organisation.objects.get(pk=merge.kept_id)
+    contact_names = Contact.objects.filter(pk__in=touched.get("restored:members.Contact", []))
+    search_words_add(names=[restored.name, kept.name, *contact_names.values_list("name", flat=True)])
+    now = timezone.now()
+    for organisation, text in (
+        (kept, f"Undid the merge of {restored.name} into this record"),
+        (restored, f"Restored: the merge into {kept.name} was undone"),
+    ):
+        note = Engagement.objects.create(
+            organisation=organisation, kind=Engagement.Kind.NOTE, occurred_at=now, summary=text[:300]
+        )
+        if by is not None:
+            note.staff.add(by)
+    merge.undone_at, merge.undone_by = now, by
+    merge.save(update_fields=["undone_at", "undone_by"])
+    records_changed()
+    return restored

@@ -8,13 +8,13 @@ then only through ``organisations_merge``.
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from members.duplicates import selectors
+from members.duplicates import selectors, snapshots
 from members.duplicates import services as duplicates
-from members.models import Organisation
+from members.models import Organisation, OrganisationMerge
 from members.staff import staff_required
 
 MERGE_PERMISSIONS = ("members.change_organisation", "members.delete_organisation")
@@ -36,8 +36,74 @@ def duplicates_list(request):
         if request.user.has_perm("members.view_contact")
         else [],
         "can_merge": request.user.has_perms(MERGE_PERMISSIONS),
+        "merges": OrganisationMerge.objects.select_related("merged_by", "undone_by", "kept")
+        .defer("changes")
+        .order_by("-merged_at", "-pk")[:RECENT_MERGES],
     }
     return _page(request, "members/duplicates/list.html", context)
+
+
+RECENT_MERGES = 20
+
+
+def _shown(name: str, value) -> str:
+    """A stored value of an organisation's field as the merge page shows it."""
+    if value in (None, ""):
+        return ""
+    if name in ("kind", "sector"):
+        return str(dict(Organisation._meta.get_field(name).choices).get(value, value))
+    if name == "country":
+        return Organisation(country=value).country.name or str(value)
+    if name == "parent":
+        parent = Organisation.objects.filter(pk=value).first()
+        return parent.name if parent else f"#{value}"
+    if name == "listed_publicly":
+        return _("Yes") if value else _("No")
+    return str(value)
+
+
+@staff_required
+def organisations_merge_undo_view(request, pk: int):
+    """GET shows what undoing a merge will put back (and why it cannot, if it cannot); POST with ``confirm``
+    undoes it through ``organisations_merge_undo``."""
+    if not request.user.has_perms(MERGE_PERMISSIONS):
+        raise PermissionDenied("Undoing a merge needs permission to change and delete organisations.")
+    merge = get_object_or_404(OrganisationMerge.objects.select_related("merged_by"), pk=pk)
+    problems = duplicates.merge_undo_problems(merge=merge)
+    if request.method == "POST" and request.POST.get("confirm") == "yes" and not problems:
+        try:
+            restored = duplicates.organisations_merge_undo(merge=merge, by=request.user)
+        except ValidationError as error:
+            problems = error.messages
+        else:
+            messages.success(
+                request,
+                _(
+                    "Undid the merge: %(gone)s is back as its own record (#%(pk)s), "
+                    "and %(keep)s has its earlier values."
+                )
+                % {"gone": restored.name, "pk": restored.pk, "keep": merge.kept_name},
+            )
+            return redirect("duplicates")
+    kept_changes = merge.changes.get("changed", {}).get(f"members.Organisation:{merge.kept_id}", {})
+    fields = [
+        {
+            "label": capfirst(str(Organisation._meta.get_field(name).verbose_name)),
+            "now": _shown(name, kept_changes["after"].get(Organisation._meta.get_field(name).attname)),
+            "back": _shown(name, kept_changes["before"].get(Organisation._meta.get_field(name).attname)),
+        }
+        for name in duplicates.MERGE_FIELDS
+        if Organisation._meta.get_field(name).attname in kept_changes.get("before", {})
+    ]
+    context = {
+        "title": _("Undo a merge"),
+        "merge": merge,
+        "counts": snapshots.counts(merge.changes),
+        "fields": fields,
+        "problems": problems,
+    }
+    status = 409 if problems and request.method == "POST" else 200
+    return _page(request, "members/duplicates/merge_undo.html", context, status)
 
 
 def _with_counts(pks):

@@ -608,3 +608,59 @@ def test_a_membership_is_renewed_and_its_status_overridden_through_the_buttons(s
     assert (status, frozen) == ("active", True)
     assert reason == "Dues paid by bank transfer; the statement is on its way."
     assert "Dues paid by bank transfer" in history
+
+
+MERGE_SETUP = """
+import json
+from members import services
+from members.duplicates.services import organisations_merge
+from members.models import Organisation
+from tests.members.factories import EngagementFactory, OrganisationFactory
+from django.contrib.auth import get_user_model
+keep = OrganisationFactory(name="Carbon Removal Alliance {s}", description="")
+gone = OrganisationFactory(name="CRA {s}", description="Alliance of removal firms")
+person = services.contact_create(organisation=gone, name="Mia Berg", email="mia-{s}@cra.example.org")
+meeting = EngagementFactory(organisation=gone, summary="Kick-off {s}")
+meeting.contacts.add(person)
+by = get_user_model().objects.filter(is_superuser=True).first()
+merge = organisations_merge(keep=keep, gone=gone, by=by).merge
+print(json.dumps({{"merge": merge.pk, "keep": keep.pk, "gone": gone.pk, "person": person.pk,
+                  "meeting": meeting.pk}}))
+"""
+
+
+def test_a_merge_is_undone_from_the_recent_merges_after_seeing_what_comes_back(site, page):
+    ids = _json(site, MERGE_SETUP.format(s=site.name))
+    log_in(page, site)
+    page.goto(f"{site.url}/staff/duplicates/")
+    row = page.locator("tr.recent-merge", has_text=f"CRA {site.name}")
+    row.get_by_role("link", name=re.compile("Undo")).click()
+
+    expect(page.locator(".merge-summary")).to_contain_text("was merged into")
+    expect(page.locator("tr.undo-field", has_text="Description")).to_contain_text("Alliance of removal firms")
+    expect(page.locator("tr.undo-count", has_text="Contacts")).to_be_visible()
+    page.shots(f"{site.name}-merge-undo-preview")
+    assert (
+        _json(
+            site,
+            f"import json; from members.models import Organisation\n"
+            f"print(json.dumps(Organisation.objects.filter(pk={ids['gone']}).count()))",
+        )
+        == 0
+    )
+    page.click("#undo-confirm")
+
+    expect(page.get_by_text(f"Undid the merge: CRA {site.name} is back")).to_be_visible()
+    expect(page.locator("tr.recent-merge", has_text=f"CRA {site.name}")).to_contain_text("Undone on")
+    page.shots(f"{site.name}-merge-undone")
+    state = _json(
+        site,
+        "import json; from members.models import Contact, Engagement, Organisation\n"
+        f"keep = Organisation.objects.get(pk={ids['keep']})\n"
+        f"gone = Organisation.objects.get(pk={ids['gone']})\n"
+        f"person = Contact.objects.get(pk={ids['person']})\n"
+        f"meeting = Engagement.objects.get(pk={ids['meeting']})\n"
+        "print(json.dumps([keep.description, gone.description, person.organisation_id,"
+        " meeting.organisation_id]))",
+    )
+    assert state == ["", "Alliance of removal firms", ids["gone"], ids["gone"]]
