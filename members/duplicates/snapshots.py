@@ -210,10 +210,9 @@ def conflicts(changes: dict) -> list[str]:
     problems = []
     for key, values in changed.items():
         if key not in current:
-            problems.append(f"The {describe_row(key)} has been deleted since the merge.")
-            continue
+            continue  # deleted since: there is nothing to put back, and nothing is overwritten
         model, _ = _split(key)
-        since = _changed_fields(model, values["after"], current[key], derived=False)
+        since = _changed_fields(model, _alive(model, values["after"]), current[key], derived=False)
         if since:
             names = ", ".join(_field_label(model, n) for n in since)
             problems.append(f"The {describe_row(key)} has been changed since the merge ({names}).")
@@ -225,6 +224,16 @@ def conflicts(changes: dict) -> list[str]:
         if key in current:
             problems.append(f"The {describe_row(key)} exists again.")
     return problems
+
+
+def _alive(model, values: dict) -> dict:
+    """``values`` with the people (or other rows) deleted since left out of its m2m lists: a deletion
+    since the merge is not a change the undo would overwrite."""
+    values = dict(values)
+    for name in set(_m2m_names(model)) & values.keys():
+        target = model._meta.get_field(name).remote_field.model
+        values[name] = sorted(target._base_manager.filter(pk__in=values[name]).values_list("pk", flat=True))
+    return values
 
 
 def _field_label(model, name: str) -> str:
@@ -274,10 +283,12 @@ def restore(changes: dict) -> dict[str, list]:
         lists.append((model, pk, m2m))
         touched[f"restored:{model._meta.label}"].append(pk)
     for model, pk, m2m in lists:
-        if m2m:
-            obj = model._base_manager.get(pk=pk)
+        obj = model._base_manager.filter(pk=pk).first() if m2m else None
+        if obj is not None:
             for name, pks in m2m.items():
-                getattr(obj, name).set(pks)
+                target = model._meta.get_field(name).remote_field.model
+                # People deleted since the merge are not linked again.
+                getattr(obj, name).set(target._base_manager.filter(pk__in=pks).values_list("pk", flat=True))
     return dict(touched)
 
 

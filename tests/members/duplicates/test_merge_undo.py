@@ -250,3 +250,18 @@ def test_undo_needs_the_merge_permissions(two_records, admin_user, staff_user):
     response = client.post(reverse("duplicates-merge-undo", args=[merge.pk]), {"confirm": "yes"})
     assert response.status_code == 403
     assert not Organisation.objects.filter(pk=gone.pk).exists()
+
+
+def test_a_moved_row_deleted_since_stays_deleted_and_the_rest_comes_back(two_records, admin_user):
+    keep, gone, _ = two_records
+    lars = Contact.objects.get(name="Lars Holm")
+    merge = organisations_merge(keep=keep, gone=gone, by=admin_user).merge
+    Contact.objects.filter(pk=lars.pk).delete()
+
+    assert merge_undo_problems(merge=merge) == []
+    organisations_merge_undo(merge=merge, by=admin_user)
+
+    assert not Contact.objects.filter(pk=lars.pk).exists()
+    meeting = Engagement.objects.get(summary="Call on removals")
+    assert meeting.organisation_id == gone.pk
+    assert list(meeting.contacts.values_list("name", flat=True)) == ["Anna Jensen"]
