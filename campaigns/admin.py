@@ -12,13 +12,13 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 
 from campaigns import charts, selectors, services
 from campaigns.models import Campaign, Event, EventParticipant, Target
 from coalition.admin_inlines import TabularInline
+from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
 from coalition.forms import DeleteEachThroughService, ServiceModelForm
 from members.admin_export import CoalitionExportMixin
@@ -140,7 +140,7 @@ class CampaignAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin):
             total=progress.total,
             start=obj.start_date,
             deadline=obj.deadline,
-            today=timezone.localdate(),
+            today=secretariat_today(),
         )
         add_url = reverse("admin:campaigns_campaign_add_targets", args=[obj.pk])
         days = progress.days_to_deadline

@@ -5,9 +5,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignAction, Event, EventParticipant, Target, TargetStageChange
+from coalition.dates import secretariat_today
 
 STAGES = list(Target.Stage)
 
@@ -58,7 +58,7 @@ def campaign_progress(*, campaign: Campaign, today: date | None = None) -> Campa
         n = getattr(campaign, f"n_{stage.value}")
         stages.append(StageCount(stage.value, stage.label, n, round(100 * n / total, 1) if total else 0.0))
     committed = campaign.n_committed
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     return CampaignProgress(
         total=total,
         stages=stages,

@@ -11,13 +11,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from coalition.api import TranslationsField
+from coalition.dates import secretariat_today
 from coalition.representation import ModelSerializer
 from coalition.validators import validate_single_line
 from members import services
@@ -256,12 +256,10 @@ class MembershipSerializer(ModelSerializer):
                 Membership.Status.ACTIVE,
                 Membership.Status.GRACE,
             ):
-                candidate.status = services.membership_status_on(
-                    membership=candidate, on=timezone.localdate()
-                )
+                candidate.status = services.membership_status_on(membership=candidate, on=secretariat_today())
         else:
             tier = attrs["tier"]
-            start = attrs.get("start_date") or timezone.localdate()
+            start = attrs.get("start_date") or secretariat_today()
             end = attrs.get("end_date") or services.membership_period_end(start=start, tier=tier)
             candidate = Membership(
                 organisation=attrs["organisation"],
@@ -270,7 +268,7 @@ class MembershipSerializer(ModelSerializer):
                 end_date=end,
                 status=Membership.Status.PENDING,
             )
-            candidate.status = services.membership_status_on(membership=candidate, on=timezone.localdate())
+            candidate.status = services.membership_status_on(membership=candidate, on=secretariat_today())
         with _as_api_errors():
             services.membership_validate(membership=candidate)
         return attrs

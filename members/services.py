@@ -16,6 +16,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from coalition import hooks
+from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
 from coalition.versions import DASHBOARD_CONTENT, PUBLIC_CONTENT, content_changed
 from members.matching import normalise_email
@@ -569,7 +570,7 @@ def membership_start(
     the dates (pending if the start lies in the future, active from then on). The end date defaults to one
     period of the tier (none for an open-ended tier).
     """
-    today = timezone.localdate()
+    today = secretariat_today()
     start = start_date or today
     end = end_date if end_date is not None else membership_period_end(start=start, tier=tier)
     membership = Membership(
@@ -706,7 +707,7 @@ def membership_update(
     unknown = set(fields) - _MEMBERSHIP_EDITABLE
     if unknown:
         raise TypeError(f"membership_update() got unexpected fields: {sorted(unknown)}")
-    today = timezone.localdate()
+    today = secretariat_today()
     locked = _lock(membership)
     previous_tier = locked.tier
     move = _tier_move_begin(locked, fields=fields, today=today)
@@ -743,7 +744,7 @@ def memberships_recompute_statuses(*, today: date | None = None) -> int:
     """
     from members.dues.services import memberships_fee_paid  # the dues package builds on these services
 
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     candidates = (
         Membership.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status__in=(Status.PENDING, Status.ACTIVE, Status.GRACE), status_override=False)
@@ -815,7 +816,7 @@ def membership_renew(
     Pending, suspended and withdrawn memberships, and open-ended ones, cannot be renewed
     (``InvalidTransition``).
     """
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     locked = _lock(membership)
     if locked.end_date != for_end_date:
         return _refresh_caller(membership, locked)
@@ -862,7 +863,7 @@ def membership_renew(
 @transaction.atomic
 def membership_activate(*, membership: Membership, by=None, today: date | None = None) -> Membership:
     """Activate a pending membership (for a tier that ``starts_pending``: the fee has been paid)."""
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     locked = _lock(membership)
     if locked.status != Status.PENDING:
         raise InvalidTransition(f"Only a pending membership can be activated; this one is {locked.status}.")
@@ -885,7 +886,7 @@ def membership_suspend(
 ) -> Membership:
     """Suspend a current membership; it stays suspended until reinstated or withdrawn."""
     locked = _lock(membership)
-    _status_from_dates(locked, today=today or timezone.localdate())
+    _status_from_dates(locked, today=today or secretariat_today())
     if locked.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE):
         raise InvalidTransition(f"A {locked.get_status_display().lower()} membership cannot be suspended.")
     locked.status = Status.SUSPENDED
@@ -909,7 +910,7 @@ def membership_withdraw(*, membership: Membership, reason: str = "", by=None) ->
 @transaction.atomic
 def membership_reinstate(*, membership: Membership, by=None, today: date | None = None) -> Membership:
     """Lift a suspension or a withdrawal: the status follows the dates again."""
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     locked = _lock(membership)
     if locked.status not in STAFF_STATUSES:
         raise InvalidTransition("Only a suspended or withdrawn membership can be reinstated.")
@@ -937,7 +938,7 @@ def membership_set_override(
     While frozen, the daily recomputation leaves the status alone. Lifting the freeze puts the status back
     under the date rules at once (suspended and withdrawn stay what they are).
     """
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     locked = _lock(membership)
     if override:
         if status is not None:

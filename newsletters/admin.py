@@ -24,6 +24,7 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from coalition import scheduler
 from coalition.admin_inlines import TabularInline
+from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
 from coalition.forms import DeleteEachThroughService, admin_adopt_saved, labelled_cells_form
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
@@ -87,7 +88,7 @@ def _sentence(template: str, **parts) -> SafeString:
 def _local_time(value) -> str:
     """The time in the site's zone, as the page writes times: the hour today, with the date otherwise."""
     local = timezone.localtime(value)
-    same_day = local.date() == timezone.localdate()
+    same_day = local.date() == secretariat_today()
     return dateformat.format(local, "H:i" if same_day else "d M Y H:i")
 
 

@@ -2,8 +2,8 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
+from coalition.dates import secretariat_today
 from newsletters import services
 from newsletters.sending import batches
 from newsletters.sending import services as sending
@@ -25,5 +25,5 @@ def newsletters_sweep_task() -> dict:
 @shared_task(ignore_result=True, time_limit=300, soft_time_limit=270, **_QUEUE)
 def progress_update_draft_task() -> int:
     """Monthly: draft last month's progress update for staff to review. It is never sent from here."""
-    start, end = services.previous_month(timezone.localdate())
+    start, end = services.previous_month(secretariat_today())
     return services.progress_update_draft(start=start, end=end).pk

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
 from members.models import Affiliation, Contact, Organisation
 
@@ -97,7 +97,7 @@ def affiliation_record_first(*, contact: Contact, start_on: date | None = None) 
             organisation_id=contact.organisation_id,
             role=Role.STAFF,
             job_title=contact.job_title,
-            start_on=start_on or timezone.localdate(),
+            start_on=start_on or secretariat_today(),
             is_primary=True,
         )
     )
@@ -123,7 +123,7 @@ def affiliation_create(
             organisation=organisation,
             role=role,
             job_title=job_title,
-            start_on=start_on or timezone.localdate(),
+            start_on=start_on or secretariat_today(),
             end_on=end_on,
             is_primary=is_primary,
         )
@@ -153,7 +153,7 @@ def affiliation_end(*, affiliation: Affiliation, end_on: date | None = None, by=
     locked = Affiliation.objects.select_for_update().get(pk=affiliation.pk)
     if locked.end_on is not None:
         raise ValidationError({"end_on": _("This affiliation has already ended.")})
-    locked.end_on = end_on or timezone.localdate()
+    locked.end_on = end_on or secretariat_today()
     _save(locked)
     affiliation.refresh_from_db()
     return locked
@@ -226,7 +226,7 @@ def affiliation_move(
     ``Contact.organisation`` follows. Engagements stay linked to the person and to the organisation where they
     happened, so both histories keep them.
     """
-    on = on or timezone.localdate()
+    on = on or secretariat_today()
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact.organisation_id == to_organisation.pk:
         raise ValidationError({"to_organisation": _("This person is already at %s.") % to_organisation})
@@ -244,7 +244,7 @@ def affiliation_follow_contact(*, contact: Contact, on: date | None = None) -> A
     return _start_primary(
         contact=contact,
         organisation=contact.organisation,
-        on=on or timezone.localdate(),
+        on=on or secretariat_today(),
         role=Role.STAFF,
         job_title=contact.job_title,
     )
@@ -264,7 +264,7 @@ def focal_point_appoint(
     term ends the day before (and stays in the history)."""
     if role not in Affiliation.FOCAL_POINT_ROLES:
         raise ValidationError({"role": _("%s is not a focal-point role.") % role})
-    start_on = start_on or timezone.localdate()
+    start_on = start_on or secretariat_today()
     for holder in Affiliation.objects.select_for_update().filter(
         organisation=organisation, role=role, end_on__isnull=True
     ):
@@ -288,7 +288,7 @@ def focal_point_appoint(
 def affiliations_follow_contact_merge(*, keep_contact: Contact, gone_contact: Contact) -> None:
     """The folded contact's affiliations become the kept contact's. If both have a current primary one, the
     folded one's ends today (the kept person's main organisation stays), so its span stays in the history."""
-    today = timezone.localdate()
+    today = secretariat_today()
     if Affiliation.objects.filter(contact=keep_contact, is_primary=True, end_on__isnull=True).exists():
         for affiliation in Affiliation.objects.filter(
             contact=gone_contact, is_primary=True, end_on__isnull=True
@@ -302,7 +302,7 @@ def relationships_follow_organisation_merge(*, keep: Organisation, gone: Organis
     """People's affiliations and the bodies within ``gone`` move to ``keep``; ``keep`` no longer sits within
     ``gone``, and takes ``gone``'s parent if it had none. A focal-point term of ``gone`` for a role that
     ``keep`` also has a current holder of ends today."""
-    today = timezone.localdate()
+    today = secretariat_today()
     held = set(
         Affiliation.objects.filter(
             organisation=keep, role__in=Affiliation.FOCAL_POINT_ROLES, end_on__isnull=True

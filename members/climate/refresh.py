@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coalition.dates import secretariat_today
 from members.climate import ndc, tracker
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _message(error: Exception) -> str:
 def _notify(report: RefreshReport) -> None:
     from coalition.outbox.services import email_queue
 
-    today = timezone.localdate()
+    today = secretariat_today()
     subject = _("Climate data refreshed on %(day)s") % {"day": today.isoformat()}
     email_queue(
         kind="climate.refresh",

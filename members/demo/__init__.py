@@ -19,8 +19,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
+from coalition.dates import secretariat_today
 from members import services
 from members.demo.base import TIERS, DemoCommitment, DemoEngagement, DemoOrganisation, K, _at
 from members.demo.cnc import CNC
@@ -106,7 +106,7 @@ def _membership(organisation: Organisation, spec: DemoOrganisation, tiers: dict[
     start, end = spec.joined_on, None
     if tier.period_months:
         # Members renewed every period since joining; the demo shows the current period.
-        while months_later(start, tier.period_months) <= timezone.localdate():
+        while months_later(start, tier.period_months) <= secretariat_today():
             start = months_later(start, tier.period_months)
         end = months_later(start, tier.period_months) - timedelta(days=1)
     services.membership_start(

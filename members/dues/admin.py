@@ -10,12 +10,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from coalition.admin_inlines import TabularInline
+from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
 from members.admin_export import CoalitionExportMixin
 from members.dues import selectors, services
@@ -82,7 +82,7 @@ class InvoiceAdmin(CoalitionExportMixin, ModelAdmin):
     def open_csv_view(self, request) -> HttpResponse:
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
-        rows = selectors.invoices_open(today=timezone.localdate())
+        rows = selectors.invoices_open(today=secretariat_today())
         response = HttpResponse(
             selectors.invoices_open_csv(rows=rows), content_type="text/csv; charset=utf-8"
         )

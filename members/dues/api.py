@@ -5,13 +5,13 @@ number stays gap-free and its amounts stay as issued.
 """
 
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from coalition.dates import secretariat_today
 from members.affiliations.api import StaffChangePermissions, as_api_errors
 from members.dues import selectors, services
 from members.dues.filters import InvoiceFilter
@@ -89,13 +89,13 @@ class InvoiceViewSet(
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def open(self, request: Request) -> Response:
         """Open invoices, oldest first: paid, balance, age in days and ageing bucket (0-30, 31-60, 60+)."""
-        rows = selectors.invoices_open(today=timezone.localdate())
+        rows = selectors.invoices_open(today=secretariat_today())
         return Response(OpenInvoiceSerializer(rows, many=True).data)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None, url_path="open-csv")
     def open_csv(self, request: Request) -> HttpResponse:
-        rows = selectors.invoices_open(today=timezone.localdate())
+        rows = selectors.invoices_open(today=secretariat_today())
         response = HttpResponse(
             selectors.invoices_open_csv(rows=rows), content_type="text/csv; charset=utf-8"
         )

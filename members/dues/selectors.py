@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coalition.dates import secretariat_today
 from members.models import Invoice, Payment
 
 ZERO = Decimal("0.00")
@@ -60,7 +60,7 @@ class OpenInvoice:
 
 def invoices_open(*, today: date | None = None) -> list[OpenInvoice]:
     """Open invoices, oldest first, each with what is paid, what is owed and its age bucket (one query)."""
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     rows = invoice_list().filter(status=Invoice.Status.OPEN).order_by("issued_on", "number")
     out = []
     for invoice in rows:
@@ -102,7 +102,7 @@ def invoices_ageing(*, today: date | None = None) -> list[AgeingBucket]:
 
     Two grouped queries (invoiced, then paid so far) whatever the number of invoices.
     """
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     keys = [key for key, _label in AGEING_BUCKETS]
     billed_q = _bucket_conditions(today=today)
     paid_q = _bucket_conditions(today=today, prefix="invoice__")

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
 from coalition.outbox.rendering import absolute_url, attachment
 from coalition.outbox.services import email_queue
@@ -90,7 +90,7 @@ def invoice_issue_for_period(
     )
     if existing is not None:
         return existing
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     sequence = settings.INVOICE_SEQUENCE
     invoice = Invoice(
         sequence=sequence,
@@ -261,11 +261,6 @@ def _as_amount(value) -> Decimal:
     return amount
 
 
-def secretariat_today() -> date:
-    """Today in the secretariat's time zone (``TIME_ZONE``), also inside an API request, which runs in UTC."""
-    return timezone.localdate(timezone=timezone.get_default_timezone())
-
-
 def payment_validate(
     *, invoice: Invoice, amount, currency: str | None, paid_on: date | None = None, today: date | None = None
 ) -> tuple[Decimal, str, Decimal]:
@@ -401,7 +396,7 @@ def renewal_reminders_send(*, today: date | None = None) -> int:
     """
     from coalition.models import OutboundEmail
 
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     horizon = max(366, settings.INVOICE_DUE_DAYS)
     candidates = (
         Membership.objects.filter(

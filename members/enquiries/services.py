@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coalition import hooks
+from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
 from coalition.i18n import public_url, recipient_language
 from coalition.outbox.rendering import absolute_url
@@ -756,7 +757,7 @@ def enquiry_reminders_send(*, today=None) -> int:
     more than ``ENQUIRY_REMINDER_DAYS``. One digest per recipient per day (a second run sends nothing)."""
     from members.enquiries.selectors import enquiries_untouched
 
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     by_recipient: dict[str, list[Enquiry]] = {}
     for enquiry in enquiries_untouched(days=int(settings.ENQUIRY_REMINDER_DAYS)):
         if enquiry.assignee and enquiry.assignee.email:

@@ -95,6 +95,25 @@ def test_starting_a_membership_through_the_api_computes_its_status_and_end(staff
     assert body["end_date"] is not None
 
 
+def _zone_where_today_is_not_utcs() -> str:
+    """A time zone whose date differs from UTC's at this moment (UTC-12 before noon UTC, UTC+14 after)."""
+    return "Etc/GMT+12" if datetime.datetime.now(datetime.UTC).hour < 12 else "Pacific/Kiritimati"
+
+
+def test_the_api_starts_a_membership_on_the_secretariats_today_not_utcs(staff_api, settings):
+    settings.TIME_ZONE = _zone_where_today_is_not_utcs()
+    secretariat_today = timezone.localdate(timezone=timezone.get_default_timezone())
+    assert secretariat_today != datetime.datetime.now(datetime.UTC).date()  # the case this test is about
+    organisation = OrganisationFactory()
+    tier = MembershipTierFactory(period_months=12)
+
+    response = staff_api.post("/api/v1/memberships/", {"organisation": organisation.pk, "tier": tier.pk})
+
+    assert response.status_code == 201, response.content
+    assert response.json()["start_date"] == secretariat_today.isoformat()
+    assert Membership.objects.get().joined_on == secretariat_today
+
+
 def test_a_second_current_membership_answers_400_on_the_organisation(staff_api):
     current = MembershipFactory()
     response = staff_api.post(
