@@ -18,8 +18,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
 
+from coalition.dates import secretariat_today
 from coalition.versions import DASHBOARD_CONTENT, cache_get, cache_set, content_version
 from members.models import Commitment, Membership, Organisation
 
@@ -29,7 +29,7 @@ SUMMARY_SECONDS = 3600
 
 def _summary(name: str, compute: Callable[[], Any], *, fresh: bool = False, **params: Any) -> Any:
     """``compute()``'s result, from the cache when the dashboard's records have not changed since."""
-    today = timezone.localdate().isoformat()
+    today = secretariat_today().isoformat()
     args = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
     key = f"dashboard:{name}:{content_version(DASHBOARD_CONTENT)}:{today}:{args}"
     if not fresh:
@@ -42,7 +42,7 @@ def _summary(name: str, compute: Callable[[], Any], *, fresh: bool = False, **pa
 
 
 def month_ends(*, months: int, today: date | None = None) -> list[date]:
-    today = today or timezone.localdate()
+    today = today or secretariat_today()
     ends = []
     year, month = today.year, today.month
     for _ in range(months):
@@ -141,7 +141,7 @@ def _members_with_net_negative_targets() -> Share:
 
 def memberships_needing_attention(*, within_days: int = 30, limit: int = 10) -> list[Membership]:
     """Memberships in grace, or active and ending within ``within_days``, soonest first."""
-    today = timezone.localdate()
+    today = secretariat_today()
     return list(
         Membership.objects.filter(
             Q(status=Membership.Status.GRACE)
@@ -184,7 +184,7 @@ def _enquiry_funnel() -> list[tuple[str, int]]:
 def enquiry_median_days(*, days: int = 365) -> float | None:
     from members.enquiries.selectors import enquiry_median_days_to_decision
 
-    today = timezone.localdate()
+    today = secretariat_today()
     return enquiry_median_days_to_decision(start=today - timedelta(days=days), end=today)
 
 
@@ -212,7 +212,7 @@ def targets_overdue(*, limit: int = 10) -> list:
     from campaigns.models import Target
 
     return list(
-        Target.objects.filter(next_action_due__lt=timezone.localdate())
+        Target.objects.filter(next_action_due__lt=secretariat_today())
         .exclude(stage__in=["committed", "declined"])
         .select_related("campaign", "organisation", "owner")
         .order_by("next_action_due")[:limit]
