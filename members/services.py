@@ -500,6 +500,23 @@ def _waits_for_fee(membership: Membership) -> bool:
 DATE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.GRACE, Status.LAPSED)
 
 
+def _dated_status(membership: Membership, *, today: date) -> str:
+    """``membership_status_on`` for a stored membership: a pending one of a fee-first tier whose start date
+    has come is looked up for a period invoice paid in full (one query, only then), so a fee paid before the
+    start date activates it as soon as an action looks at it, not only at the nightly recomputation."""
+    from members.dues.services import memberships_fee_paid  # the dues package builds on these services
+
+    fee_paid = (
+        membership.status == Status.PENDING
+        and not membership.status_override
+        and _waits_for_fee(membership)
+        and membership.pk is not None
+        and today >= membership.start_date
+        and membership.pk in memberships_fee_paid(memberships=[membership])
+    )
+    return membership_status_on(membership=membership, on=today, fee_paid=fee_paid)
+
+
 def _status_from_dates(membership: Membership, *, today: date) -> None:
     """Set the status the dates give ``today`` before an action decides anything on it.
 
@@ -508,7 +525,7 @@ def _status_from_dates(membership: Membership, *, today: date) -> None:
     with the same pure function the daily task uses (``membership_status_on``).
     """
     if membership.status in DATE_STATUSES and not membership.status_override:
-        membership.status = membership_status_on(membership=membership, on=today)
+        membership.status = _dated_status(membership, today=today)
 
 
 def _current_clash(*, membership: Membership) -> Membership | None:
@@ -715,7 +732,7 @@ def membership_update(
     if move is not None:
         _tier_move_dates(locked, move=move, fields=fields)
     if locked.status in (Status.PENDING, Status.ACTIVE, Status.GRACE):
-        locked.status = membership_status_on(membership=locked, on=today)
+        locked.status = _dated_status(locked, today=today)
     locked.full_clean(validate_constraints=False)
     membership_validate(membership=locked)
     reason = "Membership details changed"
@@ -956,7 +973,7 @@ def membership_set_override(
         locked.status_override = False
         locked.override_reason = ""
         if locked.status != Status.LAPSED:
-            locked.status = membership_status_on(membership=locked, on=today)
+            locked.status = _dated_status(locked, today=today)
         change = f"Override lifted: {reason.strip()}" if reason.strip() else "Override lifted"
     membership_validate(membership=locked)
     save_with_history(locked, by=by, reason=change)

@@ -17,6 +17,7 @@ from members.models import Invoice, Membership, Payment
 from members.services import (
     membership_period_end,
     membership_renew,
+    membership_set_override,
     membership_start,
     membership_update,
     memberships_recompute_statuses,
@@ -213,6 +214,40 @@ def test_a_fee_first_membership_paid_before_its_start_date_becomes_active_on_tha
 
     # The next day's run changes nothing.
     assert memberships_recompute_statuses(today=start + timedelta(days=1)) == 0
+
+
+def _paid_early(partner, staff_user, name: str, start):
+    membership = membership_start(organisation=_organisation(name), tier=partner, start_date=start)
+    services.payment_record(
+        invoice=Invoice.objects.get(membership=membership), amount="1200.00", by=staff_user
+    )
+    membership.refresh_from_db()
+    assert membership.status == S.PENDING
+    return membership
+
+
+def test_staff_moving_a_paid_fee_first_start_to_today_see_it_active_at_once(partner, staff_user):
+    today = timezone.localdate()
+    membership = _paid_early(partner, staff_user, "Moved start", today + timedelta(days=5))
+
+    membership_update(membership=membership, start_date=today, by=staff_user)
+
+    membership.refresh_from_db()
+    assert membership.status == S.ACTIVE
+    assert membership.organisation.membership_status == S.ACTIVE
+
+
+def test_lifting_an_override_on_a_paid_fee_first_membership_whose_start_came_activates_it(
+    partner, staff_user
+):
+    start = timezone.localdate() + timedelta(days=5)
+    membership = _paid_early(partner, staff_user, "Frozen", start)
+    membership_set_override(membership=membership, override=True, reason="Board to confirm", by=staff_user)
+
+    membership_set_override(membership=membership, override=False, today=start, by=staff_user)
+
+    membership.refresh_from_db()
+    assert (membership.status, membership.status_override) == (S.ACTIVE, False)
 
 
 # --- A tier change from a free tier -----------------------------------------------------------------------
