@@ -742,6 +742,8 @@ class ImportJob(TimeStampedModel):
     # What the first rows will do (or did): [{"row", "action", "record"}], for the preview table.
     preview = models.JSONField(default=list, blank=True)
     failure = models.TextField(blank=True, help_text="Why the whole job stopped, if it did.")
+    # What staff should know about the file that is not a row error (rows the spreadsheet hides).
+    notes = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

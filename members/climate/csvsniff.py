@@ -35,6 +35,8 @@ class Table:
     #: 0-based index of the header row in the file (1 when one group-header row sits above it).
     header_index: int = 0
     delimiter: str = ","
+    #: The sheet's hidden rows (by a filter or by hand), as the spreadsheet numbers them; XLSX only.
+    hidden_rows: list[int] = field(default_factory=list)
 
     def numbered_rows(self) -> list[tuple[int, list[Any]]]:
         """The rows holding anything, each with its number as the spreadsheet shows it (the header row's
@@ -272,11 +274,37 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
         worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else _sheet_of(workbook, known)
         rows = _sheet_rows(worksheet)
         uncalculated = _uncalculated_formulas(worksheet)
+        hidden = _hidden_rows(worksheet)
     finally:
         workbook.close()
     table = _table(rows, known)
     _refuse_uncalculated(table, uncalculated)
+    table.hidden_rows = [row for row in hidden if row > table.header_index + 1]
     return table
+
+
+#: A row element's start tag in a sheet's XML, with or without a namespace prefix.
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b([^>]*)>")
+_ROW_NUMBER = re.compile(rb"""\br=["'](\d+)["']""")
+_ROW_HIDDEN = re.compile(rb"""\bhidden=["'](?:1|true)["']""")
+
+
+def _hidden_rows(worksheet) -> list[int]:
+    """The numbers of the rows the sheet hides (a filter, or rows hidden by hand). The read-only reader
+    does not report them, so they are read from the sheet's XML: ``<row r="5" hidden="1">``."""
+    path = getattr(worksheet, "_worksheet_path", None)
+    archive = getattr(getattr(worksheet, "parent", None), "_archive", None)
+    if not path or archive is None:
+        return []
+    with archive.open(path) as stream:
+        xml = stream.read()
+    hidden = []
+    for match in _ROW_TAG.finditer(xml):
+        attributes = match.group(1)
+        number = _ROW_NUMBER.search(attributes)
+        if number and _ROW_HIDDEN.search(attributes):
+            hidden.append(int(number.group(1)))
+    return hidden
 
 
 def _sheet_rows(worksheet) -> list[list[Any]]:

@@ -222,6 +222,8 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
         dataset = cleaned
     # Errors and the preview name rows as the spreadsheet numbers them (``sheet_row``).
     dataset.sheet_rows = [table.header_index + 2 + i for i in keep]
+    hidden = set(table.hidden_rows)
+    dataset.hidden_rows = [row for row in dataset.sheet_rows if row in hidden]
     # A date column is read one way for the whole file: month first if its cells say so (US spreadsheets).
     dataset.month_first_columns = {
         c for c in importable.date_columns if c in dataset.headers and cells.month_first(dataset[c])
@@ -233,6 +235,24 @@ def dataset_read(*, content: bytes, fmt: str, importable: Importable) -> tablib.
     if not len(dataset):
         raise ValidationError({"file": ["The file has a header row but no rows to import."]})
     return dataset
+
+
+HIDDEN_ROWS_SHOWN = 20
+
+
+def dataset_notes(dataset: tablib.Dataset) -> list[str]:
+    """What staff should know about the file before importing it that is not an error: rows the spreadsheet
+    hides (a filter left on, rows hidden by hand) are rows of the file like the others, and are imported."""
+    hidden = getattr(dataset, "hidden_rows", [])
+    if not hidden:
+        return []
+    shown = ", ".join(str(row) for row in hidden[:HIDDEN_ROWS_SHOWN])
+    more = f" and {len(hidden) - HIDDEN_ROWS_SHOWN} more" if len(hidden) > HIDDEN_ROWS_SHOWN else ""
+    return [
+        f"{len(hidden)} rows are hidden in the spreadsheet (a filter, or hidden by hand): "
+        f"rows {shown}{more}. They are part of the file and are imported like the others; "
+        "to leave them out, delete them from the file and upload it again."
+    ]
 
 
 FIRST_NAME_HEADERS = ("first_name", "firstname", "given_name", "forename", "first")
@@ -607,6 +627,7 @@ def import_job_create(
         created_by=by,
         mode=mode,
         clear_blanks=clear_blanks and mode == MODE_OVERWRITE,
+        notes=dataset_notes(dataset),
     )
     job.file.save(f"{resource}.{fmt}", ContentFile(content), save=False)
     job.save()

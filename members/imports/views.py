@@ -169,6 +169,7 @@ def import_job_status(request, pk: int):
             "updated": job.updated_count,
             "unchanged": job.skipped_count,
             "error_rows": job.error_count,
+            "notes": job.notes,
             "finished": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED),
             "url": reverse("imports-job", args=[job.pk]),
         }

@@ -58,6 +58,8 @@ class Command(BaseCommand):
             f"{job.created_count} created, {job.updated_count} updated, {job.skipped_count} unchanged, "
             f"{job.error_count} errors."
         )
+        for note in job.notes:
+            self.stdout.write(f"  note: {note}")
         for entry in job.preview:
             if entry.get("changes"):
                 diff = "; ".join(

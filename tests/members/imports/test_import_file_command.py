@@ -59,3 +59,16 @@ def test_overwrite_with_clear_blanks_clears_and_clear_blanks_alone_is_refused(tm
 def test_an_unknown_resource_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Nothing called “planets” can be imported"):
         call_command("import_file", "planets", str(_file(tmp_path, "x,company,,,,,\n")))
+
+
+def test_rows_a_workbook_hides_are_named_before_the_counts_say_they_were_imported(tmp_path, capsys):
+    from tests.members.imports.test_jobs import _filtered_workbook
+
+    path = tmp_path / "members.xlsx"
+    path.write_bytes(_filtered_workbook())
+
+    call_command("import_file", "organisations", str(path))
+
+    out, _ = capsys.readouterr()
+    assert "note: 3 rows are hidden in the spreadsheet (a filter, or hidden by hand): rows 5, 7, 9." in out
+    assert Organisation.objects.filter(name__startswith="Kelp Farm").count() == 8

@@ -177,6 +177,59 @@ def test_excels_unicode_text_file_is_previewed_like_a_csv(staff_user):
     assert job.preview[0]["record"] == "Société Générale Énergie"
 
 
+def _filtered_workbook() -> bytes:
+    """A sheet with a title row above the header, an autofilter left on (rows 5 and 7 hidden by it) and
+    row 9 hidden by hand."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Members to add"])
+    sheet.append(["name", "kind", "country"])
+    for i in range(8):
+        sheet.append([f"Kelp Farm {i}", "company", "Denmark" if i % 2 == 0 else "Chile"])
+    sheet.auto_filter.ref = "A2:C10"
+    for row in (5, 7, 9):
+        sheet.row_dimensions[row].hidden = True
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_rows_the_spreadsheet_hides_are_named_in_the_preview_and_imported(staff_user):
+    client = _client(staff_user)
+
+    response = client.post(
+        "/staff/imports/",
+        {"resource": "organisations", "file": _upload(_filtered_workbook(), "members.xlsx")},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert 'id="job-notes"' in html
+    assert "3 rows are hidden in the spreadsheet" in html and "rows 5, 7, 9." in html
+    job = ImportJob.objects.get()
+    assert (job.total_rows, job.created_count, job.error_count) == (8, 8, 0)
+    assert client.get(f"/staff/imports/{job.pk}/status.json").json()["notes"] == job.notes
+
+    response = client.post(f"/staff/imports/{job.pk}/confirm/", follow=True)
+
+    assert "3 rows are hidden in the spreadsheet" in response.content.decode()
+    assert Organisation.objects.filter(name__startswith="Kelp Farm").count() == 8
+
+
+@pytest.mark.django_db
+def test_a_sheet_with_nothing_hidden_has_no_note(staff_user):
+    content = xlsx_bytes(_rows(3), ORGANISATION_COLUMNS)
+    _client(staff_user).post(
+        "/staff/imports/", {"resource": "organisations", "file": _upload(content, "o.xlsx")}
+    )
+    assert ImportJob.objects.get().notes == []
+
+
 @pytest.mark.django_db
 def test_a_long_pasted_description_is_a_cell_like_any_other(staff_user):
     """Python's csv module stops at 128 KiB a cell; in a short file the delimiter sniffing hit it (500)."""
