@@ -36,7 +36,7 @@ from newsletters.models import (
 )
 from newsletters.sending import rendering
 from newsletters.sending.ratelimit import rate_wait
-from newsletters.sending.services import SEND_BATCH_TASK, batch_dispatch, newsletter_advance, newsletter_pause
+from newsletters.sending.services import SEND_BATCH_TASK, batch_dispatch, newsletter_advance, newsletter_pause_refused
 from newsletters.services import newsletter_rendered_versions
 from newsletters.subscriptions.services import bounce_record
 
@@ -535,7 +535,9 @@ class _ClaimSender:
             "newsletter %s paused: %s messages in a row refused: %s", self.newsletter_id, count, reason
         )
         with contextlib.suppress(InvalidTransition):  # staff paused or cancelled it meanwhile
-            newsletter_pause(newsletter=Newsletter.objects.get(pk=self.newsletter_id))
+            newsletter_pause_refused(
+                newsletter=Newsletter.objects.get(pk=self.newsletter_id), reason=reason, count=count
+            )
         raise _Stop(Newsletter.Status.PAUSED)
 
 

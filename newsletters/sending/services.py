@@ -212,6 +212,27 @@ def newsletter_pause(*, newsletter: Newsletter) -> Newsletter:
 
 
 @transaction.atomic
+def newsletter_pause_refused(*, newsletter: Newsletter, reason: str, count: int) -> Newsletter:
+    """Pause a send the mail server refuses message after message with the same permanent reply (a
+    blocklisting, a policy on our messages), and tell the secretariat by email with the server's words:
+    nobody may be watching the progress page, and the rest of the audience waits until staff resume."""
+    paused = newsletter_pause(newsletter=newsletter)
+    email_queue(
+        kind="newsletters.paused",
+        to=settings.SECRETARIAT_EMAIL,
+        template="newsletter_paused",
+        context={
+            "subject": paused.subject,
+            "count": count,
+            "reason": reason,
+            "admin_url": f"{settings.SITE_URL}/admin/newsletters/newsletter/{paused.pk}/change/",
+        },
+        dedupe_key=f"newsletter-paused:{paused.pk}:{timezone.now():%Y%m%dT%H%M%S}",
+    )
+    return paused
+
+
+@transaction.atomic
 def newsletter_resume(*, newsletter: Newsletter) -> Newsletter:
     locked = _transition(
         newsletter=newsletter,

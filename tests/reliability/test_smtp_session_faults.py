@@ -310,6 +310,10 @@ def test_a_blocklisting_server_pauses_the_newsletter_instead_of_failing_everyone
         assert {(status, attempts) for status, attempts, _error in rows.values()} == {("queued", 0)}, rows
         assert sum(blocked in error for _status, _attempts, error in rows.values()) == 3  # staff see why
         assert sum(server.handler.rcpts.values()) == 3  # the server is not asked for the other three
+        (alert,) = OutboundEmail.objects.filter(kind="newsletters.paused")
+        assert alert.to == settings.SECRETARIAT_EMAIL
+        assert newsletter.subject in alert.subject and "blocked using zen.spamhaus.org" in alert.body_text
+        assert f"/admin/newsletters/newsletter/{newsletter.pk}/change/" in alert.body_text
         server.handler.rcpt = None  # delisted
         sending.newsletter_resume(newsletter=newsletter)
         rows = _run(newsletter)
