@@ -36,7 +36,12 @@ from newsletters.models import (
 )
 from newsletters.sending import rendering
 from newsletters.sending.ratelimit import rate_wait
-from newsletters.sending.services import SEND_BATCH_TASK, batch_dispatch, newsletter_advance, newsletter_pause_refused
+from newsletters.sending.services import (
+    SEND_BATCH_TASK,
+    batch_dispatch,
+    newsletter_advance,
+    newsletter_pause_refused,
+)
 from newsletters.services import newsletter_rendered_versions
 from newsletters.subscriptions.services import bounce_record
 
