@@ -125,7 +125,13 @@ def newsletter_hold(*, newsletter: Newsletter, reason: str = "") -> Newsletter:
         template="newsletter_held",
         context={
             "subject": held.subject,
-            "scheduled_at": held.scheduled_at,
+            # In the secretariat's zone, as the pages show it, and named.
+            "scheduled_at": (
+                f"{timezone.localtime(held.scheduled_at, timezone.get_default_timezone()):%Y-%m-%d %H:%M} "
+                f"({settings.TIME_ZONE})"
+                if held.scheduled_at
+                else ""
+            ),
             "reason": reason,
             "admin_url": f"{settings.SITE_URL}/admin/newsletters/newsletter/{held.pk}/change/",
         },

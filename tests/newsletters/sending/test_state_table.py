@@ -62,10 +62,12 @@ def test_a_move_the_table_does_not_allow_is_refused_and_changes_nothing(topic, s
 def test_a_newsletter_scheduled_two_hours_ago_is_held_by_the_sweep_and_the_secretariat_is_told(
     topic, settings
 ):
+    settings.TIME_ZONE = "America/Panama"  # UTC-5, no summer time
     SubscriberFactory(topics=[topic])
     newsletter = NewsletterFactory(topics=[topic], subject="Yesterday's briefing")
     sending.newsletter_schedule(newsletter=newsletter, at=timezone.now() + timedelta(hours=1))
-    Newsletter.objects.filter(pk=newsletter.pk).update(scheduled_at=timezone.now() - timedelta(hours=2))
+    scheduled = (timezone.now() - timedelta(hours=2)).replace(second=0, microsecond=0)
+    Newsletter.objects.filter(pk=newsletter.pk).update(scheduled_at=scheduled)
 
     result = sending.newsletters_sweep()
 
@@ -75,6 +77,8 @@ def test_a_newsletter_scheduled_two_hours_ago_is_held_by_the_sweep_and_the_secre
     notice = OutboundEmail.objects.get(kind="newsletters.held")
     assert notice.to == settings.SECRETARIAT_EMAIL and "Yesterday's briefing" in notice.subject
     assert f"/admin/newsletters/newsletter/{newsletter.pk}/change/" in notice.body_text
+    panama = (scheduled - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    assert f"scheduled for {panama} (America/Panama)" in notice.body_text
     # The next sweep neither sends it nor tells anyone twice.
     assert sending.newsletters_sweep()["held"] == 0
     assert OutboundEmail.objects.filter(kind="newsletters.held").count() == 1
