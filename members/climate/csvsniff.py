@@ -283,6 +283,16 @@ def read_xlsx(content: bytes, *, known: Iterable[str] = (), sheet: str = "") -> 
     return table
 
 
+def _sheet_xml(worksheet) -> bytes:
+    """The XML of a sheet opened read-only (empty if the reader does not say where it is)."""
+    path = getattr(worksheet, "_worksheet_path", None)
+    archive = getattr(getattr(worksheet, "parent", None), "_archive", None)
+    if not path or archive is None:
+        return b""
+    with archive.open(path) as stream:
+        return stream.read()
+
+
 #: A row element's start tag in a sheet's XML, with or without a namespace prefix.
 _ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row\b([^>]*)>")
 _ROW_NUMBER = re.compile(rb"""\br=["'](\d+)["']""")
@@ -292,12 +302,7 @@ _ROW_HIDDEN = re.compile(rb"""\bhidden=["'](?:1|true)["']""")
 def _hidden_rows(worksheet) -> list[int]:
     """The numbers of the rows the sheet hides (a filter, or rows hidden by hand). The read-only reader
     does not report them, so they are read from the sheet's XML: ``<row r="5" hidden="1">``."""
-    path = getattr(worksheet, "_worksheet_path", None)
-    archive = getattr(getattr(worksheet, "parent", None), "_archive", None)
-    if not path or archive is None:
-        return []
-    with archive.open(path) as stream:
-        xml = stream.read()
+    xml = _sheet_xml(worksheet)
     hidden = []
     for match in _ROW_TAG.finditer(xml):
         attributes = match.group(1)
@@ -332,12 +337,7 @@ def _uncalculated_formulas(worksheet) -> list[tuple[int, int]]:
     LibreOffice save each formula's result with it; a workbook written by a program (openpyxl, a script)
     often saves the formula alone, and such a cell reads as empty. A formula whose result is an empty text
     (``t="str"``) has its result saved, empty."""
-    path = getattr(worksheet, "_worksheet_path", None)
-    archive = getattr(getattr(worksheet, "parent", None), "_archive", None)
-    if not path or archive is None:
-        return []
-    with archive.open(path) as stream:
-        xml = stream.read()
+    xml = _sheet_xml(worksheet)
     if not _FORMULA.search(xml):
         return []
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
