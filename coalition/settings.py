@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.search_words_rebuild_task",
         "schedule": crontab(hour=3, minute=10),
     },
+    # A merge can be undone for MERGE_UNDO_DAYS; then its copies of the rows it deleted are dropped.
+    "organisation-merges-forget": {
+        "task": "members.tasks.organisation_merges_forget_task",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "renewal-reminders": {
         "task": "members.dues.tasks.renewal_reminders_task",
         "schedule": crontab(hour=7, minute=30),
@@ -260,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
 }
+
+# How long a merge of two organisations can be undone (members.duplicates): after that, the copies of the
+# rows it deleted (a folded contact's details among them) are dropped by a nightly task.
+MERGE_UNDO_DAYS = env.int("MERGE_UNDO_DAYS", default=90)
 
 # --- Climate data (members.climate) ----------------------------------------------------------------------
 # Where the Net Zero Tracker download and the UNFCCC NDC registry list are fetched from every week. Empty:

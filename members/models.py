@@ -1077,6 +1077,9 @@ class OrganisationMerge(models.Model):
     )
     summary = models.TextField(blank=True)
     changes = models.JSONField(default=dict)
+    # When ``changes`` was emptied (``MERGE_UNDO_DAYS`` after the merge): it holds copies of the deleted
+    # rows (a folded contact's name and email), kept only as long as the merge may be undone.
+    changes_dropped_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

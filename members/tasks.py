@@ -22,6 +22,17 @@ def memberships_recompute_statuses_task() -> int:
 
 
 @shared_task(ignore_result=True, time_limit=900, soft_time_limit=840)
+def organisation_merges_forget_task() -> int:
+    """Nightly (beat entry ``organisation-merges-forget``): merges older than ``MERGE_UNDO_DAYS`` no longer
+    keep copies of what they deleted, and can no longer be undone."""
+    from members.duplicates.services import organisation_merges_forget
+
+    emptied = organisation_merges_forget()
+    log.info("old merges emptied of their undo record: %d", emptied)
+    return emptied
+
+
+@shared_task(ignore_result=True, time_limit=900, soft_time_limit=840)
 def search_words_rebuild_task() -> int:
     """Nightly (beat entry ``search-words-rebuild``): the typo-correction words follow the names.
 

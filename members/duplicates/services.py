@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
@@ -279,6 +281,11 @@ def merge_undo_problems(*, merge: OrganisationMerge) -> list[str]:
     merge of either record, or a change since the merge that undoing it would overwrite."""
     if merge.undone_at is not None:
         return [f"This merge was undone already ({timezone.localtime(merge.undone_at):%Y-%m-%d %H:%M})."]
+    if merge.changes_dropped_at is not None:
+        return [
+            f"What this merge changed was kept for {settings.MERGE_UNDO_DAYS} days, so that it could be "
+            "undone; that time is over and it can no longer be undone."
+        ]
     if merge.kept_id is None:
         return [f"{merge.kept_name}, the record kept by this merge, has been deleted since."]
     later = (
@@ -347,3 +354,13 @@ def organisations_merge_undo(*, merge: OrganisationMerge, by=None) -> Organisati
     merge.save(update_fields=["undone_at", "undone_by"])
     records_changed()
     return restored
+
+
+def organisation_merges_forget(*, now=None) -> int:
+    """Empty the record of what each merge older than ``MERGE_UNDO_DAYS`` changed (it holds copies of the
+    rows the merge deleted, a folded contact's details among them); such a merge can no longer be undone,
+    and its summary stays. Returns how many were emptied. Run nightly."""
+    now = now or timezone.now()
+    return OrganisationMerge.objects.filter(
+        merged_at__lt=now - timedelta(days=settings.MERGE_UNDO_DAYS), changes_dropped_at__isnull=True
+    ).update(changes={}, changes_dropped_at=now)

@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                 ('merged_at', models.DateTimeField(db_index=True)),
                 ('summary', models.TextField(blank=True)),
                 ('changes', models.JSONField(default=dict)),
+                ('changes_dropped_at', models.DateTimeField(blank=True, null=True)),
                 ('undone_at', models.DateTimeField(blank=True, null=True)),
                 ('kept', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='members.organisation')),
                 ('merged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -265,3 +265,35 @@ def test_a_moved_row_deleted_since_stays_deleted_and_the_rest_comes_back(two_rec
     meeting = Engagement.objects.get(summary="Call on removals")
     assert meeting.organisation_id == gone.pk
     assert list(meeting.contacts.values_list("name", flat=True)) == ["Anna Jensen"]
+
+
+def test_after_the_undo_window_a_merge_keeps_no_copies_and_cannot_be_undone(
+    two_records, admin_user, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from members.duplicates.services import organisation_merges_forget
+    from members.tasks import organisation_merges_forget_task
+
+    settings.MERGE_UNDO_DAYS = 30
+    keep, gone, _ = two_records
+    old = organisations_merge(keep=keep, gone=gone, by=admin_user).merge
+    recent = organisations_merge(
+        keep=Organisation.objects.get(pk=keep.pk), gone=OrganisationFactory(name="DEA"), by=admin_user
+    ).merge
+    OrganisationMerge.objects.filter(pk=old.pk).update(merged_at=timezone.now() - timedelta(days=31))
+    assert "anna@ens.example.dk" in str(OrganisationMerge.objects.get(pk=old.pk).changes)  # a folded contact
+
+    assert organisation_merges_forget_task() == 1
+    assert organisation_merges_forget() == 0  # the next night finds nothing more
+
+    old.refresh_from_db()
+    assert old.changes == {} and old.changes_dropped_at is not None and old.summary
+    assert "can no longer be undone" in merge_undo_problems(merge=old)[0]
+    assert OrganisationMerge.objects.get(pk=recent.pk).changes_dropped_at is None
+    client = Client()
+    client.force_login(admin_user)
+    assert "Too old to undo" in client.get(reverse("duplicates")).content.decode()
+    organisations_merge_undo(merge=recent, by=admin_user)  # a recent merge still can be
