@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import ROOT, worker_env
 from tests.e2e.staff_sites import EmbeddedSite, PostgresSite, body_text, log_in, wait_for_messages
+from tests.e2e.test_composer_and_merge import _fits_both_widths, _no_serious_accessibility_violations
 
 pytestmark = [pytest.mark.e2e]
 
@@ -639,7 +640,8 @@ def test_a_merge_is_undone_from_the_recent_merges_after_seeing_what_comes_back(s
     expect(page.locator(".merge-summary")).to_contain_text("was merged into")
     expect(page.locator("tr.undo-field", has_text="Description")).to_contain_text("Alliance of removal firms")
     expect(page.locator("tr.undo-count", has_text="Contacts")).to_be_visible()
-    page.shots(f"{site.name}-merge-undo-preview")
+    _fits_both_widths(page, f"{site.name}-merge-undo-preview")
+    _no_serious_accessibility_violations(page)
     assert (
         _json(
             site,
