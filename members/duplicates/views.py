@@ -47,19 +47,14 @@ RECENT_MERGES = 20
 
 
 def _shown(name: str, value) -> str:
-    """A stored value of an organisation's field as the merge page shows it."""
+    """A stored value of an organisation's field (as a merge record keeps it) as the merge page shows it."""
     if value in (None, ""):
         return ""
-    if name in ("kind", "sector"):
-        return str(dict(Organisation._meta.get_field(name).choices).get(value, value))
-    if name == "country":
-        return Organisation(country=value).country.name or str(value)
-    if name == "parent":
-        parent = Organisation.objects.filter(pk=value).first()
-        return parent.name if parent else f"#{value}"
-    if name == "listed_publicly":
-        return _("Yes") if value else _("No")
-    return str(value)
+    field = Organisation._meta.get_field(name)
+    try:
+        return _display(Organisation(**{field.attname: field.to_python(value)}), name)
+    except Organisation.DoesNotExist:  # a parent deleted since
+        return f"#{value}"
 
 
 @staff_required

@@ -206,6 +206,11 @@ def test_a_blank_the_merge_filled_is_blank_again(admin_user):
     gone = OrganisationFactory(country="DK", name="Orsted A/S", sector="energy")
     merge = organisations_merge(keep=keep, gone=gone, by=admin_user).merge
     assert Organisation.objects.get(pk=keep.pk).country == "DK"
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(reverse("duplicates-merge-undo", args=[merge.pk])).content.decode()
+    fields = page[page.index('id="undo-fields"') : page.index('id="undo-rows"')]
+    assert "Denmark" in fields and "Energy" in fields  # shown as staff know them, not "DK", "energy"
 
     organisations_merge_undo(merge=merge, by=admin_user)
 
