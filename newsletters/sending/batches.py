@@ -9,6 +9,7 @@ import smtplib
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -586,11 +587,15 @@ def _retry_later(batch_id: int, seconds: float) -> None:
     waiting for its backoff for one whose worker died.
     """
     seconds = min(max(0.5, seconds), max(1.0, settings.NEWSLETTER_STALE_SECONDS / 2))
-    SendBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        # Tasks run inline (no broker): queueing the retry would run it now, before it is due, and again.
-        # The sweep dispatches the batch again once its heartbeat is stale.
+        # Tasks run inline (no broker, the embedded default): queueing the retry would run it now, before
+        # it is due. No task holds the batch, so its heartbeat is dated to turn stale when the retry is
+        # due: the sweep (every minute, on the scheduler) dispatches it again then, not
+        # NEWSLETTER_STALE_SECONDS later.
+        stale_at = timezone.now() + timedelta(seconds=seconds - settings.NEWSLETTER_STALE_SECONDS)
+        SendBatch.objects.filter(pk=batch_id).update(heartbeat_at=stale_at)
         return
+    SendBatch.objects.filter(pk=batch_id).update(heartbeat_at=timezone.now())
     enqueue_in(seconds, SEND_BATCH_TASK, batch_id)
 
 

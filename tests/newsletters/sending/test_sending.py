@@ -243,6 +243,29 @@ def test_an_unreachable_smtp_server_leaves_deliveries_queued_for_a_retry_with_ba
     assert newsletter.status == Newsletter.Status.SENDING  # not finished while retries are due
 
 
+def test_on_the_embedded_default_the_sweep_takes_a_waiting_batch_again_when_its_retry_is_due(topic, settings):
+    """No broker holds a delayed retry there: the sweep must dispatch the batch when its rows are due,
+    not NEWSLETTER_STALE_SECONDS (ten minutes) after the outage began."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.NEWSLETTER_STALE_SECONDS = 600
+    settings.SMTP_RETRY_BACKOFF = 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
+    bulk_subscribers(topic, 2, prefix="embedded-retry")
+    newsletter = NewsletterFactory(topics=[topic])
+    sending.newsletter_send(newsletter=newsletter)
+    batch = SendBatch.objects.get(newsletter=newsletter)
+    SendBatch.objects.filter(pk=batch.pk).update(status=SendBatch.Status.DISPATCHED)
+    batches.send_batch_run(batch_id=batch.pk)
+    due = Delivery.objects.order_by("next_attempt_at").first().next_attempt_at
+    assert due > timezone.now()
+    assert sending.newsletters_sweep()["dispatched"] == 0  # not before the retry is due
+
+    time.sleep(max(0.0, (due - timezone.now()).total_seconds()) + 0.6)
+
+    assert sending.newsletters_sweep()["dispatched"] == 1
+
+
 def test_the_sweep_requeues_rows_of_a_dead_worker_and_redispatches_its_batch(topic, settings):
     settings.NEWSLETTER_STALE_SECONDS = 60
     bulk_subscribers(topic, 5, prefix="dead")
