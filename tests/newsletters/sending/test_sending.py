@@ -222,15 +222,21 @@ def test_a_refused_recipient_is_failed_with_the_reason(topic, mailbox, settings)
     assert newsletter.status == Newsletter.Status.SENT
 
 
-def test_an_unreachable_smtp_server_leaves_deliveries_queued_for_a_retry_with_backoff(topic, settings):
+def _sent_to_an_unreachable_server(topic, settings, *, subscribers: int, prefix: str):
+    """A newsletter whose one batch ran once against an SMTP server that is not there."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
-    bulk_subscribers(topic, 3, prefix="retry")
+    bulk_subscribers(topic, subscribers, prefix=prefix)
     newsletter = NewsletterFactory(topics=[topic])
     sending.newsletter_send(newsletter=newsletter)
     batch = SendBatch.objects.get(newsletter=newsletter)
     SendBatch.objects.filter(pk=batch.pk).update(status=SendBatch.Status.DISPATCHED)
     batches.send_batch_run(batch_id=batch.pk)
+    return newsletter, batch
+
+
+def test_an_unreachable_smtp_server_leaves_deliveries_queued_for_a_retry_with_backoff(topic, settings):
+    newsletter, batch = _sent_to_an_unreachable_server(topic, settings, subscribers=3, prefix="retry")
     first, *others = list(Delivery.objects.order_by("id"))
     assert {r.status for r in [first, *others]} == {Delivery.Status.QUEUED}
     # The server is down, not the recipients: no attempt is counted against anyone (an outage fails
@@ -249,14 +255,7 @@ def test_on_the_embedded_default_the_sweep_takes_a_waiting_batch_again_when_its_
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.NEWSLETTER_STALE_SECONDS = 600
     settings.SMTP_RETRY_BACKOFF = 1
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
-    bulk_subscribers(topic, 2, prefix="embedded-retry")
-    newsletter = NewsletterFactory(topics=[topic])
-    sending.newsletter_send(newsletter=newsletter)
-    batch = SendBatch.objects.get(newsletter=newsletter)
-    SendBatch.objects.filter(pk=batch.pk).update(status=SendBatch.Status.DISPATCHED)
-    batches.send_batch_run(batch_id=batch.pk)
+    _sent_to_an_unreachable_server(topic, settings, subscribers=2, prefix="embedded-retry")
     due = Delivery.objects.order_by("next_attempt_at").first().next_attempt_at
     assert due > timezone.now()
     assert sending.newsletters_sweep()["dispatched"] == 0  # not before the retry is due
