@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -318,16 +317,14 @@ def organisations_merge_undo(*, merge: OrganisationMerge, by=None) -> Organisati
         with transaction.atomic():
             touched = snapshots.restore(merge.changes)
             organisation_membership_refresh(organisation_ids=[merge.kept_id, merge.gone_pk])
-            tables = {apps.get_model(label.split(":", 1)[1])._meta.db_table for label in touched}
+            tables = {model._meta.db_table for _part, model in touched}
             connection.check_constraints(table_names=sorted(tables))
     except IntegrityError as error:
         raise ValidationError(
             "The merge cannot be undone: a record it refers to has been deleted or changed since "
             f"({error}). Nothing was changed."
         ) from error
-    for label, pks in touched.items():
-        part, model_label = label.split(":", 1)
-        model = apps.get_model(model_label)
+    for (part, model), pks in touched.items():
         if not getattr(model._meta, "simple_history_manager_attribute", None):
             continue
         get_history_manager_for_model(model).bulk_history_create(
@@ -338,7 +335,7 @@ def organisations_merge_undo(*, merge: OrganisationMerge, by=None) -> Organisati
         )
     restored = Organisation.objects.get(pk=merge.gone_pk)
     kept = Organisation.objects.get(pk=merge.kept_id)
-    contact_names = Contact.objects.filter(pk__in=touched.get("restored:members.Contact", []))
+    contact_names = Contact.objects.filter(pk__in=touched.get(("restored", Contact), []))
     search_words_add(names=[restored.name, kept.name, *contact_names.values_list("name", flat=True)])
     now = timezone.now()
     for organisation, text in (

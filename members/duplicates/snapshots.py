@@ -139,12 +139,7 @@ def take_after(*, keep_pk, before: Snapshot) -> dict[str, dict]:
     for rel in _relations(Organisation):
         rows.update(_read(rel.related_model, rel.field.name, [keep_pk]))
     rows.update(_second_level(before.parents))
-    unread = defaultdict(list)
-    for key in before.rows.keys() - rows.keys():
-        model, pk = _split(key)
-        unread[model].append(pk)
-    for model, pks in unread.items():
-        rows.update(_read(model, "pk", pks))
+    rows.update(_current(before.rows.keys() - rows.keys()))
     return rows
 
 
@@ -182,6 +177,7 @@ def difference(*, before: dict[str, dict], after: dict[str, dict]) -> dict:
 
 
 def _current(keys: Iterable[str]) -> dict[str, dict]:
+    """The rows of ``keys`` as they are now (those deleted missing)."""
     by_model = defaultdict(list)
     for key in keys:
         model, pk = _split(key)
@@ -192,15 +188,11 @@ def _current(keys: Iterable[str]) -> dict[str, dict]:
     return rows
 
 
-def describe_row(key: str, row: dict | None = None) -> str:
-    """A row as staff know it: its kind and name (or number)."""
+def _describe(key: str) -> str:
+    """A row as staff know it: its kind and name (its number alone if it went meanwhile)."""
     model, pk = _split(key)
     obj = model._base_manager.filter(pk=pk).first()
-    label = str(model._meta.verbose_name)
-    if obj is not None:
-        return f"{label} “{obj}” (#{pk})"
-    name = (row or {}).get("name")
-    return f"{label} “{name}” (#{pk})" if name else f"{label} #{pk}"
+    return f"{model._meta.verbose_name} “{obj}” (#{pk})" if obj else f"{model._meta.verbose_name} #{pk}"
 
 
 def conflicts(changes: dict) -> list[str]:
@@ -215,14 +207,14 @@ def conflicts(changes: dict) -> list[str]:
         since = _changed_fields(model, _alive(model, values["after"]), current[key], derived=False)
         if since:
             names = ", ".join(_field_label(model, n) for n in since)
-            problems.append(f"The {describe_row(key)} has been changed since the merge ({names}).")
+            problems.append(f"The {_describe(key)} has been changed since the merge ({names}).")
     for key, row in created.items():
         model, _ = _split(key)
         if key in current and _changed_fields(model, row, current[key], derived=False):
-            problems.append(f"The {describe_row(key)}, added by the merge, has been changed since.")
+            problems.append(f"The {_describe(key)}, added by the merge, has been changed since.")
     for key in changes.get("deleted", {}):
         if key in current:
-            problems.append(f"The {describe_row(key)} exists again.")
+            problems.append(f"The {_describe(key)} exists again.")
     return problems
 
 
@@ -257,11 +249,11 @@ def _values(model, row: dict) -> tuple[dict, dict]:
     return columns, m2m
 
 
-def restore(changes: dict) -> dict[str, list]:
+def restore(changes: dict) -> dict[tuple[str, type], list]:
     """Put back what a merge changed (inside the caller's transaction): the created rows are deleted, the
     changed fields get their earlier values and the deleted rows come back with their ids. Returns the
-    ids restored and changed, per model label, for the history records."""
-    touched: dict[str, list] = defaultdict(list)
+    ids put back, by ("changed" or "restored", model), for the history records."""
+    touched: dict[tuple[str, type], list] = defaultdict(list)
     for key in changes.get("created", {}):
         model, pk = _split(key)
         model._base_manager.filter(pk=pk).delete()
@@ -273,7 +265,7 @@ def restore(changes: dict) -> dict[str, list]:
         columns.update({name: now for name in _ignored(model)})
         model._base_manager.filter(pk=pk).update(**columns)
         lists.append((model, pk, m2m))
-        touched[f"changed:{model._meta.label}"].append(pk)
+        touched[("changed", model)].append(pk)
     for key, row in changes.get("deleted", {}).items():
         model, pk = _split(key)
         columns, m2m = _values(model, row)
@@ -281,7 +273,7 @@ def restore(changes: dict) -> dict[str, list]:
         # history of its own; the undo writes that, with its reason.
         model(**columns).save_base(raw=True, force_insert=True)
         lists.append((model, pk, m2m))
-        touched[f"restored:{model._meta.label}"].append(pk)
+        touched[("restored", model)].append(pk)
     for model, pk, m2m in lists:
         obj = model._base_manager.filter(pk=pk).first() if m2m else None
         if obj is not None:

@@ -83,12 +83,12 @@ def organisations_merge_undo_view(request, pk: int):
     kept_changes = merge.changes.get("changed", {}).get(f"members.Organisation:{merge.kept_id}", {})
     fields = [
         {
-            "label": capfirst(str(Organisation._meta.get_field(name).verbose_name)),
-            "now": _shown(name, kept_changes["after"].get(Organisation._meta.get_field(name).attname)),
-            "back": _shown(name, kept_changes["before"].get(Organisation._meta.get_field(name).attname)),
+            "label": capfirst(str(f.verbose_name)),
+            "now": _shown(f.name, kept_changes["after"].get(f.attname)),
+            "back": _shown(f.name, kept_changes["before"].get(f.attname)),
         }
-        for name in duplicates.MERGE_FIELDS
-        if Organisation._meta.get_field(name).attname in kept_changes.get("before", {})
+        for f in map(Organisation._meta.get_field, duplicates.MERGE_FIELDS)
+        if f.attname in kept_changes.get("before", {})
     ]
     context = {
         "title": _("Undo a merge"),
