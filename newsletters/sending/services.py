@@ -119,25 +119,36 @@ def newsletter_hold(*, newsletter: Newsletter, reason: str = "") -> Newsletter:
     Staff then send it now, reschedule it, take it back to draft or cancel it.
     """
     held = _transition(newsletter=newsletter, to=S.HELD)
-    email_queue(
-        kind="newsletters.held",
-        to=settings.SECRETARIAT_EMAIL,
-        template="newsletter_held",
-        context={
-            "subject": held.subject,
-            # In the secretariat's zone, as the pages show it, and named.
-            "scheduled_at": (
-                f"{timezone.localtime(held.scheduled_at, timezone.get_default_timezone()):%Y-%m-%d %H:%M} "
-                f"({settings.TIME_ZONE})"
-                if held.scheduled_at
-                else ""
-            ),
-            "reason": reason,
-            "admin_url": f"{settings.SITE_URL}/admin/newsletters/newsletter/{held.pk}/change/",
-        },
-        dedupe_key=f"newsletter-held:{held.pk}:{held.scheduled_at.isoformat() if held.scheduled_at else ''}",
+    _tell_secretariat(
+        held,
+        kind="held",
+        dedupe=held.scheduled_at.isoformat() if held.scheduled_at else "",
+        # In the secretariat's zone, as the pages show it, and named.
+        scheduled_at=(
+            f"{timezone.localtime(held.scheduled_at, timezone.get_default_timezone()):%Y-%m-%d %H:%M} "
+            f"({settings.TIME_ZONE})"
+            if held.scheduled_at
+            else ""
+        ),
+        reason=reason,
     )
     return held
+
+
+def _tell_secretariat(newsletter: Newsletter, *, kind: str, dedupe: str, **context) -> None:
+    """Email the secretariat about ``newsletter`` (kind ``newsletters.<kind>``, template
+    ``newsletter_<kind>``), with its subject and a link to it, once per ``dedupe``."""
+    email_queue(
+        kind=f"newsletters.{kind}",
+        to=settings.SECRETARIAT_EMAIL,
+        template=f"newsletter_{kind}",
+        context={
+            "subject": newsletter.subject,
+            "admin_url": f"{settings.SITE_URL}/admin/newsletters/newsletter/{newsletter.pk}/change/",
+            **context,
+        },
+        dedupe_key=f"newsletter-{kind}:{newsletter.pk}:{dedupe}",
+    )
 
 
 # Plain SQL both PostgreSQL and SQLite (3.24+) run: the audience subquery names its one column
@@ -223,17 +234,8 @@ def newsletter_pause_refused(*, newsletter: Newsletter, reason: str, count: int)
     blocklisting, a policy on our messages), and tell the secretariat by email with the server's words:
     nobody may be watching the progress page, and the rest of the audience waits until staff resume."""
     paused = newsletter_pause(newsletter=newsletter)
-    email_queue(
-        kind="newsletters.paused",
-        to=settings.SECRETARIAT_EMAIL,
-        template="newsletter_paused",
-        context={
-            "subject": paused.subject,
-            "count": count,
-            "reason": reason,
-            "admin_url": f"{settings.SITE_URL}/admin/newsletters/newsletter/{paused.pk}/change/",
-        },
-        dedupe_key=f"newsletter-paused:{paused.pk}:{timezone.now():%Y%m%dT%H%M%S}",
+    _tell_secretariat(
+        paused, kind="paused", dedupe=f"{timezone.now():%Y%m%dT%H%M%S}", count=count, reason=reason
     )
     return paused
 
