@@ -65,7 +65,10 @@ def _address_text(value: Any) -> str:
     """A cell holding an address (email, website): without the invisible characters text pasted from a web
     page or a document carries (zero-width spaces and joiners, a byte order mark, direction marks, soft
     hyphens: Unicode's "format" characters), which no address holds and which would make it another."""
-    return "".join(char for char in _text(value) if unicodedata.category(char) != "Cf").strip()
+    text = _text(value)
+    if text.isascii():  # every format character lies outside ASCII: most cells need no look at each one
+        return text
+    return "".join(char for char in text if unicodedata.category(char) != "Cf").strip()
 
 
 #: How a row matching an existing record is treated (``ImportJob.Mode``): left alone, its empty fields
@@ -119,6 +122,7 @@ class ChoiceWidget(widgets.Widget):
         self.noun = noun
         self.default = default
         self.required = required
+        self.codes = ", ".join(str(v) for v, _ in self.choices)  # for the error messages
         self.lookup = {}
         for value, label in self.choices:
             self.lookup[str(value).casefold()] = value
@@ -126,7 +130,7 @@ class ChoiceWidget(widgets.Widget):
 
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
-        codes = ", ".join(str(v) for v, _ in self.choices)
+        codes = self.codes
         if not text:
             if self.required:
                 raise ValueError(f"Give the {self.noun}; use one of: {codes}.")
@@ -503,9 +507,13 @@ class CoalitionResource(resources.ModelResource):
         job_id: int | None = None,
         month_first_columns: Iterable[str] = (),
         number_layouts: Mapping[str, str] | None = None,
+        file_memo: dict | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        #: What the resources of one file (its duplicate check, then each chunk's) work out from a row's cells
+        #: alone, worked out once for the whole file: the services pass each of them the same dict.
+        self.file_memo = {} if file_memo is None else file_memo
         # Date columns the file writes month first, and each number column's layout (``dataset_read``):
         # each resource has its own widgets.
         month_first_columns = set(month_first_columns)
@@ -966,11 +974,11 @@ class OrganisationResource(CoalitionResource):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._parts: dict[tuple, tuple[str, str, str, str]] = {}
+        self._parts: dict[tuple, tuple[str, str, str, str]] = self.file_memo.setdefault("row parts", {})
 
     def _row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
-        # Worked out for each row by ``prepare`` and again by ``match``: remembered for the chunk, by the
-        # cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050).
+        # Worked out for each row by the duplicate check, ``prepare`` and ``match``: remembered for the file,
+        # by the cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050).
         cells = (row.get("kind"), row.get("country"), row.get("website"), row.get("name"))
         key = tuple((type(cell), cell) for cell in cells)
         parts = self._parts.get(key)
