@@ -5,9 +5,11 @@ navigation. Merging is compare → choose → confirm: nothing changes until the
 then only through ``organisations_merge``.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -36,14 +38,45 @@ def duplicates_list(request):
         if request.user.has_perm("members.view_contact")
         else [],
         "can_merge": request.user.has_perms(MERGE_PERMISSIONS),
-        "merges": OrganisationMerge.objects.select_related("merged_by", "undone_by", "kept")
-        .defer("changes")
-        .order_by("-merged_at", "-pk")[:RECENT_MERGES],
+        "merges": list(_merges()[:RECENT_MERGES]),
+        "merges_total": OrganisationMerge.objects.count(),
     }
     return _page(request, "members/duplicates/list.html", context)
 
 
 RECENT_MERGES = 20
+MERGES_PER_PAGE = 50
+
+
+def _merges():
+    """Merge records as their tables show them, newest first (without the rows they keep for an undo)."""
+    return (
+        OrganisationMerge.objects.select_related("merged_by", "undone_by")
+        .defer("changes")
+        .order_by("-merged_at", "-pk")
+    )
+
+
+@staff_required
+def merges_list(request):
+    """Every merge, newest first, 50 a page, found by either record's name: the duplicates page lists only
+    the latest, and a merge can be undone for ``MERGE_UNDO_DAYS``."""
+    if not request.user.has_perm("members.view_organisation"):
+        raise PermissionDenied("You may not see organisations.")
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    merges = _merges()
+    if query:
+        merges = merges.filter(Q(gone_name__icontains=query) | Q(kept_name__icontains=query))
+    page = Paginator(merges, MERGES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "title": _("Merges"),
+        "page": page,
+        "merges": page.object_list,
+        "query": query,
+        "can_merge": request.user.has_perms(MERGE_PERMISSIONS),
+        "undo_days": settings.MERGE_UNDO_DAYS,
+    }
+    return _page(request, "members/duplicates/merges.html", context)
 
 
 def _shown(name: str, value) -> str:

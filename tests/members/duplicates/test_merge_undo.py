@@ -302,3 +302,51 @@ def test_after_the_undo_window_a_merge_keeps_no_copies_and_cannot_be_undone(
     client.force_login(admin_user)
     assert "Too old to undo" in client.get(reverse("duplicates")).content.decode()
     organisations_merge_undo(merge=recent, by=admin_user)  # a recent merge still can be
+
+
+def test_every_merge_in_the_undo_window_is_reachable_by_name_and_page(
+    admin_user, settings, viewer_user, monkeypatch
+):
+    from members.duplicates import views
+
+    settings.LANGUAGE_CODE = "en"
+    merges = [
+        organisations_merge(
+            keep=OrganisationFactory(name=f"Kept body {i:02d}"),
+            gone=OrganisationFactory(name=f"Folded body {i:02d}"),
+            by=admin_user,
+        ).merge
+        for i in range(views.RECENT_MERGES + 3)
+    ]
+    oldest = merges[0]
+    client = Client()
+    client.force_login(admin_user)
+
+    listing = client.get(reverse("duplicates")).content.decode()
+    undo_oldest = reverse("duplicates-merge-undo", args=[oldest.pk])
+    assert listing.count('class="recent-merge"') == views.RECENT_MERGES and undo_oldest not in listing
+    assert f"All {len(merges)} merges" in listing and reverse("duplicates-merges") in listing
+
+    found = client.get(reverse("duplicates-merges"), {"q": "folded BODY 00"}).content.decode()
+    assert found.count('class="recent-merge"') == 1 and undo_oldest in found
+    assert "1 merge naming “folded BODY 00”" in found
+
+    monkeypatch.setattr(views, "MERGES_PER_PAGE", 10)
+    first = client.get(reverse("duplicates-merges")).content.decode()
+    last = client.get(reverse("duplicates-merges"), {"page": "3"}).content.decode()
+    beyond = client.get(reverse("duplicates-merges"), {"page": "99"})  # past the end: the last page
+    assert first.count('class="recent-merge"') == 10 and "Page 1 of 3" in first and 'rel="next"' in first
+    assert last.count('class="recent-merge"') == 3 and undo_oldest in last and 'rel="prev"' in last
+    assert beyond.status_code == 200 and "Page 3 of 3" in beyond.content.decode()
+
+    client.post(undo_oldest, {"confirm": "yes"})
+    assert Organisation.objects.filter(name="Folded body 00").exists()
+    after = client.get(reverse("duplicates-merges"), {"q": "Folded body 00"}).content.decode()
+    assert "Undone on" in after and undo_oldest not in after
+
+    viewer = Client()
+    viewer.force_login(viewer_user)
+    seen = viewer.get(reverse("duplicates-merges"))
+    assert seen.status_code == 200 and "Undo…" not in seen.content.decode()  # seeing is not undoing
+    anonymous = Client().get(reverse("duplicates-merges"))
+    assert anonymous.status_code in (302, 403)
