@@ -634,6 +634,13 @@ def test_a_merge_is_undone_from_the_recent_merges_after_seeing_what_comes_back(s
     ids = _json(site, MERGE_SETUP.format(s=site.name))
     log_in(page, site)
     page.goto(f"{site.url}/staff/duplicates/")
+    # The list of every merge, found by name (the duplicates page shows only the latest).
+    page.get_by_role("link", name=re.compile("All merges")).click()
+    page.get_by_label("Organisation's name").fill(f"CRA {site.name}")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#all-merges")).to_contain_text(f"1 merge naming “CRA {site.name}”")
+    _fits_both_widths(page, f"{site.name}-merges-found")
+    _no_serious_accessibility_violations(page)
     row = page.locator("tr.recent-merge", has_text=f"CRA {site.name}")
     row.get_by_role("link", name=re.compile("Undo")).click()
 

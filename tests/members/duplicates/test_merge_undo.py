@@ -325,7 +325,7 @@ def test_every_merge_in_the_undo_window_is_reachable_by_name_and_page(
     listing = client.get(reverse("duplicates")).content.decode()
     undo_oldest = reverse("duplicates-merge-undo", args=[oldest.pk])
     assert listing.count('class="recent-merge"') == views.RECENT_MERGES and undo_oldest not in listing
-    assert f"All {len(merges)} merges" in listing and reverse("duplicates-merges") in listing
+    assert f"All merges ({len(merges)})" in listing and reverse("duplicates-merges") in listing
 
     found = client.get(reverse("duplicates-merges"), {"q": "folded BODY 00"}).content.decode()
     assert found.count('class="recent-merge"') == 1 and undo_oldest in found
