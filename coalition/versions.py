@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,20 @@ def _bump(names: tuple[str, ...]) -> None:
 
 
 def content_changed(*names: str) -> None:
-    """Record that what ``names`` stamp has changed (now, and again when the transaction commits)."""
+    """Record that what ``names`` stamp has changed (now, and again when the transaction commits).
+
+    The bump after the commit is queued once per transaction, however many writes it makes (an import of
+    thousands of rows): all of them would run together at the commit, each bumping the same stamps again.
+    Which stamps a transaction has queued is remembered with its list of commit hooks: Django starts a new
+    list at each commit and rollback, and at the rollback of a savepoint (whose hooks it drops), so a
+    stamp is queued again whenever its earlier hook may be gone."""
     _bump(names)
+    if connection.in_atomic_block:
+        hooks, queued = getattr(connection, "_content_changed_hooks", (None, set()))
+        if hooks is not connection.run_on_commit:
+            queued = set()
+            connection._content_changed_hooks = (connection.run_on_commit, queued)
+        if names in queued:
+            return
+        queued.add(names)
     transaction.on_commit(lambda: _bump(names))
