@@ -55,9 +55,12 @@ def _failing_checks(instance, model_class, checks: list, *, exclude, using: str)
     constraint. A constraint naming a field in ``exclude`` is skipped, as Django skips it."""
     query = Query(None)
     against = instance._get_field_expression_map(meta=model_class._meta, exclude=exclude)
+    # Only the fields the conditions name (Django's own check annotates every field of the model).
+    named = {"pk"}.union(*(Q(constraint.condition).referenced_base_fields for constraint in checks))
     for name, value in against.items():
-        value = value if hasattr(value, "resolve_expression") else Value(value)
-        query.add_annotation(value, name, select=False)
+        if name in named:
+            value = value if hasattr(value, "resolve_expression") else Value(value)
+            query.add_annotation(value, name, select=False)
     asked = []
     for constraint in checks:
         try:
