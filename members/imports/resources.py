@@ -507,13 +507,9 @@ class CoalitionResource(resources.ModelResource):
         job_id: int | None = None,
         month_first_columns: Iterable[str] = (),
         number_layouts: Mapping[str, str] | None = None,
-        file_memo: dict | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        #: What the resources of one file (its duplicate check, then each chunk's) work out from a row's cells
-        #: alone, worked out once for the whole file: the services pass each of them the same dict.
-        self.file_memo = {} if file_memo is None else file_memo
         # Date columns the file writes month first, and each number column's layout (``dataset_read``):
         # each resource has its own widgets.
         month_first_columns = set(month_first_columns)
@@ -974,11 +970,12 @@ class OrganisationResource(CoalitionResource):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._parts: dict[tuple, tuple[str, str, str, str]] = self.file_memo.setdefault("row parts", {})
+        self._parts: dict[tuple, tuple[str, str, str, str]] = {}
 
     def _row_parts(self, row: dict[str, Any]) -> tuple[str, str, str, str]:
-        # Worked out for each row by the duplicate check, ``prepare`` and ``match``: remembered for the file,
-        # by the cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050).
+        # Worked out for each row by ``prepare`` and again by ``match``: remembered for the chunk, by the
+        # cells exactly as they are (their types too: a name cell of 2050.0 is not one of 2050). Not for
+        # the whole file: a file of 400,000 rows would hold them all in memory for the length of the import.
         cells = (row.get("kind"), row.get("country"), row.get("website"), row.get("name"))
         key = tuple((type(cell), cell) for cell in cells)
         parts = self._parts.get(key)

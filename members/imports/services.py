@@ -432,7 +432,6 @@ def _process_chunk(
     by=None,
     source_name: str = "",
     duplicates: dict[int, tuple[str, str]],
-    file_memo: dict | None = None,
     preview_room: int = 0,
     mode: str = MODE_FILL,
     clear_blanks: bool = False,
@@ -458,7 +457,6 @@ def _process_chunk(
             mode=mode,
             clear_blanks=clear_blanks,
             job_id=job_id,
-            file_memo=file_memo,
         )
         try:
             with transaction.atomic():
@@ -525,8 +523,7 @@ def _run_in_memory(
 ):
     importable = importable_get(resource)
     dataset = dataset_read(content=content, fmt=fmt, importable=importable)
-    file_memo: dict = {}  # what every resource of this file works out from the cells alone, once
-    duplicates = within_file_duplicates(importable.resource_class(file_memo=file_memo), dataset)
+    duplicates = within_file_duplicates(importable.resource_class(), dataset)
     outcome = ImportOutcome(total_rows=len(dataset))
     statistics = _TableStatistics(importable.model)
     for start in range(0, len(dataset), CHUNK_ROWS):
@@ -540,7 +537,6 @@ def _run_in_memory(
                 by=by,
                 source_name=source_name,
                 duplicates=duplicates,
-                file_memo=file_memo,
                 preview_room=PREVIEW_ROWS - len(outcome.preview),
                 mode=mode,
                 clear_blanks=clear_blanks,
@@ -679,8 +675,7 @@ def import_job_process(*, job_id: int) -> ImportJob:
             status=ImportJob.Status.FAILED, failure=message, finished_at=timezone.now()
         )
         return ImportJob.objects.get(pk=job_id)
-    file_memo: dict = {}  # what every resource of this file works out from the cells alone, once
-    duplicates = within_file_duplicates(importable.resource_class(file_memo=file_memo), dataset)
+    duplicates = within_file_duplicates(importable.resource_class(), dataset)
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.RUNNING, started_at=timezone.now(), total_rows=len(dataset)
     )
@@ -709,7 +704,6 @@ def import_job_process(*, job_id: int) -> ImportJob:
                         by=job.created_by,
                         source_name=job.original_name,
                         duplicates=duplicates,
-                        file_memo=file_memo,
                         preview_room=PREVIEW_ROWS - len(job.preview),
                         mode=job.mode,
                         clear_blanks=job.clear_blanks,
