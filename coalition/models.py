@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import FieldError, ValidationError
 from django.db import DatabaseError, connections, models, router, transaction
-from django.db.models import BooleanField, Q, Value
+from django.db.models import BooleanField, Q
 from django.db.models.functions import Coalesce
 from django.db.models.sql import Query
 from django.db.models.sql.constants import SINGLE
@@ -55,11 +55,11 @@ def _failing_checks(instance, model_class, checks: list, *, exclude, using: str)
     constraint. A constraint naming a field in ``exclude`` is skipped, as Django skips it."""
     query = Query(None)
     against = instance._get_field_expression_map(meta=model_class._meta, exclude=exclude)
-    # Only the fields the conditions name (Django's own check annotates every field of the model).
-    named = {"pk"}.union(*(Q(constraint.condition).referenced_base_fields for constraint in checks))
+    # Only the fields the conditions name ("pk" among them if one does); Django's own check binds every field
+    # of the model. The map holds expressions already (each value a ``Value`` of its field).
+    named = set().union(*(Q(constraint.condition).referenced_base_fields for constraint in checks))
     for name, value in against.items():
         if name in named:
-            value = value if hasattr(value, "resolve_expression") else Value(value)
             query.add_annotation(value, name, select=False)
     asked = []
     for constraint in checks:
