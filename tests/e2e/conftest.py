@@ -56,7 +56,30 @@ class Shots:
         self.count += 1
         path = SCREENSHOTS / f"{self.name}-{self.count:02d}-{step}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        settle_after_full_page_screenshot(self.page)
         return path
+
+
+# Chromium takes a full-page screenshot by stretching the viewport to the page's height and back. For a
+# moment after, it can still route a click by the stretched layout: a click on a sticky button (the
+# admin's save row) then lands on whatever sat at that point of the long page (the composer's preview
+# frame), and nothing happens. Wait until the page has its own size again and has painted a frame.
+SETTLED = """([width, height]) => new Promise((resolve) => {
+    const check = () => {
+        if (window.innerWidth === width && window.innerHeight === height) {
+            requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)));
+        } else {
+            requestAnimationFrame(check);
+        }
+    };
+    check();
+})"""
+
+
+def settle_after_full_page_screenshot(page) -> None:
+    viewport = page.viewport_size
+    if viewport:
+        page.evaluate(SETTLED, [viewport["width"], viewport["height"]])
 
 
 @pytest.fixture
