@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -165,38 +165,38 @@ def invoice_paid_total(*, invoice: Invoice) -> Decimal:
 
 
 def period_invoice(*, membership: Membership) -> Invoice | None:
-    """The invoice of the period ``membership`` runs to (the one ending on its end date), or None.
+    """The invoice of the period ``membership`` runs to (the one ending on its end date), or None."""
+    return period_invoices(memberships=[membership]).get(membership.pk)
 
-    Its latest invoice that is not void and whose period reaches the membership's end date. An older invoice
-    belongs to a period before a renewal, on the tier of that period, and stays as it is.
+
+def period_invoices(*, memberships: list[Membership]) -> dict[int, Invoice]:
+    """Each of ``memberships``' period invoice (the one ending on its end date), by membership pk. One query.
+
+    A membership's latest invoice that is not void and whose period reaches the membership's end date (an
+    open-ended membership's has no end either). An older invoice belongs to a period before a renewal, on
+    the tier of that period, and stays as it is.
     """
-    invoices = Invoice.objects.filter(membership=membership).exclude(status=Invoice.Status.VOID)
-    if membership.end_date is None:
-        invoices = invoices.filter(period_end__isnull=True)
-    else:
-        invoices = invoices.filter(Q(period_end__isnull=True) | Q(period_end__gte=membership.end_date))
-    return invoices.order_by("-period_start", "-pk").first()
-
-
-def memberships_fee_paid(*, memberships: list[Membership]) -> set[int]:
-    """The pks of those of ``memberships`` whose period's invoice (as ``period_invoice`` finds it) is paid
-    in full. One query."""
     by_pk = {membership.pk: membership for membership in memberships}
     if not by_pk:
-        return set()
-    rows = (
+        return {}
+    invoices = (
         Invoice.objects.filter(membership_id__in=by_pk)
         .exclude(status=Invoice.Status.VOID)
         .order_by("membership_id", "-period_start", "-pk")
-        .values_list("membership_id", "status", "period_end")
     )
-    found: dict[int, str] = {}
-    for membership_id, status, period_end in rows:
-        end = by_pk[membership_id].end_date
-        reaches = period_end is None if end is None else (period_end is None or period_end >= end)
-        if reaches and membership_id not in found:
-            found[membership_id] = status
-    return {pk for pk, status in found.items() if status == Invoice.Status.PAID}
+    found: dict[int, Invoice] = {}
+    for invoice in invoices:
+        end = by_pk[invoice.membership_id].end_date
+        reaches = invoice.period_end is None or (end is not None and invoice.period_end >= end)
+        if reaches:
+            found.setdefault(invoice.membership_id, invoice)
+    return found
+
+
+def memberships_fee_paid(*, memberships: list[Membership]) -> set[int]:
+    """The pks of those of ``memberships`` whose period invoice is paid in full. One query."""
+    found = period_invoices(memberships=memberships)
+    return {pk for pk, invoice in found.items() if invoice.status == Invoice.Status.PAID}
 
 
 def tier_change_validate(*, membership: Membership) -> Invoice | None:
