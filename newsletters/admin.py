@@ -17,7 +17,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django_countries import countries
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
@@ -38,6 +38,7 @@ from newsletters.models import (
     ConsentRecord,
     ConsentWording,
     Delivery,
+    ErasedAddress,
     Newsletter,
     NewsletterTranslation,
     Subscriber,
@@ -878,4 +879,38 @@ class BounceEventAdmin(CoalitionExportMixin, ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ErasedAddress)
+class ErasedAddressAdmin(ModelAdmin):
+    """The marks left by erasures (``subscriber_erase``), read-only: when an address was erased, found by the
+    whole address. A mark keeps no address, only a keyed hash of it, so a part of one finds nothing (and
+    there is no export: a list of hashes and dates says nothing in a spreadsheet)."""
+
+    list_display = ["erased_at"]
+    search_fields = ["digest"]  # searched by the hash of the address typed (get_search_results)
+    search_help_text = gettext_lazy(
+        "Type a whole email address to see whether and when it was erased. Only a keyed hash of each "
+        "erased address is kept, so a part of an address or a name finds nothing."
+    )
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" not in term:
+            return queryset.none(), False
+        return queryset.filter(digest__in=subscriptions.erased_digests(term)), False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a mark would let staff sign the person up again; the person's own confirmed sign-up
+        # removes it (see ErasedAddress).
         return False

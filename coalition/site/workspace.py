@@ -171,6 +171,7 @@ def sidebar_navigation(request: HttpRequest) -> list[dict]:
                 _model_item(_("Newsletters"), "mail", "newsletters", "newsletter"),
                 _model_item(_("Subscribers"), "group", "newsletters", "subscriber"),
                 _model_item(_("Topics"), "label", "newsletters", "topic"),
+                _model_item(_("Erased addresses"), "person_off", "newsletters", "erasedaddress"),
             ],
         },
     ]
