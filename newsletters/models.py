@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from coalition.dates import secretariat_date
 from coalition.models import TimeStampedModel, preferred_language_field
 from members.matching import normalise_email
 from members.models import Contact
@@ -143,7 +144,7 @@ class ErasedAddress(models.Model):
         verbose_name_plural = "erased addresses"
 
     def __str__(self) -> str:
-        return f"An address erased on {self.erased_at:%Y-%m-%d}"
+        return f"An address erased on {secretariat_date(self.erased_at):%Y-%m-%d}"
 
 
 class ConsentRecord(TimeStampedModel):

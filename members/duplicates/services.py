@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.utils import get_history_manager_for_model
 
 from coalition import hooks
+from coalition.dates import secretariat_localtime
 from members.duplicates import snapshots
 from members.models import Contact, Engagement, Enquiry, Membership, Organisation, OrganisationMerge
 from members.services import (
@@ -279,7 +280,7 @@ def merge_undo_problems(*, merge: OrganisationMerge) -> list[str]:
     """Why ``merge`` cannot be undone now (nothing if it can): undone already, the kept record gone, a later
     merge of either record, or a change since the merge that undoing it would overwrite."""
     if merge.undone_at is not None:
-        return [f"This merge was undone already ({timezone.localtime(merge.undone_at):%Y-%m-%d %H:%M})."]
+        return [f"This merge was undone already ({secretariat_localtime(merge.undone_at):%Y-%m-%d %H:%M})."]
     if merge.changes_dropped_at is not None:
         return [
             f"What this merge changed was kept for {settings.MERGE_UNDO_DAYS} days, so that it could be "
@@ -295,7 +296,7 @@ def merge_undo_problems(*, merge: OrganisationMerge) -> list[str]:
     )
     problems = [
         f"{other.gone_name} was merged into {other.kept_name} later "
-        f"({timezone.localtime(other.merged_at):%Y-%m-%d %H:%M}): undo that merge first."
+        f"({secretariat_localtime(other.merged_at):%Y-%m-%d %H:%M}): undo that merge first."
         for other in later
     ]
     return problems + snapshots.conflicts(merge.changes)

@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from coalition import hooks
+from coalition.dates import secretariat_date
 from coalition.exceptions import BadToken
 from coalition.i18n import in_language, public_url, recipient_language
 from coalition.models import OutboundEmail
@@ -121,13 +122,13 @@ def staff_signup_check(*, email: str, subscriber: Subscriber | None = None) -> N
     """
     erased = erased_address_of(email)
     if erased is not None:
-        date = timezone.localdate(erased.erased_at).isoformat()
+        date = secretariat_date(erased.erased_at).isoformat()
         raise ValidationError(
             {"email": f"This address asked to be erased on {date}; it cannot be imported. {_ONLY_THEMSELVES}"}
         )
     if subscriber is not None and subscriber.status in Subscriber.SUPPRESSED_STATUSES:
         when = subscriber.status_changed_at or subscriber.updated_at
-        reason = _SUPPRESSED_REFUSALS[subscriber.status].format(date=timezone.localdate(when).isoformat())
+        reason = _SUPPRESSED_REFUSALS[subscriber.status].format(date=secretariat_date(when).isoformat())
         raise ValidationError({"email": f"{reason}; staff cannot sign it up again. {_ONLY_THEMSELVES}"})
 
 

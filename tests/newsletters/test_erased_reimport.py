@@ -5,7 +5,7 @@ email to an address that unsubscribed, bounced or complained either."""
 
 import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail, signing
@@ -172,6 +172,23 @@ def test_the_api_and_the_admin_refuse_to_add_an_erased_address(comms_api, admin_
     assert page.status_code == 200 and escape(message) in page.content.decode()
     assert not Subscriber.objects.exists() and not ConsentRecord.objects.exists()
     assert not OutboundEmail.objects.exists()
+
+
+def test_the_api_and_the_admin_give_the_erasure_date_in_the_secretariats_zone(
+    comms_api, admin_client, policy, settings
+):
+    # A zone whose date differs from UTC's now (UTC-12 before noon UTC, UTC+14 after); the API runs in UTC.
+    settings.TIME_ZONE = "Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Pacific/Kiritimati"
+    subscriptions.subscriber_erase(subscriber=SubscriberFactory(email=ERASED, topics=[policy]))
+    secretariat_date = timezone.localdate(timezone=timezone.get_default_timezone())
+    assert secretariat_date != datetime.now(UTC).date()  # the case this test is about
+    message = REFUSAL.format(date=secretariat_date.isoformat())
+
+    response = comms_api.post("/api/v1/subscribers/", {"email": ERASED}, format="json")
+    page = admin_client.post(reverse("admin:newsletters_subscriber_add"), subscriber_form(email=ERASED))
+
+    assert response.status_code == 400 and response.json()["email"] == [f"{message} {ONLY_THEMSELVES}"]
+    assert page.status_code == 200 and escape(message) in page.content.decode()
 
 
 @pytest.mark.parametrize(
