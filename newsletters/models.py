@@ -176,7 +176,8 @@ class ConsentRecord(TimeStampedModel):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} consent of {self.subscriber} ({self.created_at:%Y-%m-%d})"
+        day = secretariat_date(self.created_at)
+        return f"{self.get_method_display()} consent of {self.subscriber} ({day:%Y-%m-%d})"
 
 
 class Newsletter(TimeStampedModel):

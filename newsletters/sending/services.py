@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from coalition.dates import secretariat_localtime
 from coalition.exceptions import InvalidTransition
 from coalition.outbox.services import email_queue
 from coalition.queueing import enqueue
@@ -125,8 +126,7 @@ def newsletter_hold(*, newsletter: Newsletter, reason: str = "") -> Newsletter:
         dedupe=held.scheduled_at.isoformat() if held.scheduled_at else "",
         # In the secretariat's zone, as the pages show it, and named.
         scheduled_at=(
-            f"{timezone.localtime(held.scheduled_at, timezone.get_default_timezone()):%Y-%m-%d %H:%M} "
-            f"({settings.TIME_ZONE})"
+            f"{secretariat_localtime(held.scheduled_at):%Y-%m-%d %H:%M} ({settings.TIME_ZONE})"
             if held.scheduled_at
             else ""
         ),
