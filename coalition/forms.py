@@ -31,6 +31,20 @@ def admin_adopt_saved(obj, saved) -> None:
     obj._state.db = saved._state.db
 
 
+class ReadOnlyRecords:
+    """For an admin (or an inline) of rows that only the code writes: staff look, and never add, change or
+    delete them by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class DeleteEachThroughService:
     """For an admin whose ``delete_model`` calls a service: the list's "Delete selected" calls it for each
     record as well (Django's own ``delete_queryset`` deletes the rows in one query, past the service).

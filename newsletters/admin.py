@@ -26,7 +26,7 @@ from coalition import scheduler
 from coalition.admin_inlines import TabularInline
 from coalition.dates import secretariat_today
 from coalition.exceptions import InvalidTransition
-from coalition.forms import DeleteEachThroughService, admin_adopt_saved, labelled_cells_form
+from coalition.forms import DeleteEachThroughService, ReadOnlyRecords, admin_adopt_saved, labelled_cells_form
 from coalition.translations_admin import TranslationsAdminMixin, translations_form
 from members.admin_export import CoalitionExportMixin
 from members.matching import normalise_email
@@ -843,7 +843,8 @@ class NewsletterAdmin(DeleteEachThroughService, CoalitionExportMixin, ModelAdmin
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(CoalitionExportMixin, ModelAdmin):
+class DeliveryAdmin(ReadOnlyRecords, CoalitionExportMixin, ModelAdmin):
+    # The record of who received what, which a resumed sending reads: never changed or deleted by hand.
     list_display = ["id", "newsletter", "subscriber", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "newsletter"]
     list_select_related = ["newsletter", "subscriber"]
@@ -851,42 +852,25 @@ class DeliveryAdmin(CoalitionExportMixin, ModelAdmin):
     autocomplete_fields = ["subscriber"]
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The record of who received what, which a resumed sending reads: never deleted by hand.
-        return False
-
 
 @admin.register(BounceEvent)
-class BounceEventAdmin(CoalitionExportMixin, ModelAdmin):
+class BounceEventAdmin(ReadOnlyRecords, CoalitionExportMixin, ModelAdmin):
+    # What the mail provider reported, which suppressed (or counts towards suppressing) the address:
+    # evidence, read-only. A subscriber who fixed their mailbox signs up again and confirms.
     list_display = ["subscriber", "kind", "provider", "occurred_at", "description"]
     list_filter = ["kind", "provider"]
     list_select_related = ["subscriber"]
     search_fields = ["subscriber__email"]
     autocomplete_fields = ["subscriber"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # What the mail provider reported, which suppressed (or counts towards suppressing) the address:
-        # evidence, read-only. A subscriber who fixed their mailbox signs up again and confirms.
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ErasedAddress)
-class ErasedAddressAdmin(ModelAdmin):
+class ErasedAddressAdmin(ReadOnlyRecords, ModelAdmin):
     """The marks left by erasures (``subscriber_erase``), read-only: when an address was erased, found by the
     whole address. A mark keeps no address, only a keyed hash of it, so a part of one finds nothing (and
-    there is no export: a list of hashes and dates says nothing in a spreadsheet)."""
+    there is no export: a list of hashes and dates says nothing in a spreadsheet). Deleting a mark would
+    let staff sign the person up again; the person's own confirmed sign-up removes it (see ErasedAddress).
+    """
 
     list_display = ["erased_at"]
     search_fields = ["digest"]  # searched by the hash of the address typed (get_search_results)
@@ -903,14 +887,3 @@ class ErasedAddressAdmin(ModelAdmin):
         if "@" not in term:
             return queryset.none(), False
         return queryset.filter(digest__in=subscriptions.erased_digests(term)), False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Deleting a mark would let staff sign the person up again; the person's own confirmed sign-up
-        # removes it (see ErasedAddress).
-        return False

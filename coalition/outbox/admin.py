@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
+from coalition.forms import ReadOnlyRecords
 from coalition.models import OutboundEmail
 from coalition.outbox import services
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(ModelAdmin):
+class OutboundEmailAdmin(ReadOnlyRecords, ModelAdmin):
+    # The outbox is written by the code that sends email; staff look, and may only ask for a resend.
     list_display = ("created_at", "kind", "to", "subject", "status", "attempts", "sent_at")
     list_filter = ("status", "kind")
     search_fields = ("to", "subject", "kind", "dedupe_key")
@@ -33,16 +35,6 @@ class OutboundEmailAdmin(ModelAdmin):
         "body_html",
     )
     readonly_fields = fields
-
-    # The outbox is written by the code that sends email; staff look, and may only ask for a resend.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("coalition.change_outboundemail")

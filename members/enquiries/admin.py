@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin
 
 from coalition.admin_inlines import TabularInline
 from coalition.exceptions import InvalidTransition
-from coalition.forms import DeleteEachThroughService
+from coalition.forms import DeleteEachThroughService, ReadOnlyRecords
 from members.admin_export import CoalitionExportMixin
 from members.enquiries import services
 from members.models import Enquiry, EnquiryNote, EnquiryTransition, MembershipTier, Organisation
@@ -57,21 +57,12 @@ class EnquiryNoteInline(TabularInline):
         return False
 
 
-class EnquiryTransitionInline(TabularInline):
+class EnquiryTransitionInline(ReadOnlyRecords, TabularInline):
     model = EnquiryTransition
     extra = 0
     fields = ["at", "from_status", "to_status", "by", "by_applicant", "note"]
     readonly_fields = fields
     verbose_name_plural = "stage changes"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")

@@ -7,11 +7,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
+from coalition.forms import ReadOnlyRecords
 from members.models import ImportJob
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(ModelAdmin):
+class ImportJobAdmin(ReadOnlyRecords, ModelAdmin):
     list_display = (
         "original_name",
         "resource",
@@ -32,12 +33,3 @@ class ImportJobAdmin(ModelAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("imports-job", args=[obj.pk]), _("Open the job's page")
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
